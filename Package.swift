@@ -1,0 +1,137 @@
+// swift-tools-version: 6.2
+//
+// Exactly: a Kafka consumer-processor with exactly-once checkpoints.
+// Module map and the rules for what may import what: docs/MODULES.md.
+import PackageDescription
+
+let strictSwift6: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Exactly",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "exactly", targets: ["exactly"]),
+        .library(name: "KafkaClient", targets: ["KafkaClient"]),
+        .library(name: "KeyedState", targets: ["KeyedState"]),
+        .library(name: "Checkpointing", targets: ["Checkpointing"]),
+        .library(name: "Operators", targets: ["Operators"]),
+        .library(name: "DevBroker", targets: ["DevBroker"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.2.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // librdkafka from the system (Debian: librdkafka-dev), with shims for variadic C calls.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(
+            name: "KafkaClient",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // Keyed, per-partition, copy-on-write state. No files, no Kafka.
+        .target(
+            name: "KeyedState",
+            dependencies: [
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // Snapshots, the checkpoint store, manifests, checksums, retention. No Kafka.
+        .target(
+            name: "Checkpointing",
+            dependencies: [
+                "KeyedState",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // Records, operators, pipelines (Swift API and YAML). No Kafka, no files.
+        .target(
+            name: "Operators",
+            dependencies: [
+                "KeyedState",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // A single-node Kafka-protocol broker for development and tests.
+        .target(
+            name: "DevBroker",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        // The processing loop, checkpoint coordinator, two-phase commit, recovery, replay.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "KafkaClient",
+                "KeyedState",
+                "Checkpointing",
+                "Operators",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .executableTarget(
+            name: "exactly",
+            dependencies: [
+                "Runtime",
+                "DevBroker",
+                "KafkaClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "KafkaClientTests",
+            dependencies: ["KafkaClient", "CRdKafka"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "KeyedStateTests",
+            dependencies: ["KeyedState"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "CheckpointingTests",
+            dependencies: ["Checkpointing", "KeyedState"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "OperatorsTests",
+            dependencies: ["Operators", "KeyedState"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "DevBrokerTests",
+            dependencies: ["DevBroker", "KafkaClient"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime"],
+            swiftSettings: strictSwift6
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+// The Runtime module. See docs/MODULES.md for what it owns and what it must not know about.

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test. Installs what is missing first (Debian packages, a Python venv) and says so.
+#
+#   scripts/test.sh                 build and run all tests
+#   KAFKA_BOOTSTRAP=host:9092 scripts/test.sh
+#                                   run the integration tests against that Kafka instead of the
+#                                   in-process development broker
+set -euo pipefail
+source "$(dirname "$0")/lib/setup.sh"
+cd "$EXACTLY_ROOT"
+
+ensure_build_dependencies
+ensure_test_dependencies
+
+say "building (swift build --build-tests)"
+swift build --build-tests
+
+say "running the Swift test suite"
+swift test --skip-build
+
+for conformance in scripts/conformance/*.sh; do
+    [ -e "$conformance" ] || continue
+    say "running $conformance"
+    bash "$conformance"
+done
