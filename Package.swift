@@ -10,7 +10,7 @@ let strictSwift6: [SwiftSetting] = [
 
 let package = Package(
     name: "Exactly",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "exactly", targets: ["exactly"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
@@ -40,7 +40,7 @@ let package = Package(
             dependencies: [
                 "CRdKafka",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -105,7 +105,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaClientTests",
-            dependencies: ["KafkaClient", "CRdKafka"],
+            dependencies: [
+                "KafkaClient",
+                "CRdKafka",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSwift6
         ),
         .testTarget(
