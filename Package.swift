@@ -89,6 +89,7 @@ let package = Package(
                 "Checkpointing",
                 "Operators",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSwift6
         ),
