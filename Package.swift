@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime"],
+            dependencies: ["Runtime", "KafkaClient"],
             swiftSettings: strictSwift6
         ),
     ]
