@@ -221,6 +221,23 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// The partition's low watermark (oldest offset still in the log) and high watermark
+    /// (the offset the next record will get), asked of the broker. *Blocking* up to `timeout`.
+    ///
+    /// Under `read_committed` the high watermark is still the log end, not the last stable offset.
+    public func watermarkOffsets(_ partition: TopicPartition, timeout: Duration = .seconds(10)) throws(KafkaError) -> (low: Int64, high: Int64) {
+        try checkOpen()
+        var low: Int64 = 0
+        var high: Int64 = 0
+        if let error = KafkaError.from(
+            rd_kafka_query_watermark_offsets(handle.pointer, partition.topic, partition.partition, &low, &high, timeout.timeoutMilliseconds),
+            while: "query the watermarks of \(partition)"
+        ) {
+            throw error
+        }
+        return (low, high)
+    }
+
     /// The partitions currently assigned to this consumer, sorted.
     public func assignment() throws(KafkaError) -> [TopicPartition] {
         try checkOpen()

@@ -102,6 +102,22 @@ import Testing
         #expect(failure.message.contains("\(topic)[9]"))
     }
 
+    @Test func watermarksFollowTheLog() async throws {
+        let cluster = try MockCluster()
+        let topic = uniqueTopic()
+        cluster.createTopic(topic, partitions: 1)
+        let watermarks = try await BlockingCalls.run {
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: cluster.kafka))
+            for value in 0..<3 { try producer.send(ProducerRecord(topic: topic, partition: 0, value: [UInt8(value)])) }
+            try producer.flush()
+            let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: cluster.kafka, groupID: "g"))
+            defer { try? consumer.close() }
+            return try consumer.watermarkOffsets(TopicPartition(topic, 0))
+        }
+        #expect(watermarks.low == 0)
+        #expect(watermarks.high == 3)
+    }
+
     @Test func closedConsumerRefusesCalls() async throws {
         let cluster = try MockCluster()
         try await BlockingCalls.run {
