@@ -4,10 +4,13 @@ import Testing
 @Suite struct FaultInjectionTests {
     @Test func crashesAtTheNamedOccurrenceOnly() throws {
         var injection = try FaultInjection(parsing: "afterManifestDurable:2")
-        #expect(!injection.shouldCrash(at: .afterCapture))
-        #expect(!injection.shouldCrash(at: .afterManifestDurable))
-        #expect(injection.shouldCrash(at: .afterManifestDurable))
-        #expect(!injection.shouldCrash(at: .afterManifestDurable))
+        let decisions = [
+            injection.shouldCrash(at: .afterCapture),
+            injection.shouldCrash(at: .afterManifestDurable),
+            injection.shouldCrash(at: .afterManifestDurable),
+            injection.shouldCrash(at: .afterManifestDurable),
+        ]
+        #expect(decisions == [false, false, true, false])
     }
 
     @Test func badSwitchNamesTheAllowedPhases() {
