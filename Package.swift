@@ -67,6 +67,7 @@ let package = Package(
             dependencies: [
                 "KeyedState",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: strictSwift6
         ),
