@@ -276,6 +276,22 @@ public struct CheckpointCoordinator: Sendable {
         return actions
     }
 
+    /// Partitions were lost (another member already owns them): the open epoch cannot commit.
+    /// Aborts it and rolls back, without counting a checkpoint failure.
+    public mutating func epochLost(now: ContinuousClock.Instant) -> [Action] {
+        let id: CheckpointID
+        switch stage {
+        case .processing: id = nextID
+        case .capturing(let inFlight), .preCommitting(let inFlight, _, _), .committing(let inFlight): id = inFlight
+        case .notStarted, .aborting, .stopped: return []
+        }
+        if stage == .processing { nextID = id.next }
+        inFlightStartedAt = nil
+        if force != nil { forceSatisfiedBy = nil }
+        stage = .aborting(id, thenStop: nil)
+        return [.abortTransaction(id, rollBackTo: rollbackTarget)]
+    }
+
     // MARK: Transitions
 
     private mutating func trigger(now: ContinuousClock.Instant) -> [Action] {

@@ -166,6 +166,14 @@ import Testing
         #expect(!coordinator.forcedCheckpointPending)
     }
 
+    @Test func lostPartitionsAbortTheOpenEpochWithoutCountingAFailure() {
+        var coordinator = started()
+        #expect(coordinator.epochLost(now: t0) == [.abortTransaction(id(1), rollBackTo: .start)])
+        #expect(coordinator.consecutiveFailures == 0)
+        #expect(coordinator.abortCompleted(id(1), now: t0) == [.beginTransaction])
+        #expect(coordinator.tick(now: t0 + .seconds(1)) == [.captureSnapshot(id(2))])
+    }
+
     @Test func checkpointIDsRoundTripThroughText() {
         #expect(CheckpointID("orders-app-3-42") == CheckpointID(instance: "orders-app-3", sequence: 42))
         #expect(CheckpointID("nodash") == nil)
