@@ -1,1 +1,89 @@
-// The DevBroker module. See docs/MODULES.md for what it owns and what it must not know about.
+// The DevBroker module: a single-node Kafka-protocol broker with transactions, for development
+// and tests. See docs/MODULES.md for what it owns and what it must not know about.
+//
+// Layers, outside in: `DevBroker` (listening socket, event loops, clock) -> `ConnectionHandler`
+// (framing, one request at a time per connection) -> `KafkaRequest` / response types (the wire
+// codec) -> `BrokerCore` (lock, held-back answers) -> `BrokerState` (topics, groups, offsets,
+// transactions) -> `PartitionLog` (record batches as received) and `DataStore` (files).
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A running development broker. It speaks the Kafka protocol well enough for librdkafka,
+/// kcat and kafka-python, with Kafka's transaction semantics, on one node.
+///
+/// - Important: it is a development and test broker, not for production: no replication, no
+///   authentication, no retention, no quotas, and everything it stores is kept in memory too.
+public final class DevBroker: Sendable {
+    /// The address clients should bootstrap from, "host:port".
+    public var bootstrapServers: String { "\(host):\(port)" }
+    /// The host the broker listens on and advertises.
+    public let host: String
+    /// The port it listens on (the ephemeral port chosen when the configuration said 0).
+    public let port: Int
+
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: Channel
+    private let core: BrokerCore
+    private let ticker: RepeatedTask
+
+    private init(host: String, port: Int, group: MultiThreadedEventLoopGroup, channel: Channel, core: BrokerCore, ticker: RepeatedTask) {
+        self.host = host
+        self.port = port
+        self.group = group
+        self.channel = channel
+        self.core = core
+        self.ticker = ticker
+    }
+
+    /// Loads the data directory (if any), binds, and returns once the broker accepts connections.
+    /// Logs one line with the address when ready.
+    ///
+    /// - Throws: `DevBrokerError` for a bad configuration or unreadable data directory, or the
+    ///   socket error when the address cannot be bound.
+    public static func start(_ configuration: DevBrokerConfiguration, logger: Logger = Logger(label: "exactly.devbroker")) async throws -> DevBroker {
+        guard configuration.defaultPartitions > 0 else {
+            throw DevBrokerError(.invalidConfiguration, "default partitions must be at least 1, got \(configuration.defaultPartitions)")
+        }
+        guard (0...65535).contains(configuration.port) else {
+            throw DevBrokerError(.invalidConfiguration, "port must be in 0...65535, got \(configuration.port)")
+        }
+        let store = try configuration.dataDirectory.map { try DataStore(path: $0) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        do {
+            let state = try BrokerState(configuration: configuration, store: store, logger: logger, nowMs: BrokerCore.wallMs())
+            let core = BrokerCore(state: state, logger: logger)
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(core: core, logger: core.logger))
+                    }
+                }
+                .bind(host: configuration.host, port: configuration.port)
+                .get()
+            let port = channel.localAddress?.port ?? configuration.port
+            // With port 0 the real port is known only now; Metadata must advertise it.
+            core.setAdvertisedPort(port)
+            let ticker = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { _ in
+                core.tick()
+            }
+            logger.info("Exactly development broker listening on \(configuration.host):\(port) (a development broker for tests and demos, not for production)")
+            return DevBroker(host: configuration.host, port: port, group: group, channel: channel, core: core, ticker: ticker)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Stops accepting, closes every connection and the data files. Idempotent.
+    public func stop() async {
+        ticker.cancel()
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+        core.close()
+    }
+}

@@ -1,4 +1,12 @@
 import ArgumentParser
+import DevBroker
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
 
 /// `exactly broker`: the embedded development broker.
 struct BrokerCommand: AsyncParsableCommand {
@@ -10,13 +18,64 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "The address to listen on.")
     var host: String = "127.0.0.1"
 
-    @Option(help: "The port to listen on.")
+    @Option(help: "The port to listen on (0 picks a free one).")
     var port: Int = 9092
 
     @Option(help: "Keep the log and the group and transaction state in this directory.")
     var dataDir: String?
 
+    @Option(help: "Partitions of topics created on first use or with -1 partitions.")
+    var defaultPartitions: Int = 1
+
+    @Flag(inversion: .prefixedNo, help: "Create unknown topics on first use.")
+    var autoCreateTopics: Bool = true
+
     func run() async throws {
-        throw ValidationError("the development broker is not built yet.")
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let broker = try await DevBroker.start(DevBrokerConfiguration(
+            host: host, port: port, dataDirectory: dataDir,
+            defaultPartitions: defaultPartitions, autoCreateTopics: autoCreateTopics
+        ))
+        await Self.waitForTerminationSignal()
+        Logger(label: "exactly.devbroker").info("stopping the development broker")
+        await broker.stop()
+    }
+
+    /// Suspends until SIGINT or SIGTERM; the signal sources run on their own dispatch queue.
+    private static func waitForTerminationSignal() async {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let queue = DispatchQueue(label: "exactly.broker.signals")
+        let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: queue) }
+        let waiter = SignalWaiter()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            waiter.arm(continuation)
+            for source in sources {
+                source.setEventHandler { waiter.fire() }
+                source.resume()
+            }
+        }
+        for source in sources { source.cancel() }
+    }
+}
+
+/// Resumes the waiting task on the first signal only.
+private final class SignalWaiter: Sendable {
+    private let continuation = Mutex<CheckedContinuation<Void, Never>?>(nil)
+
+    func arm(_ c: CheckedContinuation<Void, Never>) {
+        continuation.withLock { $0 = c }
+    }
+
+    func fire() {
+        let c = continuation.withLock { c -> CheckedContinuation<Void, Never>? in
+            defer { c = nil }
+            return c
+        }
+        c?.resume()
     }
 }

@@ -1,0 +1,39 @@
+/// What the transaction coordinator knows of one transactional id.
+struct TransactionState: Codable, Sendable {
+    enum Phase: String, Codable, Sendable {
+        case empty
+        case ongoing
+    }
+    var transactionalId: String
+    var producerId: Int64
+    var producerEpoch: Int16
+    var timeoutMs: Int32
+    var phase: Phase = .empty
+    /// When the current transaction began (first partition or offsets added), in ms since 1970.
+    var startedMs: Int64 = 0
+    var partitions: Set<TopicPartition> = []
+    var groups: Set<String> = []
+    /// TxnOffsetCommit offsets, applied to the group only when the transaction commits.
+    var pendingOffsets: [String: [TopicPartition: CommittedOffset]] = [:]
+
+    mutating func begin(nowMs: Int64) {
+        if phase == .empty {
+            phase = .ongoing
+            startedMs = nowMs
+        }
+    }
+
+    mutating func reset() {
+        phase = .empty
+        partitions = []
+        groups = []
+        pendingOffsets = [:]
+    }
+
+    /// The error a request from (producerId, epoch) gets; `.none` when it is the current holder.
+    func check(producerId: Int64, epoch: Int16) -> KafkaErrorCode {
+        if producerId != self.producerId { return .invalidProducerIdMapping }
+        if epoch != producerEpoch { return .invalidProducerEpoch }
+        return .none
+    }
+}

@@ -1,0 +1,31 @@
+/// How a `DevBroker` listens and keeps its data.
+public struct DevBrokerConfiguration: Sendable {
+    /// The address to bind; also the host the broker advertises in Metadata.
+    public var host: String
+    /// The port to bind; 0 picks a free ephemeral port (read it back from `DevBroker.port`).
+    public var port: Int
+    /// Where partitions and group, producer and transaction state are kept; nil keeps all in memory.
+    public var dataDirectory: String?
+    /// Partitions of a topic created on first use or by CreateTopics with -1 partitions.
+    public var defaultPartitions: Int
+    /// Whether Metadata and Produce create unknown topics (Kafka's `auto.create.topics.enable`).
+    public var autoCreateTopics: Bool
+    /// Event-loop threads serving connections.
+    public var threads: Int
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 9092,
+        dataDirectory: String? = nil,
+        defaultPartitions: Int = 1,
+        autoCreateTopics: Bool = true,
+        threads: Int = 2
+    ) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.defaultPartitions = defaultPartitions
+        self.autoCreateTopics = autoCreateTopics
+        self.threads = threads
+    }
+}

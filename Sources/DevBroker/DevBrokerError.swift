@@ -1,0 +1,25 @@
+/// Why the development broker could not start or keep its data.
+public struct DevBrokerError: Error, CustomStringConvertible, Sendable {
+    /// The kind of failure; new kinds may be added.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Kind: Hashable, Sendable { case invalidConfiguration, dataDirectory }
+        private let kind: Kind
+        /// A setting is out of range.
+        public static let invalidConfiguration = Code(kind: .invalidConfiguration)
+        /// The data directory cannot be read or written, or holds damaged state.
+        public static let dataDirectory = Code(kind: .dataDirectory)
+        public var description: String { String(describing: kind) }
+    }
+
+    /// What kind of failure.
+    public let code: Code
+    /// What was wrong, with the value, and what to do.
+    public let message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The broker state behind a lock, and the answers it holds back: JoinGroup and SyncGroup
+/// until the rebalance completes, Fetch until data arrives or its max wait passes.
+final class BrokerCore: Sendable {
+    typealias Reply = (any KafkaResponseBody)?
+
+    private struct FetchWaiter {
+        var request: FetchRequest
+        var promise: EventLoopPromise<Reply>
+    }
+
+    private struct Inner {
+        var state: BrokerState
+        var groupPromises: [ConsumerGroup.Token: EventLoopPromise<Reply>] = [:]
+        var fetchWaiters: [UInt64: FetchWaiter] = [:]
+        var nextWaiter: UInt64 = 0
+    }
+
+    private let inner: NIOLockedValueBox<Inner>
+    let logger: Logger
+
+    init(state: BrokerState, logger: Logger) {
+        inner = NIOLockedValueBox(Inner(state: state))
+        self.logger = logger
+    }
+
+    static func nowMs() -> Int64 {
+        Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000)
+    }
+
+    /// Wall-clock milliseconds, for marker timestamps.
+    static func wallMs() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1000)
+    }
+
+    /// Answers one request; the future completes at once except for held-back answers.
+    /// A nil reply means no response is sent (Produce with acks=0).
+    func handle(_ request: KafkaRequest, clientId: String, clientHost: String, on eventLoop: EventLoop) -> Answer {
+        let now = Self.nowMs()
+        var completions: [(EventLoopPromise<Reply>, Reply)] = []
+        let reply: Reply?
+        var held: EventLoopPromise<Reply>?
+        func hold() -> EventLoopPromise<Reply> {
+            let p = eventLoop.makePromise(of: Reply.self)
+            held = p
+            return p
+        }
+        reply = self.inner.withLockedValue { inner -> Reply? in
+            switch request {
+            case .apiVersions:
+                return ApiVersionsResponse()
+            case .metadata(let r):
+                return inner.state.metadata(r)
+            case .produce(let r):
+                let response = inner.state.produce(r, nowMs: Self.wallMs())
+                completions += Self.wakeFetchers(&inner)
+                return r.acks == 0 ? Optional<Reply>.some(nil) : response
+            case .fetch(let r):
+                let response = inner.state.fetch(r)
+                if response.recordBytes >= Int(max(r.minBytes, 1)) || r.maxWaitMs <= 0 {
+                    return response
+                }
+                inner.nextWaiter += 1
+                let id = inner.nextWaiter
+                inner.fetchWaiters[id] = FetchWaiter(request: r, promise: hold())
+                eventLoop.scheduleTask(in: .milliseconds(Int64(r.maxWaitMs))) { [self] in
+                    self.expireFetch(id)
+                }
+                return nil
+            case .listOffsets(let r):
+                return inner.state.listOffsets(r)
+            case .findCoordinator:
+                return FindCoordinatorResponse(nodeId: inner.state.nodeId, host: inner.state.host, port: inner.state.port)
+            case .joinGroup(let r):
+                let token = inner.state.makeToken()
+                inner.groupPromises[token] = hold()
+                completions += Self.resolve(&inner, inner.state.joinGroup(token, r, clientId: clientId, clientHost: clientHost, nowMs: now))
+                return nil
+            case .syncGroup(let r):
+                let token = inner.state.makeToken()
+                inner.groupPromises[token] = hold()
+                completions += Self.resolve(&inner, inner.state.syncGroup(token, r))
+                return nil
+            case .heartbeat(let r):
+                return ErrorOnlyResponse(errorCode: inner.state.heartbeat(r, nowMs: now))
+            case .leaveGroup(let r):
+                let (code, actions) = inner.state.leaveGroup(r, nowMs: now)
+                completions += Self.resolve(&inner, actions)
+                return ErrorOnlyResponse(errorCode: code)
+            case .offsetCommit(let r):
+                return inner.state.offsetCommit(r)
+            case .offsetFetch(let r):
+                return inner.state.offsetFetch(r)
+            case .describeGroups(let r):
+                return inner.state.describeGroups(r)
+            case .listGroups:
+                return inner.state.listGroups()
+            case .initProducerId(let r):
+                let response = inner.state.initProducerId(r, nowMs: Self.wallMs())
+                completions += Self.wakeFetchers(&inner)
+                return response
+            case .addPartitionsToTxn(let r):
+                return inner.state.addPartitionsToTxn(r, nowMs: Self.wallMs())
+            case .addOffsetsToTxn(let r):
+                return ErrorOnlyResponse(errorCode: inner.state.addOffsetsToTxn(r, nowMs: Self.wallMs()), throttleSinceVersion: 0)
+            case .txnOffsetCommit(let r):
+                return inner.state.txnOffsetCommit(r)
+            case .endTxn(let r):
+                let code = inner.state.endTxn(r, nowMs: Self.wallMs())
+                completions += Self.wakeFetchers(&inner)
+                return ErrorOnlyResponse(errorCode: code, throttleSinceVersion: 0)
+            case .createTopics(let r):
+                return inner.state.createTopics(r)
+            case .deleteTopics(let r):
+                return inner.state.deleteTopics(r)
+            case .describeConfigs(let r):
+                return inner.state.describeConfigs(r)
+            }
+        }
+        for (p, value) in completions { p.succeed(value) }
+        if let held { return .later(held.futureResult) }
+        return .now(reply ?? nil)
+    }
+
+    /// An answer available at once, or one held back.
+    enum Answer {
+        case now(Reply)
+        case later(EventLoopFuture<Reply>)
+    }
+
+    /// Timeouts: group sessions and rebalances, transactions.
+    func tick() {
+        var completions: [(EventLoopPromise<Reply>, Reply)] = []
+        inner.withLockedValue { inner in
+            let actions = inner.state.tick(nowMs: Self.nowMs())
+            completions += Self.resolve(&inner, actions)
+            completions += Self.wakeFetchers(&inner)
+        }
+        for (p, value) in completions { p.succeed(value) }
+    }
+
+    private func expireFetch(_ id: UInt64) {
+        let done: (EventLoopPromise<Reply>, Reply)? = inner.withLockedValue { inner in
+            guard let waiter = inner.fetchWaiters.removeValue(forKey: id) else { return nil }
+            return (waiter.promise, inner.state.fetch(waiter.request))
+        }
+        if let (p, value) = done { p.succeed(value) }
+    }
+
+    private static func wakeFetchers(_ inner: inout Inner) -> [(EventLoopPromise<Reply>, Reply)] {
+        guard !inner.fetchWaiters.isEmpty else { return [] }
+        var done: [(EventLoopPromise<Reply>, Reply)] = []
+        for (id, waiter) in inner.fetchWaiters {
+            let response = inner.state.fetch(waiter.request)
+            if response.recordBytes >= Int(max(waiter.request.minBytes, 1)) {
+                inner.fetchWaiters[id] = nil
+                done.append((waiter.promise, response))
+            }
+        }
+        return done
+    }
+
+    private static func resolve(_ inner: inout Inner, _ actions: [ConsumerGroup.Action]) -> [(EventLoopPromise<Reply>, Reply)] {
+        actions.compactMap { action in
+            switch action {
+            case .answerJoin(let token, let result):
+                return inner.groupPromises.removeValue(forKey: token).map { ($0, result) }
+            case .answerSync(let token, let result):
+                return inner.groupPromises.removeValue(forKey: token).map { ($0, result) }
+            }
+        }
+    }
+
+    func setAdvertisedPort(_ port: Int) {
+        inner.withLockedValue { $0.state.port = Int32(port) }
+    }
+
+    /// Closes the data directory's files.
+    func close() {
+        inner.withLockedValue { $0.state.store?.close() }
+    }
+}
