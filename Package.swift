@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime", "KafkaClient"],
+            dependencies: ["Runtime", "KafkaClient", "Checkpointing", "Operators", "KeyedState", "DevBroker"],
             swiftSettings: strictSwift6
         ),
     ]

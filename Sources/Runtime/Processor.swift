@@ -380,24 +380,42 @@ public final class Processor: @unchecked Sendable {
         let committed = try consumer.committed(assigned, timeout: .seconds(30))
         var startOffsets: [TopicPartition: Int64] = [:]
         for partition in assigned {
-            let plan = RecoveryPlanner.plan(for: partition, committed: committed[partition], candidates: try store.candidates(for: partition))
             let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
-            switch plan {
-            case .freshStart:
-                partitions[partition] = PartitionRuntime(state: PartitionState(), processor: processor, startOffset: nil, mutedUntil: 0)
-                logger.info("\(partition): fresh start (nothing committed yet)")
-            case .restore(let id, let offset):
-                let state = try store.restore(partition, from: id)
-                partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0)
-                startOffsets[partition] = offset
-                logger.info("\(partition): restored checkpoint \(id) (\(state.count) keys), reading from offset \(offset)")
-            case .restoreAndReplayMuted(let id, let from, let until, let because):
-                let state = try store.restore(partition, from: id)
-                partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: from, mutedUntil: until)
-                startOffsets[partition] = from
-                logger.warning("\(partition): \(because); restored checkpoint \(id) and replaying offsets \(from)..<\(until) with the sink muted")
-            case .refuse(let message):
-                throw ProcessorFailure(message: message)
+            var candidates = try store.candidates(for: partition)
+            // Restoring verifies every byte; a checkpoint that fails is marked damaged and the
+            // plan made again, so recovery falls back exactly as it would for a known damage.
+            while true {
+                let plan = RecoveryPlanner.plan(for: partition, committed: committed[partition], candidates: candidates)
+                let restoring: CheckpointID
+                switch plan {
+                case .freshStart:
+                    partitions[partition] = PartitionRuntime(state: PartitionState(), processor: processor, startOffset: nil, mutedUntil: 0)
+                    logger.info("\(partition): fresh start (nothing committed yet)")
+                case .restore(let id, _), .restoreAndReplayMuted(let id, _, _, _):
+                    restoring = id
+                    let state: PartitionState
+                    do {
+                        state = try store.restore(partition, from: id)
+                    } catch {
+                        guard let index = candidates.firstIndex(where: { $0.id == id }) else { throw error }
+                        let found = candidates[index]
+                        candidates[index] = CheckpointCandidate(id: found.id, nextOffset: found.nextOffset, knownCommitted: found.knownCommitted, damage: "\(error)")
+                        logger.warning("\(partition): checkpoint \(restoring) does not restore: \(error)")
+                        continue
+                    }
+                    if case .restore(_, let offset) = plan {
+                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0)
+                        startOffsets[partition] = offset
+                        logger.info("\(partition): restored checkpoint \(id) (\(state.count) keys), reading from offset \(offset)")
+                    } else if case .restoreAndReplayMuted(_, let from, let until, let because) = plan {
+                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: from, mutedUntil: until)
+                        startOffsets[partition] = from
+                        logger.warning("\(partition): \(because); restored checkpoint \(id) and replaying offsets \(from)..<\(until) with the sink muted")
+                    }
+                case .refuse(let message):
+                    throw ProcessorFailure(message: message)
+                }
+                break
             }
         }
         return startOffsets
