@@ -100,6 +100,8 @@ let package = Package(
                 "Runtime",
                 "DevBroker",
                 "KafkaClient",
+                "Checkpointing",
+                "Operators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -4,7 +4,7 @@
 Uses Debian's python3-confluent-kafka (run it with /usr/bin/python3), a client written by
 others, so the proof does not rest on Exactly's own Kafka code.
 
-  workload.py produce  --bootstrap B --topic in  --partitions 8 --records 20000 --keys 500
+  workload.py produce  --bootstrap B --topic in  --partitions 8 --records 20000 --keys 500 [--start 0]
   workload.py expected --partitions 8 --records 20000 --keys 500 > expected.jsonl
   workload.py verify   --bootstrap B --topic out --expected expected.jsonl [--wait 60]
 
@@ -20,9 +20,9 @@ import sys
 import time
 
 
-def records(count, keys):
-    """The input: (partition-independent) record i is user k<i*7919 % keys> with amount i % 97."""
-    for i in range(count):
+def records(count, keys, start=0):
+    """The input: record i is user k<i*7919 % keys> with amount i % 97."""
+    for i in range(start, start + count):
         key_index = (i * 7919) % keys
         yield key_index, {"user": f"k{key_index}", "amount": i % 97}
 
@@ -37,7 +37,7 @@ def produce(args):
         if error is not None:
             failures.append(error)
 
-    for key_index, value in records(args.records, args.keys):
+    for key_index, value in records(args.records, args.keys, args.start):
         producer.produce(
             args.topic,
             key=value["user"].encode(),
@@ -49,7 +49,7 @@ def produce(args):
     remaining = producer.flush(60)
     if failures or remaining:
         sys.exit(f"produce failed: {len(failures)} delivery errors, {remaining} records not delivered")
-    print(f"produced {args.records} records over {args.keys} keys into {args.topic} ({args.partitions} partitions)")
+    print(f"produced records {args.start}..{args.start + args.records - 1} over {args.keys} keys into {args.topic} ({args.partitions} partitions)")
 
 
 def expected_outputs(count, keys):
@@ -140,6 +140,7 @@ def main():
     p.add_argument("--partitions", type=int, required=True)
     p.add_argument("--records", type=int, required=True)
     p.add_argument("--keys", type=int, required=True)
+    p.add_argument("--start", type=int, default=0, help="index of the first record (to produce the input in parts)")
     e = commands.add_parser("expected")
     e.add_argument("--partitions", type=int, required=True)
     e.add_argument("--records", type=int, required=True)
