@@ -54,10 +54,10 @@ public final class Processor: @unchecked Sendable {
         self.pipeline = pipeline
         self.store = store
         self.logger = logger
-        let firstSequence = try store.nextSequence(instance: settings.transactionalID)
+        let incarnation = try store.claimIncarnation(instance: settings.transactionalID)
         coordinator = CheckpointCoordinator(
             settings: settings.checkpoint,
-            firstID: CheckpointID(instance: settings.transactionalID, sequence: firstSequence),
+            firstID: CheckpointID(instance: settings.transactionalID, incarnation: incarnation, sequence: 1),
             restoredFrom: nil
         )
         held = HeldBackOutputs(capacityBytes: settings.heldBackCapacityBytes)
@@ -249,7 +249,7 @@ public final class Processor: @unchecked Sendable {
                 do {
                     try producer.sendOffsetsToTransaction(offsets, group: consumer.groupMetadata())
                 } catch {
-                    return coordinator.failed(id, step: .sendOffsets, severity: Self.severity(of: error), message: "\(error)", now: .now)
+                    return failed(id, .sendOffsets, error)
                 }
             }
             faults?.reach(.afterOffsetsSent)
@@ -263,7 +263,7 @@ public final class Processor: @unchecked Sendable {
             do {
                 try producer.commitTransaction(timeout: settings.checkpoint.timeout)
             } catch {
-                return coordinator.failed(id, step: .commit, severity: Self.severity(of: error), message: "\(error)", now: .now)
+                return failed(id, .commit, error)
             }
             if let last = statistics.stalls.indices.last {
                 statistics.stalls[last] += .now - started
@@ -292,7 +292,7 @@ public final class Processor: @unchecked Sendable {
             do {
                 try producer.abortTransaction(timeout: settings.checkpoint.timeout)
             } catch {
-                return coordinator.failed(id, step: .abort, severity: Self.severity(of: error), message: "\(error)", now: .now)
+                return failed(id, .abort, error)
             }
             transactionOpen = false
             stallStart = nil
@@ -337,6 +337,19 @@ public final class Processor: @unchecked Sendable {
                 try perform(coordinator.failed(id, step: .writeSnapshot, severity: .abortable, message: "\(error)", now: .now))
             }
         }
+    }
+
+    /// The coordinator's view of a failure, with a plain explanation when this instance was
+    /// fenced (a newer process with the same transactional id took over).
+    private func failed(_ id: CheckpointID, _ step: CheckpointCoordinator.Step, _ error: any Error) -> [CheckpointCoordinator.Action] {
+        var message = "\(error)"
+        if let kafka = error as? KafkaError, let name = kafka.rdKafkaName,
+           ["_FENCED", "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"].contains(name) {
+            message = "this process was fenced: another process started with the same transactional id "
+                + "`\(settings.transactionalID)` (application `\(settings.application)`, instance `\(settings.instance)`) "
+                + "and took over from the last committed checkpoint. Run each instance id once. (\(kafka.message))"
+        }
+        return coordinator.failed(id, step: step, severity: Self.severity(of: error), message: message, now: .now)
     }
 
     static func severity(of error: any Error) -> CheckpointCoordinator.Severity {
