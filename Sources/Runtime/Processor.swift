@@ -44,6 +44,11 @@ public final class Processor: @unchecked Sendable {
     private var failure: String?
     private var stallStart: ContinuousClock.Instant?
     private var emissions: [Emission] = []
+    private var startedAt = ContinuousClock.now
+    /// A checkpoint whose offsets are in the transaction, waiting for its outputs to be
+    /// delivered before the coordinator hears "offsets sent": the commit then finds nothing to
+    /// flush, so the stall is the EndTxn round trip, not the epoch's produce backlog.
+    private var awaitingDelivery: CheckpointID?
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
@@ -72,6 +77,8 @@ public final class Processor: @unchecked Sendable {
 
     /// Runs until shutdown (returns) or a failure (throws). *Blocking.*
     public func run() throws(ProcessorFailure) {
+        startedAt = .now
+        defer { statistics.runningTime = .now - startedAt }
         do {
             try start()
             while !stopped {
@@ -81,12 +88,16 @@ public final class Processor: @unchecked Sendable {
                     try perform(coordinator.forceCheckpoint(.shutdown, now: .now))
                 }
                 try drainInbox(waiting: nil)
+                try checkDelivery()
                 try perform(coordinator.tick(now: .now))
                 if stopped { break }
+                if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
+                    requestShutdown()
+                }
                 if coordinator.acceptsInput, held.hasRoom, let consumer {
                     try process(consumer.poll(maxRecords: 5_000, timeout: .milliseconds(5)))
                 } else {
-                    try drainInbox(waiting: .milliseconds(5))
+                    try drainInbox(waiting: .milliseconds(1))
                 }
             }
         } catch let error as ProcessorFailure {
@@ -189,6 +200,7 @@ public final class Processor: @unchecked Sendable {
     private func send(_ record: ProducerRecord, with producer: KafkaProducer) throws {
         do {
             try producer.send(record)
+            if statistics.recordsProduced == 0 { statistics.firstOutputAfter = .now - startedAt }
             statistics.recordsProduced += 1
         } catch {
             // The transaction cannot take this record: stop; recovery redoes the epoch.
@@ -253,7 +265,8 @@ public final class Processor: @unchecked Sendable {
                 }
             }
             faults?.reach(.afterOffsetsSent)
-            return coordinator.offsetsSent(id)
+            awaitingDelivery = id
+            return try deliveryChecked()
 
         case .commitTransaction(let id):
             let started = ContinuousClock.now
@@ -296,6 +309,7 @@ public final class Processor: @unchecked Sendable {
             }
             transactionOpen = false
             stallStart = nil
+            awaitingDelivery = nil
             held.discard()
             var seeks: [PartitionOffset] = []
             for (key, partition) in partitions {
@@ -325,6 +339,19 @@ public final class Processor: @unchecked Sendable {
             }
             return []
         }
+    }
+
+    private func checkDelivery() throws {
+        try perform(deliveryChecked())
+    }
+
+    /// Tells the coordinator the offsets are sent once the epoch's outputs are all delivered.
+    private func deliveryChecked() throws -> [CheckpointCoordinator.Action] {
+        guard let id = awaitingDelivery, let producer else { return [] }
+        producer.poll()
+        guard producer.outstandingCount == 0 else { return [] }
+        awaitingDelivery = nil
+        return coordinator.offsetsSent(id)
     }
 
     private func drainInbox(waiting wait: Duration?) throws {
@@ -442,7 +469,8 @@ public final class Processor: @unchecked Sendable {
             // Commit what was processed for these partitions before giving them up.
             try perform(coordinator.forceCheckpoint(.revocation, now: .now))
             while coordinator.forcedCheckpointPending, !stopped {
-                try drainInbox(waiting: .milliseconds(5))
+                try drainInbox(waiting: .milliseconds(1))
+                try checkDelivery()
                 try perform(coordinator.tick(now: .now))
             }
         }

@@ -7,6 +7,7 @@ import Logging
 import Operators
 import Runtime
 import Synchronization
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -30,6 +31,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Port of the embedded development broker, used when the configuration names no Kafka.")
     var embeddedBrokerPort: Int = 9092
+
+    @Option(help: "For benchmarks: finish with a checkpoint after this many records and print the figures.")
+    var stopAfterRecords: Int?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -93,7 +97,8 @@ struct RunCommand: AsyncParsableCommand {
             checkpoint: configuration.checkpoint,
             retainedCheckpoints: configuration.retainedCheckpoints,
             transactionTimeout: configuration.transactionTimeout,
-            faultInjection: faults
+            faultInjection: faults,
+            stopAfterRecords: stopAfterRecords
         )
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
             directory: configuration.checkpointDirectory,
@@ -119,11 +124,30 @@ struct RunCommand: AsyncParsableCommand {
         if let broker { await broker.stop() }
         switch outcome {
         case .success(let statistics):
+            if stopAfterRecords != nil {
+                print(Self.summary(statistics))
+            }
             logger.notice("stopped cleanly: \(statistics.recordsProcessed) records processed, \(statistics.recordsProduced) produced, \(statistics.checkpointsCompleted) checkpoints committed")
         case .failure(let failure):
             logger.critical("\(failure.message)")
             throw ExitCode(1)
         }
+    }
+}
+
+extension RunCommand {
+    /// One line of `key=value` figures for benchmark scripts.
+    static func summary(_ statistics: ProcessorStatistics) -> String {
+        func milliseconds(_ duration: Duration?) -> String {
+            guard let duration else { return "-" }
+            let (seconds, attoseconds) = duration.components
+            return String(format: "%.3f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+        }
+        let seconds = Double(statistics.runningTime.components.seconds) + Double(statistics.runningTime.components.attoseconds) / 1e18
+        return "exactly records=\(statistics.recordsProcessed) seconds=\(String(format: "%.3f", seconds)) "
+            + "records_per_second=\(String(format: "%.0f", Double(statistics.recordsProcessed) / max(seconds, 1e-9))) "
+            + "checkpoints=\(statistics.checkpointsCompleted) stall_p50_ms=\(milliseconds(statistics.stall(percentile: 0.5))) "
+            + "stall_p99_ms=\(milliseconds(statistics.stall(percentile: 0.99))) first_output_ms=\(milliseconds(statistics.firstOutputAfter))"
     }
 }
 
