@@ -102,6 +102,7 @@ let package = Package(
                 "KafkaClient",
                 "Checkpointing",
                 "Operators",
+                "KeyedState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

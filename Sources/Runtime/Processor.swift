@@ -49,6 +49,8 @@ public final class Processor: @unchecked Sendable {
     /// delivered before the coordinator hears "offsets sent": the commit then finds nothing to
     /// flush, so the stall is the EndTxn round trip, not the epoch's produce backlog.
     private var awaitingDelivery: CheckpointID?
+    /// Partitions already restored from the replay checkpoint (each is replayed once per run).
+    private var replayed: Set<TopicPartition> = []
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
@@ -180,12 +182,14 @@ public final class Processor: @unchecked Sendable {
             guard consumed.offset >= partition.mutedUntil else { continue }
             for emission in emissions {
                 let output = emission.record
+                var headers = output.headers.map { KafkaHeader($0.name, $0.value) }
+                headers.append(KafkaHeader(SourceHeader.name, SourceHeader.value(consumed.topicPartition, offset: consumed.offset)))
                 let produced = ProducerRecord(
                     topic: emission.isDeadLetter ? settings.deadLetterTopic : settings.sinkTopic,
                     partition: output.partition,
                     key: output.key,
                     value: output.value,
-                    headers: output.headers.map { KafkaHeader($0.name, $0.value) },
+                    headers: headers,
                     timestampMilliseconds: output.timestamp
                 )
                 if transactionOpen {
@@ -251,7 +255,7 @@ public final class Processor: @unchecked Sendable {
                 partition.inFlight.map { PartitionCheckpoint(partition: key, snapshot: $0.snapshot, nextOffset: $0.offset) }
             }
             let inbox = self.inbox
-            store.write(id, parent: coordinator.lastCompleted, descendsFrom: nil, partitions: captured) { result in
+            store.write(id, parent: coordinator.lastCompleted, descendsFrom: settings.replayFrom, partitions: captured) { result in
                 inbox.post(id, result)
             }
             let offsets = captured.map {
@@ -421,6 +425,17 @@ public final class Processor: @unchecked Sendable {
         var startOffsets: [TopicPartition: Int64] = [:]
         for partition in assigned {
             let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
+            if let replay = settings.replayFrom, !replayed.contains(partition) {
+                replayed.insert(partition)
+                if let start = try store.candidates(for: partition).first(where: { $0.id == replay && $0.damage == nil }) {
+                    let state = try store.restore(partition, from: replay)
+                    partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: start.nextOffset, mutedUntil: 0)
+                    startOffsets[partition] = start.nextOffset
+                    logger.notice("\(partition): replaying from checkpoint \(replay) (\(state.count) keys) at offset \(start.nextOffset)")
+                    continue
+                }
+                logger.notice("\(partition): not in checkpoint \(replay); recovering as usual")
+            }
             var candidates = try store.candidates(for: partition)
             // Restoring verifies every byte; a checkpoint that fails is marked damaged and the
             // plan made again, so recovery falls back exactly as it would for a known damage.

@@ -27,6 +27,10 @@ public struct ProcessorSettings: Sendable {
     public var faultInjection: FaultInjection?
     /// For benchmarks: finish with a checkpoint once this many records were processed.
     public var stopAfterRecords: Int?
+    /// `--replay-from-checkpoint`: each partition this checkpoint holds is restored from it
+    /// (not from what the committed offsets name) the first time it is assigned; the run's
+    /// checkpoints record that they descend from it.
+    public var replayFrom: CheckpointID?
 
     /// Settings for `application`/`instance` reading `sourceTopics` and writing `sinkTopic`.
     public init(
