@@ -9,6 +9,13 @@ public struct ReplayOverlap: Sendable, Equatable, CustomStringConvertible {
     /// Where the committed output ends (the group's committed offset).
     public let to: Int64
 
+    /// An overlap of `partition` from `from` up to `to`.
+    public init(partition: TopicPartition, from: Int64, to: Int64) {
+        self.partition = partition
+        self.from = from
+        self.to = to
+    }
+
     public var description: String { "\(partition) offsets \(from)..<\(to)" }
 }
 
