@@ -4,6 +4,7 @@
 #
 #   scripts/bench-operators.sh                   2,000,000 records per family, 1,000,000 keys
 #   RECORDS=500000 scripts/bench-operators.sh    fewer records
+#   ONLY=tumbling scripts/bench-operators.sh     only the families whose name contains "tumbling"
 #
 # The benchmark is a throw-away SwiftPM package under .build/bench-operators (git-ignored) whose
 # KeyedState and Operators targets are symbolic links to this repository's sources, so it builds
@@ -57,6 +58,10 @@ struct SplitMix: RandomNumberGenerator {
 }
 
 let recordCount = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 2_000_000
+/// Records between two simulated checkpoints (a snapshot capture).
+let checkpointInterval = 100_000
+/// Only the families whose name contains this text (for profiling one), or all.
+let only = CommandLine.arguments.dropFirst(2).first
 
 /// Records `{"user":"u123","amount":12.5,"id":…,"ts":…}`: keys drawn uniformly from `keys`,
 /// event time one millisecond per record with up to 50 ms of disorder, ids repeating so that
@@ -77,6 +82,7 @@ func makeRecords(keys: Int, count: Int) -> [Record] {
 }
 
 func measure(_ name: String, _ pipeline: Pipeline, _ records: [Record], keys: Int) throws {
+    if let only, !name.contains(only) { return }
     var processor = try pipeline.processor(topic: "bench", partition: 0)
     var state = PartitionState()
     var emissions: [Emission] = []
@@ -85,7 +91,10 @@ func measure(_ name: String, _ pipeline: Pipeline, _ records: [Record], keys: In
     var deadLetters = 0
     let clock = ContinuousClock()
     let start = clock.now
-    for record in records {
+    for (index, record) in records.enumerated() {
+        // The runtime captures a snapshot at every checkpoint, which also empties the state's
+        // change log; without it the log would grow without bound and dominate the figures.
+        if index % checkpointInterval == 0 { _ = state.captureSnapshot() }
         try processor.process(record, state: &state, into: &emissions)
         for emission in emissions {
             if emission.isDeadLetter { deadLetters += 1 } else { outputs += 1 }
@@ -152,4 +161,4 @@ SWIFT
 echo "==> building the operator benchmark (swift build -c release in .build/bench-operators)" >&2
 swift build -c release --package-path "$BENCH" --product BenchOperators >&2
 echo "==> $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); $RECORDS records per family" >&2
-"$BENCH/.build/release/BenchOperators" "$RECORDS"
+"$BENCH/.build/release/BenchOperators" "$RECORDS" ${ONLY:+"$ONLY"}

@@ -77,3 +77,28 @@ import Testing
         #expect(EventTime.parseISO8601(bytes("2026-11-24 19:30")) == nil)
     }
 }
+
+@Suite struct JSONNumberWriterTests {
+    private func written(_ value: Double) -> String {
+        var writer = JSONWriter()
+        writer.name(JSONWriter.encodedName(bytes("n")))
+        writer.number(value)
+        return text(writer.finish())
+    }
+
+    @Test func numbersAreShortestAndReadBackExactly() {
+        #expect(written(42.5) == #"{"n":42.5}"#)
+        #expect(written(-0.25) == #"{"n":-0.25}"#)
+        #expect(written(0.1 + 0.2) == #"{"n":0.30000000000000004}"#)
+        #expect(written(1e20) == #"{"n":1e+20}"#)
+        #expect(written(.nan) == #"{"n":null}"#)
+        var random = SeededRandom(seed: 7)
+        for _ in 0..<20_000 {
+            let value = Double(Int.random(in: -10_000_000...10_000_000, using: &random)) / [1.0, 10, 100, 1000, 3][Int.random(in: 0..<5, using: &random)]
+            let text = written(value)
+            let number = Double(text.dropFirst(5).dropLast())
+            #expect(number == value, "\(value) written as \(text)")
+            #expect(text.count <= "{\"n\":}".count + value.description.count, "\(value) written as \(text), longer than \(value.description)")
+        }
+    }
+}
