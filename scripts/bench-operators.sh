@@ -108,6 +108,33 @@ func measure(_ name: String, _ pipeline: Pipeline, _ records: [Record], keys: In
     print("\(name) \(String(format: rate)) records/s  (\(records.count) records, \(keys) keys, \(outputs) outputs, \(deadLetters) dead letters, \(state.count) state entries, \(Int(seconds * 1000)) ms)")
 }
 
+/// The floor under every keyed operator: one state read and one 16-byte write per record under
+/// the record's key, with no JSON and no pipeline (keys parsed before the clock starts).
+func measureStateFloor(_ records: [Record], keys: Int) throws {
+    let name = "floor: state get + put per record (no JSON)"
+    if let only, !name.contains(only) { return }
+    let stateKeys = records.map { record in
+        let value = record.value
+        let start = value.firstIndex(of: UInt8(ascii: "u"))! + 7  // after {"user":"
+        let end = value[start...].firstIndex(of: UInt8(ascii: "\""))!
+        return StateKey(namespace: "o1", key: Array(value[start..<end]))
+    }
+    var state = PartitionState()
+    let clock = ContinuousClock()
+    let start = clock.now
+    for (index, key) in stateKeys.enumerated() {
+        if index % checkpointInterval == 0 { _ = state.captureSnapshot() }
+        var count = state[key].map { Int64($0[0]) } ?? 0
+        count += 1
+        var bytes = [UInt8](repeating: 0, count: 16)
+        bytes[0] = UInt8(truncatingIfNeeded: count)
+        state.put(bytes, for: key)
+    }
+    let elapsed = clock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    print("\(name.padding(toLength: 46, withPad: " ", startingAt: 0)) \(String(format: Double(records.count) / seconds)) records/s  (\(records.count) records, \(keys) keys, \(state.count) state entries, \(Int(seconds * 1000)) ms)")
+}
+
 extension String {
     init(format rate: Double) {
         let whole = Int(rate.rounded())
@@ -141,6 +168,7 @@ for keys in [100_000, 1_000_000] {
 let keys = 1_000_000
 let records = makeRecords(keys: keys, count: recordCount)
 try measure("pass-through (no operators)", Pipeline(), records, keys: keys)
+try measureStateFloor(records, keys: keys)
 try measure("stateless: filter + project", Pipeline()
     .filter(FieldPredicate("kind", .equals(.string("click"))))
     .project(["user", "amount"]), records, keys: keys)

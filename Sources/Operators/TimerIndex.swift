@@ -16,7 +16,29 @@ struct TimerIndex: Sendable {
         var payload: [UInt8]
 
         static func < (lhs: Timer, rhs: Timer) -> Bool {
-            lhs.time != rhs.time ? lhs.time < rhs.time : lhs.payload.lexicographicallyPrecedes(rhs.payload)
+            lhs.time != rhs.time ? lhs.time < rhs.time : Self.precedes(lhs.payload, rhs.payload)
+        }
+
+        /// Byte-wise order, eight bytes at a time: window payloads share a 17-byte prefix, and
+        /// the element-by-element comparison was a tenth of a window operator's time.
+        static func precedes(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+            lhs.withUnsafeBytes { left in
+                rhs.withUnsafeBytes { right in
+                    let common = Swift.min(left.count, right.count)
+                    var offset = 0
+                    while offset + 8 <= common {
+                        let a = UInt64(bigEndian: left.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                        let b = UInt64(bigEndian: right.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                        if a != b { return a < b }
+                        offset += 8
+                    }
+                    while offset < common {
+                        if left[offset] != right[offset] { return left[offset] < right[offset] }
+                        offset += 1
+                    }
+                    return left.count < right.count
+                }
+            }
         }
     }
 
