@@ -45,15 +45,14 @@ cat > "$BENCH/Sources/BenchOperators/main.swift" <<'SWIFT'
 import KeyedState
 import Operators
 
-/// A fixed-seed generator (SplitMix64): every run measures the same records.
-struct SplitMix: RandomNumberGenerator {
+/// A fixed-seed generator (xorshift64*): every run measures the same records.
+struct XorShift: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return state &* 2_685_821_657_736_338_717
     }
 }
 
@@ -67,7 +66,7 @@ let only = CommandLine.arguments.dropFirst(2).first
 /// event time one millisecond per record with up to 50 ms of disorder, ids repeating so that
 /// about one record in ten is a duplicate.
 func makeRecords(keys: Int, count: Int) -> [Record] {
-    var random = SplitMix(state: 42)
+    var random = XorShift(state: 42)
     var records: [Record] = []
     records.reserveCapacity(count)
     for offset in 0..<count {
