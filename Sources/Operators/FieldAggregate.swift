@@ -2,7 +2,16 @@
 public struct FieldAggregate: Sendable, Equatable {
     /// The built-in aggregates.
     public enum Operation: String, Sendable, CaseIterable {
-        case count, sum, min, max, average
+        /// The number of records.
+        case count
+        /// The sum of the field.
+        case sum
+        /// The smallest value of the field.
+        case min
+        /// The largest value of the field.
+        case max
+        /// The mean of the field.
+        case average
     }
 
     /// What is computed.

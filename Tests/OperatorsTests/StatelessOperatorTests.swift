@@ -99,3 +99,20 @@ import Testing
         #expect(dead.header(DeadLetterHeader.reason) == "operator threw: refused")
     }
 }
+
+@Suite struct SwiftPipelineValidationTests {
+    @Test func windowWithoutEventTimeIsRejectedBeforeAnyRecord() throws {
+        let pipeline = Pipeline().keyBy(field: "k").window(.tumbling(size: .seconds(1)), aggregate: .count)
+        let error = try #require(throws: PipelineDefinitionError.self) { try pipeline.processor(topic: "t", partition: 0) }
+        #expect(error.code == .needsEventTime)
+        #expect(error.path == "operators[1].window")
+    }
+
+    @Test func slideLongerThanTheWindowIsRejected() throws {
+        let pipeline = Pipeline(eventTime: .recordTimestamp)
+            .window(.sliding(size: .seconds(1), slide: .seconds(2)), aggregate: .count)
+        let error = try #require(throws: PipelineDefinitionError.self) { try pipeline.processor(topic: "t", partition: 0) }
+        #expect(error.code == .invalidValue)
+        #expect(error.allowed == "size > 0, 0 < slide <= size, allowed lateness >= 0")
+    }
+}
