@@ -121,7 +121,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OperatorsTests",
-            dependencies: ["Operators", "KeyedState"],
+            dependencies: ["Operators", "KeyedState", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSwift6
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import KeyedState
 import Testing
+import Yams
 
 @testable import Operators
 
@@ -140,5 +141,20 @@ import Testing
             operators: []
             """)
         #expect(pipeline.watermarks.mode == .aligned(idleTimeout: .seconds(30)))
+    }
+}
+
+@Suite struct NestedPipelineYAMLTests {
+    @Test func pipelineUnderAKeyOfALargerConfigurationNamesItsFullPath() throws {
+        let root = try #require(try Yams.compose(yaml: """
+            kafka: {bootstrap: "localhost:9092"}
+            pipeline:
+              operators:
+                - key_by: [user]
+            """))
+        let section = try #require(root.mapping?["pipeline"])
+        let error = try #require(throws: PipelineDefinitionError.self) { try Pipeline(yamlNode: section, path: "pipeline") }
+        #expect(error.path == "pipeline.operators[0].key_by")
+        #expect(error.line == 4)
     }
 }
