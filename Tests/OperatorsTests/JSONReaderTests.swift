@@ -40,9 +40,17 @@ import Testing
     }
 
     @Test func readsNumbersExactlyLikeFoundation() throws {
-        for text in ["0", "-0", "42", "-17", "123456789012345678", "3.25", "-1e-7", "6.02e23", "9007199254740993"] {
-            let expected = try #require(Double(text))
-            #expect(JSONReader.parseNumber(bytes(text)[...]) == expected, "\(text)")
+        for text in ["0", "-0", "42", "-17", "123456789012345678", "3.25", "-1e-7", "6.02e23", "9007199254740993",
+                     "0.1", "-0.3", "12345.6789", "1.000000000000001", "0.30000000000000004", "1.", "-.5", "5.e3"] {
+            #expect(JSONReader.parseNumber(bytes(text)[...]) == Double(text), "\(text)")
+        }
+        var random = SeededRandom(seed: 11)
+        for _ in 0..<20_000 {
+            let digits = Int.random(in: 1...17, using: &random)
+            let mantissa = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &random))) })
+            let point = Int.random(in: 1...digits, using: &random)
+            let text = (Bool.random(using: &random) ? "-" : "") + mantissa.prefix(point) + "." + mantissa.dropFirst(point) + "1"
+            #expect(JSONReader.parseNumber(bytes(text)[...]) == Double(text), "\(text)")
         }
     }
 
