@@ -31,14 +31,7 @@ struct FieldAggregator: Aggregator {
                 continue
             }
             let running = StateBytes.readDouble(accumulator[...], at: 8 + 8 * index)
-            let next: Double
-            switch aggregate.operation {
-            case .count: next = 0
-            case .sum, .average: next = running + value
-            case .min: next = Swift.min(running, value)
-            case .max: next = Swift.max(running, value)
-            }
-            StateBytes.appendDouble(next, to: &out)
+            StateBytes.appendDouble(Self.combine(aggregate.operation, running, value), to: &out)
         }
         return out
     }
@@ -50,16 +43,20 @@ struct FieldAggregator: Aggregator {
         for (index, aggregate) in fields.enumerated() {
             let a = StateBytes.readDouble(first[...], at: 8 + 8 * index)
             let b = StateBytes.readDouble(second[...], at: 8 + 8 * index)
-            let merged: Double
-            switch aggregate.operation {
-            case .count: merged = 0
-            case .sum, .average: merged = a + b
-            case .min: merged = Swift.min(a, b)
-            case .max: merged = Swift.max(a, b)
-            }
-            StateBytes.appendDouble(merged, to: &out)
+            StateBytes.appendDouble(Self.combine(aggregate.operation, a, b), to: &out)
         }
         return out
+    }
+
+    /// One aggregate's running value from two (a running value and a new value, or two running
+    /// values being merged). Count has none: it is the shared record count.
+    private static func combine(_ operation: FieldAggregate.Operation, _ a: Double, _ b: Double) -> Double {
+        switch operation {
+        case .count: 0
+        case .sum, .average: a + b
+        case .min: Swift.min(a, b)
+        case .max: Swift.max(a, b)
+        }
     }
 
     func result(_ accumulator: [UInt8], key: [UInt8], window: Window?) throws -> [UInt8] {
