@@ -107,8 +107,9 @@ public struct PartitionProcessor: Sendable {
             watermark = .min
         }
         stageWatermarks = Array(repeating: watermark, count: stages.count)
-        var collected = Array(repeating: [TimerIndex.Timer](), count: stages.count)
         let timed = stages.indices.filter { timers[$0] != nil }
+        guard !timed.isEmpty else { return }
+        var collected = Array(repeating: [TimerIndex.Timer](), count: stages.count)
         state.forEach { key, value in
             for index in timed {
                 guard let suffix = dataNamespaces[index].suffix(of: key) else { continue }
