@@ -5,18 +5,18 @@ enum WindowShape: Sendable, Equatable {
 
     /// The fixed windows that contain `time`, earliest start first.
     static func windows(containing time: Int64, size: Int64, slide: Int64) -> [Window] {
-        let lastStart = floorDiv(time, slide) * slide
+        let remainder = time % slide
+        let lastStart = PartitionProcessor.subtract(time, remainder < 0 ? remainder + slide : remainder)
         var windows: [Window] = []
         var start = lastStart
-        while start > time - size {
-            windows.append(Window(start: start, end: start + size))
-            start -= slide
+        // Saturating, so event times near the ends of Int64 cannot trap.
+        let earliest = PartitionProcessor.subtract(time, size)
+        while start > earliest {
+            windows.append(Window(start: start, end: PartitionProcessor.add(start, size)))
+            let (previous, overflow) = start.subtractingReportingOverflow(slide)
+            if overflow { break }
+            start = previous
         }
         return windows.reversed()
-    }
-
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let quotient = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
     }
 }
