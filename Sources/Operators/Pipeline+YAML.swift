@@ -11,9 +11,22 @@ extension Pipeline {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            var mark: Mark?
+            var problem = "\(error)"
+            switch error {
+            case .scanner(_, let text, let at, _), .parser(_, let text, let at, _), .composer(_, let text, let at, _):
+                mark = at
+                problem = text
+            default:
+                break
+            }
+            throw PipelineDefinitionError(
+                .invalidYAML, path: "(document)", line: mark?.line, column: mark?.column,
+                message: "the text is not YAML: \(problem)", allowed: "a YAML mapping (docs/PIPELINE.md)")
         } catch {
             throw PipelineDefinitionError(
-                .invalidYAML, path: "(document)", message: "the text is not YAML: \(error)", allowed: "a YAML mapping")
+                .invalidYAML, path: "(document)", message: "the text is not YAML: \(error)", allowed: "a YAML mapping (docs/PIPELINE.md)")
         }
         guard let root else {
             throw PipelineDefinitionError(.missingKey, path: "(document)", line: 1, message: "the document is empty", allowed: "a mapping with `operators`")

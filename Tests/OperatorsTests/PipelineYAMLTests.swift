@@ -124,7 +124,9 @@ import Yams
     }
 
     @Test func notYAMLAndMissingOperatorsAreClearErrors() throws {
-        #expect(try error("operators: [unclosed").code == .invalidYAML)
+        let notYAML = try error("operators:\n  - key_by: user\n  - [unclosed")
+        #expect(notYAML.code == .invalidYAML)
+        #expect(notYAML.line != nil)
         let missing = try error("on_error: stop")
         #expect(missing.code == .missingKey)
         #expect(missing.path == "(root).operators")
