@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OperatorsTests",
-            dependencies: ["Operators", "KeyedState"],
+            dependencies: ["Operators", "KeyedState", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSwift6
         ),
         .testTarget(
