@@ -96,11 +96,13 @@ extension CheckpointStore {
     }
 
     /// Restores `partition` from the newest checkpoint that holds it and verifies, trying
-    /// `checkpointID` first and then only checkpoints created before it (newer ones may hold
-    /// state whose transaction never committed).
+    /// `checkpointID` first and then only checkpoints older than it (newer ones may hold state
+    /// whose transaction never committed).
     ///
-    /// When `checkpointID`'s manifest is gone, its place in time is taken from what it left:
-    /// temporary or state files named for it, or a checkpoint naming it as parent.
+    /// "Older" is decided by the manifest's creation time when `checkpointID`'s manifest reads.
+    /// When it is missing or corrupt, by the id: with ids of the form `<instance>-<sequence>`,
+    /// the same instance's checkpoints with a smaller sequence, and other instances'
+    /// checkpoints created no later than the newest of those. Otherwise no fallback is guessed.
     ///
     /// - Returns: the restored partition and, in order, why each newer candidate was skipped.
     /// - Throws: ``CheckpointError`` `noUsableCheckpoint` listing every candidate's problem.
@@ -113,13 +115,13 @@ extension CheckpointStore {
         } catch {
             skipped.append(asCheckpointError(error, checkpointID).naming(checkpointID: checkpointID, partition: partition))
         }
-        guard let bound = creationBound(of: checkpointID) else {
+        guard let candidates = checkpoints(olderThan: checkpointID) else {
             throw CheckpointError(
                 .noUsableCheckpoint, checkpointID: checkpointID, partition: partition,
-                reason: "left no trace (no manifest, no file, no child checkpoint), so which checkpoints are older is unknown: \(skipped[0].reason)",
+                reason: "cannot be read and its id is not `<instance>-<sequence>`, so which checkpoints are older is unknown: \(skipped[0].reason)",
                 remedy: "restore from an explicit older checkpoint id, or replay from the committed offset")
         }
-        for listing in listCheckpoints() where listing.checkpointID != checkpointID && listing.createdAtMilliseconds < bound {
+        for listing in candidates {
             guard listing.manifest.map({ $0.partition(partition) != nil }) ?? true else { continue }
             do {
                 return (try restore(partition, from: listing.checkpointID), skipped)
@@ -226,22 +228,32 @@ extension CheckpointStore {
         return String(name[name.index(after: dash)..<dot])
     }
 
-    /// Creation time (ms) before which checkpoints are older than `checkpointID`.
-    func creationBound(of checkpointID: String) -> Int64? {
-        if let manifest = try? readManifest(checkpointID) { return manifest.createdAtMilliseconds }
-        let listings = listCheckpoints()
-        if let listed = listings.first(where: { $0.checkpointID == checkpointID }) { return listed.createdAtMilliseconds }
-        var traces = temporaryFiles().filter { checkpointIDOfTemporary($0) == checkpointID }
-        for directory in DurableFiles.list(layout.stateDirectory) {
-            for kind in [StateFileKind.full, .delta] {
-                let path = layout.stateDirectory + "/" + directory + "/" + CheckpointLayout.stateFileName(checkpointID, kind)
-                if DurableFiles.size(path) != nil { traces.append(path) }
+    /// The checkpoints older than `checkpointID`, newest first; `nil` when that cannot be known.
+    func checkpoints(olderThan checkpointID: String) -> [CheckpointListing]? {
+        let listings = listCheckpoints().filter { $0.checkpointID != checkpointID }
+        if let manifest = try? readManifest(checkpointID) {
+            return listings.filter {
+                ($0.createdAtMilliseconds, $0.checkpointID) < (manifest.createdAtMilliseconds, checkpointID)
             }
         }
-        let now = Double(DurableFiles.nowMilliseconds())
-        let fileTimes = traces.compactMap(DurableFiles.age).map { Int64(now - $0 * 1000) }
-        let childTimes = listings.filter { $0.manifest?.parentID == checkpointID }.map(\.createdAtMilliseconds)
-        return (fileTimes + childTimes).min()
+        guard let (instance, sequence) = Self.instanceAndSequence(checkpointID) else { return nil }
+        let sameInstanceOlder = listings.filter {
+            guard let (other, number) = Self.instanceAndSequence($0.checkpointID) else { return false }
+            return other == instance && number < sequence
+        }
+        let bound = sameInstanceOlder.map(\.createdAtMilliseconds).max() ?? Int64.min
+        return listings.filter { listing in
+            sameInstanceOlder.contains { $0.checkpointID == listing.checkpointID }
+                || (Self.instanceAndSequence(listing.checkpointID)?.0 != instance && listing.createdAtMilliseconds <= bound)
+        }
+    }
+
+    /// `("i1", 7)` for `i1-7`; `nil` for an id not of the form `<instance>-<sequence>`.
+    static func instanceAndSequence(_ checkpointID: String) -> (String, Int)? {
+        guard let dash = checkpointID.lastIndex(of: "-"),
+              let sequence = Int(checkpointID[checkpointID.index(after: dash)...])
+        else { return nil }
+        return (String(checkpointID[..<dash]), sequence)
     }
 
     func partitionEntry(_ manifest: CheckpointManifest, _ partition: PartitionID) throws -> PartitionManifest {
