@@ -1,5 +1,4 @@
 import Dispatch
-import HashTreeCollections
 import KeyedState
 import Synchronization
 
@@ -267,9 +266,9 @@ extension CheckpointStore {
     }
 
     /// Reads and applies the partition's chain, checking every file before decoding it.
-    func readEntries(_ entry: PartitionManifest, checkpointID: String) throws -> TreeDictionary<StateKey, [UInt8]> {
+    func readEntries(_ entry: PartitionManifest, checkpointID: String) throws -> StateEntries {
         let partition = entry.partitionID
-        var entries = TreeDictionary<StateKey, [UInt8]>()
+        var entries = StateEntries()
         do {
             try checkChainShape(entry)
             for reference in entry.files {
@@ -278,9 +277,9 @@ extension CheckpointStore {
                 try StateFileReader.read(bytes, path: path, reference: reference) { record in
                     let key = StateKey(copying: record.key)
                     if let value = record.value {
-                        entries[key] = Array(value)
+                        entries.put(copying: value, for: key)
                     } else {
-                        entries.removeValue(forKey: key)
+                        entries.remove(key)
                     }
                 }
             }

@@ -201,10 +201,14 @@ public final class CheckpointStore: Sendable {
         var writer = try StateFileWriter(path: path, kind: kind, recordCount: recordCount)
         do {
             if kind == .full {
-                for (key, value) in snapshot.entries { try writer.put(key, value) }
+                try snapshot.entries.forEachUnsafe { key, value in try writer.put(key, value) }
             } else {
                 for (key, change) in snapshot.changes {
-                    if let value = change { try writer.put(key, value) } else { try writer.delete(key) }
+                    if let value = change {
+                        try value.withUnsafeBytes { try writer.put(key, $0) }
+                    } else {
+                        try writer.delete(key)
+                    }
                 }
             }
             let (size, crc) = try writer.finish()

@@ -9,38 +9,21 @@
 /// heap array per key would cost an allocation on every put and restore and about 48 bytes of
 /// memory each. Longer keys are kept in an array.
 public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible {
-    /// Inline keys are zero-padded big-endian words, so comparing words compares bytes in order.
-    private enum Storage: Hashable, Sendable {
-        case inline(UInt64, UInt64, UInt64, count: UInt8)
-        case heap([UInt8])
-    }
-
-    private let storage: Storage
-    private static let inlineCapacity = 24
+    private let storage: InlineBytes
 
     /// The bytes of the key, including any namespace prefix.
     public var bytes: [UInt8] {
-        withUnsafeBytes { Array($0) }
+        storage.bytes
     }
 
     /// A key made of exactly these bytes.
     public init(_ bytes: [UInt8]) {
-        self = bytes.withUnsafeBytes { StateKey(copying: $0) }
+        storage = InlineBytes(bytes)
     }
 
     /// A key made of the bytes in `buffer`.
     public init(copying buffer: UnsafeRawBufferPointer) {
-        guard buffer.count <= StateKey.inlineCapacity else {
-            storage = .heap(Array(buffer))
-            return
-        }
-        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        Swift.withUnsafeMutableBytes(of: &words) { raw in
-            raw.copyMemory(from: buffer)
-        }
-        storage = .inline(
-            UInt64(bigEndian: words.0), UInt64(bigEndian: words.1), UInt64(bigEndian: words.2),
-            count: UInt8(buffer.count))
+        storage = InlineBytes(copying: buffer)
     }
 
     /// A key inside a namespace: the namespace's UTF-8 bytes, a 0x00 separator, then `key`.
@@ -65,24 +48,11 @@ public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible 
     }
 
     /// The number of bytes in the key.
-    public var count: Int {
-        switch storage {
-        case .inline(_, _, _, let count): Int(count)
-        case .heap(let bytes): bytes.count
-        }
-    }
+    public var count: Int { storage.count }
 
     /// Calls `body` with the key's bytes, without allocating.
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        switch storage {
-        case .inline(let first, let second, let third, let count):
-            var words = (first.bigEndian, second.bigEndian, third.bigEndian)
-            return try Swift.withUnsafeBytes(of: &words) { raw in
-                try body(UnsafeRawBufferPointer(rebasing: raw[0..<Int(count)]))
-            }
-        case .heap(let bytes):
-            return try bytes.withUnsafeBytes(body)
-        }
+        try storage.withUnsafeBytes(body)
     }
 
     /// Whether the key starts with `prefix`.
@@ -92,15 +62,7 @@ public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     /// Byte-wise lexicographic order; a key sorts before any longer key it is a prefix of.
     public static func < (lhs: StateKey, rhs: StateKey) -> Bool {
-        if case .inline(let l0, let l1, let l2, let lCount) = lhs.storage,
-           case .inline(let r0, let r1, let r2, let rCount) = rhs.storage
-        {
-            // Zero padding ties with real zero bytes; the shorter key then comes first.
-            return (l0, l1, l2, lCount) < (r0, r1, r2, rCount)
-        }
-        return lhs.withUnsafeBytes { left in
-            rhs.withUnsafeBytes { right in left.lexicographicallyPrecedes(right) }
-        }
+        lhs.storage < rhs.storage
     }
 
     /// The key as text when it is UTF-8 without NUL bytes, otherwise as hexadecimal digits.
