@@ -1,4 +1,5 @@
 import Dispatch
+import HashTreeCollections
 import KeyedState
 import Synchronization
 
@@ -43,7 +44,7 @@ extension CheckpointStore {
         for path in temporaryFiles() {
             problems.append(
                 CheckpointError(
-                    .incompleteWrite, checkpointID: checkpointIDOfTemporary(path), file: path,
+                    .incompleteWrite, checkpointID: Self.checkpointIDOfTemporary(path), file: path,
                     reason: "left a temporary file: a write was interrupted and never completed",
                     remedy: "nothing reads it; retention removes it after the grace period"))
         }
@@ -186,11 +187,11 @@ extension CheckpointStore {
         }
         let path = layout.manifestPath(checkpointID)
         guard let bytes = try DurableFiles.readAll(path) else {
-            let leftovers = temporaryFiles(layout).filter { $0.hasSuffix("-" + checkpointID + ".json") }
+            let leftovers = temporaryFiles(layout).filter { checkpointIDOfTemporary($0) == checkpointID }
             if let leftover = leftovers.first {
                 throw CheckpointError(
                     .incompleteWrite, checkpointID: checkpointID, file: leftover,
-                    reason: "was never completed: only its temporary manifest exists (a torn write)",
+                    reason: "was never completed: it has no manifest, only temporary files (a torn write)",
                     remedy: "restore from an older checkpoint; retention removes the leftover")
             }
             throw CheckpointError(
@@ -221,7 +222,7 @@ extension CheckpointStore {
     }
 
     /// The checkpoint id a temporary file was written for: `.tmp-<tag>-<id>.<ext>`.
-    func checkpointIDOfTemporary(_ path: String) -> String? {
+    static func checkpointIDOfTemporary(_ path: String) -> String? {
         let name = DurableFiles.fileName(of: path).dropFirst(DurableFiles.temporaryPrefix.count)
         guard let dash = name.firstIndex(of: "-"), let dot = name.lastIndex(of: "."), dash < dot else { return nil }
         return String(name[name.index(after: dash)..<dot])
@@ -266,9 +267,9 @@ extension CheckpointStore {
     }
 
     /// Reads and applies the partition's chain, checking every file before decoding it.
-    func readEntries(_ entry: PartitionManifest, checkpointID: String) throws -> StateEntries {
+    func readEntries(_ entry: PartitionManifest, checkpointID: String) throws -> TreeDictionary<StateKey, [UInt8]> {
         let partition = entry.partitionID
-        var entries = StateEntries()
+        var entries = TreeDictionary<StateKey, [UInt8]>()
         do {
             try checkChainShape(entry)
             for reference in entry.files {
@@ -277,9 +278,9 @@ extension CheckpointStore {
                 try StateFileReader.read(bytes, path: path, reference: reference) { record in
                     let key = StateKey(copying: record.key)
                     if let value = record.value {
-                        entries.put(copying: value, for: key)
+                        entries[key] = Array(value)
                     } else {
-                        entries.remove(key)
+                        entries.removeValue(forKey: key)
                     }
                 }
             }

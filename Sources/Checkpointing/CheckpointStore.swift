@@ -201,7 +201,9 @@ public final class CheckpointStore: Sendable {
         var writer = try StateFileWriter(path: path, kind: kind, recordCount: recordCount)
         do {
             if kind == .full {
-                try snapshot.entries.forEachUnsafe { key, value in try writer.put(key, value) }
+                for (key, value) in snapshot.entries {
+                    try value.withUnsafeBytes { try writer.put(key, $0) }
+                }
             } else {
                 for (key, change) in snapshot.changes {
                     if let value = change {

@@ -18,7 +18,7 @@ import HashTreeCollections
 ///   taken from it is an immutable value that may be handed to any thread.
 public struct PartitionState: Sendable {
     /// All live entries.
-    public private(set) var entries: StateEntries
+    public private(set) var entries: TreeDictionary<StateKey, [UInt8]>
     /// Entries written since the last capture: the new value, or `nil` for a deletion.
     public private(set) var changesSinceCapture: [StateKey: [UInt8]?]
     /// The capture (or restore point) that ``changesSinceCapture`` is relative to.
@@ -30,7 +30,7 @@ public struct PartitionState: Sendable {
 
     /// Empty state.
     public init() {
-        entries = StateEntries()
+        entries = [:]
         changesSinceCapture = [:]
         lastCaptureID = CaptureID.unique()
     }
@@ -39,7 +39,7 @@ public struct PartitionState: Sendable {
     ///
     /// The state gets a fresh ``lastCaptureID``, so the next snapshot of it is written in full.
     public init(restoring entries: TreeDictionary<StateKey, [UInt8]>) {
-        self.entries = StateEntries(entries)
+        self.entries = entries
         changesSinceCapture = [:]
         lastCaptureID = CaptureID.unique()
     }
@@ -48,7 +48,7 @@ public struct PartitionState: Sendable {
     ///
     /// A checkpoint store uses this when it restores a partition, so that the next snapshot can
     /// be written as a delta on the chain it was restored from.
-    public init(restoring entries: StateEntries, asOf captureID: CaptureID) {
+    public init(restoring entries: TreeDictionary<StateKey, [UInt8]>, asOf captureID: CaptureID) {
         self.entries = entries
         changesSinceCapture = [:]
         lastCaptureID = captureID
@@ -67,13 +67,13 @@ public struct PartitionState: Sendable {
 
     /// Stores `value` for `key`, replacing any earlier value.
     public mutating func put(_ value: [UInt8], for key: StateKey) {
-        entries.put(value, for: key)
+        entries[key] = value
         changesSinceCapture[key] = .some(value)
     }
 
     /// Removes `key`. Removing a key that is not there changes nothing and records nothing.
     public mutating func delete(_ key: StateKey) {
-        guard entries.remove(key) else { return }
+        guard entries.removeValue(forKey: key) != nil else { return }
         changesSinceCapture[key] = .some(nil)
     }
 
@@ -89,8 +89,8 @@ public struct PartitionState: Sendable {
     /// This scans all entries; operators that need ordered access (timers, windows) keep an
     /// in-memory index that they rebuild from state once after a restore.
     public func forEach(withPrefix prefix: [UInt8], _ body: (StateKey, [UInt8]) throws -> Void) rethrows {
-        try entries.forEachUnsafe { key, value in
-            if key.hasPrefix(prefix) { try body(key, Array(value)) }
+        for (key, value) in entries where key.hasPrefix(prefix) {
+            try body(key, value)
         }
     }
 
@@ -123,7 +123,7 @@ public struct PartitionState: Sendable {
 /// the thread that writes it.
 public struct PartitionSnapshot: Sendable {
     /// Every live entry at the moment of capture.
-    public let entries: StateEntries
+    public let entries: TreeDictionary<StateKey, [UInt8]>
     /// The entries put (`.some(value)`) or deleted (`nil`) since the capture before this one.
     public let changes: [StateKey: [UInt8]?]
 
@@ -137,14 +137,12 @@ public struct PartitionSnapshot: Sendable {
     ///
     /// Having no known predecessor, the snapshot is written in full by a checkpoint store.
     public init(entries: TreeDictionary<StateKey, [UInt8]>, changes: [StateKey: [UInt8]?]) {
-        self.init(
-            entries: StateEntries(entries), changes: changes, captureID: CaptureID.unique(),
-            changesSince: CaptureID.unique())
+        self.init(entries: entries, changes: changes, captureID: CaptureID.unique(), changesSince: CaptureID.unique())
     }
 
     /// A snapshot `captureID` of these entries, whose `changes` lead from capture `changesSince`.
     public init(
-        entries: StateEntries, changes: [StateKey: [UInt8]?],
+        entries: TreeDictionary<StateKey, [UInt8]>, changes: [StateKey: [UInt8]?],
         captureID: CaptureID, changesSince: CaptureID
     ) {
         self.entries = entries

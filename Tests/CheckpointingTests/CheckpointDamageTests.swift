@@ -8,7 +8,7 @@ import Testing
 @Suite struct CheckpointDamageTests {
     enum Damage: String, CaseIterable, CustomTestStringConvertible {
         case flipByteInStateFile, truncateStateFile, deleteStateFile, flipByteInManifest, truncateManifest
-        case deleteManifest, tornWrite
+        case deleteManifest, tornWrite, tornStateFileWrite
         var testDescription: String { rawValue }
     }
 
@@ -66,7 +66,7 @@ import Testing
             #expect(error.partition == ordersZero)
         case .flipByteInManifest:
             #expect(error.expectedChecksum != error.actualChecksum)
-        case .truncateManifest, .deleteManifest, .tornWrite:
+        case .truncateManifest, .deleteManifest, .tornWrite, .tornStateFileWrite:
             break
         }
 
@@ -77,7 +77,7 @@ import Testing
 
         // Recovery falls back to the newest older checkpoint that verifies.
         let (restored, skipped) = try fixture.store.restoreNewestVerified(ordersZero, startingAt: damagedID)
-        #expect(restored.checkpointID == (damage == .tornWrite ? "i1-3" : "i1-2"))
+        #expect(restored.checkpointID == (damage == .tornWrite || damage == .tornStateFileWrite ? "i1-3" : "i1-2"))
         #expect(skipped.first?.code == expectedCode)
     }
 
@@ -140,6 +140,11 @@ import Testing
                 to: URL(fileURLWithPath: fixture.store.rootDirectory + "/manifests/.tmp-x1-i1-4.json"))
             try Data(state.prefix(state.count / 2)).write(
                 to: URL(fileURLWithPath: fixture.store.rootDirectory + "/state/orders-0/.tmp-x2-i1-4.delta"))
+            return ("i1-4", .incompleteWrite)
+        case .tornStateFileWrite:
+            // A crash while writing i1-4's first state file, before any manifest.
+            try Data([1, 2, 3]).write(
+                to: URL(fileURLWithPath: fixture.store.rootDirectory + "/state/orders-1/.tmp-x3-i1-4.full"))
             return ("i1-4", .incompleteWrite)
         }
     }

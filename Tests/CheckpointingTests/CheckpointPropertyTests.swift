@@ -16,9 +16,27 @@ import Testing
 
     @Test func restoreAtAnyCheckpointGivesTheStateCapturedThere() throws {
         let first = SeededGenerator.seed()
+        var total = Coverage()
         for run in 0..<Self.runs {
             let seed = first &+ UInt64(run)
-            try Self.run(seed: seed)
+            total.add(try Self.run(seed: seed))
+        }
+        // The runs must have exercised every path, or they prove little.
+        #expect(total.fullFiles > 0 && total.deltaFiles > 0 && total.unchangedPartitions > 0, "\(total)")
+        #expect(total.discards > 0 && total.retentions > 0 && total.restores > 0, "\(total)")
+    }
+
+    /// What a run exercised.
+    struct Coverage {
+        var fullFiles = 0, deltaFiles = 0, unchangedPartitions = 0, discards = 0, retentions = 0, restores = 0
+
+        mutating func add(_ other: Coverage) {
+            fullFiles += other.fullFiles
+            deltaFiles += other.deltaFiles
+            unchangedPartitions += other.unchangedPartitions
+            discards += other.discards
+            retentions += other.retentions
+            restores += other.restores
         }
     }
 
@@ -28,7 +46,8 @@ import Testing
         var offsets: [PartitionID: Int64]
     }
 
-    static func run(seed: UInt64) throws {
+    static func run(seed: UInt64) throws -> Coverage {
+        var coverage = Coverage()
         var random = SeededGenerator(seed: seed)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -81,10 +100,19 @@ import Testing
                     captured[partition] = contents(of: snapshot)
                     parts.append(PartitionCheckpoint(partition: partition, snapshot: snapshot, nextOffset: offsets[partition]!))
                 }
-                _ = try store.writeAndWait(checkpointID: id, partitions: parts)
+                let manifest = try store.writeAndWait(checkpointID: id, partitions: parts)
+                for partition in manifest.partitions {
+                    switch partition.files.last {
+                    case let file? where file.name.hasPrefix(id + "."):
+                        if file.kind == .full { coverage.fullFiles += 1 } else { coverage.deltaFiles += 1 }
+                    default:
+                        coverage.unchangedPartitions += 1
+                    }
+                }
                 if Int.random(in: 0..<6, using: &random) == 0 {
                     // The Kafka commit failed: abandon the checkpoint, roll every partition back.
                     try store.discardAndWait(id)
+                    coverage.discards += 1
                     assigned = lastGood
                     offsets = lastGoodOffsets
                 } else {
@@ -109,6 +137,7 @@ import Testing
                 let pinned = Set(newestFirst.filter { _ in Int.random(in: 0..<4, using: &random) == 0 })
                 let keep = Int.random(in: 1...3, using: &random)
                 let report = try store.applyRetentionAndWait(keepNewest: keep, pinned: pinned)
+                coverage.retentions += 1
                 #expect(Set(report.removedCheckpoints).isDisjoint(with: pinned), "\(context)")
                 for id in report.removedCheckpoints {
                     expected[id] = nil
@@ -120,6 +149,7 @@ import Testing
                       let partition = expected[id]!.entries.keys.randomElement(using: &random)
             {
                 let restored = try store.restore(partition, from: id)
+                coverage.restores += 1
                 #expect(contents(of: restored.state) == expected[id]!.entries[partition]!, "\(context): \(partition) from \(id)")
                 #expect(restored.nextOffset == expected[id]!.offsets[partition], "\(context): offset of \(partition) in \(id)")
             }
@@ -131,5 +161,6 @@ import Testing
                 #expect(contents(of: restored.state) == entries, "\(context): \(partition) from \(id)")
             }
         }
+        return coverage
     }
 }
