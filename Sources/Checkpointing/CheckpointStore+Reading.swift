@@ -275,6 +275,14 @@ extension CheckpointStore {
             for reference in entry.files {
                 let path = layout.statePath(partition, reference.name)
                 guard let bytes = try DurableFiles.readAll(path) else { throw missing(path, reference) }
+                if reference.kind == .full {
+                    var load = TrieBulkLoad(capacity: reference.recordCount)
+                    try StateFileReader.read(bytes, path: path, reference: reference) { record in
+                        load.append(StateKey(copying: record.key), Array(record.value!))
+                    }
+                    entries = load.build()
+                    continue
+                }
                 try StateFileReader.read(bytes, path: path, reference: reference) { record in
                     let key = StateKey(copying: record.key)
                     if let value = record.value {

@@ -61,10 +61,7 @@ import Testing
     @Test func directoriesAndFilesAreOwnerOnly() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let store = try directory.store()
-        var states = [ordersZero: PartitionState()]
-        states[ordersZero]!.put([1], for: key(1))
-        try store.checkpoint("i1-1", &states)
+        let (store, _) = try directory.storeWithOneCheckpoint()
         let root = store.rootDirectory
         for path in [root, root + "/manifests", root + "/state", root + "/state/orders-0"] {
             #expect(DurableFiles.mode(path) == 0o700, "\(path)")

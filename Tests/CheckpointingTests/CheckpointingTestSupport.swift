@@ -41,6 +41,17 @@ struct TemporaryDirectory {
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// A store holding one checkpoint, `i1-1`, of orders-0 with key 1 = [1]; and that state.
+    func storeWithOneCheckpoint(
+        orphanGracePeriod: Double = 0
+    ) throws -> (CheckpointStore, [PartitionID: PartitionState]) {
+        let store = try store(orphanGracePeriod: orphanGracePeriod)
+        var states = [ordersZero: PartitionState()]
+        states[ordersZero]!.put([1], for: key(1))
+        try store.checkpoint("i1-1", &states)
+        return (store, states)
+    }
+
     func store(
         application: String = "app", instance: String = "i1", maxDeltas: Int = 10,
         maxDeltaBytes: Int64 = 1 << 30, orphanGracePeriod: Double = 0

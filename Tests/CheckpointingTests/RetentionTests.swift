@@ -55,10 +55,7 @@ import Testing
     @Test func orphansOfACrashedCheckpointAreCollected() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let store = try directory.store()
-        var states = [ordersZero: PartitionState()]
-        states[ordersZero]!.put([1], for: key(1))
-        try store.checkpoint("i1-1", &states)
+        let (store, _) = try directory.storeWithOneCheckpoint()
         // A crash after the state file was renamed into place but before the manifest was.
         let orphan = store.rootDirectory + "/state/orders-0/i1-2.delta"
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: orphan))
@@ -84,10 +81,8 @@ import Testing
     @Test func aChainWhoseFilesRetentionRemovedIsNotExtended() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let store = try directory.store()
-        var states = [ordersZero: PartitionState()]
-        states[ordersZero]!.put([1], for: key(1))
-        try store.checkpoint("i1-1", &states)
+        let (store, initial) = try directory.storeWithOneCheckpoint()
+        var states = initial
         // orders-0 is revoked; later checkpoints hold other partitions only.
         var others = [ordersOne: PartitionState()]
         try store.checkpoint("i1-2", &others)
