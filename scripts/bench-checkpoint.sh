@@ -54,6 +54,12 @@ let directory = environment["DATA"]!
 let partitions = (0..<partitionCount).map { PartitionID(topic: "bench", partition: Int32($0)) }
 
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+/// CPU time of the whole process (all threads), to show how much of a phase ran in parallel.
+func cpuNow() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
 func milliseconds(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1e6 }
 func residentBytes() -> Int {
     let fields = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8))?.split(separator: " ") ?? []
@@ -67,7 +73,7 @@ func releaseFreeHeap() {
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 func megabytes(_ bytes: Int64) -> String { format(Double(bytes) / 1_048_576, 1) + " MiB" }
 func row(_ name: String, _ figure: String, _ goal: String = "") {
-    print(name.padding(toLength: 56, withPad: " ", startingAt: 0) + figure.padding(toLength: 26, withPad: " ", startingAt: 0) + goal)
+    print(name.padding(toLength: 56, withPad: " ", startingAt: 0) + figure.padding(toLength: 34, withPad: " ", startingAt: 0) + goal)
 }
 
 /// Key `index`: 16 bytes (the index, then a mix of it, big-endian); value: 8 bytes.
@@ -136,13 +142,17 @@ let stall = Int64(captureTime) + Int64(writesAfterCapture) - Int64(plainWrites)
 // Full checkpoint: the first one of a store is a full base.
 let store = try CheckpointStore(
     configuration: CheckpointStoreConfiguration(directory: directory, application: "bench", instance: "b1"))
-start = now()
-let full = try store.writeAndWait(
-    checkpointID: "b1-1",
-    partitions: (0..<partitionCount).map {
-        PartitionCheckpoint(partition: partitions[$0], snapshot: snapshots[$0], nextOffset: 1)
-    })
-let fullTime = now() - start
+/// Writes the current snapshots as checkpoint `checkpointID`; returns it, its wall and CPU time.
+@MainActor func writeCheckpoint(_ checkpointID: String, offset: Int64) throws -> (CheckpointManifest, UInt64, UInt64) {
+    let (wall, cpu) = (now(), cpuNow())
+    let manifest = try store.writeAndWait(
+        checkpointID: checkpointID,
+        partitions: (0..<partitionCount).map {
+            PartitionCheckpoint(partition: partitions[$0], snapshot: snapshots[$0], nextOffset: offset)
+        })
+    return (manifest, now() - wall, cpuNow() - cpu)
+}
+let (full, fullTime, fullCPU) = try writeCheckpoint("b1-1", offset: 1)
 let fullBytes = full.partitions.reduce(Int64(0)) { $0 + $1.files.reduce(0) { $0 + $1.size } }
 
 // Incremental checkpoint: 1% of the keys changed since the full one (the writes above included).
@@ -154,13 +164,7 @@ while changed.count < changedTarget {
 }
 snapshots = (0..<partitionCount).map { states[$0].captureSnapshot() }
 let changedEntries = snapshots.reduce(0) { $0 + $1.changes.count }
-start = now()
-let incremental = try store.writeAndWait(
-    checkpointID: "b1-2",
-    partitions: (0..<partitionCount).map {
-        PartitionCheckpoint(partition: partitions[$0], snapshot: snapshots[$0], nextOffset: 2)
-    })
-let incrementalTime = now() - start
+let (incremental, incrementalTime, incrementalCPU) = try writeCheckpoint("b1-2", offset: 2)
 let incrementalBytes = incremental.partitions.reduce(Int64(0)) { $0 + ($1.files.last?.size ?? 0) }
 let changedDataBytes = Int64(changedEntries * (16 + 8))
 let expectedCounts = snapshots.map(\.count)
@@ -169,10 +173,16 @@ snapshots = []
 // Restore every partition (base plus delta) with a fresh store, as after a restart.
 let reader = try CheckpointStore(
     configuration: CheckpointStoreConfiguration(directory: directory, application: "bench", instance: "b2"))
-start = now()
-let restored = try reader.restore(partitions, from: "b1-2")
-let restoreTime = now() - start
-precondition(restored.map(\.state.count) == expectedCounts, "restored key counts differ")
+var restoreTimes: [UInt64] = [], restoreCPUTimes: [UInt64] = []
+for _ in 0..<3 {
+    let (wall, cpu) = (now(), cpuNow())
+    let restored = try reader.restore(partitions, from: "b1-2")
+    restoreTimes.append(now() - wall)
+    restoreCPUTimes.append(cpuNow() - cpu)
+    precondition(restored.map(\.state.count) == expectedCounts, "restored key counts differ")
+}
+let restoreTime = median(restoreTimes)
+let restoreCPU = median(restoreCPUTimes)
 let problems = reader.verify("b1-2")
 precondition(problems.isEmpty, "verify: \(problems)")
 
@@ -183,13 +193,13 @@ row("capture \(partitionCount) partitions (median of \(repetitions))", format(mi
 row("\(writesMeasured) writes right after capture (median of \(repetitions))", format(milliseconds(writesAfterCapture), 3) + " ms")
 row("\(writesMeasured) writes without capture (median of \(repetitions))", format(milliseconds(plainWrites), 3) + " ms")
 row("capture stall (capture + writes - plain)", format(Double(stall) / 1e6, 3) + " ms", "< 1 ms")
-row("full checkpoint time", format(milliseconds(fullTime), 0) + " ms")
+row("full checkpoint time", format(milliseconds(fullTime), 0) + " ms (CPU \(format(milliseconds(fullCPU), 0)) ms)")
 row("full checkpoint bytes", megabytes(fullBytes) + " (\(format(Double(fullBytes) / Double(keyCount))) B/key)")
 row("incremental: entries changed", "\(changedEntries) (\(format(100 * Double(changedEntries) / Double(keyCount), 2))%)")
-row("incremental checkpoint time", format(milliseconds(incrementalTime), 0) + " ms")
+row("incremental checkpoint time", format(milliseconds(incrementalTime), 0) + " ms (CPU \(format(milliseconds(incrementalCPU), 0)) ms)")
 row("incremental checkpoint bytes", megabytes(incrementalBytes))
 row("incremental bytes / changed data (24 B/entry)", format(Double(incrementalBytes) / Double(changedDataBytes), 2) + "x", "<= 2x")
-row("restore \(keyCount) keys (base + delta)", format(milliseconds(restoreTime), 0) + " ms", "< 2000 ms")
+row("restore \(keyCount) keys (base + delta, median of 3)", format(milliseconds(restoreTime), 0) + " ms (CPU \(format(milliseconds(restoreCPU), 0)) ms)", "< 2000 ms")
 EOF
 
 echo "==> building the benchmark (release) in $BENCH_PACKAGE" >&2
