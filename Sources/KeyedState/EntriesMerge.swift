@@ -1,0 +1,64 @@
+import HashTreeCollections
+import Synchronization
+
+/// One captured change log, frozen: the entries put (`.some(value)`) or deleted (`nil`) between
+/// two captures. Shared by a state and its snapshots; never changed.
+final class ChangeLayer: Sendable {
+    let changes: [StateKey: [UInt8]?]
+
+    init(_ changes: [StateKey: [UInt8]?]) {
+        self.changes = changes
+    }
+}
+
+/// A trie plus change layers to apply on it, oldest first, and, once computed, their merge.
+///
+/// Folding the layers into the trie copies one path per changed key. A snapshot hands this
+/// object to the checkpoint writer, which folds on its own thread (``merged()``); the state the
+/// snapshot came from then adopts the result at its next capture in O(1). The processing thread
+/// therefore never pays for path copies.
+final class EntriesMerge: Sendable {
+    let base: TreeDictionary<StateKey, [UInt8]>
+    let layers: [ChangeLayer]
+    private let result: Mutex<TreeDictionary<StateKey, [UInt8]>?>
+
+    init(base: TreeDictionary<StateKey, [UInt8]>, layers: [ChangeLayer]) {
+        self.base = base
+        self.layers = layers
+        result = Mutex(layers.isEmpty ? base : nil)
+    }
+
+    /// The merge if some thread has computed it already; never computes and never waits for a
+    /// thread that is computing it (the processing thread asks this at every capture).
+    var finished: TreeDictionary<StateKey, [UInt8]>? {
+        result.withLockIfAvailable { $0 } ?? nil
+    }
+
+    /// The base with every layer applied, computed once (by whichever thread asks first).
+    func merged() -> TreeDictionary<StateKey, [UInt8]> {
+        result.withLock { result in
+            if let result { return result }
+            var trie = base
+            for layer in layers {
+                for (key, change) in layer.changes {
+                    if let value = change {
+                        trie[key] = value
+                    } else {
+                        trie.removeValue(forKey: key)
+                    }
+                }
+            }
+            result = trie
+            return trie
+        }
+    }
+
+    /// The value of `key` in the merge, without computing it.
+    func lookup(_ key: StateKey) -> [UInt8]? {
+        if let finished { return finished[key] }
+        for layer in layers.reversed() {
+            if let change = layer.changes[key] { return change }
+        }
+        return base[key]
+    }
+}
