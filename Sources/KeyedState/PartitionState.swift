@@ -1,3 +1,4 @@
+import Dispatch
 import HashTreeCollections
 
 /// The keyed state of one input partition: a map from ``StateKey`` to bytes.
@@ -129,7 +130,8 @@ public struct PartitionState: Sendable {
     public mutating func captureSnapshot() -> PartitionSnapshot {
         adoptFinishedMerge()
         let changes = changesSinceCapture
-        changesSinceCapture = [:]
+        // Sized like the last epoch's log, so the next epoch's writes do not pay for regrowing it.
+        changesSinceCapture = Dictionary(minimumCapacity: changes.count)
         if !changes.isEmpty { layers.append(ChangeLayer(changes)) }
         if layers.count > Self.maxPendingLayers {
             // Nobody folds these snapshots: fold here rather than let reads slow down.
@@ -179,8 +181,12 @@ public struct PartitionState: Sendable {
         // the front only by folding, so the same first layers mean the same trie below them.
         guard covered >= 1, covered <= layers.count, zip(merge.layers, layers).allSatisfy({ $0 === $1 })
         else { return }
+        // The replaced trie and the folded logs die with these references; freeing them walks
+        // every replaced path and every logged entry, so it happens on a background thread.
+        let retired = (base, merge)
         base = merged
         layers.removeFirst(covered)
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(retired) {} }
     }
 
     private func forEachEntry(
