@@ -213,7 +213,7 @@ public final class CheckpointStore: Sendable {
         var writer = try StateFileWriter(path: path, kind: kind, recordCount: recordCount)
         do {
             if kind == .full {
-                for (key, value) in snapshot.entries {
+                try snapshot.entries.forEachEntry { key, value in
                     try value.withUnsafeBytes { try writer.put(key, $0) }
                 }
             } else {

@@ -39,6 +39,16 @@ final class EntriesMerge: Sendable {
         result.withLock { result in
             if let result { return result }
             var trie = base
+            var layers = self.layers[...]
+            if base.isEmpty, let first = layers.first {
+                // A first fold (a state loaded from nothing): build the trie in its own order.
+                var load = TrieBulkLoad(capacity: first.changes.count)
+                for (key, change) in first.changes {
+                    if let value = change { load.append(key, value) }
+                }
+                trie = load.build()
+                layers = layers.dropFirst()
+            }
             for layer in layers {
                 for (key, change) in layer.changes {
                     if let value = change {
@@ -50,6 +60,22 @@ final class EntriesMerge: Sendable {
             }
             result = trie
             return trie
+        }
+    }
+
+    /// Calls `body` for every entry of the merge, computing it only if there is more than one
+    /// layer: with one, the layer's puts, then the base's entries the layer does not mention.
+    func forEachEntry(_ body: (StateKey, [UInt8]) throws -> Void) rethrows {
+        if let finished {
+            for (key, value) in finished { try body(key, value) }
+        } else if layers.count == 1 {
+            let changes = layers[0].changes
+            for (key, change) in changes {
+                if let value = change { try body(key, value) }
+            }
+            for (key, value) in base where changes[key] == nil { try body(key, value) }
+        } else {
+            for (key, value) in merged() { try body(key, value) }
         }
     }
 
