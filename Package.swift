@@ -10,7 +10,7 @@ let strictSwift6: [SwiftSetting] = [
 
 let package = Package(
     name: "Exactly",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "exactly", targets: ["exactly"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
@@ -40,7 +40,7 @@ let package = Package(
             dependencies: [
                 "CRdKafka",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -67,6 +67,7 @@ let package = Package(
             dependencies: [
                 "KeyedState",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -98,6 +99,7 @@ let package = Package(
                 "Checkpointing",
                 "Operators",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -107,6 +109,8 @@ let package = Package(
                 "Runtime",
                 "DevBroker",
                 "KafkaClient",
+                "Checkpointing",
+                "Operators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -114,7 +118,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaClientTests",
-            dependencies: ["KafkaClient", "CRdKafka"],
+            dependencies: [
+                "KafkaClient",
+                "CRdKafka",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSwift6
         ),
         .testTarget(
@@ -143,7 +151,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime"],
+            dependencies: ["Runtime", "KafkaClient", "Checkpointing", "Operators", "KeyedState", "DevBroker"],
             swiftSettings: strictSwift6
         ),
     ]

@@ -18,6 +18,9 @@ swift build --build-tests
 say "running the Swift test suite"
 swift test --skip-build
 
+say "running the crash test (small: scripts/crash-test.sh --cycles 1000 is the long run)"
+EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/crash-test.sh --cycles 6
+
 for conformance in scripts/conformance/*.sh; do
     [ -e "$conformance" ] || continue
     say "running $conformance"

@@ -21,17 +21,37 @@ public struct PartitionState: Sendable {
     public private(set) var entries: TreeDictionary<StateKey, [UInt8]>
     /// Entries written since the last capture: the new value, or `nil` for a deletion.
     public private(set) var changesSinceCapture: [StateKey: [UInt8]?]
+    /// The capture (or restore point) that ``changesSinceCapture`` is relative to.
+    ///
+    /// A checkpoint store may write the next snapshot as a delta only when it holds this exact
+    /// capture durably; any other value (a fresh state, a restore from elsewhere, a copy that
+    /// diverged) makes it write a full base instead.
+    public private(set) var lastCaptureID: CaptureID
 
     /// Empty state.
     public init() {
         entries = [:]
         changesSinceCapture = [:]
+        lastCaptureID = CaptureID.unique()
     }
 
     /// State holding `entries`, as restored from a checkpoint: nothing counts as changed.
+    ///
+    /// The state gets a fresh ``lastCaptureID``, so the next snapshot of it is written in full.
     public init(restoring entries: TreeDictionary<StateKey, [UInt8]>) {
         self.entries = entries
         changesSinceCapture = [:]
+        lastCaptureID = CaptureID.unique()
+    }
+
+    /// State holding `entries`, which are exactly the entries of the capture `captureID`.
+    ///
+    /// A checkpoint store uses this when it restores a partition, so that the next snapshot can
+    /// be written as a delta on the chain it was restored from.
+    public init(restoring entries: TreeDictionary<StateKey, [UInt8]>, asOf captureID: CaptureID) {
+        self.entries = entries
+        changesSinceCapture = [:]
+        lastCaptureID = captureID
     }
 
     /// The number of live keys.
@@ -81,15 +101,21 @@ public struct PartitionState: Sendable {
     public mutating func captureSnapshot() -> PartitionSnapshot {
         let changes = changesSinceCapture
         changesSinceCapture = [:]
-        return PartitionSnapshot(entries: entries, changes: changes)
+        let snapshot = PartitionSnapshot(
+            entries: entries, changes: changes, captureID: CaptureID.unique(), changesSince: lastCaptureID)
+        lastCaptureID = snapshot.captureID
+        return snapshot
     }
 
     /// Throws away every write since the last capture, returning to `snapshot`'s entries.
     ///
     /// Used when a checkpoint is aborted and the state must go back to the last complete one.
+    /// The next snapshot's change log is relative to `snapshot`, so a store that still holds
+    /// `snapshot`'s checkpoint can write it as a delta.
     public mutating func restore(_ snapshot: PartitionSnapshot) {
         entries = snapshot.entries
         changesSinceCapture = [:]
+        lastCaptureID = snapshot.captureID
     }
 }
 
@@ -101,10 +127,28 @@ public struct PartitionSnapshot: Sendable {
     /// The entries put (`.some(value)`) or deleted (`nil`) since the capture before this one.
     public let changes: [StateKey: [UInt8]?]
 
-    /// A snapshot of these entries with these changes since the previous snapshot.
+    /// This capture's identity, unique in the process with overwhelming probability.
+    public let captureID: CaptureID
+    /// The capture that ``changes`` are relative to: `changes` applied to that capture's entries
+    /// give ``entries``.
+    public let changesSince: CaptureID
+
+    /// A snapshot of these entries with these changes since some unknown earlier snapshot.
+    ///
+    /// Having no known predecessor, the snapshot is written in full by a checkpoint store.
     public init(entries: TreeDictionary<StateKey, [UInt8]>, changes: [StateKey: [UInt8]?]) {
+        self.init(entries: entries, changes: changes, captureID: CaptureID.unique(), changesSince: CaptureID.unique())
+    }
+
+    /// A snapshot `captureID` of these entries, whose `changes` lead from capture `changesSince`.
+    public init(
+        entries: TreeDictionary<StateKey, [UInt8]>, changes: [StateKey: [UInt8]?],
+        captureID: CaptureID, changesSince: CaptureID
+    ) {
         self.entries = entries
         self.changes = changes
+        self.captureID = captureID
+        self.changesSince = changesSince
     }
 
     /// The number of live keys.

@@ -53,3 +53,15 @@ public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible 
         }.joined()
     }
 }
+
+extension StateKey {
+    /// Calls `body` with the key's bytes, without copying them.
+    public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try bytes.withUnsafeBytes(body)
+    }
+
+    /// A key made of the bytes in `buffer`.
+    public init(copying buffer: UnsafeRawBufferPointer) {
+        self.init(Array(buffer))
+    }
+}

@@ -1,0 +1,328 @@
+import Dispatch
+import HashTreeCollections
+import KeyedState
+import Synchronization
+
+extension CheckpointStore {
+    /// Every checkpoint whose manifest file exists, newest first (by creation time, then id).
+    /// Manifests that do not verify are listed with their ``CheckpointListing/problem``;
+    /// temporary files of interrupted writes are not listed (see ``verifyAll()``).
+    public func listCheckpoints() -> [CheckpointListing] {
+        Self.listCheckpoints(layout)
+    }
+
+    /// The verified manifest of checkpoint `checkpointID`.
+    ///
+    /// - Throws: ``CheckpointError``: `manifestMissing`, `incompleteWrite` (only a temporary file
+    ///   of it exists: its write was torn), `manifestCorrupt`, `unsupportedFormatVersion`.
+    public func manifest(_ checkpointID: String) throws -> CheckpointManifest {
+        try readManifest(checkpointID)
+    }
+
+    /// Every problem with checkpoint `checkpointID`: its manifest, and every state file of every
+    /// partition (existence, size, CRC-32C, trailer, header). Empty when it verifies.
+    public func verify(_ checkpointID: String) -> [CheckpointError] {
+        let manifest: CheckpointManifest
+        do { manifest = try readManifest(checkpointID) } catch { return [asCheckpointError(error, checkpointID)] }
+        return manifest.partitions.flatMap { verify(manifest, $0.partitionID) }
+    }
+
+    /// The problems with partition `partition` in checkpoint `checkpointID`. Empty when it
+    /// verifies.
+    public func verify(_ checkpointID: String, partition: PartitionID) -> [CheckpointError] {
+        do {
+            return verify(try readManifest(checkpointID), partition)
+        } catch {
+            return [asCheckpointError(error, checkpointID).naming(checkpointID: checkpointID, partition: partition)]
+        }
+    }
+
+    /// Every problem in the store: every listed checkpoint's, and each temporary file left by an
+    /// interrupted write (code `incompleteWrite`; retention removes them).
+    public func verifyAll() -> [CheckpointError] {
+        var problems = listCheckpoints().flatMap { verify($0.checkpointID) }
+        for path in temporaryFiles() {
+            problems.append(
+                CheckpointError(
+                    .incompleteWrite, checkpointID: checkpointIDOfTemporary(path), file: path,
+                    reason: "left a temporary file: a write was interrupted and never completed",
+                    remedy: "nothing reads it; retention removes it after the grace period"))
+        }
+        return problems
+    }
+
+    /// `async` ``verify(_:)``, run on the store's reading queue.
+    public func verifyInBackground(_ checkpointID: String) async -> [CheckpointError] {
+        await withCheckedContinuation { continuation in
+            readQueue.async { continuation.resume(returning: self.verify(checkpointID)) }
+        }
+    }
+
+    /// The state of `partition` as of checkpoint `checkpointID`, after verifying the manifest and
+    /// every file of the partition's chain. The store adopts that chain, so the restored state's
+    /// next snapshot is written as a delta on it.
+    ///
+    /// - Throws: ``CheckpointError`` naming the checkpoint, partition, file and numbers.
+    public func restore(_ partition: PartitionID, from checkpointID: String) throws -> RestoredPartition {
+        let manifest = try readManifest(checkpointID)
+        let entry = try partitionEntry(manifest, partition)
+        let entries = try readEntries(entry, checkpointID: checkpointID)
+        let captureID = CaptureID(rawValue: entry.captureID)
+        state.withLock { store in
+            store.planner.adopted(
+                partition, PartitionChain(checkpointID: checkpointID, captureID: captureID, files: entry.files))
+        }
+        return RestoredPartition(
+            partition: partition, checkpointID: checkpointID, nextOffset: entry.nextOffset,
+            state: PartitionState(restoring: entries, asOf: captureID))
+    }
+
+    /// ``restore(_:from:)`` for several partitions at once, read in parallel on dispatch's
+    /// worker threads. Throws the first partition's error, in `partitions` order.
+    public func restore(_ partitions: [PartitionID], from checkpointID: String) throws -> [RestoredPartition] {
+        let results = Mutex([Result<RestoredPartition, any Error>?](repeating: nil, count: partitions.count))
+        DispatchQueue.concurrentPerform(iterations: partitions.count) { index in
+            let result = Result { try self.restore(partitions[index], from: checkpointID) }
+            results.withLock { $0[index] = result }
+        }
+        return try results.withLock { $0 }.map { try $0!.get() }
+    }
+
+    /// `async` ``restore(_:from:)``, run on the store's reading queue.
+    public func restoreInBackground(_ partition: PartitionID, from checkpointID: String) async throws -> RestoredPartition {
+        try await withCheckedThrowingContinuation { continuation in
+            readQueue.async { continuation.resume(with: Result { try self.restore(partition, from: checkpointID) }) }
+        }
+    }
+
+    /// Restores `partition` from the newest checkpoint that holds it and verifies, trying
+    /// `checkpointID` first and then only checkpoints created before it (newer ones may hold
+    /// state whose transaction never committed).
+    ///
+    /// When `checkpointID`'s manifest is gone, its place in time is taken from what it left:
+    /// temporary or state files named for it, or a checkpoint naming it as parent.
+    ///
+    /// - Returns: the restored partition and, in order, why each newer candidate was skipped.
+    /// - Throws: ``CheckpointError`` `noUsableCheckpoint` listing every candidate's problem.
+    public func restoreNewestVerified(
+        _ partition: PartitionID, startingAt checkpointID: String
+    ) throws -> (restored: RestoredPartition, skipped: [CheckpointError]) {
+        var skipped: [CheckpointError] = []
+        do {
+            return (try restore(partition, from: checkpointID), [])
+        } catch {
+            skipped.append(asCheckpointError(error, checkpointID).naming(checkpointID: checkpointID, partition: partition))
+        }
+        guard let bound = creationBound(of: checkpointID) else {
+            throw CheckpointError(
+                .noUsableCheckpoint, checkpointID: checkpointID, partition: partition,
+                reason: "left no trace (no manifest, no file, no child checkpoint), so which checkpoints are older is unknown: \(skipped[0].reason)",
+                remedy: "restore from an explicit older checkpoint id, or replay from the committed offset")
+        }
+        for listing in listCheckpoints() where listing.checkpointID != checkpointID && listing.createdAtMilliseconds < bound {
+            guard listing.manifest.map({ $0.partition(partition) != nil }) ?? true else { continue }
+            do {
+                return (try restore(partition, from: listing.checkpointID), skipped)
+            } catch {
+                skipped.append(asCheckpointError(error, listing.checkpointID).naming(checkpointID: listing.checkpointID, partition: partition))
+            }
+        }
+        throw CheckpointError(
+            .noUsableCheckpoint, checkpointID: checkpointID, partition: partition,
+            reason: "and every older checkpoint holding the partition fail: "
+                + skipped.map(\.description).joined(separator: " | "),
+            remedy: "start the partition afresh or replay from an earlier offset; never guess")
+    }
+
+    /// Calls `body` with every entry of `partition` as of checkpoint `checkpointID`, sorted by
+    /// key, after verifying the chain. Does not change which chain the store extends.
+    public func dump(
+        _ partition: PartitionID, from checkpointID: String, _ body: (StateKey, [UInt8]) throws -> Void
+    ) throws {
+        let manifest = try readManifest(checkpointID)
+        let entries = try readEntries(try partitionEntry(manifest, partition), checkpointID: checkpointID)
+        for (key, value) in entries.sorted(by: { $0.key < $1.key }) { try body(key, value) }
+    }
+
+    /// How checkpoint `to` differs from checkpoint `from`, partition by partition.
+    public func diff(from: String, to: String) throws -> CheckpointDiff {
+        CheckpointDiff(from: try readManifest(from), to: try readManifest(to))
+    }
+
+    // MARK: Internals
+
+    static func listCheckpoints(_ layout: CheckpointLayout) -> [CheckpointListing] {
+        var listings: [CheckpointListing] = []
+        for name in DurableFiles.list(layout.manifestsDirectory)
+        where name.hasSuffix(".json") && !name.hasPrefix(DurableFiles.temporaryPrefix) {
+            let checkpointID = String(name.dropLast(5))
+            let path = layout.manifestsDirectory + "/" + name
+            do {
+                let manifest = try readManifest(layout, checkpointID)
+                listings.append(
+                    CheckpointListing(
+                        checkpointID: checkpointID, manifest: manifest, problem: nil,
+                        createdAtMilliseconds: manifest.createdAtMilliseconds))
+            } catch {
+                let age = DurableFiles.age(path) ?? 0
+                let modified = Int64((Double(DurableFiles.nowMilliseconds()) - age * 1000))
+                listings.append(
+                    CheckpointListing(
+                        checkpointID: checkpointID, manifest: nil, problem: error as? CheckpointError,
+                        createdAtMilliseconds: modified))
+            }
+        }
+        return listings.sorted {
+            ($0.createdAtMilliseconds, $0.checkpointID) > ($1.createdAtMilliseconds, $1.checkpointID)
+        }
+    }
+
+    static func readManifest(_ layout: CheckpointLayout, _ checkpointID: String) throws -> CheckpointManifest {
+        guard CheckpointLayout.isValidName(checkpointID) else {
+            throw CheckpointError(
+                .invalidArgument, checkpointID: checkpointID, reason: "is not a valid checkpoint id",
+                remedy: "list the store's checkpoints to find the id")
+        }
+        let path = layout.manifestPath(checkpointID)
+        guard let bytes = try DurableFiles.readAll(path) else {
+            let leftovers = temporaryFiles(layout).filter { $0.hasSuffix("-" + checkpointID + ".json") }
+            if let leftover = leftovers.first {
+                throw CheckpointError(
+                    .incompleteWrite, checkpointID: checkpointID, file: leftover,
+                    reason: "was never completed: only its temporary manifest exists (a torn write)",
+                    remedy: "restore from an older checkpoint; retention removes the leftover")
+            }
+            throw CheckpointError(
+                .manifestMissing, checkpointID: checkpointID, file: path, reason: "has no manifest",
+                remedy: "restore from an older checkpoint (restoreNewestVerified)")
+        }
+        return try ManifestFile.decode(bytes, path: path, checkpointID: checkpointID)
+    }
+
+    func readManifest(_ checkpointID: String) throws -> CheckpointManifest {
+        try Self.readManifest(layout, checkpointID)
+    }
+
+    /// Paths of every temporary file in the store (manifests and state).
+    func temporaryFiles() -> [String] {
+        Self.temporaryFiles(layout)
+    }
+
+    static func temporaryFiles(_ layout: CheckpointLayout) -> [String] {
+        var paths = DurableFiles.list(layout.manifestsDirectory)
+            .filter { $0.hasPrefix(DurableFiles.temporaryPrefix) }
+            .map { layout.manifestsDirectory + "/" + $0 }
+        for directory in DurableFiles.list(layout.stateDirectory) {
+            let full = layout.stateDirectory + "/" + directory
+            paths += DurableFiles.list(full).filter { $0.hasPrefix(DurableFiles.temporaryPrefix) }.map { full + "/" + $0 }
+        }
+        return paths
+    }
+
+    /// The checkpoint id a temporary file was written for: `.tmp-<tag>-<id>.<ext>`.
+    func checkpointIDOfTemporary(_ path: String) -> String? {
+        let name = DurableFiles.fileName(of: path).dropFirst(DurableFiles.temporaryPrefix.count)
+        guard let dash = name.firstIndex(of: "-"), let dot = name.lastIndex(of: "."), dash < dot else { return nil }
+        return String(name[name.index(after: dash)..<dot])
+    }
+
+    /// Creation time (ms) before which checkpoints are older than `checkpointID`.
+    func creationBound(of checkpointID: String) -> Int64? {
+        if let manifest = try? readManifest(checkpointID) { return manifest.createdAtMilliseconds }
+        let listings = listCheckpoints()
+        if let listed = listings.first(where: { $0.checkpointID == checkpointID }) { return listed.createdAtMilliseconds }
+        var traces = temporaryFiles().filter { checkpointIDOfTemporary($0) == checkpointID }
+        for directory in DurableFiles.list(layout.stateDirectory) {
+            for kind in [StateFileKind.full, .delta] {
+                let path = layout.stateDirectory + "/" + directory + "/" + CheckpointLayout.stateFileName(checkpointID, kind)
+                if DurableFiles.size(path) != nil { traces.append(path) }
+            }
+        }
+        let now = Double(DurableFiles.nowMilliseconds())
+        let fileTimes = traces.compactMap(DurableFiles.age).map { Int64(now - $0 * 1000) }
+        let childTimes = listings.filter { $0.manifest?.parentID == checkpointID }.map(\.createdAtMilliseconds)
+        return (fileTimes + childTimes).min()
+    }
+
+    func partitionEntry(_ manifest: CheckpointManifest, _ partition: PartitionID) throws -> PartitionManifest {
+        guard let entry = manifest.partition(partition) else {
+            throw CheckpointError(
+                .partitionNotInCheckpoint, checkpointID: manifest.checkpointID, partition: partition,
+                reason: "does not hold the partition (it holds \(manifest.partitions.map(\.partitionID.description).joined(separator: ", ")))",
+                remedy: "restore the partition from a checkpoint taken while it was assigned")
+        }
+        return entry
+    }
+
+    /// Reads and applies the partition's chain, checking every file before decoding it.
+    func readEntries(_ entry: PartitionManifest, checkpointID: String) throws -> TreeDictionary<StateKey, [UInt8]> {
+        let partition = entry.partitionID
+        var entries = TreeDictionary<StateKey, [UInt8]>()
+        do {
+            try checkChainShape(entry)
+            for reference in entry.files {
+                let path = layout.statePath(partition, reference.name)
+                guard let bytes = try DurableFiles.readAll(path) else { throw missing(path, reference) }
+                try StateFileReader.read(bytes, path: path, reference: reference) { record in
+                    let key = StateKey(copying: record.key)
+                    if let value = record.value {
+                        entries[key] = Array(value)
+                    } else {
+                        entries.removeValue(forKey: key)
+                    }
+                }
+            }
+        } catch {
+            throw asCheckpointError(error, checkpointID).naming(checkpointID: checkpointID, partition: partition)
+        }
+        guard entries.count == entry.keyCount else {
+            throw CheckpointError(
+                .keyCountMismatch, checkpointID: checkpointID, partition: partition,
+                reason: "restores \(entries.count) keys but its manifest records \(entry.keyCount)",
+                remedy: "the chain does not add up; restore from an older checkpoint")
+        }
+        return entries
+    }
+
+    private func verify(_ manifest: CheckpointManifest, _ partition: PartitionID) -> [CheckpointError] {
+        let entry: PartitionManifest
+        do { entry = try partitionEntry(manifest, partition) } catch { return [asCheckpointError(error, manifest.checkpointID)] }
+        var problems: [CheckpointError] = []
+        do { try checkChainShape(entry) } catch { problems.append(asCheckpointError(error, manifest.checkpointID)) }
+        for reference in entry.files {
+            let path = layout.statePath(partition, reference.name)
+            do {
+                guard let bytes = try DurableFiles.readAll(path) else { throw missing(path, reference) }
+                try StateFileReader.check(bytes, path: path, reference: reference)
+            } catch {
+                problems.append(
+                    asCheckpointError(error, manifest.checkpointID)
+                        .naming(checkpointID: manifest.checkpointID, partition: partition))
+            }
+        }
+        return problems
+    }
+
+    private func checkChainShape(_ entry: PartitionManifest) throws {
+        let kinds = entry.files.map(\.kind)
+        guard kinds.first == .full, !kinds.dropFirst().contains(.full) else {
+            throw CheckpointError(
+                .manifestCorrupt, partition: entry.partitionID,
+                reason: "lists a chain that is not one full base followed by deltas (\(kinds.map(\.rawValue)))",
+                remedy: "restore from an older checkpoint")
+        }
+    }
+
+    private func missing(_ path: String, _ reference: StateFileReference) -> CheckpointError {
+        CheckpointError(
+            .fileMissing, file: path, expectedSize: reference.size, actualSize: 0,
+            reason: "is missing a state file its manifest lists",
+            remedy: "the file was deleted outside the store; restore from an older checkpoint")
+    }
+
+    func asCheckpointError(_ error: any Error, _ checkpointID: String) -> CheckpointError {
+        if let error = error as? CheckpointError { return error.naming(checkpointID: checkpointID, partition: nil) }
+        return CheckpointError(
+            .ioFailure, checkpointID: checkpointID, reason: "failed: \(error)", remedy: "see the underlying error")
+    }
+}

@@ -1,0 +1,65 @@
+extension CheckpointStore {
+    /// Keeps the newest `keepNewest` checkpoints and every checkpoint in `pinned`, removes the
+    /// other manifests, then removes every state file that no kept manifest references
+    /// (including orphans of crashed writes) and every temporary file of an interrupted write,
+    /// except files younger than the configured grace period.
+    ///
+    /// Runs on the store's write queue, after any write already asked for; blocks the caller.
+    /// A kept manifest that cannot be read protects nothing: its files may be removed.
+    public func applyRetentionAndWait(keepNewest: Int, pinned: Set<String>) throws -> RetentionReport {
+        try writeQueue.sync { try performRetention(RetentionPolicy(keepNewest: keepNewest, pinned: pinned)) }
+    }
+
+    /// `async` ``applyRetentionAndWait(keepNewest:pinned:)``.
+    public func applyRetention(keepNewest: Int, pinned: Set<String>) async throws -> RetentionReport {
+        try await withCheckedThrowingContinuation { continuation in
+            writeQueue.async {
+                continuation.resume(
+                    with: Result { try self.performRetention(RetentionPolicy(keepNewest: keepNewest, pinned: pinned)) })
+            }
+        }
+    }
+
+    private func performRetention(_ policy: RetentionPolicy) throws -> RetentionReport {
+        let listings = listCheckpoints()
+        let (kept, removed) = policy.apply(toNewestFirst: listings.map(\.checkpointID))
+        for checkpointID in removed {
+            try DurableFiles.remove(layout.manifestPath(checkpointID))
+        }
+        if !removed.isEmpty { try DurableFiles.syncDirectory(layout.manifestsDirectory) }
+        let keptSet = Set(kept)
+        let referenced = Self.referencedFiles(listings.filter { keptSet.contains($0.checkpointID) }.compactMap(\.manifest))
+        let grace = configuration.orphanGracePeriod
+        func oldEnough(_ path: String) -> Bool { (DurableFiles.age(path) ?? 0) >= grace }
+
+        var removedFiles: [String] = []
+        var removedTemporary: [String] = []
+        for path in temporaryFiles() where oldEnough(path) {
+            try DurableFiles.remove(path)
+            removedTemporary.append(path)
+        }
+        for directory in DurableFiles.list(layout.stateDirectory) {
+            let directoryPath = layout.stateDirectory + "/" + directory
+            var changed = false
+            for name in DurableFiles.list(directoryPath) where !name.hasPrefix(DurableFiles.temporaryPrefix) {
+                let path = directoryPath + "/" + name
+                if !referenced.contains(directory + "/" + name) && oldEnough(path) {
+                    try DurableFiles.remove(path)
+                    removedFiles.append(path)
+                    changed = true
+                }
+            }
+            if changed { try DurableFiles.syncDirectory(directoryPath) }
+            if DurableFiles.list(directoryPath).isEmpty {
+                DurableFiles.removeDirectoryIfEmpty(directoryPath)
+                try DurableFiles.syncDirectory(layout.stateDirectory)
+            }
+        }
+        state.withLock { store in
+            store.planner.keepOnly { partition, name in referenced.contains(partition.description + "/" + name) }
+        }
+        return RetentionReport(
+            keptCheckpoints: kept, removedCheckpoints: removed, removedFiles: removedFiles,
+            removedTemporaryFiles: removedTemporary)
+    }
+}

@@ -1,0 +1,55 @@
+import CRdKafka
+import Logging
+import Synchronization
+
+/// The Swift side of one librdkafka handle, reachable from its C callbacks.
+///
+/// librdkafka calls back (logs, statistics, delivery reports, rebalances) with the opaque
+/// pointer set on the configuration; that pointer is an `Unmanaged` reference to this object,
+/// retained for as long as the handle lives and released only after `rd_kafka_destroy` returns,
+/// when no callback can run any more.
+final class ClientContext: Sendable {
+    let logger: Logger
+    let statistics: StatisticsBridge?
+    /// Called synchronously on the thread that polls the consumer.
+    let rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])?
+    let deliveries = Mutex(DeliveryLedger())
+
+    init(
+        logger: Logger,
+        statistics: StatisticsBridge?,
+        rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])? = nil
+    ) {
+        self.logger = logger
+        self.statistics = statistics
+        self.rebalanceHandler = rebalanceHandler
+    }
+
+    /// The context of `handle`, which must have been created by ``KafkaHandle``.
+    static func of(_ handle: OpaquePointer?) -> ClientContext? {
+        guard let handle, let opaque = rd_kafka_opaque(handle) else { return nil }
+        return Unmanaged<ClientContext>.fromOpaque(opaque).takeUnretainedValue()
+    }
+}
+
+/// What the delivery-report callback has learned since the caller last asked.
+struct DeliveryLedger: Sendable {
+    var delivered: Int = 0
+    var failures: [DeliveryFailure] = []
+}
+
+/// A record that could not be delivered, and why.
+public struct DeliveryFailure: Sendable, CustomStringConvertible {
+    /// The topic the record was for.
+    public let topic: String
+    /// The partition, or -1 when none had been chosen.
+    public let partition: Int32
+    /// librdkafka's error code.
+    public let rdKafkaCode: Int32
+    /// librdkafka's description of the error.
+    public let reason: String
+
+    public var description: String {
+        "record for \(topic)[\(partition)] was not delivered: \(reason)"
+    }
+}

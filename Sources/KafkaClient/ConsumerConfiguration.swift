@@ -1,0 +1,87 @@
+/// Settings of a ``KafkaConsumer``.
+///
+/// The defaults are the ones an exactly-once processor needs: read only committed data, never
+/// commit offsets automatically (they are committed inside the producer's transaction), and
+/// rebalance cooperatively so that only moved partitions stop.
+public struct ConsumerConfiguration: Sendable {
+    /// Which records a consumer reads from a partition with transactional writes.
+    public enum IsolationLevel: String, Sendable {
+        /// Only records of committed transactions (and non-transactional records).
+        case readCommitted = "read_committed"
+        /// Every record, including those of open and aborted transactions.
+        case readUncommitted = "read_uncommitted"
+    }
+
+    /// Where a consumer starts in a partition that has no committed offset.
+    public enum OffsetReset: String, Sendable {
+        /// The oldest record still in the log.
+        case earliest
+        /// The end of the log: only records produced from now on.
+        case latest
+        /// Fail with an error instead of guessing.
+        case error
+    }
+
+    /// How the group's partitions are divided.
+    public enum AssignmentStrategy: String, Sendable {
+        /// Incremental (cooperative) rebalancing: only the partitions that move are revoked.
+        case cooperativeSticky = "cooperative-sticky"
+        /// Eager rebalancing with the range assignor: every partition is revoked, then reassigned.
+        case range
+        /// Eager rebalancing with the round-robin assignor.
+        case roundRobin = "roundrobin"
+    }
+
+    /// The cluster and the pass-through properties.
+    public var kafka: KafkaConfiguration
+    /// `group.id`: consumers with the same id share the topics' partitions.
+    public var groupID: String
+    /// `isolation.level`.
+    public var isolationLevel: IsolationLevel
+    /// `auto.offset.reset`.
+    public var offsetReset: OffsetReset
+    /// `partition.assignment.strategy`.
+    public var assignmentStrategy: AssignmentStrategy
+    /// `session.timeout.ms`: how long the group waits for a silent member before reassigning.
+    public var sessionTimeout: Duration
+    /// `enable.auto.commit`. Off by default: an exactly-once processor commits its offsets in
+    /// the transaction.
+    public var enableAutoCommit: Bool
+    /// `enable.auto.offset.store`. Off by default, for the same reason.
+    public var enableAutoOffsetStore: Bool
+
+    /// Consumer settings for `groupID` on `kafka`'s cluster.
+    public init(
+        kafka: KafkaConfiguration,
+        groupID: String,
+        isolationLevel: IsolationLevel = .readCommitted,
+        offsetReset: OffsetReset = .earliest,
+        assignmentStrategy: AssignmentStrategy = .cooperativeSticky,
+        sessionTimeout: Duration = .seconds(10),
+        enableAutoCommit: Bool = false,
+        enableAutoOffsetStore: Bool = false
+    ) {
+        self.kafka = kafka
+        self.groupID = groupID
+        self.isolationLevel = isolationLevel
+        self.offsetReset = offsetReset
+        self.assignmentStrategy = assignmentStrategy
+        self.sessionTimeout = sessionTimeout
+        self.enableAutoCommit = enableAutoCommit
+        self.enableAutoOffsetStore = enableAutoOffsetStore
+    }
+
+    /// Every librdkafka property of this consumer, in the order they are applied.
+    public var librdkafkaProperties: [(String, String)] {
+        kafka.librdkafkaProperties(adding: [
+            ("group.id", groupID),
+            ("isolation.level", isolationLevel.rawValue),
+            ("auto.offset.reset", offsetReset.rawValue),
+            ("partition.assignment.strategy", assignmentStrategy.rawValue),
+            ("session.timeout.ms", String(sessionTimeout.milliseconds)),
+            ("enable.auto.commit", enableAutoCommit ? "true" : "false"),
+            ("enable.auto.offset.store", enableAutoOffsetStore ? "true" : "false"),
+            ("enable.partition.eof", "false"),
+        ])
+    }
+}

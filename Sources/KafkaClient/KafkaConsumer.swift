@@ -1,0 +1,280 @@
+import CRdKafka
+import Logging
+import Synchronization
+
+/// A Kafka consumer in a consumer group.
+///
+/// - Important: Methods documented as *blocking* wait on the network. Call them from a
+///   dedicated thread (the processor's loop, or ``BlockingCalls/run(_:)``), never directly from
+///   Swift's cooperative thread pool. The rebalance handler runs on the thread that calls
+///   ``poll(maxRecords:timeout:)``.
+///
+/// Offsets are never committed automatically (unless the configuration says so): an
+/// exactly-once processor sends them to its producer's transaction instead.
+public final class KafkaConsumer: Sendable {
+    private let handle: KafkaHandle
+    private let closed = Atomic<Bool>(false)
+
+    /// Creates a consumer. Nothing is read until ``subscribe(topics:)``.
+    ///
+    /// - Parameter rebalanceHandler: told of every assignment change before librdkafka applies
+    ///   it; for an assignment, returns the offsets to start from (partitions it leaves out
+    ///   start at their committed offset).
+    /// - Throws: ``KafkaError/Code/invalidConfiguration`` naming a rejected property.
+    public init(
+        configuration: ConsumerConfiguration,
+        logger: Logger = Logger(label: "exactly.kafka.consumer"),
+        rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])? = nil
+    ) throws(KafkaError) {
+        let context = ClientContext(
+            logger: logger,
+            statistics: configuration.kafka.makeStatisticsBridge(),
+            rebalanceHandler: rebalanceHandler
+        )
+        handle = try KafkaHandle(
+            type: RD_KAFKA_CONSUMER,
+            properties: configuration.librdkafkaProperties,
+            context: context,
+            wantsRebalance: true
+        )
+        // Route the main queue (logs, statistics, rebalances) to the consumer queue, so one
+        // poll serves them all.
+        rd_kafka_poll_set_consumer(handle.pointer)
+    }
+
+    deinit {
+        if !closed.load(ordering: .acquiring) {
+            // Leave the group politely; errors here have nowhere to go but the log.
+            if let error = KafkaError.from(rd_kafka_consumer_close(handle.pointer), while: "close consumer") {
+                handle.context.logger.warning("\(error)")
+            }
+        }
+    }
+
+    /// Joins the group and subscribes to `topics`; partitions arrive through the rebalance
+    /// handler during later polls.
+    public func subscribe(topics: [String]) throws(KafkaError) {
+        try checkOpen()
+        try NativePartitionList.withNativeList(
+            partitions: topics.map { TopicPartition($0, RD_KAFKA_PARTITION_UA) }
+        ) { (list) throws(KafkaError) in
+            if let error = KafkaError.from(rd_kafka_subscribe(handle.pointer, list), while: "subscribe to \(topics)") {
+                throw error
+            }
+        }
+    }
+
+    /// Reads up to `maxRecords` records, waiting up to `timeout` for the first. *Blocking.*
+    ///
+    /// Runs the rebalance handler when the group changes. Errors for one partition are logged
+    /// and reading goes on (librdkafka recovers from them); a fatal error is thrown.
+    public func poll(maxRecords: Int, timeout: Duration) throws(KafkaError) -> [ConsumedRecord] {
+        try checkOpen()
+        var records: [ConsumedRecord] = []
+        records.reserveCapacity(min(maxRecords, 1024))
+        var wait = timeout.timeoutMilliseconds
+        while records.count < maxRecords {
+            guard let message = rd_kafka_consumer_poll(handle.pointer, wait) else { break }
+            defer { rd_kafka_message_destroy(message) }
+            wait = 0
+            let error = message.pointee.err
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+                if error == RD_KAFKA_RESP_ERR__FATAL {
+                    throw KafkaError.from(error, while: "consume", handle: handle.pointer)!
+                }
+                let text = String(cString: rd_kafka_message_errstr(message))
+                handle.context.logger.warning("consumer error: \(text) [\(String(cString: rd_kafka_err2name(error)))]")
+                continue
+            }
+            records.append(Self.record(from: message))
+        }
+        return records
+    }
+
+    private static func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumedRecord {
+        let pointee = message.pointee
+        let topic = String(cString: rd_kafka_topic_name(pointee.rkt))
+        let key: [UInt8]? = pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.key_len)) }
+        let value: [UInt8] = pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.len)) } ?? []
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        var headers: [KafkaHeader] = []
+        var nativeHeaders: OpaquePointer?
+        // The headers stay owned by the message (destroyed with it).
+        if rd_kafka_message_headers(message, &nativeHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let nativeHeaders {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var valuePointer: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(nativeHeaders, index, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let headerValue = valuePointer.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+                headers.append(KafkaHeader(name.map { String(cString: $0) } ?? "", headerValue))
+                index += 1
+            }
+        }
+        return ConsumedRecord(
+            topicPartition: TopicPartition(topic, pointee.partition),
+            offset: pointee.offset,
+            key: key,
+            value: value,
+            headers: headers,
+            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
+        )
+    }
+
+    /// Stops fetching `partitions` until ``resume(_:)``; records already fetched stay buffered.
+    public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
+        try checkOpen()
+        try NativePartitionList.withNativeList(partitions: partitions) { (list) throws(KafkaError) in
+            if let error = KafkaError.from(rd_kafka_pause_partitions(handle.pointer, list), while: "pause \(partitions)")
+                ?? NativePartitionList.firstError(in: list, while: "pause")
+            {
+                throw error
+            }
+        }
+    }
+
+    /// Fetches `partitions` again after ``pause(_:)``.
+    public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
+        try checkOpen()
+        try NativePartitionList.withNativeList(partitions: partitions) { (list) throws(KafkaError) in
+            if let error = KafkaError.from(rd_kafka_resume_partitions(handle.pointer, list), while: "resume \(partitions)")
+                ?? NativePartitionList.firstError(in: list, while: "resume")
+            {
+                throw error
+            }
+        }
+    }
+
+    /// Moves the read position of assigned partitions to the given offsets. *Blocking* up to
+    /// `timeout`. Records already fetched past the old position are discarded.
+    public func seek(_ offsets: [PartitionOffset], timeout: Duration = .seconds(10)) throws(KafkaError) {
+        try checkOpen()
+        try NativePartitionList.withNativeList(
+            offsets.map { ($0.topicPartition, offset: $0.offset, metadata: nil) }
+        ) { (list) throws(KafkaError) in
+            if let error = KafkaError.consuming(
+                rd_kafka_seek_partitions(handle.pointer, list, timeout.timeoutMilliseconds),
+                while: "seek \(offsets)"
+            ) ?? NativePartitionList.firstError(in: list, while: "seek") {
+                throw error
+            }
+        }
+    }
+
+    /// The offset of the next record to be returned for each partition, or `nil` where no
+    /// record has been read yet.
+    public func position(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartition: Int64?] {
+        try checkOpen()
+        return try NativePartitionList.withNativeList(partitions: partitions) { (list) throws(KafkaError) in
+            if let error = KafkaError.from(rd_kafka_position(handle.pointer, list), while: "position") {
+                throw error
+            }
+            var result: [TopicPartition: Int64?] = [:]
+            for element in NativePartitionList.elements(of: list) {
+                result[element.topicPartition] = element.offset >= 0 ? element.offset : nil
+            }
+            return result
+        }
+    }
+
+    /// The group's committed offsets for `partitions`, with their metadata strings.
+    /// *Blocking* up to `timeout`.
+    ///
+    /// Reads stably under `read_committed`: while a transactional offset commit for a partition
+    /// is pending, librdkafka waits for it to finish. A partition without a committed offset is
+    /// absent from the result.
+    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws(KafkaError) -> [TopicPartition: PartitionOffset] {
+        try checkOpen()
+        return try NativePartitionList.withNativeList(partitions: partitions) { (list) throws(KafkaError) in
+            if let error = KafkaError.from(
+                rd_kafka_committed(handle.pointer, list, timeout.timeoutMilliseconds),
+                while: "read committed offsets of \(partitions)"
+            ) ?? NativePartitionList.firstError(in: list, while: "read committed offset") {
+                throw error
+            }
+            var result: [TopicPartition: PartitionOffset] = [:]
+            for element in NativePartitionList.elements(of: list) where element.offset >= 0 {
+                result[element.topicPartition] = PartitionOffset(
+                    element.topicPartition, offset: element.offset, metadata: element.metadata
+                )
+            }
+            return result
+        }
+    }
+
+    /// Commits `offsets` with their metadata for the group, outside any transaction.
+    /// *Blocking* until the broker answers.
+    ///
+    /// An exactly-once processor does not use this (it sends offsets to its transaction); it is
+    /// here for tools, tests and at-least-once use.
+    public func commit(_ offsets: [PartitionOffset]) throws(KafkaError) {
+        try checkOpen()
+        try NativePartitionList.withNativeList(
+            offsets.map { ($0.topicPartition, offset: $0.offset, metadata: $0.metadata) }
+        ) { (list) throws(KafkaError) in
+            if let error = KafkaError.from(rd_kafka_commit(handle.pointer, list, 0), while: "commit \(offsets)")
+                ?? NativePartitionList.firstError(in: list, while: "commit")
+            {
+                throw error
+            }
+        }
+    }
+
+    /// The partition's low watermark (oldest offset still in the log) and high watermark
+    /// (the offset the next record will get), asked of the broker. *Blocking* up to `timeout`.
+    ///
+    /// Under `read_committed` the high watermark is still the log end, not the last stable offset.
+    public func watermarkOffsets(_ partition: TopicPartition, timeout: Duration = .seconds(10)) throws(KafkaError) -> (low: Int64, high: Int64) {
+        try checkOpen()
+        var low: Int64 = 0
+        var high: Int64 = 0
+        if let error = KafkaError.from(
+            rd_kafka_query_watermark_offsets(handle.pointer, partition.topic, partition.partition, &low, &high, timeout.timeoutMilliseconds),
+            while: "query the watermarks of \(partition)"
+        ) {
+            throw error
+        }
+        return (low, high)
+    }
+
+    /// The partitions currently assigned to this consumer, sorted.
+    public func assignment() throws(KafkaError) -> [TopicPartition] {
+        try checkOpen()
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        if let error = KafkaError.from(rd_kafka_assignment(handle.pointer, &list), while: "read the assignment") {
+            throw error
+        }
+        defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
+        return NativePartitionList.elements(of: list).map(\.topicPartition).sorted()
+    }
+
+    /// The group membership a transactional producer needs to commit offsets for this group
+    /// (``KafkaProducer/sendOffsetsToTransaction(_:group:timeout:)``). Take it fresh for each
+    /// transaction: it carries the generation, which changes at every rebalance.
+    public func groupMetadata() throws(KafkaError) -> ConsumerGroupMetadata {
+        try checkOpen()
+        guard let metadata = rd_kafka_consumer_group_metadata(handle.pointer) else {
+            throw KafkaError(.broker, "this consumer has no group metadata: is `group.id` set?")
+        }
+        return ConsumerGroupMetadata(taking: metadata)
+    }
+
+    /// Leaves the group (revoking the assignment through the rebalance handler) and stops the
+    /// consumer. *Blocking.* Later calls throw ``KafkaError/Code/closed``.
+    public func close() throws(KafkaError) {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if let error = KafkaError.from(rd_kafka_consumer_close(handle.pointer), while: "close consumer") {
+            throw error
+        }
+    }
+
+    /// The consumer's librdkafka name (client id and instance).
+    public var name: String { handle.name }
+
+    private func checkOpen() throws(KafkaError) {
+        if closed.load(ordering: .acquiring) {
+            throw KafkaError(.closed, "the consumer \(handle.name) is closed")
+        }
+    }
+}

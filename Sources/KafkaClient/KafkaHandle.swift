@@ -1,0 +1,111 @@
+import CRdKafka
+import Logging
+
+/// Owns one `rd_kafka_t` and the context its callbacks reach.
+///
+/// The only place a handle is created or destroyed. librdkafka documents the handle as safe
+/// to use from several threads; the Swift state it reaches is in ``ClientContext``, which is
+/// `Sendable`.
+final class KafkaHandle: @unchecked Sendable {
+    // @unchecked: `pointer` is immutable after init, and librdkafka's handle is thread-safe.
+    let pointer: OpaquePointer
+    let context: ClientContext
+    private let unmanagedContext: Unmanaged<ClientContext>
+
+    /// Creates a handle of `type` with `properties`, wiring logs, statistics, delivery reports
+    /// and rebalances to `context`.
+    init(
+        type: rd_kafka_type_t,
+        properties: [(String, String)],
+        context: ClientContext,
+        wantsDeliveryReports: Bool = false,
+        wantsRebalance: Bool = false
+    ) throws(KafkaError) {
+        let conf = try NativeConfiguration.make(properties + [("log.connection.close", "false")])
+        let unmanaged = Unmanaged.passRetained(context)
+        rd_kafka_conf_set_opaque(conf, unmanaged.toOpaque())
+        rd_kafka_conf_set_log_cb(conf, kafkaLogCallback)
+        if context.statistics != nil {
+            rd_kafka_conf_set_stats_cb(conf, kafkaStatisticsCallback)
+        }
+        if wantsDeliveryReports {
+            rd_kafka_conf_set_dr_msg_cb(conf, kafkaDeliveryCallback)
+        }
+        if wantsRebalance {
+            rd_kafka_conf_set_rebalance_cb(conf, kafkaRebalanceCallback)
+        }
+        var errorText = [CChar](repeating: 0, count: 512)
+        // On success rd_kafka_new takes the configuration; on failure it is still ours.
+        guard let handle = rd_kafka_new(type, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)
+            unmanaged.release()
+            throw KafkaError(
+                .clientCreation,
+                "librdkafka could not create a client: \(String(errorBuffer: errorText))"
+            )
+        }
+        pointer = handle
+        self.context = context
+        unmanagedContext = unmanaged
+    }
+
+    deinit {
+        rd_kafka_destroy(pointer)
+        unmanagedContext.release()
+    }
+
+    /// The handle's name (client id and instance), as it appears in librdkafka's logs.
+    var name: String { String(cString: rd_kafka_name(pointer)) }
+}
+
+private let kafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
+    handle, level, facility, text in
+    guard let context = ClientContext.of(handle) else { return }
+    let logLevel: Logger.Level
+    switch level {
+    case ...3: logLevel = .error
+    case 4: logLevel = .warning
+    case 5, 6: logLevel = .info
+    default: logLevel = .debug
+    }
+    let facilityText = facility.map { String(cString: $0) } ?? "-"
+    let message = text.map { String(cString: $0) } ?? ""
+    context.logger.log(
+        level: logLevel,
+        "\(message)",
+        metadata: ["librdkafka.facility": "\(facilityText)"]
+    )
+}
+
+private let kafkaStatisticsCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?) -> Int32 = {
+    handle, json, length, _ in
+    guard let context = ClientContext.of(handle), let json else { return 0 }
+    let bytes = UnsafeRawBufferPointer(start: json, count: length)
+    context.statistics?.record(json: bytes)
+    return 0  // librdkafka frees the JSON
+}
+
+private let kafkaDeliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
+    handle, message, _ in
+    guard let context = ClientContext.of(handle), let message else { return }
+    let error = message.pointee.err
+    if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+        context.deliveries.withLock { $0.delivered += 1 }
+        return
+    }
+    let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+    let failure = DeliveryFailure(
+        topic: topic,
+        partition: message.pointee.partition,
+        rdKafkaCode: error.rawValue,
+        reason: String(cString: rd_kafka_err2str(error))
+    )
+    context.logger.error("\(failure)")
+    context.deliveries.withLock { $0.failures.append(failure) }
+}
+
+private let kafkaRebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void = {
+    handle, error, partitions, _ in
+    guard let handle else { return }
+    RebalanceDispatch.handle(handle: handle, error: error, partitions: partitions)
+}

@@ -1,0 +1,249 @@
+import CRdKafka
+import Logging
+import Synchronization
+
+/// A Kafka producer, transactional when its configuration has a `transactional.id`.
+///
+/// The transaction protocol: ``initTransactions(timeout:)`` once (it fences any older producer
+/// with the same transactional id and completes or aborts what that one left open); then per
+/// transaction ``beginTransaction()``, ``send(_:)`` records,
+/// ``sendOffsetsToTransaction(_:group:timeout:)``, and ``commitTransaction(timeout:)`` or
+/// ``abortTransaction(timeout:)``.
+///
+/// Errors say how to react: ``KafkaError/requiresAbort`` (abort, then begin again),
+/// ``KafkaError/isRetriable`` (call again), ``KafkaError/isFatal`` (this producer is finished;
+/// for example it was fenced by a newer one).
+///
+/// A record that cannot be delivered is never dropped silently: it is logged, and the next
+/// ``flush(timeout:)`` or ``commitTransaction(timeout:)`` throws
+/// ``KafkaError/Code/deliveryFailed`` (within a transaction librdkafka also fails the commit).
+///
+/// - Important: Methods documented as *blocking* wait on the network. Call them from a
+///   dedicated thread, never directly from Swift's cooperative thread pool.
+public final class KafkaProducer: Sendable {
+    private let handle: KafkaHandle
+    private let closed = Atomic<Bool>(false)
+
+    /// Creates a producer. For a transactional producer, call ``initTransactions(timeout:)`` next.
+    ///
+    /// - Throws: ``KafkaError/Code/invalidConfiguration`` naming a rejected property.
+    public init(
+        configuration: ProducerConfiguration,
+        logger: Logger = Logger(label: "exactly.kafka.producer")
+    ) throws(KafkaError) {
+        let context = ClientContext(
+            logger: logger,
+            statistics: configuration.kafka.makeStatisticsBridge()
+        )
+        handle = try KafkaHandle(
+            type: RD_KAFKA_PRODUCER,
+            properties: configuration.librdkafkaProperties,
+            context: context,
+            wantsDeliveryReports: true
+        )
+    }
+
+    /// Registers the transactional id with the broker, fencing older producers that use it and
+    /// completing or aborting the transaction they left open. *Blocking* up to `timeout`.
+    public func initTransactions(timeout: Duration = .seconds(30)) throws(KafkaError) {
+        try checkOpen()
+        if let error = KafkaError.consuming(
+            rd_kafka_init_transactions(handle.pointer, timeout.timeoutMilliseconds), while: "init transactions"
+        ) {
+            throw error
+        }
+    }
+
+    /// Starts a transaction. Records sent from now on belong to it.
+    public func beginTransaction() throws(KafkaError) {
+        try checkOpen()
+        if let error = KafkaError.consuming(rd_kafka_begin_transaction(handle.pointer), while: "begin transaction") {
+            throw error
+        }
+    }
+
+    /// Enqueues `record` for delivery and returns; delivery happens in the background.
+    ///
+    /// When librdkafka's queue is full, waits for deliveries to make room (*blocking*, up to
+    /// `queueFullTimeout`) rather than failing.
+    public func send(_ record: ProducerRecord, queueFullTimeout: Duration = .seconds(30)) throws(KafkaError) {
+        try checkOpen()
+        let deadline = ContinuousClock.now + queueFullTimeout
+        while true {
+            let result = produce(record)
+            if result == RD_KAFKA_RESP_ERR_NO_ERROR {
+                rd_kafka_poll(handle.pointer, 0)  // serve delivery reports as we go
+                return
+            }
+            if result == RD_KAFKA_RESP_ERR__QUEUE_FULL, ContinuousClock.now < deadline {
+                rd_kafka_poll(handle.pointer, 10)
+                continue
+            }
+            throw KafkaError.from(result, while: "produce to \(record.topic)", handle: handle.pointer)!
+        }
+    }
+
+    private func produce(_ record: ProducerRecord) -> rd_kafka_resp_err_t {
+        var headers: OpaquePointer?
+        if !record.headers.isEmpty {
+            headers = rd_kafka_headers_new(record.headers.count)
+            for header in record.headers {
+                if let value = header.value {
+                    value.withUnsafeBytes { bytes in
+                        _ = rd_kafka_header_add(headers, header.name, -1, bytes.baseAddress, bytes.count)
+                    }
+                } else {
+                    _ = rd_kafka_header_add(headers, header.name, -1, nil, 0)
+                }
+            }
+        }
+        let result = record.value.withUnsafeBytes { value in
+            withOptionalBytes(record.key) { key in
+                exactly_produce(
+                    handle.pointer,
+                    record.topic,
+                    record.partition ?? RD_KAFKA_PARTITION_UA,
+                    key?.baseAddress,
+                    key?.count ?? 0,
+                    // A zero-length value still needs a non-null pointer to be an empty value
+                    // rather than a null (tombstone) value.
+                    value.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+                    value.count,
+                    headers,
+                    record.timestampMilliseconds ?? 0
+                )
+            }
+        }
+        // librdkafka took the headers only on success.
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
+            rd_kafka_headers_destroy(headers)
+        }
+        return result
+    }
+
+    /// Waits until every enqueued record is delivered or has failed. *Blocking* up to `timeout`.
+    ///
+    /// - Throws: ``KafkaError/Code/deliveryFailed`` when any record since the last check could
+    ///   not be delivered, ``KafkaError/Code/timedOut`` when records are still in flight.
+    public func flush(timeout: Duration = .seconds(30)) throws(KafkaError) {
+        try checkOpen()
+        let result = rd_kafka_flush(handle.pointer, timeout.timeoutMilliseconds)
+        try throwDeliveryFailures()
+        if let error = KafkaError.from(result, while: "flush") {
+            throw error
+        }
+    }
+
+    /// Adds the consumer offsets to the open transaction, each with its metadata string, so
+    /// that they commit (or abort) with the records. *Blocking* up to `timeout`.
+    ///
+    /// - Parameter group: the consuming group's metadata, from ``KafkaConsumer/groupMetadata()``
+    ///   taken since the last rebalance; a stale generation fails the commit.
+    public func sendOffsetsToTransaction(
+        _ offsets: [PartitionOffset],
+        group: ConsumerGroupMetadata,
+        timeout: Duration = .seconds(30)
+    ) throws(KafkaError) {
+        try checkOpen()
+        try NativePartitionList.withNativeList(
+            offsets.map { ($0.topicPartition, offset: $0.offset, metadata: $0.metadata) }
+        ) { (list) throws(KafkaError) in
+            if let error = KafkaError.consuming(
+                rd_kafka_send_offsets_to_transaction(handle.pointer, list, group.pointer, timeout.timeoutMilliseconds),
+                while: "send offsets to the transaction"
+            ) {
+                throw error
+            }
+        }
+    }
+
+    /// Commits the open transaction: its records become visible to `read_committed` readers
+    /// and its offsets become the group's committed offsets, together. *Blocking* up to
+    /// `timeout` (it flushes first).
+    ///
+    /// On an error that ``KafkaError/requiresAbort``, call ``abortTransaction(timeout:)``.
+    /// A ``KafkaError/isRetriable`` error (e.g. a timeout) means the outcome is not known yet:
+    /// call this again.
+    public func commitTransaction(timeout: Duration = .seconds(60)) throws(KafkaError) {
+        try checkOpen()
+        if let error = KafkaError.consuming(
+            rd_kafka_commit_transaction(handle.pointer, timeout.timeoutMilliseconds), while: "commit transaction"
+        ) {
+            discardDeliveryFailures()  // the commit error already says the records failed
+            throw error
+        }
+        try throwDeliveryFailures()
+    }
+
+    /// Aborts the open transaction: its records stay invisible to `read_committed` readers and
+    /// its offsets are not committed. *Blocking* up to `timeout`.
+    public func abortTransaction(timeout: Duration = .seconds(60)) throws(KafkaError) {
+        try checkOpen()
+        let error = KafkaError.consuming(
+            rd_kafka_abort_transaction(handle.pointer, timeout.timeoutMilliseconds), while: "abort transaction"
+        )
+        discardDeliveryFailures()  // aborted records were never meant to be seen
+        if let error { throw error }
+    }
+
+    /// Serves pending delivery reports and statistics, waiting up to `timeout` for one.
+    public func poll(timeout: Duration = .zero) {
+        rd_kafka_poll(handle.pointer, timeout.timeoutMilliseconds)
+    }
+
+    /// The number of records delivered since the producer was created.
+    public var deliveredCount: Int {
+        handle.context.deliveries.withLock { $0.delivered }
+    }
+
+    /// Flushes what is still queued (up to `timeout`) and stops the producer. *Blocking.*
+    ///
+    /// - Throws: ``KafkaError/Code/deliveryFailed`` or ``KafkaError/Code/timedOut`` when records
+    ///   could not be delivered in time: they are not lost silently.
+    public func close(timeout: Duration = .seconds(30)) throws(KafkaError) {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let result = rd_kafka_flush(handle.pointer, timeout.timeoutMilliseconds)
+        try throwDeliveryFailures()
+        if let error = KafkaError.from(result, while: "flush before close") {
+            throw KafkaError(
+                .timedOut,
+                "\(error.message): \(rd_kafka_outq_len(handle.pointer)) records were still queued when the producer closed",
+                rdKafkaCode: error.rdKafkaCode
+            )
+        }
+    }
+
+    /// The producer's librdkafka name (client id and instance).
+    public var name: String { handle.name }
+
+    private func throwDeliveryFailures() throws(KafkaError) {
+        let failures = handle.context.deliveries.withLock { ledger in
+            defer { ledger.failures.removeAll() }
+            return ledger.failures
+        }
+        guard let first = failures.first else { return }
+        throw KafkaError(
+            .deliveryFailed,
+            "\(failures.count) record(s) were not delivered; the first: \(first)",
+            rdKafkaCode: first.rdKafkaCode
+        )
+    }
+
+    private func discardDeliveryFailures() {
+        handle.context.deliveries.withLock { $0.failures.removeAll() }
+    }
+
+    private func checkOpen() throws(KafkaError) {
+        if closed.load(ordering: .acquiring) {
+            throw KafkaError(.closed, "the producer \(handle.name) is closed")
+        }
+    }
+}
+
+private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    guard let bytes else { return body(nil) }
+    return bytes.withUnsafeBytes { buffer in
+        // An empty key must still be a key (not a null key): give it a non-null pointer.
+        body(buffer.baseAddress == nil ? UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: 1), count: 0) : buffer)
+    }
+}

@@ -1,0 +1,60 @@
+/// Settings of a ``KafkaProducer``.
+///
+/// By default the producer is idempotent and partitions keyed records with murmur2, as Java
+/// clients do, so that a key lands in the same partition whichever client produced it.
+public struct ProducerConfiguration: Sendable {
+    /// How a partition is chosen for a record that does not name one.
+    public enum Partitioner: String, Sendable {
+        /// murmur2 of the key (Java's default); records without a key go to a random partition.
+        case murmur2Random = "murmur2_random"
+        /// murmur2 of the key; records without a key all go to one partition.
+        case murmur2
+        /// CRC32 of the key (librdkafka's own default), random for records without a key.
+        case consistentRandom = "consistent_random"
+    }
+
+    /// The cluster and the pass-through properties.
+    public var kafka: KafkaConfiguration
+    /// `transactional.id`. Set it (stable across restarts) to use transactions; a new producer
+    /// with the same id fences the old one.
+    public var transactionalID: String?
+    /// `transaction.timeout.ms`: the broker aborts a transaction left open longer than this.
+    public var transactionTimeout: Duration
+    /// `enable.idempotence` (implied by a transactional id).
+    public var enableIdempotence: Bool
+    /// `linger.ms`: how long to wait to fill a batch.
+    public var linger: Duration
+    /// `partitioner`.
+    public var partitioner: Partitioner
+
+    /// Producer settings for `kafka`'s cluster.
+    public init(
+        kafka: KafkaConfiguration,
+        transactionalID: String? = nil,
+        transactionTimeout: Duration = .seconds(60),
+        enableIdempotence: Bool = true,
+        linger: Duration = .milliseconds(5),
+        partitioner: Partitioner = .murmur2Random
+    ) {
+        self.kafka = kafka
+        self.transactionalID = transactionalID
+        self.transactionTimeout = transactionTimeout
+        self.enableIdempotence = enableIdempotence
+        self.linger = linger
+        self.partitioner = partitioner
+    }
+
+    /// Every librdkafka property of this producer, in the order they are applied.
+    public var librdkafkaProperties: [(String, String)] {
+        var specific: [(String, String)] = [
+            ("enable.idempotence", enableIdempotence || transactionalID != nil ? "true" : "false"),
+            ("linger.ms", String(linger.milliseconds)),
+            ("partitioner", partitioner.rawValue),
+        ]
+        if let transactionalID {
+            specific.append(("transactional.id", transactionalID))
+            specific.append(("transaction.timeout.ms", String(transactionTimeout.milliseconds)))
+        }
+        return kafka.librdkafkaProperties(adding: specific)
+    }
+}

@@ -1,0 +1,90 @@
+/// Writes a JSON object into a byte buffer, the per-record output path of the YAML operators.
+struct JSONWriter {
+    private(set) var bytes: [UInt8]
+    private var first = true
+
+    init(capacity: Int = 64) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// `"name":` with the name escaped; operators compute it once per field, not per record.
+    static func encodedName(_ name: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        appendString(name, to: &out)
+        out.append(UInt8(ascii: ":"))
+        return out
+    }
+
+    /// Starts a member whose name was made by ``encodedName(_:)``.
+    mutating func name(_ encoded: [UInt8]) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        bytes.append(contentsOf: encoded)
+    }
+
+    mutating func string(_ content: some Collection<UInt8>) {
+        Self.appendString(content, to: &bytes)
+    }
+
+    mutating func raw(_ text: some Collection<UInt8>) {
+        bytes.append(contentsOf: text)
+    }
+
+    mutating func integer(_ value: Int64) {
+        Self.appendInteger(value, to: &bytes)
+    }
+
+    /// A number: integral values below 2^53 as integers (`3`, not `3.0`), others in Swift's
+    /// shortest round-trip form; NaN and infinities (not JSON) as `null`.
+    mutating func number(_ value: Double) {
+        if !value.isFinite {
+            bytes.append(contentsOf: "null".utf8)
+        } else if value == value.rounded(.towardZero), abs(value) < 9_007_199_254_740_992 {
+            Self.appendInteger(Int64(value), to: &bytes)
+        } else {
+            bytes.append(contentsOf: value.description.utf8)
+        }
+    }
+
+    mutating func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    static func appendInteger(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(magnitude % 10) + 0x30
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            bytes.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
+    static func appendString(_ content: some Collection<UInt8>, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in content {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,56 @@
+import KafkaClient
+import KeyedState
+
+/// One partition's part of a checkpoint, as the processor hands it to the store.
+public struct PartitionCheckpoint: Sendable {
+    /// The partition.
+    public let partition: TopicPartition
+    /// Its state at the barrier, captured in O(1).
+    public let snapshot: PartitionSnapshot
+    /// The offset of the next record to read: the offset committed with this checkpoint.
+    public let nextOffset: Int64
+
+    /// A partition's state and offset at a checkpoint.
+    public init(partition: TopicPartition, snapshot: PartitionSnapshot, nextOffset: Int64) {
+        self.partition = partition
+        self.snapshot = snapshot
+        self.nextOffset = nextOffset
+    }
+}
+
+/// What the runtime needs of the checkpoint store. The `Checkpointing` module's store provides
+/// it; the protocol keeps the processing loop independent of the file format.
+public protocol CheckpointStorage: Sendable {
+    /// The sequence number the next checkpoint of `instance` should take: one more than any
+    /// checkpoint of that instance in the store, committed or not, so ids are never reused.
+    func nextSequence(instance: String) throws -> UInt64
+
+    /// Writes `partitions` as checkpoint `id` on the store's own thread and calls `completion`
+    /// (on any thread) once the manifest is durable, or with the error that prevented it.
+    /// - Parameter descendsFrom: the checkpoint a replay started from, recorded in the manifest.
+    func write(
+        _ id: CheckpointID,
+        parent: CheckpointID?,
+        descendsFrom: CheckpointID?,
+        partitions: [PartitionCheckpoint],
+        completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    )
+
+    /// Records that checkpoint `id`'s transaction committed (recovery uses it to tell lost
+    /// offsets from a crash before the first commit).
+    func markCommitted(_ id: CheckpointID) throws
+
+    /// Removes a checkpoint whose transaction was aborted.
+    func discard(_ id: CheckpointID) throws
+
+    /// Every checkpoint that holds `partition`, verified, for ``RecoveryPlanner``.
+    func candidates(for partition: TopicPartition) throws -> [CheckpointCandidate]
+
+    /// The state of `partition` in checkpoint `id`, verified.
+    func restore(_ partition: TopicPartition, from id: CheckpointID) throws -> PartitionState
+
+    /// Keeps the newest `newest` complete checkpoints of `instance` and every one in `pinned`;
+    /// deletes that instance's other checkpoints and any file no kept manifest references.
+    /// Other instances' checkpoints (a shared store) are left alone.
+    func retain(instance: String, newest: Int, pinned: Set<CheckpointID>) throws
+}

@@ -1,0 +1,103 @@
+import Checkpointing
+import Dispatch
+import KafkaClient
+import KeyedState
+
+/// The `Checkpointing` store as the processor uses it. The store names checkpoints by string
+/// and partitions by `PartitionID`; the runtime by ``CheckpointID`` and `TopicPartition`.
+extension CheckpointStore: CheckpointStorage {
+    public func nextSequence(instance: String) throws -> UInt64 {
+        let sequences = listCheckpoints().compactMap { listing -> UInt64? in
+            guard let id = CheckpointID(listing.checkpointID), id.instance == instance else { return nil }
+            return id.sequence
+        }
+        return (sequences.max() ?? 0) + 1
+    }
+
+    public func write(
+        _ id: CheckpointID,
+        parent: CheckpointID?,
+        descendsFrom: CheckpointID?,
+        partitions: [PartitionCheckpoint],
+        completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) {
+        let parts = partitions.map {
+            Checkpointing.PartitionCheckpoint(
+                partition: PartitionID(topic: $0.partition.topic, partition: $0.partition.partition),
+                snapshot: $0.snapshot,
+                nextOffset: $0.nextOffset
+            )
+        }
+        // The store serializes writes on its own queue; this thread only waits for it, so the
+        // processing thread never does.
+        DispatchQueue.global().async {
+            completion(Result {
+                _ = try self.writeAndWait(checkpointID: id.description, partitions: parts, descendsFrom: descendsFrom?.description)
+            })
+        }
+    }
+
+    public func markCommitted(_ id: CheckpointID) throws {
+        try markCommittedAndWait(id.description)
+    }
+
+    public func discard(_ id: CheckpointID) throws {
+        try discardAndWait(id.description)
+    }
+
+    public func candidates(for partition: TopicPartition) throws -> [CheckpointCandidate] {
+        let key = PartitionID(topic: partition.topic, partition: partition.partition)
+        let committed = committedCheckpointIDs()
+        return listCheckpoints().compactMap { listing in
+            guard let id = CheckpointID(listing.checkpointID) else { return nil }
+            guard let manifest = listing.manifest else {
+                // Unreadable: it cannot be restored, but recovery must learn that the checkpoint
+                // Kafka names is damaged rather than missing.
+                return CheckpointCandidate(
+                    id: id, nextOffset: .max, knownCommitted: committed.contains(listing.checkpointID),
+                    damage: listing.problem.map { "\($0)" } ?? "manifest unreadable"
+                )
+            }
+            guard let entry = manifest.partition(key) else { return nil }
+            // Files are verified when restored (restore reads and checks every byte once);
+            // the processor re-plans if that fails.
+            return CheckpointCandidate(id: id, nextOffset: entry.nextOffset, knownCommitted: committed.contains(listing.checkpointID))
+        }
+    }
+
+    public func restore(_ partition: TopicPartition, from id: CheckpointID) throws -> PartitionState {
+        try restore(PartitionID(topic: partition.topic, partition: partition.partition), from: id.description).state
+    }
+
+    public func retain(instance: String, newest: Int, pinned: Set<CheckpointID>) throws {
+        let listings = listCheckpoints()
+        let committed = committedCheckpointIDs()
+        var keep = Set(pinned.map(\.description))
+        var ownKept = 0
+        var newestPerPartition: [PartitionID: String] = [:]
+        var newestCommittedPerPartition: [PartitionID: String] = [:]
+        for listing in listings {  // newest first
+            guard let id = CheckpointID(listing.checkpointID) else { continue }
+            if id.instance != instance {
+                keep.insert(listing.checkpointID)  // another instance's: its own retention decides
+                continue
+            }
+            if ownKept < newest {
+                keep.insert(listing.checkpointID)
+                ownKept += 1
+            }
+            for entry in listing.manifest?.partitions ?? [] {
+                let key = entry.partitionID
+                if newestPerPartition[key] == nil { newestPerPartition[key] = listing.checkpointID }
+                if newestCommittedPerPartition[key] == nil, committed.contains(listing.checkpointID) {
+                    newestCommittedPerPartition[key] = listing.checkpointID
+                }
+            }
+        }
+        // A partition this instance no longer owns keeps the checkpoint its committed offset
+        // names (the newest committed one holding it) until a newer one replaces it.
+        keep.formUnion(newestPerPartition.values)
+        keep.formUnion(newestCommittedPerPartition.values)
+        _ = try applyRetentionAndWait(keepNewest: 0, pinned: keep)
+    }
+}

@@ -1,0 +1,447 @@
+import KafkaClient
+import KeyedState
+import Logging
+import Operators
+import Synchronization
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a processor stopped with a failure.
+public struct ProcessorFailure: Error, CustomStringConvertible, Sendable {
+    /// What happened and what to do.
+    public let message: String
+    public var description: String { message }
+}
+
+/// The exactly-once processing loop: consumes, runs the pipeline per partition, produces into
+/// the epoch's transaction, and performs the ``CheckpointCoordinator``'s actions (docs/RUNTIME.md).
+///
+/// - Important: ``run()`` blocks the calling thread until the processor stops; call it from a
+///   dedicated thread, never from Swift's cooperative pool. All mutable state is confined to
+///   that thread (the rebalance handler runs on it too, inside `poll`); the only entries from
+///   other threads are ``requestShutdown()`` and the store's completion reports.
+public final class Processor: @unchecked Sendable {
+    // @unchecked: see the class documentation; cross-thread entries are an Atomic and a Mutex.
+    private let settings: ProcessorSettings
+    private let pipeline: Pipeline
+    private let store: any CheckpointStorage
+    private let logger: Logger
+    private let shutdown = Atomic<Bool>(false)
+    private let inbox = StoreInbox()
+
+    private var consumer: KafkaConsumer?
+    private var producer: KafkaProducer?
+    private var coordinator: CheckpointCoordinator
+    private var partitions: [TopicPartition: PartitionRuntime] = [:]
+    private var held: HeldBackOutputs<ProducerRecord>
+    private var transactionOpen = false
+    private var faults: FaultInjection?
+    private var shutdownForwarded = false
+    private var stopped = false
+    private var failure: String?
+    private var stallStart: ContinuousClock.Instant?
+    private var emissions: [Emission] = []
+
+    /// What the processor has done so far (read after ``run()`` returns).
+    public private(set) var statistics = ProcessorStatistics()
+
+    /// A processor for `settings` running `pipeline`, checkpointing into `store`.
+    public init(settings: ProcessorSettings, pipeline: Pipeline, store: any CheckpointStorage, logger: Logger) throws {
+        self.settings = settings
+        self.pipeline = pipeline
+        self.store = store
+        self.logger = logger
+        let firstSequence = try store.nextSequence(instance: settings.transactionalID)
+        coordinator = CheckpointCoordinator(
+            settings: settings.checkpoint,
+            firstID: CheckpointID(instance: settings.transactionalID, sequence: firstSequence),
+            restoredFrom: nil
+        )
+        held = HeldBackOutputs(capacityBytes: settings.heldBackCapacityBytes)
+        faults = settings.faultInjection
+    }
+
+    /// Asks the processor to finish: it completes a checkpoint, commits, and ``run()`` returns.
+    /// Safe to call from any thread (a signal handler's task, for instance).
+    public func requestShutdown() {
+        shutdown.store(true, ordering: .releasing)
+    }
+
+    /// Runs until shutdown (returns) or a failure (throws). *Blocking.*
+    public func run() throws(ProcessorFailure) {
+        do {
+            try start()
+            while !stopped {
+                if shutdown.load(ordering: .acquiring), !shutdownForwarded {
+                    shutdownForwarded = true
+                    logger.info("shutdown requested: finishing with a checkpoint")
+                    try perform(coordinator.forceCheckpoint(.shutdown, now: .now))
+                }
+                try drainInbox(waiting: nil)
+                try perform(coordinator.tick(now: .now))
+                if stopped { break }
+                if coordinator.acceptsInput, held.hasRoom, let consumer {
+                    try process(consumer.poll(maxRecords: 5_000, timeout: .milliseconds(5)))
+                } else {
+                    try drainInbox(waiting: .milliseconds(5))
+                }
+            }
+        } catch let error as ProcessorFailure {
+            failure = failure ?? error.message
+        } catch {
+            failure = failure ?? "\(error)"
+        }
+        close()
+        if let failure {
+            throw ProcessorFailure(message: failure)
+        }
+    }
+
+    // MARK: Start and stop
+
+    private func start() throws {
+        var kafka = settings.kafka
+        kafka.clientID = settings.transactionalID
+        let producer = try KafkaProducer(
+            configuration: ProducerConfiguration(
+                kafka: kafka,
+                transactionalID: settings.transactionalID,
+                transactionTimeout: settings.transactionTimeout
+            ),
+            logger: logger
+        )
+        self.producer = producer
+        // Fences any older instance with our transactional id and finishes what it left open,
+        // so the committed offsets we read next are final.
+        try producer.initTransactions()
+        let relay = RebalanceRelay()
+        let consumer = try KafkaConsumer(
+            configuration: ConsumerConfiguration(kafka: kafka, groupID: settings.application),
+            logger: logger,
+            rebalanceHandler: { event in relay.processor?.rebalanced(event) ?? [:] }
+        )
+        relay.processor = self
+        self.consumer = consumer
+        try consumer.subscribe(topics: settings.sourceTopics)
+        try perform(coordinator.started(now: .now))
+        logger.info("processing \(settings.sourceTopics) into \(settings.sinkTopic) as \(settings.transactionalID)")
+    }
+
+    private func close() {
+        stopped = true
+        // Closing the consumer revokes the assignment through the handler, which does nothing
+        // once stopped: what was not committed is left for the next owner to redo.
+        do { try consumer?.close() } catch { logger.warning("closing the consumer: \(error)") }
+        if transactionOpen || coordinator.stage != .stopped {
+            try? producer?.abortTransaction(timeout: .seconds(5))
+        }
+        consumer = nil
+        producer = nil
+    }
+
+    // MARK: Records
+
+    private func process(_ records: [ConsumedRecord]) throws {
+        guard let producer else { return }
+        for consumed in records {
+            guard let partition = partitions[consumed.topicPartition] else { continue }
+            if partition.rollback.offset == nil { partition.rollback.offset = consumed.offset }
+            let record = Record(
+                key: consumed.key,
+                value: consumed.value,
+                headers: consumed.headers.map { RecordHeader(name: $0.name, value: $0.value ?? []) },
+                topic: consumed.topicPartition.topic,
+                partition: consumed.topicPartition.partition,
+                offset: consumed.offset,
+                timestamp: consumed.timestampMilliseconds ?? 0
+            )
+            emissions.removeAll(keepingCapacity: true)
+            do {
+                try partition.processor.process(record, state: &partition.state, into: &emissions)
+            } catch {
+                throw ProcessorFailure(message: "\(error)")
+            }
+            partition.nextOffset = consumed.offset + 1
+            statistics.recordsProcessed += 1
+            guard consumed.offset >= partition.mutedUntil else { continue }
+            for emission in emissions {
+                let output = emission.record
+                let produced = ProducerRecord(
+                    topic: emission.isDeadLetter ? settings.deadLetterTopic : settings.sinkTopic,
+                    partition: output.partition,
+                    key: output.key,
+                    value: output.value,
+                    headers: output.headers.map { KafkaHeader($0.name, $0.value) },
+                    timestampMilliseconds: output.timestamp
+                )
+                if transactionOpen {
+                    try send(produced, with: producer)
+                } else {
+                    held.append(produced, size: output.value.count + (output.key?.count ?? 0) + 64)
+                }
+            }
+        }
+    }
+
+    private func send(_ record: ProducerRecord, with producer: KafkaProducer) throws {
+        do {
+            try producer.send(record)
+            statistics.recordsProduced += 1
+        } catch {
+            // The transaction cannot take this record: stop; recovery redoes the epoch.
+            throw ProcessorFailure(message: "producing to \(record.topic) failed: \(error). The open transaction is aborted; restart to recover from the last checkpoint.")
+        }
+    }
+
+    // MARK: Actions
+
+    private func perform(_ actions: [CheckpointCoordinator.Action]) throws {
+        var queue = actions[...]
+        while let action = queue.popFirst() {
+            queue.append(contentsOf: try perform(action))
+        }
+    }
+
+    private func perform(_ action: CheckpointCoordinator.Action) throws -> [CheckpointCoordinator.Action] {
+        guard let producer, let consumer else { return [] }
+        switch action {
+        case .beginTransaction:
+            do {
+                try producer.beginTransaction()
+            } catch {
+                return coordinator.failed(coordinator.nextID, step: .beginTransaction, severity: .fatal, message: "\(error)", now: .now)
+            }
+            transactionOpen = true
+            for record in held.drain() {
+                try send(record, with: producer)
+            }
+            return []
+
+        case .captureSnapshot(let id):
+            stallStart = .now
+            transactionOpen = false  // outputs from now on belong to the next epoch
+            for partition in partitions.values {
+                guard let offset = partition.nextOffset else { continue }  // nothing read yet
+                partition.inFlight = (partition.state.captureSnapshot(), offset)
+            }
+            faults?.reach(.afterCapture)
+            return coordinator.snapshotCaptured(id)
+
+        case .preCommit(let id):
+            if let started = stallStart {
+                statistics.stalls.append(.now - started)
+                stallStart = nil
+            }
+            let captured = partitions.compactMap { key, partition in
+                partition.inFlight.map { PartitionCheckpoint(partition: key, snapshot: $0.snapshot, nextOffset: $0.offset) }
+            }
+            let inbox = self.inbox
+            store.write(id, parent: coordinator.lastCompleted, descendsFrom: nil, partitions: captured) { result in
+                inbox.post(id, result)
+            }
+            let offsets = captured.map {
+                PartitionOffset($0.partition, offset: $0.nextOffset, metadata: OffsetMetadata.encode(id))
+            }
+            if !offsets.isEmpty {
+                do {
+                    try producer.sendOffsetsToTransaction(offsets, group: consumer.groupMetadata())
+                } catch {
+                    return coordinator.failed(id, step: .sendOffsets, severity: Self.severity(of: error), message: "\(error)", now: .now)
+                }
+            }
+            faults?.reach(.afterOffsetsSent)
+            return coordinator.offsetsSent(id)
+
+        case .commitTransaction(let id):
+            let started = ContinuousClock.now
+            if faults?.shouldCrash(at: .afterCommitSent) == true {
+                Self.killSoon()
+            }
+            do {
+                try producer.commitTransaction(timeout: settings.checkpoint.timeout)
+            } catch {
+                return coordinator.failed(id, step: .commit, severity: Self.severity(of: error), message: "\(error)", now: .now)
+            }
+            if let last = statistics.stalls.indices.last {
+                statistics.stalls[last] += .now - started
+            }
+            faults?.reach(.afterCommitReturned)
+            return coordinator.commitSucceeded(id, now: .now)
+
+        case .checkpointCompleted(let id):
+            for partition in partitions.values {
+                if let inFlight = partition.inFlight {
+                    partition.rollback = (inFlight.snapshot, inFlight.offset)
+                    partition.inFlight = nil
+                }
+            }
+            statistics.checkpointsCompleted += 1
+            do {
+                try store.markCommitted(id)
+                try store.retain(instance: settings.transactionalID, newest: settings.retainedCheckpoints, pinned: [id])
+            } catch {
+                logger.warning("checkpoint \(id) committed, but its bookkeeping failed: \(error)")
+            }
+            logger.debug("checkpoint \(id) complete")
+            return []
+
+        case .abortTransaction(let id, _):
+            do {
+                try producer.abortTransaction(timeout: settings.checkpoint.timeout)
+            } catch {
+                return coordinator.failed(id, step: .abort, severity: Self.severity(of: error), message: "\(error)", now: .now)
+            }
+            transactionOpen = false
+            stallStart = nil
+            held.discard()
+            var seeks: [PartitionOffset] = []
+            for (key, partition) in partitions {
+                partition.rollBack()
+                if let offset = partition.rollback.offset {
+                    seeks.append(PartitionOffset(key, offset: offset))
+                }
+            }
+            if !seeks.isEmpty {
+                try consumer.seek(seeks)
+            }
+            statistics.checkpointsAborted += 1
+            logger.warning("checkpoint \(id) aborted; state and input rolled back to the last complete checkpoint")
+            return coordinator.abortCompleted(id, now: .now)
+
+        case .discardSnapshot(let id):
+            do { try store.discard(id) } catch { logger.warning("discarding aborted checkpoint \(id): \(error)") }
+            return []
+
+        case .stop(let reason):
+            stopped = true
+            if let reason {
+                failure = reason
+                logger.error("stopping: \(reason)")
+            } else {
+                logger.info("stopped after a final checkpoint")
+            }
+            return []
+        }
+    }
+
+    private func drainInbox(waiting wait: Duration?) throws {
+        for (id, result) in inbox.take(waiting: wait) {
+            switch result {
+            case .success:
+                faults?.reach(.afterManifestDurable)
+                try perform(coordinator.snapshotDurable(id))
+            case .failure(let error):
+                try perform(coordinator.failed(id, step: .writeSnapshot, severity: .abortable, message: "\(error)", now: .now))
+            }
+        }
+    }
+
+    static func severity(of error: any Error) -> CheckpointCoordinator.Severity {
+        guard let error = error as? KafkaError else { return .abortable }
+        if error.isFatal { return .fatal }
+        if error.requiresAbort { return .abortable }
+        if error.isRetriable { return .retriable }
+        return .abortable
+    }
+
+    /// For the `afterCommitSent` crash point: the commit is issued, then the process dies
+    /// while it is in flight, leaving its outcome to the broker.
+    private static func killSoon() {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(2)) {
+            kill(getpid(), SIGKILL)
+        }
+    }
+
+    // MARK: Rebalance
+
+    fileprivate func rebalanced(_ event: RebalanceEvent) -> [TopicPartition: Int64] {
+        guard !stopped else { return [:] }
+        do {
+            switch event {
+            case .assigned(let assigned):
+                return try assign(assigned)
+            case .revoked(let revoked, let lost):
+                try revoke(revoked, lost: lost)
+                return [:]
+            }
+        } catch {
+            stopped = true
+            failure = failure ?? "\(error)"
+            logger.error("stopping: \(failure!)")
+            return [:]
+        }
+    }
+
+    private func assign(_ assigned: [TopicPartition]) throws -> [TopicPartition: Int64] {
+        guard let consumer else { return [:] }
+        let committed = try consumer.committed(assigned, timeout: .seconds(30))
+        var startOffsets: [TopicPartition: Int64] = [:]
+        for partition in assigned {
+            let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
+            var candidates = try store.candidates(for: partition)
+            // Restoring verifies every byte; a checkpoint that fails is marked damaged and the
+            // plan made again, so recovery falls back exactly as it would for a known damage.
+            while true {
+                let plan = RecoveryPlanner.plan(for: partition, committed: committed[partition], candidates: candidates)
+                let restoring: CheckpointID
+                switch plan {
+                case .freshStart:
+                    partitions[partition] = PartitionRuntime(state: PartitionState(), processor: processor, startOffset: nil, mutedUntil: 0)
+                    logger.info("\(partition): fresh start (nothing committed yet)")
+                case .restore(let id, _), .restoreAndReplayMuted(let id, _, _, _):
+                    restoring = id
+                    let state: PartitionState
+                    do {
+                        state = try store.restore(partition, from: id)
+                    } catch {
+                        guard let index = candidates.firstIndex(where: { $0.id == id }) else { throw error }
+                        let found = candidates[index]
+                        candidates[index] = CheckpointCandidate(id: found.id, nextOffset: found.nextOffset, knownCommitted: found.knownCommitted, damage: "\(error)")
+                        logger.warning("\(partition): checkpoint \(restoring) does not restore: \(error)")
+                        continue
+                    }
+                    if case .restore(_, let offset) = plan {
+                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0)
+                        startOffsets[partition] = offset
+                        logger.info("\(partition): restored checkpoint \(id) (\(state.count) keys), reading from offset \(offset)")
+                    } else if case .restoreAndReplayMuted(_, let from, let until, let because) = plan {
+                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: from, mutedUntil: until)
+                        startOffsets[partition] = from
+                        logger.warning("\(partition): \(because); restored checkpoint \(id) and replaying offsets \(from)..<\(until) with the sink muted")
+                    }
+                case .refuse(let message):
+                    throw ProcessorFailure(message: message)
+                }
+                break
+            }
+        }
+        return startOffsets
+    }
+
+    private func revoke(_ revoked: [TopicPartition], lost: Bool) throws {
+        if lost {
+            logger.warning("partitions \(revoked) were lost to another member: aborting the open epoch")
+            try perform(coordinator.epochLost(now: .now))
+        } else if revoked.contains(where: { partitions[$0] != nil }) {
+            // Commit what was processed for these partitions before giving them up.
+            try perform(coordinator.forceCheckpoint(.revocation, now: .now))
+            while coordinator.forcedCheckpointPending, !stopped {
+                try drainInbox(waiting: .milliseconds(5))
+                try perform(coordinator.tick(now: .now))
+            }
+        }
+        for partition in revoked {
+            partitions[partition] = nil
+        }
+    }
+}
+
+/// Lets the consumer's rebalance handler reach the processor without a reference cycle
+/// (processor → consumer → handler → processor).
+private final class RebalanceRelay: @unchecked Sendable {
+    // @unchecked: set once before `subscribe`, read only on the processing thread afterwards.
+    weak var processor: Processor?
+}

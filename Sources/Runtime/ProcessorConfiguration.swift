@@ -1,0 +1,81 @@
+import KafkaClient
+import Yams
+
+/// Everything `exactly run` needs, as declared in the pipeline file. Read once at start-up
+/// (not `Sendable`: it keeps the `pipeline:` YAML node so that operator errors can name lines).
+///
+/// ```yaml
+/// application: order-totals        # names the consumer group, the transactional id and the store
+/// instance: "0"                    # stable per instance: <application>-<instance> is the transactional.id
+/// kafka:
+///   bootstrap: localhost:9092      # omit to use the embedded development broker
+///   transaction_timeout: 60s
+///   properties:                    # passed to librdkafka as they are
+///     security.protocol: SASL_SSL
+/// source:
+///   topics: [orders]
+/// sink:
+///   topic: order-totals
+///   dead_letter_topic: orders-dead-letters
+/// checkpoint:
+///   dir: ./checkpoints
+///   interval: 1s
+///   timeout: 30s
+///   min_pause: 0ms
+///   tolerable_failures: 3
+///   retained: 3
+/// pipeline: [...]                  # the operators (see docs/PIPELINE.md)
+/// ```
+public struct ProcessorConfiguration {
+    /// Names the consumer group, the transactional id prefix and the checkpoint directory.
+    public var application: String
+    /// This instance's stable identity; `<application>-<instance>` is its `transactional.id`.
+    public var instance: String
+    /// The brokers, or `nil` for the embedded development broker.
+    public var bootstrapServers: [String]?
+    /// The producer's `transaction.timeout.ms`.
+    public var transactionTimeout: Duration
+    /// librdkafka properties passed through (security and tuning).
+    public var kafkaProperties: [String: String]
+    /// The topics to consume.
+    public var sourceTopics: [String]
+    /// The topic outputs are written to.
+    public var sinkTopic: String
+    /// Where records that cannot be processed go, when configured.
+    public var deadLetterTopic: String?
+    /// The checkpoint store's directory.
+    public var checkpointDirectory: String
+    /// Trigger, timeout, pause and failure tolerance of checkpoints.
+    public var checkpoint: CheckpointSettings
+    /// How many complete checkpoints to keep (plus any a committed offset still names).
+    public var retainedCheckpoints: Int
+    /// The `pipeline:` section, for the operators' parser.
+    public var pipeline: Node?
+
+    /// The `transactional.id` of this instance.
+    public var transactionalID: String { "\(application)-\(instance)" }
+
+    /// Refuses settings under which a transaction could time out before its checkpoint does:
+    /// the broker would abort it while the processor still believes it may commit.
+    public func validate(file: String? = nil) throws(ConfigurationError) {
+        let needed = checkpoint.interval + checkpoint.timeout
+        if transactionTimeout <= needed {
+            throw ConfigurationError(
+                file: file,
+                key: "kafka.transaction_timeout",
+                value: "\(transactionTimeout.milliseconds)ms",
+                allowed: "it must be larger than checkpoint.interval (\(checkpoint.interval.milliseconds)ms) + "
+                    + "checkpoint.timeout (\(checkpoint.timeout.milliseconds)ms) = \(needed.milliseconds)ms; "
+                    + "raise it (the broker's transaction.max.timeout.ms must allow it) or lower those"
+            )
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

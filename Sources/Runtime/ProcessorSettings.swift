@@ -1,0 +1,58 @@
+import KafkaClient
+
+/// What a ``Processor`` runs with: where Kafka is, who this instance is, what to read and
+/// write, and how to checkpoint.
+public struct ProcessorSettings: Sendable {
+    /// The cluster and pass-through librdkafka properties.
+    public var kafka: KafkaConfiguration
+    /// The application id: the consumer group and the transactional id prefix.
+    public var application: String
+    /// This instance's stable id.
+    public var instance: String
+    /// The topics to consume.
+    public var sourceTopics: [String]
+    /// Where outputs go.
+    public var sinkTopic: String
+    /// Where dead letters go.
+    public var deadLetterTopic: String
+    /// Checkpoint trigger, timeout, pause and tolerance.
+    public var checkpoint: CheckpointSettings
+    /// Complete checkpoints to keep.
+    public var retainedCheckpoints: Int
+    /// The producer's `transaction.timeout.ms`.
+    public var transactionTimeout: Duration
+    /// How many bytes of outputs may wait for a commit before input stops.
+    public var heldBackCapacityBytes: Int
+    /// The crash switch for crash tests, if any.
+    public var faultInjection: FaultInjection?
+
+    /// Settings for `application`/`instance` reading `sourceTopics` and writing `sinkTopic`.
+    public init(
+        kafka: KafkaConfiguration,
+        application: String,
+        instance: String,
+        sourceTopics: [String],
+        sinkTopic: String,
+        deadLetterTopic: String? = nil,
+        checkpoint: CheckpointSettings = CheckpointSettings(),
+        retainedCheckpoints: Int = 3,
+        transactionTimeout: Duration = .seconds(60),
+        heldBackCapacityBytes: Int = 64 << 20,
+        faultInjection: FaultInjection? = nil
+    ) {
+        self.kafka = kafka
+        self.application = application
+        self.instance = instance
+        self.sourceTopics = sourceTopics
+        self.sinkTopic = sinkTopic
+        self.deadLetterTopic = deadLetterTopic ?? "\(sinkTopic)-dead-letters"
+        self.checkpoint = checkpoint
+        self.retainedCheckpoints = retainedCheckpoints
+        self.transactionTimeout = transactionTimeout
+        self.heldBackCapacityBytes = heldBackCapacityBytes
+        self.faultInjection = faultInjection
+    }
+
+    /// `<application>-<instance>`: the stable transactional id that fences this instance's zombies.
+    public var transactionalID: String { "\(application)-\(instance)" }
+}

@@ -1,0 +1,116 @@
+import KafkaClient
+
+/// What the checkpoint store knows of one checkpoint, for one partition.
+public struct CheckpointCandidate: Sendable, Equatable {
+    /// The checkpoint.
+    public let id: CheckpointID
+    /// The partition's next input offset recorded in the checkpoint.
+    public let nextOffset: Int64
+    /// Whether the checkpoint's transaction is known to have committed (the store marks a
+    /// checkpoint once its commit returns).
+    public let knownCommitted: Bool
+    /// `nil` when the partition's files and the manifest verify; otherwise why they do not.
+    public let damage: String?
+
+    /// A candidate as the store describes it.
+    public init(id: CheckpointID, nextOffset: Int64, knownCommitted: Bool, damage: String? = nil) {
+        self.id = id
+        self.nextOffset = nextOffset
+        self.knownCommitted = knownCommitted
+        self.damage = damage
+    }
+}
+
+/// How one partition resumes.
+public enum RecoveryPlan: Sendable, Equatable {
+    /// Nothing was ever committed for the partition: start empty, where `auto.offset.reset` says.
+    case freshStart
+    /// Restore the checkpoint's state and read on from `offset` (the committed offset).
+    case restore(CheckpointID, offset: Int64)
+    /// Restore an older checkpoint and re-read from its offset with the sink muted up to
+    /// `mutedUntil` (those outputs were committed already), then continue live.
+    case restoreAndReplayMuted(CheckpointID, from: Int64, mutedUntil: Int64, because: String)
+    /// No consistent state can be built; the message names the partition, the offset, the
+    /// checkpoint and the options.
+    case refuse(String)
+}
+
+/// Decides, for one partition, which checkpoint to restore, from Kafka's committed offset
+/// (whose metadata names the checkpoint that committed with it) and the store's checkpoints.
+///
+/// Kafka is the judge of which checkpoint committed: the offset and its metadata were written
+/// in the same transaction as the checkpoint's outputs. A checkpoint that is on disk but not
+/// named by the committed offset belongs to an epoch whose transaction aborted (or never
+/// committed), so it is never restored in place of the named one.
+public enum RecoveryPlanner {
+    /// The plan for `partition`.
+    ///
+    /// - Parameters:
+    ///   - committed: the group's committed offset for the partition, read stably, or `nil`.
+    ///   - candidates: the store's checkpoints that contain the partition, in any order.
+    public static func plan(
+        for partition: TopicPartition,
+        committed: PartitionOffset?,
+        candidates: [CheckpointCandidate]
+    ) -> RecoveryPlan {
+        // The partition's own progress orders its checkpoints, whichever instance took them
+        // (sequence numbers of different instances do not compare).
+        let newestFirst = candidates.sorted { ($0.nextOffset, $0.id.sequence) > ($1.nextOffset, $1.id.sequence) }
+
+        guard let committed else {
+            if let proof = newestFirst.first(where: \.knownCommitted) {
+                return .refuse(
+                    "\(partition) has no committed offset in Kafka, but checkpoint \(proof.id) for it did commit "
+                        + "(at offset \(proof.nextOffset)): the group's offsets were lost (expired or reset). "
+                        + "Starting fresh would process the partition again and duplicate committed output. Options: "
+                        + "`--replay-from-checkpoint \(proof.id)` to resume from that checkpoint, or move the checkpoint "
+                        + "directory away to start from scratch on purpose."
+                )
+            }
+            // Checkpoints written but never committed (a crash before the first commit): their
+            // epochs' outputs were aborted, so nothing has happened yet as far as readers know.
+            return .freshStart
+        }
+
+        let named: CheckpointID
+        switch OffsetMetadata.decode(committed.metadata) {
+        case .checkpoint(let id):
+            named = id
+        case .foreign(let text):
+            let shown = text.isEmpty ? "no metadata" : "metadata `\(text)`"
+            return .refuse(
+                "\(partition) has committed offset \(committed.offset) with \(shown), which does not name an Exactly "
+                    + "checkpoint: another program committed offsets for this group. Options: use a new application "
+                    + "id, reset the group's offsets, or `--replay-from-checkpoint <id>` to resume from a known checkpoint."
+            )
+        }
+
+        var problem: String
+        if let exact = newestFirst.first(where: { $0.id == named }) {
+            if let damage = exact.damage {
+                problem = "checkpoint \(named) named by the committed offset is damaged: \(damage)"
+            } else if exact.nextOffset != committed.offset {
+                problem = "checkpoint \(named) records offset \(exact.nextOffset) for \(partition) but Kafka committed \(committed.offset)"
+            } else {
+                return .restore(named, offset: committed.offset)
+            }
+        } else {
+            problem = "checkpoint \(named) named by the committed offset is missing from the store"
+        }
+
+        // Fall back to the newest older checkpoint that verifies and lies at or before the
+        // committed offset; the records between are replayed with the sink muted.
+        let older = newestFirst.filter { $0.id != named && $0.nextOffset <= committed.offset }
+        if let fallback = older.first(where: { $0.damage == nil }) {
+            return .restoreAndReplayMuted(fallback.id, from: fallback.nextOffset, mutedUntil: committed.offset, because: problem)
+        }
+        let damagedOlder = older.filter { $0.damage != nil }.map(\.id.description)
+        return .refuse(
+            "\(partition) cannot be restored: \(problem), and no older checkpoint at or before offset \(committed.offset) "
+                + (damagedOlder.isEmpty ? "exists" : "verifies (damaged: \(damagedOlder.joined(separator: ", ")))")
+                + ". Nothing was changed. Options: restore the checkpoint directory from a backup; or "
+                + "`--replay-from-checkpoint <id>` from a checkpoint you choose (`exactly checkpoints list` shows them), "
+                + "accepting that outputs after it are produced again."
+        )
+    }
+}

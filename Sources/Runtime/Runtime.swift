@@ -1,1 +1,0 @@
-// The Runtime module. See docs/MODULES.md for what it owns and what it must not know about.

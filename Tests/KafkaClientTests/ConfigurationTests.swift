@@ -1,0 +1,59 @@
+import KafkaClient
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func unknownPropertyFailsNamingTheKey() throws {
+        var kafka = KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        kafka.properties["no.such.property"] = "1"
+        let error = #expect(throws: KafkaError.self) {
+            _ = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka))
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("`no.such.property`") == true)
+        #expect(error?.message.contains("No such configuration property") == true)
+    }
+
+    @Test func invalidValueFailsNamingKeyAndValue() throws {
+        var kafka = KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        kafka.properties["linger.ms"] = "soon"
+        let error = #expect(throws: KafkaError.self) {
+            _ = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka))
+        }
+        #expect(error?.message.contains("`linger.ms` = `soon`") == true)
+    }
+
+    @Test func secretValuesAreNotRepeatedInErrors() throws {
+        var kafka = KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        kafka.properties["sasl.password"] = "hunter2"
+        kafka.properties["sasl.mechanism"] = "NOT-A-MECHANISM"
+        kafka.properties["no.such.password"] = "hunter2"
+        let error = #expect(throws: KafkaError.self) {
+            _ = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: "g"))
+        }
+        #expect(error?.message.contains("hunter2") == false)
+    }
+
+    @Test func consumerDefaultsSuitExactlyOnce() {
+        let configuration = ConsumerConfiguration(kafka: KafkaConfiguration(bootstrapServers: ["h:1"]), groupID: "g")
+        let properties = Dictionary(configuration.librdkafkaProperties, uniquingKeysWith: { _, last in last })
+        #expect(properties["isolation.level"] == "read_committed")
+        #expect(properties["enable.auto.commit"] == "false")
+        #expect(properties["partition.assignment.strategy"] == "cooperative-sticky")
+    }
+
+    @Test func producerDefaultsToJavaCompatiblePartitioning() {
+        let configuration = ProducerConfiguration(kafka: KafkaConfiguration(bootstrapServers: ["h:1"]), transactionalID: "app-0")
+        let properties = Dictionary(configuration.librdkafkaProperties, uniquingKeysWith: { _, last in last })
+        #expect(properties["partitioner"] == "murmur2_random")
+        #expect(properties["transactional.id"] == "app-0")
+        #expect(properties["enable.idempotence"] == "true")
+    }
+
+    @Test func passThroughPropertiesOverrideTypedFields() {
+        var kafka = KafkaConfiguration(bootstrapServers: ["h:1"])
+        kafka.properties["isolation.level"] = "read_uncommitted"
+        let configuration = ConsumerConfiguration(kafka: kafka, groupID: "g")
+        let last = configuration.librdkafkaProperties.last { $0.0 == "isolation.level" }
+        #expect(last?.1 == "read_uncommitted")
+    }
+}

@@ -1,0 +1,94 @@
+import KafkaClient
+import Synchronization
+import Testing
+
+@Suite struct RebalanceTests {
+    /// Records the rebalance events one consumer saw and its resulting assignment.
+    final class AssignmentLog: Sendable {
+        let events = Mutex<[RebalanceEvent]>([])
+        let owned = Mutex<Set<TopicPartition>>([])
+
+        func handler(startAt startOffsets: [TopicPartition: Int64] = [:]) -> @Sendable (RebalanceEvent) -> [TopicPartition: Int64] {
+            { event in
+                self.events.withLock { $0.append(event) }
+                switch event {
+                case .assigned(let partitions):
+                    self.owned.withLock { $0.formUnion(partitions) }
+                    return startOffsets
+                case .revoked(let partitions, _):
+                    self.owned.withLock { $0.subtract(partitions) }
+                    return [:]
+                }
+            }
+        }
+    }
+
+    @Test func twoConsumersSplitPartitionsCooperatively() async throws {
+        let cluster = try MockCluster()
+        let topic = uniqueTopic()
+        cluster.createTopic(topic, partitions: 4)
+        let group = uniqueTopic("g")
+        let first = AssignmentLog()
+        let second = AssignmentLog()
+        let all = Set((0..<4).map { TopicPartition(topic, Int32($0)) })
+
+        try await BlockingCalls.run {
+            let configuration = ConsumerConfiguration(kafka: cluster.kafka, groupID: group, sessionTimeout: .seconds(6))
+            let a = try KafkaConsumer(configuration: configuration, rebalanceHandler: first.handler())
+            try a.subscribe(topics: [topic])
+            let deadline = ContinuousClock.now + .seconds(30)
+            while first.owned.withLock({ $0 }) != all, ContinuousClock.now < deadline {
+                _ = try a.poll(maxRecords: 10, timeout: .milliseconds(100))
+            }
+            #expect(first.owned.withLock { $0 } == all)
+
+            let b = try KafkaConsumer(configuration: configuration, rebalanceHandler: second.handler())
+            try b.subscribe(topics: [topic])
+            while ContinuousClock.now < deadline {
+                _ = try a.poll(maxRecords: 10, timeout: .milliseconds(50))
+                _ = try b.poll(maxRecords: 10, timeout: .milliseconds(50))
+                let ownedA = first.owned.withLock { $0 }
+                let ownedB = second.owned.withLock { $0 }
+                if ownedA.count == 2, ownedB.count == 2 { break }
+            }
+            let ownedA = first.owned.withLock { $0 }
+            let ownedB = second.owned.withLock { $0 }
+            #expect(ownedA.count == 2)
+            #expect(ownedB.count == 2)
+            #expect(ownedA.isDisjoint(with: ownedB))
+            #expect(ownedA.union(ownedB) == all)
+            #expect(Set(try a.assignment()) == ownedA)
+            // Cooperative: the first consumer gave up only what moved, never everything at once.
+            let revokedFromA = first.events.withLock { $0 }.compactMap { event -> [TopicPartition]? in
+                if case .revoked(let partitions, _) = event { return partitions }
+                return nil
+            }
+            #expect(revokedFromA.allSatisfy { $0.count < 4 })
+            try b.close()
+            try a.close()
+        }
+    }
+
+    @Test func assignmentStartsAtTheOffsetsTheHandlerReturns() async throws {
+        let cluster = try MockCluster()
+        let topic = uniqueTopic()
+        cluster.createTopic(topic, partitions: 1)
+        let log = AssignmentLog()
+        let records = try await BlockingCalls.run {
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: cluster.kafka))
+            for value in 0..<10 {
+                try producer.send(ProducerRecord(topic: topic, partition: 0, value: [UInt8(value)]))
+            }
+            try producer.flush()
+            let consumer = try KafkaConsumer(
+                configuration: ConsumerConfiguration(kafka: cluster.kafka, groupID: uniqueTopic("g")),
+                rebalanceHandler: log.handler(startAt: [TopicPartition(topic, 0): 6])
+            )
+            defer { try? consumer.close() }
+            try consumer.subscribe(topics: [topic])
+            return try consume(consumer, count: 4)
+        }
+        #expect(records.map(\.offset) == [6, 7, 8, 9])
+        #expect(records.map(\.value) == [[6], [7], [8], [9]])
+    }
+}

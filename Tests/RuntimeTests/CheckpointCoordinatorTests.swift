@@ -1,0 +1,183 @@
+import Runtime
+import Testing
+
+@Suite struct CheckpointCoordinatorTests {
+    let t0 = ContinuousClock.now
+    let settings = CheckpointSettings(interval: .seconds(1), timeout: .seconds(10), minimumPause: .milliseconds(200), tolerableConsecutiveFailures: 1)
+
+    func id(_ sequence: UInt64) -> CheckpointID { CheckpointID(instance: "app-0", sequence: sequence) }
+
+    func started(restoredFrom: CheckpointID? = nil) -> CheckpointCoordinator {
+        var coordinator = CheckpointCoordinator(settings: settings, firstID: id(1), restoredFrom: restoredFrom)
+        #expect(coordinator.started(now: t0) == [.beginTransaction])
+        return coordinator
+    }
+
+    /// Plays one checkpoint from trigger to commit and returns the actions of the commit.
+    func completeCycle(_ coordinator: inout CheckpointCoordinator, _ checkpoint: CheckpointID, at now: ContinuousClock.Instant) -> [CheckpointCoordinator.Action] {
+        #expect(coordinator.tick(now: now) == [.captureSnapshot(checkpoint)])
+        #expect(coordinator.snapshotCaptured(checkpoint) == [.preCommit(checkpoint)])
+        #expect(coordinator.offsetsSent(checkpoint) == [])
+        #expect(coordinator.snapshotDurable(checkpoint) == [.commitTransaction(checkpoint)])
+        return coordinator.commitSucceeded(checkpoint, now: now + .milliseconds(50))
+    }
+
+    @Test func checkpointCommitsOnlyAfterOffsetsAreSentAndTheManifestIsDurable() {
+        var coordinator = started()
+        #expect(coordinator.tick(now: t0 + .milliseconds(500)) == [])
+        #expect(coordinator.tick(now: t0 + .seconds(1)) == [.captureSnapshot(id(1))])
+        #expect(!coordinator.acceptsInput)
+        #expect(coordinator.snapshotCaptured(id(1)) == [.preCommit(id(1))])
+        #expect(coordinator.acceptsInput)  // asynchronous checkpoint: processing goes on
+        // Durable first, offsets second: the commit waits for both, in either order.
+        #expect(coordinator.snapshotDurable(id(1)) == [])
+        #expect(coordinator.offsetsSent(id(1)) == [.commitTransaction(id(1))])
+        #expect(coordinator.commitSucceeded(id(1), now: t0 + .seconds(1)) == [.checkpointCompleted(id(1)), .beginTransaction])
+        #expect(coordinator.lastCompleted == id(1))
+        #expect(completeCycle(&coordinator, id(2), at: t0 + .seconds(2)) == [.checkpointCompleted(id(2)), .beginTransaction])
+    }
+
+    @Test func minimumPauseDelaysTheNextTrigger() {
+        var coordinator = started()
+        #expect(coordinator.tick(now: t0 + .seconds(1)) == [.captureSnapshot(id(1))])
+        _ = coordinator.snapshotCaptured(id(1))
+        _ = coordinator.offsetsSent(id(1))
+        _ = coordinator.snapshotDurable(id(1))
+        // A slow checkpoint ends just before the next interval is due.
+        _ = coordinator.commitSucceeded(id(1), now: t0 + .milliseconds(1900))
+        #expect(coordinator.tick(now: t0 + .seconds(2)) == [])
+        #expect(coordinator.tick(now: t0 + .milliseconds(2100)) == [.captureSnapshot(id(2))])
+    }
+
+    @Test func eventsForAnotherCheckpointAreIgnored() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        #expect(coordinator.snapshotCaptured(id(7)) == [])
+        #expect(coordinator.commitSucceeded(id(1), now: t0) == [])  // not committing yet
+        #expect(coordinator.stage == .capturing(id(1)))
+    }
+
+    @Test func retriableCommitFailureCommitsAgain() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        _ = coordinator.snapshotCaptured(id(1))
+        _ = coordinator.offsetsSent(id(1))
+        _ = coordinator.snapshotDurable(id(1))
+        #expect(coordinator.failed(id(1), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(2)) == [.commitTransaction(id(1))])
+        #expect(coordinator.commitSucceeded(id(1), now: t0 + .seconds(3)) == [.checkpointCompleted(id(1)), .beginTransaction])
+        #expect(coordinator.consecutiveFailures == 0)
+    }
+
+    @Test func abortableFailureRollsBackToTheLastCompleteCheckpoint() {
+        var coordinator = started(restoredFrom: id(0))
+        _ = completeCycle(&coordinator, id(1), at: t0 + .seconds(1))
+        _ = coordinator.tick(now: t0 + .seconds(2))
+        _ = coordinator.snapshotCaptured(id(2))
+        #expect(coordinator.failed(id(2), step: .sendOffsets, severity: .abortable, message: "stale generation", now: t0 + .seconds(2)) == [.abortTransaction(id(2), rollBackTo: .checkpoint(id(1)))])
+        #expect(!coordinator.acceptsInput)
+        #expect(coordinator.abortCompleted(id(2), now: t0 + .seconds(3)) == [.beginTransaction])
+        // Ids are never reused, even for an aborted attempt.
+        #expect(coordinator.tick(now: t0 + .seconds(4)) == [.captureSnapshot(id(3))])
+    }
+
+    @Test func failureBeforeAnyCommitRollsBackToTheStart() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        #expect(coordinator.failed(id(1), step: .capture, severity: .abortable, message: "x", now: t0) == [.abortTransaction(id(1), rollBackTo: .start)])
+    }
+
+    @Test func checkpointPastItsTimeoutIsAborted() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        _ = coordinator.snapshotCaptured(id(1))
+        _ = coordinator.offsetsSent(id(1))
+        #expect(coordinator.tick(now: t0 + .seconds(5)) == [])
+        #expect(coordinator.tick(now: t0 + .seconds(12)) == [.abortTransaction(id(1), rollBackTo: .start)])
+        // The write finishes after the abort: the orphan snapshot is discarded, never committed.
+        #expect(coordinator.snapshotDurable(id(1)) == [.discardSnapshot(id(1))])
+    }
+
+    @Test func tooManyConsecutiveFailuresStopWithTheReason() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        _ = coordinator.failed(id(1), step: .writeSnapshot, severity: .abortable, message: "disk full", now: t0)
+        _ = coordinator.abortCompleted(id(1), now: t0 + .seconds(1))
+        _ = coordinator.tick(now: t0 + .seconds(2))
+        #expect(coordinator.failed(id(2), step: .writeSnapshot, severity: .abortable, message: "disk full", now: t0) == [.abortTransaction(id(2), rollBackTo: .start)])
+        let actions = coordinator.abortCompleted(id(2), now: t0 + .seconds(3))
+        guard case .stop(let failure?) = actions.first else {
+            Issue.record("expected a failing stop, got \(actions)")
+            return
+        }
+        #expect(failure.contains("disk full"))
+        #expect(failure.contains("2 checkpoints failed in a row (tolerated: 1)"))
+        #expect(coordinator.stage == .stopped)
+    }
+
+    @Test func fencedProducerStopsWithoutAborting() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        _ = coordinator.snapshotCaptured(id(1))
+        let actions = coordinator.failed(id(1), step: .commit, severity: .fatal, message: "fenced by a newer instance", now: t0)
+        #expect(actions.count == 1)
+        guard case .stop(let failure?) = actions.first else {
+            Issue.record("expected a failing stop, got \(actions)")
+            return
+        }
+        #expect(failure.contains("fenced"))
+    }
+
+    @Test func shutdownWhileProcessingCheckpointsThenStopsCleanly() {
+        var coordinator = started()
+        #expect(coordinator.forceCheckpoint(.shutdown, now: t0 + .milliseconds(10)) == [.captureSnapshot(id(1))])
+        #expect(coordinator.forcedCheckpointPending)
+        _ = coordinator.snapshotCaptured(id(1))
+        #expect(!coordinator.acceptsInput)
+        _ = coordinator.offsetsSent(id(1))
+        _ = coordinator.snapshotDurable(id(1))
+        #expect(coordinator.commitSucceeded(id(1), now: t0) == [.checkpointCompleted(id(1)), .stop(failure: nil)])
+    }
+
+    @Test func revocationDuringAnInFlightCommitNeedsOneMoreCheckpoint() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        _ = coordinator.snapshotCaptured(id(1))
+        // Records were processed after snapshot 1: they are not covered by it.
+        #expect(coordinator.forceCheckpoint(.revocation, now: t0 + .seconds(1)) == [])
+        _ = coordinator.offsetsSent(id(1))
+        _ = coordinator.snapshotDurable(id(1))
+        #expect(coordinator.commitSucceeded(id(1), now: t0 + .seconds(1)) == [.checkpointCompleted(id(1)), .beginTransaction, .captureSnapshot(id(2))])
+        #expect(coordinator.forcedCheckpointPending)
+        _ = coordinator.snapshotCaptured(id(2))
+        _ = coordinator.offsetsSent(id(2))
+        _ = coordinator.snapshotDurable(id(2))
+        #expect(coordinator.commitSucceeded(id(2), now: t0 + .seconds(1)) == [.checkpointCompleted(id(2)), .beginTransaction])
+        #expect(!coordinator.forcedCheckpointPending)
+    }
+
+    @Test func revocationBeforeCaptureIsCoveredByThatCheckpoint() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        #expect(coordinator.forceCheckpoint(.revocation, now: t0 + .seconds(1)) == [])
+        _ = coordinator.snapshotCaptured(id(1))
+        _ = coordinator.offsetsSent(id(1))
+        _ = coordinator.snapshotDurable(id(1))
+        #expect(coordinator.commitSucceeded(id(1), now: t0 + .seconds(1)) == [.checkpointCompleted(id(1)), .beginTransaction])
+        #expect(!coordinator.forcedCheckpointPending)
+    }
+
+    @Test func lostPartitionsAbortTheOpenEpochWithoutCountingAFailure() {
+        var coordinator = started()
+        #expect(coordinator.epochLost(now: t0) == [.abortTransaction(id(1), rollBackTo: .start)])
+        #expect(coordinator.consecutiveFailures == 0)
+        #expect(coordinator.abortCompleted(id(1), now: t0) == [.beginTransaction])
+        #expect(coordinator.tick(now: t0 + .seconds(1)) == [.captureSnapshot(id(2))])
+    }
+
+    @Test func checkpointIDsRoundTripThroughText() {
+        #expect(CheckpointID("orders-app-3-42") == CheckpointID(instance: "orders-app-3", sequence: 42))
+        #expect(CheckpointID("nodash") == nil)
+        #expect(CheckpointID("-5") == nil)
+        #expect(CheckpointID(instance: "a", sequence: 9).description == "a-9")
+    }
+}

@@ -1,0 +1,97 @@
+import Runtime
+import Testing
+
+@Suite struct ProcessorConfigurationTests {
+    let complete = """
+        application: order-totals
+        instance: "2"
+        kafka:
+          bootstrap: broker-1:9092,broker-2:9092
+          transaction_timeout: 90s
+          properties:
+            security.protocol: SASL_SSL
+        source:
+          topics: [orders, returns]
+        sink:
+          topic: order-totals
+          dead_letter_topic: orders-dead-letters
+        checkpoint:
+          dir: /var/lib/exactly
+          interval: 500ms
+          timeout: 1m
+          min_pause: 100
+          tolerable_failures: 5
+          retained: 4
+        pipeline:
+          - key_by: customer
+        """
+
+    @Test func readsEverySetting() throws {
+        let configuration = try ProcessorConfiguration.parse(yaml: complete, file: "p.yaml")
+        #expect(configuration.application == "order-totals")
+        #expect(configuration.transactionalID == "order-totals-2")
+        #expect(configuration.bootstrapServers == ["broker-1:9092", "broker-2:9092"])
+        #expect(configuration.transactionTimeout == .seconds(90))
+        #expect(configuration.kafkaProperties == ["security.protocol": "SASL_SSL"])
+        #expect(configuration.sourceTopics == ["orders", "returns"])
+        #expect(configuration.sinkTopic == "order-totals")
+        #expect(configuration.deadLetterTopic == "orders-dead-letters")
+        #expect(configuration.checkpointDirectory == "/var/lib/exactly")
+        #expect(configuration.checkpoint == CheckpointSettings(interval: .milliseconds(500), timeout: .seconds(60), minimumPause: .milliseconds(100), tolerableConsecutiveFailures: 5))
+        #expect(configuration.retainedCheckpoints == 4)
+        #expect(configuration.pipeline?.sequence?.count == 1)
+    }
+
+    @Test func defaultsUseTheEmbeddedBroker() throws {
+        let configuration = try ProcessorConfiguration.parse(yaml: """
+            application: a
+            source: {topics: in}
+            sink: {topic: out}
+            """)
+        #expect(configuration.bootstrapServers == nil)
+        #expect(configuration.instance == "0")
+        #expect(configuration.checkpoint == CheckpointSettings())
+    }
+
+    @Test func refusesATransactionTimeoutNotAboveIntervalPlusTimeout() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ProcessorConfiguration.parse(yaml: """
+                application: a
+                kafka: {transaction_timeout: 30s}
+                source: {topics: [in]}
+                sink: {topic: out}
+                checkpoint: {interval: 1s, timeout: 30s}
+                """, file: "p.yaml")
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains("`kafka.transaction_timeout` = `30000ms`"))
+        #expect(text.contains("checkpoint.interval (1000ms) + checkpoint.timeout (30000ms) = 31000ms"))
+    }
+
+    @Test func badValuesNameLineKeyValueAndWhatIsAllowed() {
+        let cases: [(String, String)] = [
+            ("application: a\nsource: {topics: [in]}\nsink: {topic: out}\ncheckpoint:\n  interval: fast\n",
+             "p.yaml:5: `checkpoint.interval` = `fast` is not allowed: a duration such as 250ms"),
+            ("application: a\nsource: {topics: [in]}\nsink: {topic: out}\ncheckpoint: {retained: 0}\n",
+             "`checkpoint.retained` = `0` is not allowed: a whole number from 1 to 10000"),
+            ("application: a\nsource: {topics: [in]}\nsink: {topic: out}\nchekpoint: {}\n",
+             "p.yaml:4: `chekpoint` = `chekpoint` is not allowed: unknown key; allowed here: application, checkpoint"),
+            ("application: a\nsource: {topics: [in]}\n",
+             "`sink` is missing"),
+            ("application: a b\nsource: {topics: [in]}\nsink: {topic: out}\n",
+             "`application` = `a b` is not allowed: letters, digits"),
+            ("application: a\nsource: {topics: [in]}\nsink: {topic: in}\n",
+             "`sink.topic` = `in` is not allowed: a topic that is not also a source"),
+            ("application: a\nkafka: {bootstrap: localhost}\nsource: {topics: [in]}\nsink: {topic: out}\n",
+             "`kafka.bootstrap` = `localhost` is not allowed: host:port"),
+            ("application: a\nsource: {topics: [\"bad topic\"]}\nsink: {topic: out}\n",
+             "`source.topics` = `bad topic` is not allowed: a Kafka topic name"),
+        ]
+        for (yaml, expected) in cases {
+            let error = #expect(throws: ConfigurationError.self) {
+                try ProcessorConfiguration.parse(yaml: yaml, file: "p.yaml")
+            }
+            #expect(error?.description.contains(expected) == true, "\(error?.description ?? "no error") should contain \(expected)")
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Checkpointing
+import DevBroker
+import Foundation
+import KafkaClient
+import Logging
+import Operators
+import Runtime
+import Testing
+
+/// The processor against the development broker (which honours transactions), with a real
+/// checkpoint store: what a `read_committed` reader sees must be each expected output once.
+@Suite(.serialized) struct ProcessorEndToEndTests {
+    static let pipelineYAML = """
+        operators:
+          - key_by: user
+          - aggregate:
+              - op: count
+              - op: sum
+                field: amount
+        """
+
+    /// Input record i: user k<(i*7919) % keys>, amount i % 97, in partition (key index % partitions).
+    static func input(_ range: Range<Int>, keys: Int) -> [(partition: Int32, user: String, amount: Int)] {
+        range.map { i in
+            let key = (i * 7919) % keys
+            return (Int32(key % 4), "k\(key)", i % 97)
+        }
+    }
+
+    /// The running count and sum per user after each input record, as (user, count, sum).
+    static func expected(_ count: Int, keys: Int) -> [String] {
+        var totals: [String: (Int, Int)] = [:]
+        return input(0..<count, keys: keys).map { record in
+            var total = totals[record.user] ?? (0, 0)
+            total.0 += 1
+            total.1 += record.amount
+            totals[record.user] = total
+            return "\(record.user)/\(total.0)/\(total.1)"
+        }
+    }
+
+    func produce(_ records: [(partition: Int32, user: String, amount: Int)], to topic: String, kafka: KafkaConfiguration) throws {
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka))
+        for record in records {
+            try producer.send(ProducerRecord(
+                topic: topic, partition: record.partition, key: Array(record.user.utf8),
+                value: Array(#"{"user":"\#(record.user)","amount":\#(record.amount)}"#.utf8)
+            ))
+        }
+        try producer.close()
+    }
+
+    /// Reads the sink as a read_committed consumer until `count` records arrived (or 60 s).
+    func readCommitted(_ topic: String, count: Int, kafka: KafkaConfiguration) throws -> [String] {
+        let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: "reader-\(UUID())"))
+        defer { try? consumer.close() }
+        try consumer.subscribe(topics: [topic])
+        var outputs: [String] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while outputs.count < count, ContinuousClock.now < deadline {
+            for record in try consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)) {
+                let object = try JSONSerialization.jsonObject(with: Data(record.value)) as! [String: Any]
+                outputs.append("\(object["key"]!)/\(object["count"]!)/\(object["sum"]!)")
+            }
+        }
+        // Anything beyond the expected count (a duplicate) must show too: read a little longer.
+        for record in try consumer.poll(maxRecords: 1000, timeout: .seconds(1)) {
+            outputs.append(String(decoding: record.value, as: UTF8.self))
+        }
+        return outputs
+    }
+
+    func runProcessor(_ settings: ProcessorSettings, store: CheckpointStore, until done: @escaping @Sendable () throws -> Bool) async throws -> ProcessorStatistics {
+        let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
+        let running = Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } }
+        while try !(await BlockingCalls.run(done)) {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        processor.requestShutdown()
+        return try await running.value
+    }
+
+    @Test func outputIsExactlyOnceAcrossACleanRestart() async throws {
+        let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 4))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-e2e-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let kafka = KafkaConfiguration(bootstrapServers: [broker.bootstrapServers])
+        let keys = 50
+        try await BlockingCalls.run {
+            let admin = try KafkaAdmin(configuration: kafka)
+            try admin.createTopic("orders", partitions: 4)
+            try admin.createTopic("totals", partitions: 4)
+        }
+        try await BlockingCalls.run { try self.produce(Self.input(0..<2000, keys: keys), to: "orders", kafka: kafka) }
+
+        let settings = ProcessorSettings(
+            kafka: kafka, application: "totals-app", instance: "0",
+            sourceTopics: ["orders"], sinkTopic: "totals",
+            checkpoint: CheckpointSettings(interval: .milliseconds(200), timeout: .seconds(10)),
+            transactionTimeout: .seconds(30)
+        )
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "totals-app", instance: "totals-app-0"))
+        let first = try await runProcessor(settings, store: store) {
+            try self.readCommitted("totals", count: 2000, kafka: kafka).count >= 2000
+        }
+        #expect(first.recordsProcessed >= 2000)
+        #expect(first.checkpointsCompleted >= 1)
+
+        // More input while it is down; the restarted processor resumes from its checkpoint.
+        try await BlockingCalls.run { try self.produce(Self.input(2000..<3000, keys: keys), to: "orders", kafka: kafka) }
+        let restartedStore = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "totals-app", instance: "totals-app-0"))
+        let second = try await runProcessor(settings, store: restartedStore) {
+            try self.readCommitted("totals", count: 3000, kafka: kafka).count >= 3000
+        }
+        #expect(second.recordsProcessed == 1000, "the restart must resume at the committed offsets, not re-read")
+
+        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: 3000, kafka: kafka) }
+        #expect(outputs.count == 3000)
+        #expect(outputs.sorted() == Self.expected(3000, keys: keys).sorted())
+        await broker.stop()
+    }
+}

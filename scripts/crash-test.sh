@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The crash proof: a workload whose correct output is known; the processor is killed with
+# SIGKILL at random moments and at each named phase of the checkpoint protocol; a
+# read_committed consumer (Debian's confluent-kafka, not our client) then checks that every
+# expected output appears exactly once and nothing else does.
+#
+#   scripts/crash-test.sh                  10 cycles (the default test run)
+#   scripts/crash-test.sh --cycles 1000    the long run
+#   options: --records N (total input, default 40000) --keys N (default 1000) --seed N
+set -euo pipefail
+source "$(dirname "$0")/lib/setup.sh"
+cd "$EXACTLY_ROOT"
+
+cycles=10
+records=40000
+keys=1000
+partitions=8
+seed=$RANDOM
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --cycles) cycles="$2"; shift 2 ;;
+        --records) records="$2"; shift 2 ;;
+        --keys) keys="$2"; shift 2 ;;
+        --seed) seed="$2"; shift 2 ;;
+        *) echo "unknown option $1 (allowed: --cycles N, --records N, --keys N, --seed N)" >&2; exit 2 ;;
+    esac
+done
+[ "$cycles" -ge 1 ] || { echo "--cycles must be at least 1" >&2; exit 2; }
+RANDOM=$seed
+
+ensure_build_dependencies
+ensure_debian_packages python3-confluent-kafka
+if [ -z "${EXACTLY_BIN:-}" ]; then
+    say "building exactly"
+    swift build --product exactly >/dev/null
+    EXACTLY_BIN="$(swift build --show-bin-path)/exactly"
+fi
+workload() { /usr/bin/python3 scripts/crash/workload.py "$@"; }
+
+work=$(mktemp -d)
+broker_pid=""
+processor_pid=""
+cleanup() {
+    [ -n "$processor_pid" ] && kill -9 "$processor_pid" 2>/dev/null || true
+    [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    if [ "${failed:-0}" = 1 ]; then say "logs kept in $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bootstrap="127.0.0.1:$port"
+"$EXACTLY_BIN" broker --port "$port" --data-dir "$work/broker" --default-partitions "$partitions" > "$work/broker.log" 2>&1 &
+broker_pid=$!
+for _ in $(seq 50); do grep -q "listening\|ready" "$work/broker.log" 2>/dev/null && break; sleep 0.1; done
+
+sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpoints#" \
+    -e "s#interval: .*#interval: 200ms#" demo/order-totals.yaml > "$work/pipeline.yaml"
+workload expected --partitions "$partitions" --records "$records" --keys "$keys" > "$work/expected.jsonl"
+
+phases=(afterCapture afterOffsetsSent afterManifestDurable afterCommitSent afterCommitReturned)
+chunk=$(( (records + cycles - 1) / cycles ))
+produced=0
+random_kills=0
+phase_kills=0
+say "crash test: $cycles cycles, $records records, $keys keys, seed $seed"
+for cycle in $(seq 1 "$cycles"); do
+    if [ "$produced" -lt "$records" ]; then
+        count=$(( records - produced < chunk ? records - produced : chunk ))
+        workload produce --bootstrap "$bootstrap" --topic orders --partitions "$partitions" --records "$count" --keys "$keys" --start "$produced" > /dev/null
+        produced=$(( produced + count ))
+    fi
+    log="$work/run-$cycle.log"
+    if [ $(( cycle % 3 )) -eq 0 ]; then
+        # A random moment: anywhere in processing, capture, commit or recovery.
+        "$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$log" 2>&1 &
+        processor_pid=$!
+        sleep "$(( RANDOM % 25 / 10 )).$(( RANDOM % 10 ))"
+        kill -9 "$processor_pid" 2>/dev/null || true
+        { wait "$processor_pid"; } 2>/dev/null || true
+        random_kills=$(( random_kills + 1 ))
+        echo "cycle $cycle: killed at a random moment"
+    else
+        phase=${phases[$(( RANDOM % ${#phases[@]} ))]}
+        occurrence=$(( RANDOM % 3 + 1 ))
+        EXACTLY_CRASH_AT="$phase:$occurrence" "$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$log" 2>&1 &
+        processor_pid=$!
+        for _ in $(seq 300); do kill -0 "$processor_pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$processor_pid" 2>/dev/null; then
+            failed=1
+            echo "cycle $cycle: the processor did not reach $phase:$occurrence within 30 s (log: $log)" >&2
+            exit 1
+        fi
+        { wait "$processor_pid"; } 2>/dev/null || true
+        phase_kills=$(( phase_kills + 1 ))
+        echo "cycle $cycle: killed $phase:$occurrence"
+    fi
+    processor_pid=""
+done
+
+say "final run without faults, then checking the output"
+"$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$work/final.log" 2>&1 &
+processor_pid=$!
+if ! workload verify --bootstrap "$bootstrap" --topic order-totals --expected "$work/expected.jsonl" --wait 180; then
+    failed=1
+    exit 1
+fi
+kill -TERM "$processor_pid"
+if ! wait "$processor_pid"; then
+    failed=1
+    echo "the processor did not stop cleanly on SIGTERM (log: $work/final.log)" >&2
+    exit 1
+fi
+processor_pid=""
+echo "crash test passed: $cycles cycles ($phase_kills at named phases, $random_kills at random moments), $records records, exactly once"

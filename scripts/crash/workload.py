@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""The crash test's workload: input whose correct output is known in advance, and a checker.
+
+Uses Debian's python3-confluent-kafka (run it with /usr/bin/python3), a client written by
+others, so the proof does not rest on Exactly's own Kafka code.
+
+  workload.py produce  --bootstrap B --topic in  --partitions 8 --records 20000 --keys 500 [--start 0]
+  workload.py expected --partitions 8 --records 20000 --keys 500 > expected.jsonl
+  workload.py verify   --bootstrap B --topic out --expected expected.jsonl [--wait 60]
+
+The pipeline under test keys by `user` and keeps a running count and sum of `amount`, emitting
+one record per input: {"key": user, "count": n, "sum": s}. Record i goes to partition
+(key index % partitions), so each key's records keep their order, and every output is unique
+(a key's count grows by one per record): any duplicate or loss shows.
+"""
+import argparse
+import collections
+import json
+import sys
+import time
+
+
+def records(count, keys, start=0):
+    """The input: record i is user k<i*7919 % keys> with amount i % 97."""
+    for i in range(start, start + count):
+        key_index = (i * 7919) % keys
+        yield key_index, {"user": f"k{key_index}", "amount": i % 97}
+
+
+def produce(args):
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": args.bootstrap, "enable.idempotence": True, "linger.ms": 5})
+    failures = []
+
+    def delivered(error, message):
+        if error is not None:
+            failures.append(error)
+
+    for key_index, value in records(args.records, args.keys, args.start):
+        producer.produce(
+            args.topic,
+            key=value["user"].encode(),
+            value=json.dumps(value, separators=(",", ":")).encode(),
+            partition=key_index % args.partitions,
+            on_delivery=delivered,
+        )
+        producer.poll(0)
+    remaining = producer.flush(60)
+    if failures or remaining:
+        sys.exit(f"produce failed: {len(failures)} delivery errors, {remaining} records not delivered")
+    print(f"produced records {args.start}..{args.start + args.records - 1} over {args.keys} keys into {args.topic} ({args.partitions} partitions)")
+
+
+def expected_outputs(count, keys):
+    totals = collections.defaultdict(lambda: [0, 0])
+    for key_index, value in records(count, keys):
+        total = totals[value["user"]]
+        total[0] += 1
+        total[1] += value["amount"]
+        yield {"key": value["user"], "count": total[0], "sum": total[1]}
+
+
+def expected(args):
+    for output in expected_outputs(args.records, args.keys):
+        print(json.dumps(output, separators=(",", ":")))
+
+
+def normalise(output):
+    return (output["key"], int(output["count"]), float(output["sum"]))
+
+
+def read_committed(bootstrap, topic, stop_after):
+    """Every record of `topic` a read_committed consumer sees, reading until each partition's end."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": f"verify-{time.time_ns()}",
+        "isolation.level": "read_committed",
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "enable.partition.eof": True,
+    })
+    metadata = consumer.list_topics(topic, timeout=10)
+    if topic not in metadata.topics or metadata.topics[topic].error is not None:
+        consumer.close()
+        return []
+    partitions = [TopicPartition(topic, p) for p in metadata.topics[topic].partitions]
+    consumer.assign(partitions)
+    at_end = set()
+    values = []
+    deadline = time.time() + stop_after
+    while len(at_end) < len(partitions) and time.time() < deadline:
+        message = consumer.poll(0.5)
+        if message is None:
+            continue
+        if message.error():
+            if message.error().code() == -191:  # _PARTITION_EOF
+                at_end.add(message.partition())
+                continue
+            sys.exit(f"consume failed: {message.error()}")
+        at_end.discard(message.partition())
+        values.append(message.value())
+    consumer.close()
+    return values
+
+
+def verify(args):
+    with open(args.expected) as file:
+        expected_list = [normalise(json.loads(line)) for line in file if line.strip()]
+    want = collections.Counter(expected_list)
+    deadline = time.time() + args.wait
+    while True:
+        seen = [normalise(json.loads(v)) for v in read_committed(args.bootstrap, args.topic, 30)]
+        got = collections.Counter(seen)
+        if got == want or time.time() >= deadline or len(seen) > len(expected_list):
+            break
+        time.sleep(1)
+    missing = want - got
+    extra = got - want
+    duplicates = sum(n - 1 for item, n in got.items() if n > 1)
+    print(f"expected {len(expected_list)}, read_committed saw {len(seen)}: "
+          f"{sum(missing.values())} missing, {duplicates} duplicated, {sum(extra.values())} unexpected or extra copies")
+    if missing or extra:
+        for item in list(missing)[:5]:
+            print(f"  missing: {item}")
+        for item in list(extra)[:5]:
+            print(f"  unexpected or duplicate: {item} x{got[item]}")
+        sys.exit(1)
+    print("exactly once: every expected output appears once, nothing else")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("produce")
+    p.add_argument("--bootstrap", required=True)
+    p.add_argument("--topic", required=True)
+    p.add_argument("--partitions", type=int, required=True)
+    p.add_argument("--records", type=int, required=True)
+    p.add_argument("--keys", type=int, required=True)
+    p.add_argument("--start", type=int, default=0, help="index of the first record (to produce the input in parts)")
+    e = commands.add_parser("expected")
+    e.add_argument("--partitions", type=int, required=True)
+    e.add_argument("--records", type=int, required=True)
+    e.add_argument("--keys", type=int, required=True)
+    v = commands.add_parser("verify")
+    v.add_argument("--bootstrap", required=True)
+    v.add_argument("--topic", required=True)
+    v.add_argument("--expected", required=True)
+    v.add_argument("--wait", type=float, default=0, help="keep reading up to this many seconds until the output is complete")
+    args = parser.parse_args()
+    {"produce": produce, "expected": expected, "verify": verify}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
