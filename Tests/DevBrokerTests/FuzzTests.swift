@@ -103,7 +103,7 @@ struct FuzzTests {
         case .deleteTopics(let r): _ = state.deleteTopics(r)
         case .describeConfigs(let r): _ = state.describeConfigs(r)
         }
-        _ = state.tick(nowMs: 0)
+        _ = state.tick(nowMs: 0, wallMs: 0)
     }
 
     @Test func mutatedAndRandomRequestsNeverCrashTheBrokerOrDamageAPartition() throws {
