@@ -1,19 +1,8 @@
 import Foundation
 import NIOCore
+import ExactlyTesting
 import Testing
 @testable import DevBroker
-
-/// A small, seeded generator so a failing fuzz input can be replayed from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("Request decoder fuzzing")
 struct FuzzTests {
@@ -55,7 +44,7 @@ struct FuzzTests {
         return seeds
     }
 
-    static func mutate(_ body: ByteBuffer, _ rng: inout SplitMix64) -> ByteBuffer {
+    static func mutate(_ body: ByteBuffer, _ rng: inout SeededRandom) -> ByteBuffer {
         var bytes = Array(body.readableBytesView)
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
             switch Int.random(in: 0..<6, using: &rng) {
@@ -108,7 +97,7 @@ struct FuzzTests {
 
     @Test func mutatedAndRandomRequestsNeverCrashTheBrokerOrDamageAPartition() throws {
         let seeds = try Self.corpus()
-        var rng = SplitMix64(state: 0xE5AC_71)
+        var rng = SeededRandom(seed: 0xE5AC_71)
         var state = try makeState()
         var decoded = 0
         var refused = 0

@@ -17,15 +17,7 @@ for PY in /usr/bin/python3 "$EXACTLY_VENV/bin/python"; do
         continue
     fi
     say "confluent-kafka $("$PY" -c 'import confluent_kafka as c; print(getattr(c, "__version__", c.version()[0]), "with librdkafka", c.libversion()[0])') ($PY) against $BOOTSTRAP"
-    "$PY" scripts/conformance/confluent_scenarios.py "$BOOTSTRAP" main || status=1
-    if can_restart; then
-        "$PY" scripts/conformance/confluent_scenarios.py "$BOOTSTRAP" before-restart || status=1
-        broker_stop
-        broker_start --data-dir "$DATA"
-        "$PY" scripts/conformance/confluent_scenarios.py "$BOOTSTRAP" after-restart || status=1
-    else
-        say "KAFKA_BOOTSTRAP is set: skipping the restart scenarios"
-    fi
+    run_python_scenarios "$PY" scripts/conformance/confluent_scenarios.py --data-dir "$DATA" || status=1
 done
 if [ $status -ne 0 ]; then say "confluent-kafka: scenarios failed; broker log tail:"; tail -30 "$BROKER_LOG" >&2; exit 1; fi
 say "confluent-kafka: all scenarios passed"

@@ -3,37 +3,22 @@
 Usage: confluent_scenarios.py BOOTSTRAP PHASE, PHASE one of: main, before-restart, after-restart.
 Prints one PASS/FAIL line per scenario; exits 1 if any failed.
 """
+import os
 import sys
 import time
-import traceback
-import uuid
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import version as client_version
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from scenarios import Skip, name, run  # noqa: E402
 
 BOOTSTRAP, PHASE = sys.argv[1], sys.argv[2]
-failures = 0
+version = client_version()[0]
 
 
-def name(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
 
 
-class Skip(Exception):
-    """A scenario this client version cannot express; says why, counts as neither pass nor fail."""
-
-
-def scenario(fn):
-    global failures
-    try:
-        fn()
-        print("  PASS  " + fn.__doc__)
-    except Skip as why:
-        print("  SKIP  %s: %s" % (fn.__doc__, why))
-    except Exception:
-        failures += 1
-        print("  FAIL  " + fn.__doc__)
-        print("        " + traceback.format_exc().replace("\n", "\n        "))
-    sys.stdout.flush()
 
 
 def consumer(group, isolation="read_committed", **extra):
@@ -211,9 +196,6 @@ def metadata_round_trip():
     c.close()
     assert got.offset == 5 and got.metadata == "ckpt-5", got
 
-
-from confluent_kafka import version as _version
-version = _version()[0]
 # Restart names are per client version, so the Debian and wheel runs share one data directory.
 RESTART_TOPIC = "confluent-restart-" + version.replace(".", "-")
 RESTART_GROUP = RESTART_TOPIC + "-group"
@@ -246,12 +228,5 @@ def after_restart():
     c.close()
 
 
-if PHASE == "main":
-    for s in (produce_and_consume, group_rebalance, metadata_round_trip, transactions_visibility, zombie_fenced,
-              txn_offsets, txn_timeout):
-        scenario(s)
-elif PHASE == "before-restart":
-    scenario(before_restart)
-else:
-    scenario(after_restart)
-sys.exit(1 if failures else 0)
+run(PHASE, [produce_and_consume, group_rebalance, metadata_round_trip, transactions_visibility, zombie_fenced,
+              txn_offsets, txn_timeout], before_restart, after_restart)

@@ -14,14 +14,6 @@ DATA="$CONFORMANCE_DIR/data"
 broker_start --data-dir "$DATA"
 say "kafka-python $("$PY" -c 'import kafka; print(kafka.__version__)') against $BOOTSTRAP"
 status=0
-"$PY" scripts/conformance/kafka_python_scenarios.py "$BOOTSTRAP" main || status=1
-if can_restart; then
-    "$PY" scripts/conformance/kafka_python_scenarios.py "$BOOTSTRAP" before-restart || status=1
-    broker_stop
-    broker_start --data-dir "$DATA"
-    "$PY" scripts/conformance/kafka_python_scenarios.py "$BOOTSTRAP" after-restart || status=1
-else
-    say "KAFKA_BOOTSTRAP is set: skipping the restart scenarios"
-fi
+run_python_scenarios "$PY" scripts/conformance/kafka_python_scenarios.py --data-dir "$DATA" || status=1
 if [ $status -ne 0 ]; then say "kafka-python: scenarios failed; broker log tail:"; tail -30 "$BROKER_LOG" >&2; exit 1; fi
 say "kafka-python: all scenarios passed"

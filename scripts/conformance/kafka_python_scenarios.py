@@ -4,10 +4,9 @@ Usage: kafka_python_scenarios.py BOOTSTRAP PHASE, PHASE one of: main, before-res
 Prints one PASS/FAIL line per scenario; exits 1 if any failed.
 """
 import logging
+import os
 import sys
 import time
-import traceback
-import uuid
 
 import kafka
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -15,24 +14,13 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.structs import OffsetAndMetadata
 
 logging.basicConfig(level=logging.CRITICAL)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from scenarios import name, run  # noqa: E402
+
 BOOTSTRAP, PHASE = sys.argv[1], sys.argv[2]
-failures = 0
 
 
-def name(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
 
-
-def scenario(fn):
-    global failures
-    try:
-        fn()
-        print("  PASS  " + fn.__doc__)
-    except Exception:
-        failures += 1
-        print("  FAIL  " + fn.__doc__)
-        print("        " + traceback.format_exc().replace("\n", "\n        "))
-    sys.stdout.flush()
 
 
 def create(topic, partitions=1):
@@ -238,12 +226,5 @@ def after_restart():
     assert got.offset == 3 and got.metadata == "before-restart", got
 
 
-if PHASE == "main":
-    for s in (produce_and_consume, group_rebalance, metadata_round_trip, transactions_visibility,
-              zombie_fenced, txn_offsets, txn_timeout):
-        scenario(s)
-elif PHASE == "before-restart":
-    scenario(before_restart)
-else:
-    scenario(after_restart)
-sys.exit(1 if failures else 0)
+run(PHASE, [produce_and_consume, group_rebalance, metadata_round_trip, transactions_visibility,
+              zombie_fenced, txn_offsets, txn_timeout], before_restart, after_restart)

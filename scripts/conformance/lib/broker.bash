@@ -81,3 +81,20 @@ conformance_finish() {
 
 # The restart scenarios need our own broker.
 can_restart() { [ -z "${KAFKA_BOOTSTRAP:-}" ]; }
+
+# run_python_scenarios PYTHON SCRIPT [BROKER ARGS...]: the script's main scenarios, then, with our
+# own broker, its before-restart phase, a restart with the same arguments, its after-restart phase.
+run_python_scenarios() {
+    local py="$1" script="$2"; shift 2
+    local status=0
+    "$py" "$script" "$BOOTSTRAP" main || status=1
+    if can_restart; then
+        "$py" "$script" "$BOOTSTRAP" before-restart || status=1
+        broker_stop
+        broker_start "$@"
+        "$py" "$script" "$BOOTSTRAP" after-restart || status=1
+    else
+        say "KAFKA_BOOTSTRAP is set: skipping the restart scenarios"
+    fi
+    return $status
+}
