@@ -3,6 +3,7 @@
 # broker (release build). Prints records/s and MB/s each way.
 #
 #   scripts/bench-broker.sh [RECORDS] [SIZE] [PARTITIONS]     defaults: 5000000 100 1
+#   BENCH_DATA_DIR=1 scripts/bench-broker.sh                 the broker keeps its log on disk
 #
 # The load generator is scripts/bench/broker-load.c, compiled here against the system librdkafka.
 set -euo pipefail
@@ -22,11 +23,16 @@ mkdir -p "$OUT"
 say "compiling the load generator"
 cc -O2 -o "$OUT/broker-load" scripts/bench/broker-load.c $(pkg-config --cflags --libs rdkafka)
 
+BROKER_ARGS=()
+if [ -n "${BENCH_DATA_DIR:-}" ]; then
+    rm -rf "$OUT/data"
+    BROKER_ARGS=(--data-dir "$OUT/data")
+fi
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" broker --host 127.0.0.1 --port "$PORT" --default-partitions "$PARTITIONS" >"$OUT/broker.log" 2>&1 &
+"$BIN" broker --host 127.0.0.1 --port "$PORT" --default-partitions "$PARTITIONS" "${BROKER_ARGS[@]}" >"$OUT/broker.log" 2>&1 &
 BROKER=$!
 trap 'kill $BROKER 2>/dev/null; wait $BROKER 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q listening "$OUT/broker.log" && break; sleep 0.1; done
 
-say "$RECORDS records of $SIZE bytes, $PARTITIONS partition(s), $(nproc) cores"
+say "$RECORDS records of $SIZE bytes, $PARTITIONS partition(s), $(nproc) cores, ${BROKER_ARGS[*]:-in memory}"
 "$OUT/broker-load" "127.0.0.1:$PORT" "bench-$$" "$RECORDS" "$SIZE" "$PARTITIONS"
