@@ -81,6 +81,15 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        // Test support shared by every integration test target: DevBroker in-process on an ephemeral port.
+        .target(
+            name: "ExactlyTesting",
+            dependencies: [
+                "DevBroker",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift6
+        ),
         // The processing loop, checkpoint coordinator, two-phase commit, recovery, replay.
         .target(
             name: "Runtime",
@@ -134,7 +143,11 @@ let package = Package(
         ),
         .testTarget(
             name: "DevBrokerTests",
-            dependencies: ["DevBroker", "KafkaClient"],
+            dependencies: [
+                "DevBroker", "KafkaClient", "ExactlyTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift6
         ),
         .testTarget(

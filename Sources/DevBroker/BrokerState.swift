@@ -366,15 +366,16 @@ struct BrokerState {
         }, errorCode: .none)
     }
 
-    /// Session and rebalance timeouts of every group, then transaction timeouts.
-    mutating func tick(nowMs: Int64) -> [ConsumerGroup.Action] {
+    /// Session and rebalance timeouts of every group (monotonic `nowMs`), then transaction
+    /// timeouts (wall-clock `wallMs`, the clock transactions are stamped with and persisted in).
+    mutating func tick(nowMs: Int64, wallMs: Int64) -> [ConsumerGroup.Action] {
         var actions: [ConsumerGroup.Action] = []
         for id in groups.keys where !groups[id]!.members.isEmpty {
             actions += withGroup(id) { $0.tick(nowMs: nowMs) }
         }
-        for (id, txn) in transactions where txn.phase == .ongoing && nowMs - txn.startedMs > Int64(txn.timeoutMs) {
+        for (id, txn) in transactions where txn.phase == .ongoing && wallMs - txn.startedMs > Int64(txn.timeoutMs) {
             logger.info("transaction \(id) (producer \(txn.producerId)) exceeded its timeout of \(txn.timeoutMs) ms: aborting it")
-            abort(id, bumpEpoch: true, nowMs: nowMs)
+            abort(id, bumpEpoch: true, nowMs: wallMs)
             persist()
         }
         return actions

@@ -39,8 +39,8 @@ public final class DevBroker: Sendable {
     /// Loads the data directory (if any), binds, and returns once the broker accepts connections.
     /// Logs one line with the address when ready.
     ///
-    /// - Throws: `DevBrokerError` for a bad configuration or unreadable data directory, or the
-    ///   socket error when the address cannot be bound.
+    /// - Throws: `DevBrokerError` for a bad configuration, an unreadable data directory, or an
+    ///   address that cannot be bound.
     public static func start(_ configuration: DevBrokerConfiguration, logger: Logger = Logger(label: "exactly.devbroker")) async throws -> DevBroker {
         guard configuration.defaultPartitions > 0 else {
             throw DevBrokerError(.invalidConfiguration, "default partitions must be at least 1, got \(configuration.defaultPartitions)")
@@ -73,6 +73,9 @@ public final class DevBroker: Sendable {
             }
             logger.info("Exactly development broker listening on \(configuration.host):\(port) (a development broker for tests and demos, not for production)")
             return DevBroker(host: configuration.host, port: port, group: group, channel: channel, core: core, ticker: ticker)
+        } catch let error as IOError {
+            try? await group.shutdownGracefully()
+            throw DevBrokerError(.listen, "cannot listen on \(configuration.host):\(configuration.port) (\(error.description)); pick another --port or --host, or stop what holds that address")
         } catch {
             try? await group.shutdownGracefully()
             throw error

@@ -13,6 +13,8 @@ public struct DevBrokerConfiguration: Sendable {
     /// Event-loop threads serving connections.
     public var threads: Int
 
+    /// Settings with Kafka-like defaults: 127.0.0.1:9092, in memory, one partition per
+    /// auto-created topic, auto-creation on, two event-loop threads. Checked by `DevBroker.start`.
     public init(
         host: String = "127.0.0.1",
         port: Int = 9092,

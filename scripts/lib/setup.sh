@@ -58,4 +58,10 @@ ensure_test_dependencies() {
         say "installing kafka-python into .venv (pip)"
         "$EXACTLY_VENV/bin/pip" install -q 'kafka-python>=2.0'
     fi
+    # The wheel bundles a newer librdkafka than Debian's: the development broker is checked
+    # against both (scripts/conformance/confluent-kafka.sh).
+    if ! "$EXACTLY_VENV/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
+        say "installing confluent-kafka (with its bundled librdkafka) into .venv (pip)"
+        "$EXACTLY_VENV/bin/pip" install -q 'confluent-kafka>=2.3'
+    fi
 }

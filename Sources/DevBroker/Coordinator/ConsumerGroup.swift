@@ -165,8 +165,8 @@ struct ConsumerGroup {
         guard members[memberId] != nil else { return .unknownMemberId }
         // Kafka accepts commits while a rebalance is being prepared (an eager consumer commits
         // as it gives up its partitions) but not while the new assignment is being handed out.
-        if state == .completingRebalance { return .rebalanceInProgress }
         if generationId != generation { return .illegalGeneration }
+        if state == .completingRebalance { return .rebalanceInProgress }
         return .none
     }
 

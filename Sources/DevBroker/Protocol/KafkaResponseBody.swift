@@ -7,14 +7,17 @@ protocol KafkaResponseBody: Sendable {
 
 
 extension KafkaResponseBody {
-    /// The whole frame: size, correlation id, header tagged fields when flexible, body.
-    func frame(correlationId: Int32, key: ApiKey, version: Int16, allocator: ByteBufferAllocator, capacity: Int = 256) -> ByteBuffer {
-        var w = KafkaWriter(buffer: allocator.buffer(capacity: capacity), flexible: key.isFlexible(version))
+    /// The whole frame (size, correlation id, header tagged fields when flexible, body) as the
+    /// pieces to write in order: one buffer, or several when stored batches were attached.
+    func frame(correlationId: Int32, key: ApiKey, version: Int16, allocator: ByteBufferAllocator) -> [ByteBuffer] {
+        var w = KafkaWriter(buffer: allocator.buffer(capacity: 256), flexible: key.isFlexible(version))
         w.int32(0)
         w.int32(correlationId)
         if key.responseHeaderIsFlexible(version) { w.uvarint(0) }
         encode(into: &w, version: version)
-        w.buffer.setInteger(Int32(w.buffer.readableBytes - 4), at: w.buffer.readerIndex)
-        return w.buffer
+        var parts = w.finish()
+        let size = parts.reduce(0) { $0 + $1.readableBytes } - 4
+        parts[0].setInteger(Int32(size), at: parts[0].readerIndex)
+        return parts
     }
 }

@@ -2,8 +2,17 @@ import NIOCore
 
 /// Writes Kafka protocol primitives into a response, classic and flexible ("compact") forms.
 struct KafkaWriter {
+    /// Where the next bytes go.
     var buffer: ByteBuffer
+    /// Finished pieces of the response, in order, before `buffer`: written bytes alternating with
+    /// attached stored batches, which go to the socket as they are (one writev, no copy).
+    private(set) var parts: [ByteBuffer] = []
     let flexible: Bool
+    private let allocator = ByteBufferAllocator()
+
+    /// Below this size a stored batch is copied: a gather write of many tiny pieces costs more
+    /// than the copy it saves.
+    static let attachThreshold = 4096
 
     init(buffer: ByteBuffer, flexible: Bool = false) {
         self.buffer = buffer
@@ -51,6 +60,26 @@ struct KafkaWriter {
     mutating func array<T>(_ elements: [T], _ write: (inout KafkaWriter, T) -> Void) {
         arrayCount(elements.count)
         for e in elements { write(&self, e) }
+    }
+
+    /// Appends stored bytes by reference when they are large, by copy when small.
+    mutating func attach(_ bytes: ByteBuffer) {
+        guard bytes.readableBytes >= Self.attachThreshold else {
+            buffer.writeImmutableBuffer(bytes)
+            return
+        }
+        parts.append(buffer)
+        parts.append(bytes)
+        buffer = allocator.buffer(capacity: 256)
+    }
+
+    /// Every piece of the response, in order.
+    mutating func finish() -> [ByteBuffer] {
+        parts.append(buffer)
+        buffer = ByteBuffer()
+        let all = parts
+        parts = []
+        return all
     }
 
     /// An empty tagged-field section (flexible versions only).

@@ -136,7 +136,7 @@ final class BrokerCore: Sendable {
     func tick() {
         var completions: [(EventLoopPromise<Reply>, Reply)] = []
         inner.withLockedValue { inner in
-            let actions = inner.state.tick(nowMs: Self.nowMs())
+            let actions = inner.state.tick(nowMs: Self.nowMs(), wallMs: Self.wallMs())
             completions += Self.resolve(&inner, actions)
             completions += Self.wakeFetchers(&inner)
         }

@@ -62,7 +62,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 if key == .apiVersions {
                     // Kafka answers in v0 so the client can read it and retry at a version we have.
                     let response = ApiVersionsResponse(errorCode: .unsupportedVersion)
-                    context.writeAndFlush(wrapOutboundOut(response.frame(correlationId: header.correlationId, key: key, version: 0, allocator: context.channel.allocator)), promise: nil)
+                    send(response.frame(correlationId: header.correlationId, key: key, version: 0, allocator: context.channel.allocator), context: context)
                     continue
                 }
                 logger.warning("closing connection from \(clientHost): \(key.name) v\(header.apiVersion) is not supported (versions \(key.supportedVersions.lowerBound)...\(key.supportedVersions.upperBound))")
@@ -101,8 +101,13 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func write(_ reply: BrokerCore.Reply, header: RequestHeader, key: ApiKey, context: ChannelHandlerContext) {
         guard let reply else { return }
-        let capacity = (reply as? FetchResponse).map { $0.recordBytes + 256 } ?? 256
-        let frame = reply.frame(correlationId: header.correlationId, key: key, version: header.apiVersion, allocator: context.channel.allocator, capacity: capacity)
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        send(reply.frame(correlationId: header.correlationId, key: key, version: header.apiVersion, allocator: context.channel.allocator), context: context)
+    }
+
+    private func send(_ parts: [ByteBuffer], context: ChannelHandlerContext) {
+        for part in parts {
+            context.write(wrapOutboundOut(part), promise: nil)
+        }
+        context.flush()
     }
 }

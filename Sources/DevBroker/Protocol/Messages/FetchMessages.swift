@@ -87,7 +87,7 @@ struct FetchResponse: KafkaResponseBody {
                 let size = p.batches.reduce(0) { $0 + $1.readableBytes }
                 w.int32(Int32(size))
                 for batch in p.batches {
-                    w.buffer.writeImmutableBuffer(batch)
+                    w.attach(batch)
                 }
             }
         }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Produce and fetch throughput of small records through librdkafka against the development
+# broker (release build). Prints records/s and MB/s each way.
+#
+#   scripts/bench-broker.sh [RECORDS] [SIZE] [PARTITIONS]     defaults: 5000000 100 1
+#   BENCH_DATA_DIR=1 scripts/bench-broker.sh                 the broker keeps its log on disk
+#
+# The load generator is scripts/bench/broker-load.c, compiled here against the system librdkafka.
+set -euo pipefail
+source "$(dirname "$0")/lib/setup.sh"
+cd "$EXACTLY_ROOT"
+RECORDS=${1:-5000000}
+SIZE=${2:-100}
+PARTITIONS=${3:-1}
+
+ensure_build_dependencies
+say "building the broker (swift build -c release --product exactly)"
+swift build -c release --product exactly >/dev/null
+BIN="$(swift build -c release --show-bin-path)/exactly"
+
+OUT="$EXACTLY_ROOT/.build/bench"
+mkdir -p "$OUT"
+say "compiling the load generator"
+cc -O2 -o "$OUT/broker-load" scripts/bench/broker-load.c $(pkg-config --cflags --libs rdkafka)
+
+BROKER_ARGS=()
+if [ -n "${BENCH_DATA_DIR:-}" ]; then
+    rm -rf "$OUT/data"
+    BROKER_ARGS=(--data-dir "$OUT/data")
+fi
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" broker --host 127.0.0.1 --port "$PORT" --default-partitions "$PARTITIONS" "${BROKER_ARGS[@]}" >"$OUT/broker.log" 2>&1 &
+BROKER=$!
+trap 'kill $BROKER 2>/dev/null; wait $BROKER 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q listening "$OUT/broker.log" && break; sleep 0.1; done
+
+say "$RECORDS records of $SIZE bytes, $PARTITIONS partition(s), $(nproc) cores, ${BROKER_ARGS[*]:-in memory}"
+"$OUT/broker-load" "127.0.0.1:$PORT" "bench-$$" "$RECORDS" "$SIZE" "$PARTITIONS"
