@@ -105,7 +105,7 @@ public final class Processor: @unchecked Sendable {
         } catch let error as ProcessorFailure {
             failure = failure ?? error.message
         } catch {
-            failure = failure ?? "\(error)"
+            failure = failure ?? explain(error)
         }
         close()
         if let failure {
@@ -132,7 +132,9 @@ public final class Processor: @unchecked Sendable {
         try producer.initTransactions()
         let relay = RebalanceRelay()
         let consumer = try KafkaConsumer(
-            configuration: ConsumerConfiguration(kafka: kafka, groupID: settings.application),
+            // Static membership: a restart (after a crash too) takes this instance's place in the
+            // group at once, instead of waiting for the dead member's session to time out.
+            configuration: ConsumerConfiguration(kafka: kafka, groupID: settings.application, groupInstanceID: settings.transactionalID),
             logger: logger,
             rebalanceHandler: { event in relay.processor?.rebalanced(event) ?? [:] }
         )
@@ -373,14 +375,18 @@ public final class Processor: @unchecked Sendable {
     /// The coordinator's view of a failure, with a plain explanation when this instance was
     /// fenced (a newer process with the same transactional id took over).
     private func failed(_ id: CheckpointID, _ step: CheckpointCoordinator.Step, _ error: any Error) -> [CheckpointCoordinator.Action] {
-        var message = "\(error)"
-        if let kafka = error as? KafkaError, let name = kafka.rdKafkaName,
-           ["_FENCED", "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"].contains(name) {
-            message = "this process was fenced: another process started with the same transactional id "
-                + "`\(settings.transactionalID)` (application `\(settings.application)`, instance `\(settings.instance)`) "
-                + "and took over from the last committed checkpoint. Run each instance id once. (\(kafka.message))"
-        }
-        return coordinator.failed(id, step: step, severity: Self.severity(of: error), message: message, now: .now)
+        coordinator.failed(id, step: step, severity: Self.severity(of: error), message: explain(error), now: .now)
+    }
+
+    /// The error in words, plainly explained when this instance was fenced (a newer process
+    /// with the same identity took over its producer or its place in the group).
+    private func explain(_ error: any Error) -> String {
+        guard let kafka = error as? KafkaError, let name = kafka.rdKafkaName,
+              ["_FENCED", "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "FENCED_INSTANCE_ID"].contains(name)
+        else { return "\(error)" }
+        return "this process was fenced: another process started with the same identity "
+            + "`\(settings.transactionalID)` (application `\(settings.application)`, instance `\(settings.instance)`) "
+            + "and took over from the last committed checkpoint. Run each instance id once. (\(kafka.message))"
     }
 
     static func severity(of error: any Error) -> CheckpointCoordinator.Severity {
