@@ -132,9 +132,12 @@ public final class Processor: @unchecked Sendable {
         try producer.initTransactions()
         let relay = RebalanceRelay()
         let consumer = try KafkaConsumer(
-            // Static membership: a restart (after a crash too) takes this instance's place in the
-            // group at once, instead of waiting for the dead member's session to time out.
-            configuration: ConsumerConfiguration(kafka: kafka, groupID: settings.application, groupInstanceID: settings.transactionalID),
+            // With static membership a restart (after a crash too) takes this instance's place in
+            // the group at once, instead of waiting for the dead member's session to time out.
+            configuration: ConsumerConfiguration(
+                kafka: kafka, groupID: settings.application,
+                groupInstanceID: settings.staticMembership ? settings.transactionalID : nil
+            ),
             logger: logger,
             rebalanceHandler: { event in relay.processor?.rebalanced(event) ?? [:] }
         )

@@ -25,8 +25,12 @@ extension ProcessorConfiguration {
         var bootstrap: [String]?
         var transactionTimeout = Duration.seconds(60)
         var properties: [String: String] = [:]
+        var staticMembership = false
         if let kafkaNode = top["kafka"] {
-            let kafka = try reader.mapping(kafkaNode, key: "kafka", allowedKeys: ["bootstrap", "transaction_timeout", "properties"])
+            let kafka = try reader.mapping(kafkaNode, key: "kafka", allowedKeys: ["bootstrap", "transaction_timeout", "static_membership", "properties"])
+            if let node = kafka["static_membership"] {
+                staticMembership = try reader.boolean(node, key: "kafka.static_membership")
+            }
             if let node = kafka["bootstrap"] {
                 let servers = try reader.stringList(node, key: "kafka.bootstrap", splittingCommas: true)
                 for server in servers where !server.contains(":") {
@@ -100,8 +104,10 @@ extension ProcessorConfiguration {
             retainedCheckpoints: retained,
             pipeline: top["pipeline"]
         )
-        try configuration.validate(file: file)
-        return configuration
+        var result = configuration
+        result.staticMembership = staticMembership
+        try result.validate(file: file)
+        return result
     }
 }
 
@@ -170,6 +176,15 @@ struct YAMLReader {
         }
         let text = try scalar(node, key: key)
         return splittingCommas ? text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } : [text]
+    }
+
+    func boolean(_ node: Node, key: String) throws(ConfigurationError) -> Bool {
+        let text = try scalar(node, key: key)
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(node, key: key, value: text, allowed: "true or false")
+        }
     }
 
     func integer(_ node: Node, key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {

@@ -10,6 +10,7 @@ import Yams
 /// kafka:
 ///   bootstrap: localhost:9092      # omit to use the embedded development broker
 ///   transaction_timeout: 60s
+///   static_membership: false       # true: restarts take over at once (librdkafka >= 2.3)
 ///   properties:                    # passed to librdkafka as they are
 ///     security.protocol: SASL_SSL
 /// source:
@@ -37,6 +38,8 @@ public struct ProcessorConfiguration {
     public var transactionTimeout: Duration
     /// librdkafka properties passed through (security and tuning).
     public var kafkaProperties: [String: String]
+    /// `kafka.static_membership`: join with `group.instance.id` for instant restarts.
+    public var staticMembership: Bool = false
     /// The topics to consume.
     public var sourceTopics: [String]
     /// The topic outputs are written to.

@@ -25,6 +25,11 @@ public struct ProcessorSettings: Sendable {
     public var heldBackCapacityBytes: Int
     /// The crash switch for crash tests, if any.
     public var faultInjection: FaultInjection?
+    /// Join the group with a static identity (`group.instance.id` = the transactional id), so a
+    /// restart takes this instance's place at once instead of waiting for the dead member's
+    /// session to time out. Off by default: librdkafka before 2.3 can abort at shutdown with
+    /// the cooperative-sticky assignor and a rebalance in flight (librdkafka issue #4312).
+    public var staticMembership = false
     /// For benchmarks: finish with a checkpoint once this many records were processed.
     public var stopAfterRecords: Int?
     /// `--replay-from-checkpoint`: each partition this checkpoint holds is restored from it

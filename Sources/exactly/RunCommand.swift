@@ -99,7 +99,7 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let settings = ProcessorSettings(
+        var configured = ProcessorSettings(
             kafka: KafkaConfiguration(bootstrapServers: bootstrap, properties: configuration.kafkaProperties),
             application: configuration.application,
             instance: configuration.instance,
@@ -112,6 +112,8 @@ struct RunCommand: AsyncParsableCommand {
             faultInjection: faults,
             stopAfterRecords: stopAfterRecords
         )
+        configured.staticMembership = configuration.staticMembership
+        let settings = configured
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
             directory: configuration.checkpointDirectory,
             application: configuration.application,

@@ -8,6 +8,7 @@ import Testing
         kafka:
           bootstrap: broker-1:9092,broker-2:9092
           transaction_timeout: 90s
+          static_membership: true
           properties:
             security.protocol: SASL_SSL
         source:
@@ -33,6 +34,7 @@ import Testing
         #expect(configuration.bootstrapServers == ["broker-1:9092", "broker-2:9092"])
         #expect(configuration.transactionTimeout == .seconds(90))
         #expect(configuration.kafkaProperties == ["security.protocol": "SASL_SSL"])
+        #expect(configuration.staticMembership)
         #expect(configuration.sourceTopics == ["orders", "returns"])
         #expect(configuration.sinkTopic == "order-totals")
         #expect(configuration.deadLetterTopic == "orders-dead-letters")
