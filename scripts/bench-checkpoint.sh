@@ -194,7 +194,9 @@ let (incremental, incrementalTime, incrementalCPU) = try writeCheckpoint()
 let incrementalBytes = incremental.partitions.reduce(Int64(0)) { $0 + ($1.files.last?.size ?? 0) }
 let changedDataBytes = Int64(changedEntries * (16 + 8))
 let expectedCounts = snapshots.map(\.count)
+waitForFolds()
 snapshots = []
+sleep(1)  // let background frees settle before timing the restore
 
 // Restore every partition (base plus delta) with a fresh store, as after a restart.
 let reader = try CheckpointStore(
