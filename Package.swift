@@ -96,6 +96,7 @@ let package = Package(
             name: "exactly",
             dependencies: [
                 "Runtime",
+                "Checkpointing",
                 "DevBroker",
                 "KafkaClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
