@@ -213,9 +213,10 @@ public final class CheckpointStore: Sendable {
         var writer = try StateFileWriter(path: path, kind: kind, recordCount: recordCount)
         do {
             if kind == .full {
-                // In trie order (folding first if no one has): a restore then inserts the
-                // records in nearly the order the trie wants them, touching memory sequentially.
-                for (key, value) in snapshot.entries {
+                // Without folding first: the fold is not needed for the file (record order
+                // cannot help a restore, whose hashes are seeded differently) and runs after
+                // the checkpoint is durable.
+                try snapshot.entries.forEachEntry { key, value in
                     try value.withUnsafeBytes { try writer.put(key, $0) }
                 }
             } else {

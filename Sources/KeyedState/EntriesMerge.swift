@@ -63,6 +63,22 @@ final class EntriesMerge: Sendable {
         }
     }
 
+    /// Calls `body` for every entry of the merge, computing it only if there is more than one
+    /// layer: with one, the layer's puts, then the base's entries the layer does not mention.
+    func forEachEntry(_ body: (StateKey, [UInt8]) throws -> Void) rethrows {
+        if let finished {
+            for (key, value) in finished { try body(key, value) }
+        } else if layers.count == 1 {
+            let changes = layers[0].changes
+            for (key, change) in changes {
+                if let value = change { try body(key, value) }
+            }
+            for (key, value) in base where changes[key] == nil { try body(key, value) }
+        } else {
+            for (key, value) in merged() { try body(key, value) }
+        }
+    }
+
     /// The value of `key` in the merge, without computing it.
     func lookup(_ key: StateKey) -> [UInt8]? {
         if let finished { return finished[key] }

@@ -33,6 +33,13 @@ public struct SnapshotEntries: Sequence, Sendable {
         _ = merge.merged()
     }
 
+    /// Calls `body` for every entry, in no particular order, without folding the change logs
+    /// when it can avoid it: a checkpoint writer serializes first and folds after the
+    /// checkpoint is durable.
+    public func forEachEntry(_ body: (StateKey, [UInt8]) throws -> Void) rethrows {
+        try merge.forEachEntry(body)
+    }
+
     /// Iterates every entry, in no particular order.
     public func makeIterator() -> Iterator {
         merge.merged().makeIterator()

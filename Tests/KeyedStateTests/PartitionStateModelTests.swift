@@ -68,6 +68,9 @@ import Testing
         #expect(withPrefix == model.filter { $0.key.hasPrefix([7]) }, "seed \(seed)")
         for (snapshot, expected) in kept {
             #expect(snapshot.count == expected.count, "seed \(seed)")
+            var unfolded: [StateKey: [UInt8]] = [:]
+            snapshot.entries.forEachEntry { key, value in unfolded[key] = value }
+            #expect(unfolded == expected, "seed \(seed)")
             #expect(Dictionary(uniqueKeysWithValues: snapshot.entries.map { ($0.key, $0.value) }) == expected, "seed \(seed)")
             for key in expected.keys { #expect(snapshot.entries[key] == expected[key], "seed \(seed)") }
         }
