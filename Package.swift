@@ -96,9 +96,11 @@ let package = Package(
             name: "exactly",
             dependencies: [
                 "Runtime",
-                "Checkpointing",
                 "DevBroker",
                 "KafkaClient",
+                "Checkpointing",
+                "Operators",
+                "KeyedState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
