@@ -163,7 +163,7 @@ let residentAfter = residentBytes()
 // without a capture; each round's snapshots are then checkpointed as the runtime would.
 // Repeated, and the medians taken, because the machine is shared.
 let writesMeasured = 10_000
-let repetitions = 5
+let repetitions = 9
 var random = SystemRandomNumberGenerator()
 @MainActor func writeSome(_ round: Int) -> [Int] {
     var indices: [Int] = []
