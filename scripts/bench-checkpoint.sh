@@ -96,6 +96,25 @@ func value(_ index: Int, _ round: Int) -> [UInt8] {
     withUnsafeBytes(of: UInt64(index &+ round &* 1_000_003).littleEndian) { Array($0) }
 }
 
+if environment["MODE"] == "restore" {
+    // A fresh process, as at start-up: restore every partition of the newest checkpoint.
+    let reader = try CheckpointStore(
+        configuration: CheckpointStoreConfiguration(directory: directory, application: "bench", instance: "b2"))
+    let chosen = environment["CHECKPOINT"].flatMap { try? reader.manifest($0) }
+    guard let newest = chosen ?? reader.listCheckpoints().first?.manifest else { fatalError("no checkpoint in \(directory)") }
+    let (wall, cpu) = (now(), cpuNow())
+    let restored = try reader.restore(newest.partitions.map(\.partitionID), from: newest.checkpointID)
+    let (restoreTime, restoreCPU) = (now() - wall, cpuNow() - cpu)
+    precondition(restored.map(\.state.count) == newest.partitions.map(\.keyCount), "restored key counts differ")
+    let problems = reader.verify(newest.checkpointID)
+    precondition(problems.isEmpty, "verify: \(problems)")
+    let keys = newest.partitions.reduce(0) { $0 + $1.keyCount }
+    row(
+        "restore \(keys) keys (base + \(newest.partitions[0].files.count - 1) deltas), new process",
+        format(milliseconds(restoreTime), 0) + " ms (CPU \(format(milliseconds(restoreCPU), 0)) ms)", "< 2000 ms")
+    exit(0)
+}
+
 print("Checkpoint benchmark: \(keyCount) keys (16-byte keys, 8-byte values) in \(partitionCount) partitions")
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, shared; checkpoints in \(directory)")
 print("")
@@ -132,8 +151,10 @@ snapshots = (0..<partitionCount).map { states[$0].captureSnapshot() }
 let (full, fullTime, fullCPU) = try writeCheckpoint()
 let fullBytes = full.partitions.reduce(Int64(0)) { $0 + $1.files.reduce(0) { $0 + $1.size } }
 waitForFolds()
+// The next capture adopts the folded trie; it is checkpointed like any other (nothing changed).
+snapshots = (0..<partitionCount).map { states[$0].captureSnapshot() }
+_ = try writeCheckpoint()
 snapshots = []
-_ = (0..<partitionCount).map { states[$0].captureSnapshot() }  // adopts the folded trie
 sleep(3)  // the replaced change logs are freed on a background thread
 releaseFreeHeap()  // count memory the entries hold, not free heap the load left behind
 let residentAfter = residentBytes()
@@ -142,7 +163,7 @@ let residentAfter = residentBytes()
 // without a capture; each round's snapshots are then checkpointed as the runtime would.
 // Repeated, and the medians taken, because the machine is shared.
 let writesMeasured = 10_000
-let repetitions = 5
+let repetitions = 9
 var random = SystemRandomNumberGenerator()
 @MainActor func writeSome(_ round: Int) -> [Int] {
     var indices: [Int] = []
@@ -193,25 +214,12 @@ let changedEntries = snapshots.reduce(0) { $0 + $1.changes.count }
 let (incremental, incrementalTime, incrementalCPU) = try writeCheckpoint()
 let incrementalBytes = incremental.partitions.reduce(Int64(0)) { $0 + ($1.files.last?.size ?? 0) }
 let changedDataBytes = Int64(changedEntries * (16 + 8))
-let expectedCounts = snapshots.map(\.count)
+waitForFolds()
 snapshots = []
+sleep(1)  // let background frees settle before timing the restore
 
-// Restore every partition (base plus delta) with a fresh store, as after a restart.
-let reader = try CheckpointStore(
-    configuration: CheckpointStoreConfiguration(directory: directory, application: "bench", instance: "b2"))
-var restoreTimes: [UInt64] = [], restoreCPUTimes: [UInt64] = []
-for _ in 0..<3 {
-    let (wall, cpu) = (now(), cpuNow())
-    let restored = try reader.restore(partitions, from: "b1-\(checkpointSequence)")
-    restoreTimes.append(now() - wall)
-    restoreCPUTimes.append(cpuNow() - cpu)
-    precondition(restored.map(\.state.count) == expectedCounts, "restored key counts differ")
-}
-let restoreTime = median(restoreTimes)
-let restoreCPU = median(restoreCPUTimes)
-let problems = reader.verify("b1-\(checkpointSequence)")
-precondition(problems.isEmpty, "verify: \(problems)")
-
+// Restore is measured in a fresh process (below), as the runtime restores at start-up: in this
+// one, ten million entries already live and have been freed, which makes allocation slower.
 row("figure", "measured", "goal")
 row("build state (\(keyCount) puts)", format(milliseconds(buildTime), 0) + " ms")
 row("resident memory per key", format(Double(residentAfter - residentBefore) / Double(keyCount)) + " bytes")
@@ -226,9 +234,14 @@ row("incremental: entries changed", "\(changedEntries) (\(format(100 * Double(ch
 row("incremental checkpoint time", format(milliseconds(incrementalTime), 0) + " ms (CPU \(format(milliseconds(incrementalCPU), 0)) ms)")
 row("incremental checkpoint bytes", megabytes(incrementalBytes))
 row("incremental bytes / changed data (24 B/entry)", format(Double(incrementalBytes) / Double(changedDataBytes), 2) + "x", "<= 2x")
-row("restore \(keyCount) keys (base + \(checkpointSequence - 1) deltas, median of 3)", format(milliseconds(restoreTime), 0) + " ms (CPU \(format(milliseconds(restoreCPU), 0)) ms)", "< 2000 ms")
 EOF
 
 echo "==> building the benchmark (release) in $BENCH_PACKAGE" >&2
+# SwiftPM keeps the build plan of a path dependency and misses source files added to it since;
+# dropping the plan makes it look again (nothing already compiled is rebuilt for this).
+rm -f "$ROOT/.build-bench/build/release.yaml" "$ROOT/.build-bench/build/build.db"
 swift build -c release --package-path "$BENCH_PACKAGE" --scratch-path "$ROOT/.build-bench/build" >&2
 KEYS="$KEYS" PARTITIONS="$PARTITIONS" DATA="$DATA" "$ROOT/.build-bench/build/release/bench-checkpoint"
+for run in 1 2 3; do
+    MODE=restore DATA="$DATA" "$ROOT/.build-bench/build/release/bench-checkpoint"
+done

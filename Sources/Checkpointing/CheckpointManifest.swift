@@ -91,7 +91,7 @@ public struct StateFileReference: Sendable, Codable, Equatable, Hashable {
     public var kind: StateFileKind
     /// The file's size in bytes.
     public var size: Int64
-    /// The CRC-32C of all of the file's bytes.
+    /// The CRC-32C of all of the file's bytes but the last four, which hold this same value.
     public var crc32c: UInt32
     /// The number of records (puts and deletions) in the file.
     public var recordCount: Int

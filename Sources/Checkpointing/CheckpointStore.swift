@@ -213,6 +213,9 @@ public final class CheckpointStore: Sendable {
         var writer = try StateFileWriter(path: path, kind: kind, recordCount: recordCount)
         do {
             if kind == .full {
+                // Without folding first: the fold is not needed for the file (record order
+                // cannot help a restore, whose hashes are seeded differently) and runs after
+                // the checkpoint is durable.
                 try snapshot.entries.forEachEntry { key, value in
                     try value.withUnsafeBytes { try writer.put(key, $0) }
                 }

@@ -32,8 +32,10 @@ public enum StateFileKind: String, Sendable, Codable, Hashable {
 /// ```
 ///
 /// The trailer comes last so that a file cut short anywhere fails to decode; its checksum makes
-/// the file self-checking even without its manifest, which records the CRC-32C of the whole
-/// file (trailer included) and its size as well.
+/// the file self-checking even without its manifest. The manifest records the same checksum
+/// and the file's size, which ties the file to the manifest: a different valid file put in its
+/// place fails. (A CRC over a message followed by its own CRC is a constant, which is why the
+/// manifest does not record the CRC of all bytes.)
 enum StateFileFormat {
     static let magic: [UInt8] = Array("EXCKSTAT".utf8)
     static let trailerMagic: [UInt8] = Array("EXND".utf8)
@@ -89,20 +91,18 @@ struct StateFileWriter: ~Copyable {
         try recorded(buffer.count - start)
     }
 
-    /// Writes the trailer and renames the file into place, durably; returns its size and the
-    /// CRC-32C of all its bytes.
+    /// Writes the trailer and renames the file into place, durably; returns its size and its
+    /// checksum (the trailer's: the CRC-32C of every byte before it).
     mutating func finish() throws -> (size: Int64, crc32c: UInt32) {
         precondition(written == declared, "state file declared \(declared) records but got \(written)")
         buffer.append(contentsOf: StateFileFormat.trailerMagic)
         buffer.appendLittleEndian(recordBytes)
         checksum.update(buffer)
         buffer.appendLittleEndian(checksum.value)
-        var whole = checksum
-        whole.update(buffer[(buffer.count - 4)...])
         try file.append(buffer)
         buffer.removeAll()
         try file.commit()
-        return (file.size, whole.value)
+        return (file.size, checksum.value)
     }
 
     /// Removes the partly written file.
@@ -138,7 +138,7 @@ struct StateFileReader {
     /// One record: a put (with a value) or a deletion (value `nil`).
     typealias Record = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?)
 
-    /// Checks `bytes` against `reference` (size, whole-file CRC-32C) and against themselves
+    /// Checks `bytes` against `reference` (size, CRC-32C) and against themselves
     /// (trailer checksum, magic, version, kind), then calls `body` for every record in order.
     ///
     /// - Throws: ``CheckpointError`` naming `path` and the numbers that disagree; `body` is
@@ -186,21 +186,16 @@ struct StateFileReader {
                 reason: "has a state file of the wrong size",
                 remedy: "the file was truncated or overwritten; restore from an older checkpoint")
         }
-        // One pass gives both checksums: the trailer's (all bytes but the last four) and the
-        // manifest's (all bytes).
-        let (prefix, whole) = bytes.withUnsafeBytes { raw -> (UInt32, UInt32) in
-            let split = Swift.max(0, raw.count - 4)
+        let computed = bytes.withUnsafeBytes { raw in
             var crc = CRC32C()
-            crc.update(UnsafeRawBufferPointer(rebasing: raw[..<split]))
-            let prefix = crc.value
-            crc.update(UnsafeRawBufferPointer(rebasing: raw[split...]))
-            return (prefix, crc.value)
+            crc.update(UnsafeRawBufferPointer(rebasing: raw[..<Swift.max(0, raw.count - 4)]))
+            return crc.value
         }
-        guard whole == reference.crc32c else {
+        guard computed == reference.crc32c else {
             throw CheckpointError(
-                .fileChecksumMismatch, file: path, expectedChecksum: reference.crc32c, actualChecksum: whole,
+                .fileChecksumMismatch, file: path, expectedChecksum: reference.crc32c, actualChecksum: computed,
                 reason: "has a state file that fails its checksum",
-                remedy: "the file is damaged; restore from an older checkpoint")
+                remedy: "the file is damaged or was replaced; restore from an older checkpoint")
         }
         guard bytes.count >= StateFileFormat.headerSize + StateFileFormat.trailerSize,
               bytes.starts(with: StateFileFormat.magic)
@@ -220,9 +215,9 @@ struct StateFileReader {
             throw malformed(path, "has no trailer: it was cut short")
         }
         let stored = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self).littleEndian }
-        guard stored == prefix else {
+        guard stored == computed else {
             throw CheckpointError(
-                .fileChecksumMismatch, file: path, expectedChecksum: stored, actualChecksum: prefix,
+                .fileChecksumMismatch, file: path, expectedChecksum: stored, actualChecksum: computed,
                 reason: "has a state file whose trailer checksum does not match its bytes",
                 remedy: "the file is damaged; restore from an older checkpoint")
         }

@@ -192,6 +192,14 @@ public struct PartitionState: Sendable {
     private func forEachEntry(
         where include: (StateKey) -> Bool, _ body: (StateKey, [UInt8]) throws -> Void
     ) rethrows {
+        if layers.isEmpty && (base.isEmpty || changesSinceCapture.isEmpty) {
+            // One source of truth: no key can be hidden, so no set of seen keys is needed.
+            for (key, change) in changesSinceCapture {
+                if let value = change, include(key) { try body(key, value) }
+            }
+            for (key, value) in base where include(key) { try body(key, value) }
+            return
+        }
         let logs = [changesSinceCapture] + layers.reversed().map(\.changes)
         var seen = Set<StateKey>()
         for log in logs where !log.isEmpty {

@@ -6,6 +6,6 @@ struct Exactly: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exactly",
         abstract: "A Kafka consumer-processor with exactly-once checkpoints.",
-        subcommands: [RunCommand.self, BrokerCommand.self]
+        subcommands: [RunCommand.self, BrokerCommand.self, CheckpointsCommand.self]
     )
 }

@@ -7,7 +7,8 @@ import Testing
 /// checkpoint, partition, file and numbers, while an older intact checkpoint still restores.
 @Suite struct CheckpointDamageTests {
     enum Damage: String, CaseIterable, CustomTestStringConvertible {
-        case flipByteInStateFile, truncateStateFile, deleteStateFile, flipByteInManifest, truncateManifest
+        case flipByteInStateFile, truncateStateFile, deleteStateFile, replaceStateFile, flipByteInManifest
+        case truncateManifest
         case deleteManifest, tornWrite, tornStateFileWrite
         var testDescription: String { rawValue }
     }
@@ -64,6 +65,8 @@ import Testing
             #expect(error.expectedSize != nil && error.actualSize == error.expectedSize! - 5)
         case .deleteStateFile:
             #expect(error.partition == ordersZero)
+        case .replaceStateFile:
+            #expect(error.expectedChecksum != nil && error.expectedChecksum != error.actualChecksum)
         case .flipByteInManifest:
             #expect(error.expectedChecksum != error.actualChecksum)
         case .truncateManifest, .deleteManifest, .tornWrite, .tornStateFileWrite:
@@ -123,6 +126,13 @@ import Testing
         case .deleteStateFile:
             try FileManager.default.removeItem(atPath: fixture.newestDelta)
             return ("i1-3", .fileMissing)
+        case .replaceStateFile:
+            // Another valid state file of the same size, as a mistaken copy or restore would leave.
+            let older = fixture.store.rootDirectory + "/state/orders-0/i1-2.delta"
+            #expect(DurableFiles.size(older) == DurableFiles.size(fixture.newestDelta))
+            try FileManager.default.removeItem(atPath: fixture.newestDelta)
+            try FileManager.default.copyItem(atPath: older, toPath: fixture.newestDelta)
+            return ("i1-3", .fileChecksumMismatch)
         case .flipByteInManifest:
             try flipByte(in: fixture.newestManifest, at: 60)
             return ("i1-3", .manifestCorrupt)
