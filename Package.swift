@@ -111,6 +111,7 @@ let package = Package(
                 "KafkaClient",
                 "Checkpointing",
                 "Operators",
+                "KeyedState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -137,7 +138,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OperatorsTests",
-            dependencies: ["Operators", "KeyedState"],
+            dependencies: ["Operators", "KeyedState", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSwift6
         ),
         .testTarget(

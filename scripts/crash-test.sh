@@ -59,14 +59,15 @@ sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpo
 workload expected --partitions "$partitions" --records "$records" --keys "$keys" > "$work/expected.jsonl"
 
 phases=(afterCapture afterOffsetsSent afterManifestDurable afterCommitSent afterCommitReturned)
-chunk=$(( (records + cycles - 1) / cycles ))
+# One chunk of input per cycle, and one more for the two-instance stage at the end.
+chunk=$(( (records + cycles) / (cycles + 1) ))
 produced=0
 random_kills=0
 phase_kills=0
 say "crash test: $cycles cycles, $records records, $keys keys, seed $seed"
 for cycle in $(seq 1 "$cycles"); do
-    if [ "$produced" -lt "$records" ]; then
-        count=$(( records - produced < chunk ? records - produced : chunk ))
+    if [ "$produced" -lt $(( records - chunk )) ]; then
+        count=$chunk
         workload produce --bootstrap "$bootstrap" --topic orders --partitions "$partitions" --records "$count" --keys "$keys" --start "$produced" > /dev/null
         produced=$(( produced + count ))
     fi
@@ -85,22 +86,48 @@ for cycle in $(seq 1 "$cycles"); do
         occurrence=$(( RANDOM % 3 + 1 ))
         EXACTLY_CRASH_AT="$phase:$occurrence" "$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$log" 2>&1 &
         processor_pid=$!
+        disown "$processor_pid"  # it kills itself; polled below, so no job notice
         for _ in $(seq 300); do kill -0 "$processor_pid" 2>/dev/null || break; sleep 0.1; done
         if kill -0 "$processor_pid" 2>/dev/null; then
             failed=1
             echo "cycle $cycle: the processor did not reach $phase:$occurrence within 30 s (log: $log)" >&2
             exit 1
         fi
-        { wait "$processor_pid"; } 2>/dev/null || true
         phase_kills=$(( phase_kills + 1 ))
         echo "cycle $cycle: killed $phase:$occurrence"
     fi
     processor_pid=""
 done
 
-say "final run without faults, then checking the output"
+# Two instances share the partitions; the second is killed and the first takes its
+# partitions over (after the group's session timeout). Then a second process with the first
+# one's identity starts: it fences the first, which must stop with an error, and finishes.
+workload produce --bootstrap "$bootstrap" --topic orders --partitions "$partitions" --records $(( records - produced )) --keys "$keys" --start "$produced" > /dev/null
+sed -e 's#^instance: .*#instance: "1"#' "$work/pipeline.yaml" > "$work/pipeline-1.yaml"
+say "two instances share the partitions; instance 1 is killed, instance 0 takes over"
+"$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$work/instance-0.log" 2>&1 &
+first_pid=$!
+"$EXACTLY_BIN" run --config "$work/pipeline-1.yaml" > "$work/instance-1.log" 2>&1 &
+processor_pid=$!
+sleep 1.5
+kill -9 "$processor_pid" 2>/dev/null || true
+{ wait "$processor_pid"; } 2>/dev/null || true
+
+say "a second process with instance 0's identity starts: the first must be fenced"
 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$work/final.log" 2>&1 &
 processor_pid=$!
+fenced=0
+for _ in $(seq 600); do
+    if ! kill -0 "$first_pid" 2>/dev/null; then fenced=1; break; fi
+    sleep 0.1
+done
+if [ "$fenced" != 1 ] || wait "$first_pid" || ! grep -q "this process was fenced" "$work/instance-0.log"; then
+    failed=1
+    echo "the first instance was not fenced by the second with the same identity (log: $work/instance-0.log)" >&2
+    exit 1
+fi
+
+say "checking the output"
 if ! workload verify --bootstrap "$bootstrap" --topic order-totals --expected "$work/expected.jsonl" --wait 180; then
     failed=1
     exit 1
@@ -112,4 +139,4 @@ if ! wait "$processor_pid"; then
     exit 1
 fi
 processor_pid=""
-echo "crash test passed: $cycles cycles ($phase_kills at named phases, $random_kills at random moments), $records records, exactly once"
+echo "crash test passed: $cycles cycles ($phase_kills at named phases, $random_kills at random moments), a takeover after a kill, a fenced zombie; $records records, exactly once"

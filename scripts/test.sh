@@ -16,7 +16,11 @@ say "building (swift build --build-tests)"
 swift build --build-tests
 
 say "running the Swift test suite"
-swift test --skip-build
+# A hung test must fail the run with a message, not eat CI's 90 minutes.
+if ! timeout 1200 swift test --skip-build; then
+    say "the Swift test suite failed or did not finish within 20 minutes"
+    exit 1
+fi
 
 say "running the crash test (small: scripts/crash-test.sh --cycles 1000 is the long run)"
 EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/crash-test.sh --cycles 6

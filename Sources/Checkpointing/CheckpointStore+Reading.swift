@@ -44,7 +44,7 @@ extension CheckpointStore {
         for path in temporaryFiles() {
             problems.append(
                 CheckpointError(
-                    .incompleteWrite, checkpointID: checkpointIDOfTemporary(path), file: path,
+                    .incompleteWrite, checkpointID: Self.checkpointIDOfTemporary(path), file: path,
                     reason: "left a temporary file: a write was interrupted and never completed",
                     remedy: "nothing reads it; retention removes it after the grace period"))
         }
@@ -96,11 +96,13 @@ extension CheckpointStore {
     }
 
     /// Restores `partition` from the newest checkpoint that holds it and verifies, trying
-    /// `checkpointID` first and then only checkpoints created before it (newer ones may hold
-    /// state whose transaction never committed).
+    /// `checkpointID` first and then only checkpoints older than it (newer ones may hold state
+    /// whose transaction never committed).
     ///
-    /// When `checkpointID`'s manifest is gone, its place in time is taken from what it left:
-    /// temporary or state files named for it, or a checkpoint naming it as parent.
+    /// "Older" is decided by the manifest's creation time when `checkpointID`'s manifest reads.
+    /// When it is missing or corrupt, by the id: with ids of the form `<instance>-<sequence>`,
+    /// the same instance's checkpoints with a smaller sequence, and other instances'
+    /// checkpoints created no later than the newest of those. Otherwise no fallback is guessed.
     ///
     /// - Returns: the restored partition and, in order, why each newer candidate was skipped.
     /// - Throws: ``CheckpointError`` `noUsableCheckpoint` listing every candidate's problem.
@@ -113,13 +115,13 @@ extension CheckpointStore {
         } catch {
             skipped.append(asCheckpointError(error, checkpointID).naming(checkpointID: checkpointID, partition: partition))
         }
-        guard let bound = creationBound(of: checkpointID) else {
+        guard let candidates = checkpoints(olderThan: checkpointID) else {
             throw CheckpointError(
                 .noUsableCheckpoint, checkpointID: checkpointID, partition: partition,
-                reason: "left no trace (no manifest, no file, no child checkpoint), so which checkpoints are older is unknown: \(skipped[0].reason)",
+                reason: "cannot be read and its id is not `<instance>-<sequence>`, so which checkpoints are older is unknown: \(skipped[0].reason)",
                 remedy: "restore from an explicit older checkpoint id, or replay from the committed offset")
         }
-        for listing in listCheckpoints() where listing.checkpointID != checkpointID && listing.createdAtMilliseconds < bound {
+        for listing in candidates {
             guard listing.manifest.map({ $0.partition(partition) != nil }) ?? true else { continue }
             do {
                 return (try restore(partition, from: listing.checkpointID), skipped)
@@ -185,11 +187,11 @@ extension CheckpointStore {
         }
         let path = layout.manifestPath(checkpointID)
         guard let bytes = try DurableFiles.readAll(path) else {
-            let leftovers = temporaryFiles(layout).filter { $0.hasSuffix("-" + checkpointID + ".json") }
+            let leftovers = temporaryFiles(layout).filter { checkpointIDOfTemporary($0) == checkpointID }
             if let leftover = leftovers.first {
                 throw CheckpointError(
                     .incompleteWrite, checkpointID: checkpointID, file: leftover,
-                    reason: "was never completed: only its temporary manifest exists (a torn write)",
+                    reason: "was never completed: it has no manifest, only temporary files (a torn write)",
                     remedy: "restore from an older checkpoint; retention removes the leftover")
             }
             throw CheckpointError(
@@ -220,28 +222,38 @@ extension CheckpointStore {
     }
 
     /// The checkpoint id a temporary file was written for: `.tmp-<tag>-<id>.<ext>`.
-    func checkpointIDOfTemporary(_ path: String) -> String? {
+    static func checkpointIDOfTemporary(_ path: String) -> String? {
         let name = DurableFiles.fileName(of: path).dropFirst(DurableFiles.temporaryPrefix.count)
         guard let dash = name.firstIndex(of: "-"), let dot = name.lastIndex(of: "."), dash < dot else { return nil }
         return String(name[name.index(after: dash)..<dot])
     }
 
-    /// Creation time (ms) before which checkpoints are older than `checkpointID`.
-    func creationBound(of checkpointID: String) -> Int64? {
-        if let manifest = try? readManifest(checkpointID) { return manifest.createdAtMilliseconds }
-        let listings = listCheckpoints()
-        if let listed = listings.first(where: { $0.checkpointID == checkpointID }) { return listed.createdAtMilliseconds }
-        var traces = temporaryFiles().filter { checkpointIDOfTemporary($0) == checkpointID }
-        for directory in DurableFiles.list(layout.stateDirectory) {
-            for kind in [StateFileKind.full, .delta] {
-                let path = layout.stateDirectory + "/" + directory + "/" + CheckpointLayout.stateFileName(checkpointID, kind)
-                if DurableFiles.size(path) != nil { traces.append(path) }
+    /// The checkpoints older than `checkpointID`, newest first; `nil` when that cannot be known.
+    func checkpoints(olderThan checkpointID: String) -> [CheckpointListing]? {
+        let listings = listCheckpoints().filter { $0.checkpointID != checkpointID }
+        if let manifest = try? readManifest(checkpointID) {
+            return listings.filter {
+                ($0.createdAtMilliseconds, $0.checkpointID) < (manifest.createdAtMilliseconds, checkpointID)
             }
         }
-        let now = Double(DurableFiles.nowMilliseconds())
-        let fileTimes = traces.compactMap(DurableFiles.age).map { Int64(now - $0 * 1000) }
-        let childTimes = listings.filter { $0.manifest?.parentID == checkpointID }.map(\.createdAtMilliseconds)
-        return (fileTimes + childTimes).min()
+        guard let (instance, sequence) = Self.instanceAndSequence(checkpointID) else { return nil }
+        let sameInstanceOlder = listings.filter {
+            guard let (other, number) = Self.instanceAndSequence($0.checkpointID) else { return false }
+            return other == instance && number < sequence
+        }
+        let bound = sameInstanceOlder.map(\.createdAtMilliseconds).max() ?? Int64.min
+        return listings.filter { listing in
+            sameInstanceOlder.contains { $0.checkpointID == listing.checkpointID }
+                || (Self.instanceAndSequence(listing.checkpointID)?.0 != instance && listing.createdAtMilliseconds <= bound)
+        }
+    }
+
+    /// `("i1", 7)` for `i1-7`; `nil` for an id not of the form `<instance>-<sequence>`.
+    static func instanceAndSequence(_ checkpointID: String) -> (String, Int)? {
+        guard let dash = checkpointID.lastIndex(of: "-"),
+              let sequence = Int(checkpointID[checkpointID.index(after: dash)...])
+        else { return nil }
+        return (String(checkpointID[..<dash]), sequence)
     }
 
     func partitionEntry(_ manifest: CheckpointManifest, _ partition: PartitionID) throws -> PartitionManifest {
@@ -263,6 +275,14 @@ extension CheckpointStore {
             for reference in entry.files {
                 let path = layout.statePath(partition, reference.name)
                 guard let bytes = try DurableFiles.readAll(path) else { throw missing(path, reference) }
+                if reference.kind == .full {
+                    var load = TrieBulkLoad(capacity: reference.recordCount)
+                    try StateFileReader.read(bytes, path: path, reference: reference) { record in
+                        load.append(StateKey(copying: record.key), Array(record.value!))
+                    }
+                    entries = load.build()
+                    continue
+                }
                 try StateFileReader.read(bytes, path: path, reference: reference) { record in
                     let key = StateKey(copying: record.key)
                     if let value = record.value {

@@ -80,6 +80,7 @@ public final class CheckpointStore: Sendable {
                     with: Result {
                         try self.performWrite(checkpointID: checkpointID, partitions: partitions, descendsFrom: descendsFrom)
                     })
+                self.fold(partitions)
             }
         }
     }
@@ -89,8 +90,19 @@ public final class CheckpointStore: Sendable {
     public func writeAndWait(
         checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String? = nil
     ) throws -> CheckpointManifest {
-        try writeQueue.sync {
+        let manifest = try writeQueue.sync {
             try performWrite(checkpointID: checkpointID, partitions: partitions, descendsFrom: descendsFrom)
+        }
+        writeQueue.async { self.fold(partitions) }
+        return manifest
+    }
+
+    /// Folds each snapshot's change logs into its trie here, off the processing thread, once the
+    /// checkpoint is durable: the states they came from adopt the folds at their next capture
+    /// instead of copying trie paths on the processing thread (see `KeyedState.PartitionState`).
+    private func fold(_ partitions: [PartitionCheckpoint]) {
+        DispatchQueue.concurrentPerform(iterations: partitions.count) { index in
+            partitions[index].snapshot.entries.materialize()
         }
     }
 
@@ -201,10 +213,16 @@ public final class CheckpointStore: Sendable {
         var writer = try StateFileWriter(path: path, kind: kind, recordCount: recordCount)
         do {
             if kind == .full {
-                for (key, value) in snapshot.entries { try writer.put(key, value) }
+                try snapshot.entries.forEachEntry { key, value in
+                    try value.withUnsafeBytes { try writer.put(key, $0) }
+                }
             } else {
                 for (key, change) in snapshot.changes {
-                    if let value = change { try writer.put(key, value) } else { try writer.delete(key) }
+                    if let value = change {
+                        try value.withUnsafeBytes { try writer.put(key, $0) }
+                    } else {
+                        try writer.delete(key)
+                    }
                 }
             }
             let (size, crc) = try writer.finish()

@@ -73,11 +73,11 @@ struct StateFileWriter: ~Copyable {
     }
 
     /// Appends a put of `value` for `key`.
-    mutating func put(_ key: StateKey, _ value: [UInt8]) throws {
+    mutating func put(_ key: StateKey, _ value: UnsafeRawBufferPointer) throws {
         let start = buffer.count
         buffer.append(StateFileFormat.put)
         key.withUnsafeBytes { appendBytes($0) }
-        value.withUnsafeBytes { appendBytes($0) }
+        appendBytes(value)
         try recorded(buffer.count - start)
     }
 

@@ -49,6 +49,11 @@ public struct ConsumerConfiguration: Sendable {
     public var enableAutoCommit: Bool
     /// `enable.auto.offset.store`. Off by default, for the same reason.
     public var enableAutoOffsetStore: Bool
+    /// `group.instance.id`: a static identity in the group (KIP-345). A restarted consumer with
+    /// the same id takes its predecessor's place at once instead of the group waiting for the
+    /// predecessor's session to time out; the predecessor, if still alive, is fenced. A static
+    /// member does not leave the group when it closes.
+    public var groupInstanceID: String?
 
     /// Consumer settings for `groupID` on `kafka`'s cluster.
     public init(
@@ -59,8 +64,10 @@ public struct ConsumerConfiguration: Sendable {
         assignmentStrategy: AssignmentStrategy = .cooperativeSticky,
         sessionTimeout: Duration = .seconds(10),
         enableAutoCommit: Bool = false,
-        enableAutoOffsetStore: Bool = false
+        enableAutoOffsetStore: Bool = false,
+        groupInstanceID: String? = nil
     ) {
+        self.groupInstanceID = groupInstanceID
         self.kafka = kafka
         self.groupID = groupID
         self.isolationLevel = isolationLevel
@@ -73,7 +80,7 @@ public struct ConsumerConfiguration: Sendable {
 
     /// Every librdkafka property of this consumer, in the order they are applied.
     public var librdkafkaProperties: [(String, String)] {
-        kafka.librdkafkaProperties(adding: [
+        kafka.librdkafkaProperties(adding: (groupInstanceID.map { [("group.instance.id", $0)] } ?? []) + [
             ("group.id", groupID),
             ("isolation.level", isolationLevel.rawValue),
             ("auto.offset.reset", offsetReset.rawValue),

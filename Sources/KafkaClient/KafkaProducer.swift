@@ -191,6 +191,12 @@ public final class KafkaProducer: Sendable {
         rd_kafka_poll(handle.pointer, timeout.timeoutMilliseconds)
     }
 
+    /// Records (and delivery reports) not yet acknowledged and served: zero once everything
+    /// sent so far is delivered. Call ``poll(timeout:)`` to serve reports.
+    public var outstandingCount: Int {
+        Int(rd_kafka_outq_len(handle.pointer))
+    }
+
     /// The number of records delivered since the producer was created.
     public var deliveredCount: Int {
         handle.context.deliveries.withLock { $0.delivered }

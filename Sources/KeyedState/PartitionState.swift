@@ -1,3 +1,4 @@
+import Dispatch
 import HashTreeCollections
 
 /// The keyed state of one input partition: a map from ``StateKey`` to bytes.
@@ -5,20 +6,28 @@ import HashTreeCollections
 /// State is scoped to one input partition, Kafka's unit of assignment, so that a partition's
 /// state can move to whichever instance is assigned the partition.
 ///
-/// The entries live in a persistent hash trie (`TreeDictionary`). Copying the state is O(1), and
-/// a write after a copy copies only the path to the written entry, not the whole map. That is
-/// what makes ``captureSnapshot()`` cheap *and* keeps the writes that follow it cheap: a plain
-/// `Dictionary` would also copy in O(1), but the first write after the copy would duplicate
-/// every entry on the processing thread.
+/// The entries are a persistent hash trie (`TreeDictionary`) as of some capture, plus the change
+/// logs written since: the live one (``changesSinceCapture``, a hash map that every write goes
+/// to) and captured ones not yet folded into the trie. Copying is O(1), and no write on the
+/// processing thread ever copies the trie: a write only updates the live change log, and
+/// ``captureSnapshot()`` only moves that log into a frozen layer. Folding layers into the trie
+/// (one path copy per changed key) is done by whoever writes the snapshot, on its own thread;
+/// the state adopts the folded trie at its next capture. A plain `Dictionary` as the whole state
+/// would copy every entry at the first write after a snapshot; a trie written in place would
+/// copy one path per first write after a snapshot, on the processing thread.
 ///
-/// Every write is also recorded in a change log (the entries put or deleted since the last
-/// capture), which is what an incremental checkpoint writes.
+/// Should nobody fold (snapshots captured and dropped), the state folds its oldest layers itself
+/// at a capture once more than ``maxPendingLayers`` have piled up, so reads stay fast.
 ///
 /// - Important: `PartitionState` is a value type and is not shared between threads; a snapshot
 ///   taken from it is an immutable value that may be handed to any thread.
 public struct PartitionState: Sendable {
-    /// All live entries.
-    public private(set) var entries: TreeDictionary<StateKey, [UInt8]>
+    /// Entries as of the last fold; shared with snapshots, never written while shared.
+    private var base: TreeDictionary<StateKey, [UInt8]>
+    /// Captured change logs not yet in `base`, oldest first.
+    private var layers: [ChangeLayer]
+    /// The newest snapshot's fold of `base` and the first layers, once a writer has done it.
+    private var pendingMerge: EntriesMerge?
     /// Entries written since the last capture: the new value, or `nil` for a deletion.
     public private(set) var changesSinceCapture: [StateKey: [UInt8]?]
     /// The capture (or restore point) that ``changesSinceCapture`` is relative to.
@@ -27,21 +36,28 @@ public struct PartitionState: Sendable {
     /// capture durably; any other value (a fresh state, a restore from elsewhere, a copy that
     /// diverged) makes it write a full base instead.
     public private(set) var lastCaptureID: CaptureID
+    /// The number of live keys.
+    public private(set) var count: Int
+
+    /// How many captured change logs may wait to be folded before a capture folds them itself.
+    public static let maxPendingLayers = 8
 
     /// Empty state.
     public init() {
-        entries = [:]
-        changesSinceCapture = [:]
-        lastCaptureID = CaptureID.unique()
+        self.init(restoring: [:], asOf: CaptureID.unique())
     }
 
     /// State holding `entries`, as restored from a checkpoint: nothing counts as changed.
     ///
     /// The state gets a fresh ``lastCaptureID``, so the next snapshot of it is written in full.
     public init(restoring entries: TreeDictionary<StateKey, [UInt8]>) {
-        self.entries = entries
-        changesSinceCapture = [:]
-        lastCaptureID = CaptureID.unique()
+        self.init(restoring: entries, asOf: CaptureID.unique())
+    }
+
+    /// State holding a snapshot's entries: nothing counts as changed, and the next snapshot of
+    /// it is written in full.
+    public init(restoring entries: SnapshotEntries) {
+        self.init(restoring: entries.trie, asOf: CaptureID.unique())
     }
 
     /// State holding `entries`, which are exactly the entries of the capture `captureID`.
@@ -49,39 +65,53 @@ public struct PartitionState: Sendable {
     /// A checkpoint store uses this when it restores a partition, so that the next snapshot can
     /// be written as a delta on the chain it was restored from.
     public init(restoring entries: TreeDictionary<StateKey, [UInt8]>, asOf captureID: CaptureID) {
-        self.entries = entries
+        base = entries
+        layers = []
+        pendingMerge = nil
         changesSinceCapture = [:]
         lastCaptureID = captureID
+        count = entries.count
     }
 
-    /// The number of live keys.
-    public var count: Int { entries.count }
-
     /// Whether the state holds no keys.
-    public var isEmpty: Bool { entries.isEmpty }
+    public var isEmpty: Bool { count == 0 }
+
+    /// Every live entry as one trie. Cheap right after a fold; otherwise it folds the pending
+    /// change logs into a copy (one path copy per changed key), so do not call it per record.
+    public var entries: TreeDictionary<StateKey, [UInt8]> {
+        var pending = layers
+        if !changesSinceCapture.isEmpty { pending.append(ChangeLayer(changesSinceCapture)) }
+        return EntriesMerge(base: base, layers: pending).merged()
+    }
 
     /// The value stored for `key`, or `nil`.
     public subscript(key: StateKey) -> [UInt8]? {
-        entries[key]
+        if let change = changesSinceCapture[key] { return change }
+        return storedBeforeCapture(key)
     }
 
     /// Stores `value` for `key`, replacing any earlier value.
     public mutating func put(_ value: [UInt8], for key: StateKey) {
-        entries[key] = value
-        changesSinceCapture[key] = .some(value)
+        switch changesSinceCapture.updateValue(.some(value), forKey: key) {
+        case .some(.some):
+            break
+        case .some(.none):
+            count += 1
+        case .none:
+            if storedBeforeCapture(key) == nil { count += 1 }
+        }
     }
 
     /// Removes `key`. Removing a key that is not there changes nothing and records nothing.
     public mutating func delete(_ key: StateKey) {
-        guard entries.removeValue(forKey: key) != nil else { return }
+        guard self[key] != nil else { return }
         changesSinceCapture[key] = .some(nil)
+        count -= 1
     }
 
     /// Calls `body` for every entry, in no particular order.
     public func forEach(_ body: (StateKey, [UInt8]) throws -> Void) rethrows {
-        for (key, value) in entries {
-            try body(key, value)
-        }
+        try forEachEntry(where: { _ in true }, body)
     }
 
     /// Calls `body` for every entry whose key starts with `prefix`, in no particular order.
@@ -89,20 +119,30 @@ public struct PartitionState: Sendable {
     /// This scans all entries; operators that need ordered access (timers, windows) keep an
     /// in-memory index that they rebuild from state once after a restore.
     public func forEach(withPrefix prefix: [UInt8], _ body: (StateKey, [UInt8]) throws -> Void) rethrows {
-        for (key, value) in entries where key.hasPrefix(prefix) {
-            try body(key, value)
-        }
+        try forEachEntry(where: { $0.hasPrefix(prefix) }, body)
     }
 
     /// Captures the state as an immutable snapshot and starts a new change log.
     ///
-    /// Costs O(1) whatever the number of keys: the entries are shared with the snapshot through
-    /// the trie's structural sharing, and the change log is moved, not copied.
+    /// Costs O(1) whatever the number of keys: the trie is shared with the snapshot, the change
+    /// log is moved into a frozen layer, not copied, and a fold a writer finished is adopted by
+    /// reference.
     public mutating func captureSnapshot() -> PartitionSnapshot {
+        adoptFinishedMerge()
         let changes = changesSinceCapture
-        changesSinceCapture = [:]
+        // Sized like the last epoch's log, so the next epoch's writes do not pay for regrowing it.
+        changesSinceCapture = Dictionary(minimumCapacity: changes.count)
+        if !changes.isEmpty { layers.append(ChangeLayer(changes)) }
+        if layers.count > Self.maxPendingLayers {
+            // Nobody folds these snapshots: fold here rather than let reads slow down.
+            base = EntriesMerge(base: base, layers: layers).merged()
+            layers = []
+        }
+        let merge = EntriesMerge(base: base, layers: layers)
+        pendingMerge = layers.isEmpty ? nil : merge
         let snapshot = PartitionSnapshot(
-            entries: entries, changes: changes, captureID: CaptureID.unique(), changesSince: lastCaptureID)
+            entries: SnapshotEntries(merge: merge, count: count), changes: changes,
+            captureID: CaptureID.unique(), changesSince: lastCaptureID)
         lastCaptureID = snapshot.captureID
         return snapshot
     }
@@ -113,44 +153,55 @@ public struct PartitionState: Sendable {
     /// The next snapshot's change log is relative to `snapshot`, so a store that still holds
     /// `snapshot`'s checkpoint can write it as a delta.
     public mutating func restore(_ snapshot: PartitionSnapshot) {
-        entries = snapshot.entries
+        let merge = snapshot.entries.merge
+        base = merge.base
+        layers = merge.layers
+        pendingMerge = layers.isEmpty ? nil : merge
+        adoptFinishedMerge()
         changesSinceCapture = [:]
         lastCaptureID = snapshot.captureID
-    }
-}
-
-/// The keyed state of one partition at one instant: immutable, cheap to keep, safe to send to
-/// the thread that writes it.
-public struct PartitionSnapshot: Sendable {
-    /// Every live entry at the moment of capture.
-    public let entries: TreeDictionary<StateKey, [UInt8]>
-    /// The entries put (`.some(value)`) or deleted (`nil`) since the capture before this one.
-    public let changes: [StateKey: [UInt8]?]
-
-    /// This capture's identity, unique in the process with overwhelming probability.
-    public let captureID: CaptureID
-    /// The capture that ``changes`` are relative to: `changes` applied to that capture's entries
-    /// give ``entries``.
-    public let changesSince: CaptureID
-
-    /// A snapshot of these entries with these changes since some unknown earlier snapshot.
-    ///
-    /// Having no known predecessor, the snapshot is written in full by a checkpoint store.
-    public init(entries: TreeDictionary<StateKey, [UInt8]>, changes: [StateKey: [UInt8]?]) {
-        self.init(entries: entries, changes: changes, captureID: CaptureID.unique(), changesSince: CaptureID.unique())
+        count = snapshot.count
     }
 
-    /// A snapshot `captureID` of these entries, whose `changes` lead from capture `changesSince`.
-    public init(
-        entries: TreeDictionary<StateKey, [UInt8]>, changes: [StateKey: [UInt8]?],
-        captureID: CaptureID, changesSince: CaptureID
-    ) {
-        self.entries = entries
-        self.changes = changes
-        self.captureID = captureID
-        self.changesSince = changesSince
+    /// The value of `key` in the layers and the trie, ignoring the live change log.
+    private func storedBeforeCapture(_ key: StateKey) -> [UInt8]? {
+        for layer in layers.reversed() {
+            if let change = layer.changes[key] { return change }
+        }
+        return base[key]
     }
 
-    /// The number of live keys.
-    public var count: Int { entries.count }
+    /// Replaces `base` and the layers a finished fold covers by the fold.
+    private mutating func adoptFinishedMerge() {
+        guard let merge = pendingMerge, let merged = merge.finished else { return }
+        pendingMerge = nil
+        let covered = merge.layers.count
+        // Adopt only a fold of this state's own first layers (a copy of the state may have moved
+        // on differently). Layers are appended on the trie they were captured over and leave
+        // the front only by folding, so the same first layers mean the same trie below them.
+        guard covered >= 1, covered <= layers.count, zip(merge.layers, layers).allSatisfy({ $0 === $1 })
+        else { return }
+        // The replaced trie and the folded logs die with these references; freeing them walks
+        // every replaced path and every logged entry, so it happens on a background thread.
+        let retired = (base, merge)
+        base = merged
+        layers.removeFirst(covered)
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(retired) {} }
+    }
+
+    private func forEachEntry(
+        where include: (StateKey) -> Bool, _ body: (StateKey, [UInt8]) throws -> Void
+    ) rethrows {
+        let logs = [changesSinceCapture] + layers.reversed().map(\.changes)
+        var seen = Set<StateKey>()
+        for log in logs where !log.isEmpty {
+            // A newer log hides what older logs and the trie say about the same key.
+            for (key, change) in log where seen.insert(key).inserted {
+                if let value = change, include(key) { try body(key, value) }
+            }
+        }
+        for (key, value) in base where !seen.contains(key) && include(key) {
+            try body(key, value)
+        }
+    }
 }

@@ -3,13 +3,27 @@
 /// Keys are raw bytes so that any operator can encode what it needs (a record key, a window
 /// start, a timer). Operators that share one partition's state keep apart by a namespace
 /// prefix: use ``init(namespace:key:)``.
+///
+/// Keys of up to 24 bytes (most keys: a namespace and a record key or a timestamp) are stored
+/// inline, in three words, with no heap allocation: a partition holds millions of keys, and a
+/// heap array per key would cost an allocation on every put and restore and about 48 bytes of
+/// memory each. Longer keys are kept in an array.
 public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    private let storage: InlineBytes
+
     /// The bytes of the key, including any namespace prefix.
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] {
+        storage.bytes
+    }
 
     /// A key made of exactly these bytes.
     public init(_ bytes: [UInt8]) {
-        self.bytes = bytes
+        storage = InlineBytes(bytes)
+    }
+
+    /// A key made of the bytes in `buffer`.
+    public init(copying buffer: UnsafeRawBufferPointer) {
+        storage = InlineBytes(copying: buffer)
     }
 
     /// A key inside a namespace: the namespace's UTF-8 bytes, a 0x00 separator, then `key`.
@@ -20,7 +34,7 @@ public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible 
         bytes.reserveCapacity(bytes.count + 1 + key.count)
         bytes.append(0)
         bytes.append(contentsOf: key)
-        self.bytes = bytes
+        self.init(bytes)
     }
 
     /// A key inside a namespace whose own part is the UTF-8 bytes of `key`.
@@ -33,17 +47,27 @@ public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible 
         Array(namespace.utf8) + [0]
     }
 
+    /// The number of bytes in the key.
+    public var count: Int { storage.count }
+
+    /// Calls `body` with the key's bytes, without allocating.
+    public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try storage.withUnsafeBytes(body)
+    }
+
     /// Whether the key starts with `prefix`.
     public func hasPrefix(_ prefix: [UInt8]) -> Bool {
-        bytes.count >= prefix.count && bytes[0..<prefix.count].elementsEqual(prefix)
+        withUnsafeBytes { bytes in bytes.count >= prefix.count && bytes.prefix(prefix.count).elementsEqual(prefix) }
     }
 
     /// Byte-wise lexicographic order; a key sorts before any longer key it is a prefix of.
     public static func < (lhs: StateKey, rhs: StateKey) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        lhs.storage < rhs.storage
     }
 
+    /// The key as text when it is UTF-8 without NUL bytes, otherwise as hexadecimal digits.
     public var description: String {
+        let bytes = self.bytes
         if let text = String(validating: bytes, as: UTF8.self), !text.contains("\0") {
             return text
         }
@@ -51,17 +75,5 @@ public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible 
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
-    }
-}
-
-extension StateKey {
-    /// Calls `body` with the key's bytes, without copying them.
-    public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        try bytes.withUnsafeBytes(body)
-    }
-
-    /// A key made of the bytes in `buffer`.
-    public init(copying buffer: UnsafeRawBufferPointer) {
-        self.init(Array(buffer))
     }
 }

@@ -6,11 +6,3 @@ public enum ErrorPolicy: String, Sendable, CaseIterable {
     /// Stop: `process` throws ``PipelineStoppedError`` naming the record and the reason.
     case stop
 }
-
-/// What a window does with a record that arrives after its window's allowed lateness.
-public enum LatePolicy: String, Sendable, CaseIterable {
-    /// Drop it and count it (``PartitionProcessor/lateRecordsDropped(in:)``).
-    case drop
-    /// Emit it as a dead letter with code `lateRecord`.
-    case deadLetter = "dead_letter"
-}

@@ -6,9 +6,13 @@
 public struct FieldPredicate: Sendable, Equatable {
     /// A JSON scalar to compare with.
     public enum Scalar: Sendable, Equatable, CustomStringConvertible {
+        /// A JSON number, compared numerically.
         case number(Double)
+        /// A JSON string, compared by its unescaped content.
         case string(String)
+        /// `true` or `false`.
         case bool(Bool)
+        /// `null`.
         case null
 
         public var description: String {
@@ -23,13 +27,21 @@ public struct FieldPredicate: Sendable, Equatable {
 
     /// The test.
     public enum Comparison: Sendable, Equatable {
+        /// The field is this scalar (same JSON type and value).
         case equals(Scalar)
+        /// The field is absent or not this scalar.
         case notEquals(Scalar)
+        /// The field is a number above the bound.
         case greaterThan(Double)
+        /// The field is a number at or above the bound.
         case atLeast(Double)
+        /// The field is a number below the bound.
         case lessThan(Double)
+        /// The field is a number at or below the bound.
         case atMost(Double)
+        /// The field is present (`true`) or absent (`false`).
         case exists(Bool)
+        /// The field equals one of these scalars.
         case oneOf([Scalar])
     }
 

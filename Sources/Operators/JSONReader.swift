@@ -62,7 +62,13 @@ enum JSONReader {
         return value
     }
 
-    /// Parses JSON number text; integers of up to 18 digits without going through a String.
+    private static let exactPowersOfTen: [Double] = (0...15).map { exponent in
+        (0..<exponent).reduce(1.0) { value, _ in value * 10 }
+    }
+
+    /// Parses JSON number text. Integers of up to 18 digits, and decimals of up to 15 significant
+    /// digits without an exponent, are read without a String: such a decimal is m / 10^k with m
+    /// and 10^k exact doubles, so the correctly rounded division gives the same double as strtod.
     static func parseNumber(_ text: ArraySlice<UInt8>) -> Double? {
         var index = text.startIndex
         var negative = false
@@ -71,13 +77,27 @@ enum JSONReader {
             index += 1
         }
         let digitsStart = index
-        var integer: Int64 = 0
+        var mantissa: Int64 = 0
         while index < text.endIndex, index - digitsStart < 18, text[index] >= 0x30, text[index] <= 0x39 {
-            integer = integer * 10 + Int64(text[index] - 0x30)
+            mantissa = mantissa * 10 + Int64(text[index] - 0x30)
             index += 1
         }
-        if index == text.endIndex, index > digitsStart {
-            return Double(negative ? -integer : integer)
+        let integerDigits = index - digitsStart
+        if index == text.endIndex, integerDigits > 0 {
+            return Double(negative ? -mantissa : mantissa)
+        }
+        if integerDigits > 0, integerDigits <= 15, text[index] == UInt8(ascii: ".") {
+            index += 1
+            let fractionStart = index
+            while index < text.endIndex, integerDigits + (index - fractionStart) < 15, text[index] >= 0x30, text[index] <= 0x39 {
+                mantissa = mantissa * 10 + Int64(text[index] - 0x30)
+                index += 1
+            }
+            let decimals = index - fractionStart
+            if index == text.endIndex, decimals > 0 {
+                let value = Double(mantissa) / exactPowersOfTen[decimals]
+                return negative ? -value : value
+            }
         }
         return Double(String(decoding: text, as: UTF8.self))
     }

@@ -43,9 +43,37 @@ struct JSONWriter {
             bytes.append(contentsOf: "null".utf8)
         } else if value == value.rounded(.towardZero), abs(value) < 9_007_199_254_740_992 {
             Self.appendInteger(Int64(value), to: &bytes)
-        } else {
+        } else if !Self.appendShortDecimal(value, to: &bytes) {
             bytes.append(contentsOf: value.description.utf8)
         }
+    }
+
+    private static let powersOfTen: [Double] = [1, 10, 100, 1e3, 1e4, 1e5, 1e6]
+
+    /// Writes `value` with the fewest decimals (at most 6) that read back as exactly `value`,
+    /// without the String that `description` allocates; `false` when it needs more digits.
+    ///
+    /// With |value| < 1e9 and 10^k ≤ 1e6, `scaled` is an integer below 2^53, so `scaled / 10^k`
+    /// is the correctly rounded quotient of two exact doubles: it equals `value` exactly when the
+    /// decimal `scaled`·10^-k reads back as `value`. The first such k gives the shortest form.
+    static func appendShortDecimal(_ value: Double, to bytes: inout [UInt8]) -> Bool {
+        guard abs(value) < 1e9 else { return false }
+        for decimals in 1..<powersOfTen.count {
+            let scaled = (value * powersOfTen[decimals]).rounded()
+            guard scaled / powersOfTen[decimals] == value else { continue }
+            var magnitude = Int64(abs(scaled))
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            var fraction: [UInt8] = []
+            for _ in 0..<decimals {
+                fraction.append(UInt8(magnitude % 10) + 0x30)
+                magnitude /= 10
+            }
+            appendInteger(magnitude, to: &bytes)
+            bytes.append(UInt8(ascii: "."))
+            bytes.append(contentsOf: fraction.reversed())
+            return true
+        }
+        return false
     }
 
     mutating func finish() -> [UInt8] {

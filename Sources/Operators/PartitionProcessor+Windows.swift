@@ -2,7 +2,9 @@ import KeyedState
 
 /// Window operators. Timer payloads are `[kind] ++ start ++ end ++ key` (kind 0: emit the
 /// result at the window end; kind 1: drop the window at end + allowed lateness), so timers due at
-/// the same time fire results in (start, end, key) order and before any clean-up.
+/// the same time fire results in (start, end, key) order and before any clean-up. Which timer a
+/// window has follows from its state entry and the watermark (``windowTimer(_:_:lateness:)``):
+/// that is how a restore rebuilds them.
 extension PartitionProcessor {
     static let fireTimer: UInt8 = 0
     static let cleanUpTimer: UInt8 = 1
@@ -14,6 +16,14 @@ extension PartitionProcessor {
         StateBytes.appendOrdered(window.end, to: &payload)
         payload.append(contentsOf: key)
         return payload
+    }
+
+    /// The timer a window stored in state has pending: its result at its end while the watermark
+    /// is below the end, its clean-up at end + lateness after.
+    func windowTimer(_ window: Window, _ key: [UInt8], lateness: Int64) -> TimerIndex.Timer {
+        window.end > watermark
+            ? TimerIndex.Timer(time: window.end, payload: Self.windowPayload(Self.fireTimer, window, key))
+            : TimerIndex.Timer(time: Self.add(window.end, lateness), payload: Self.windowPayload(Self.cleanUpTimer, window, key))
     }
 
     /// The state key of a fixed (tumbling or sliding) window: `start ++ end ++ key`.
@@ -68,12 +78,12 @@ extension PartitionProcessor {
             state.put(update.accumulator, for: update.stateKey)
             if update.window.end > watermark {
                 if update.isNew {
-                    timers[index]!.schedule(update.window.end, Self.windowPayload(Self.fireTimer, update.window, key), state: &state)
+                    timers[index]!.schedule(update.window.end, Self.windowPayload(Self.fireTimer, update.window, key))
                 }
             } else {
                 if update.isNew {
                     timers[index]!.schedule(
-                        update.window.end + lateness, Self.windowPayload(Self.cleanUpTimer, update.window, key), state: &state)
+                        Self.add(update.window.end, lateness), Self.windowPayload(Self.cleanUpTimer, update.window, key))
                 }
                 results.append(try windowResult(aggregation, update.accumulator, key, update.window, source: record))
             }
@@ -106,20 +116,20 @@ extension PartitionProcessor {
         let updated = try aggregation.aggregator.add(record, to: accumulator)
         let result = merged.end <= watermark ? try windowResult(aggregation, updated, key, merged, source: record) : nil
 
-        for session in touching {
-            timers[index]!.cancel(session.window.end, Self.windowPayload(Self.fireTimer, session.window, key), state: &state)
-            timers[index]!.cancel(
-                session.window.end + lateness, Self.windowPayload(Self.cleanUpTimer, session.window, key), state: &state)
-        }
+        // The timers of the merged-away sessions stay in the index and find no session when
+        // they come up. A merge that ends where a touching session already ends keeps its timer.
         list.sessions.removeAll { session in touching.contains { $0.window == session.window } }
         list.sessions.append(SessionList.Session(window: merged, accumulator: updated))
         list.sessions.sort { $0.window < $1.window }
         state.put(list.encoded(), for: stateKey)
+        let timerExists = touching.contains { $0.window == merged }
         if let result {
-            timers[index]!.schedule(merged.end + lateness, Self.windowPayload(Self.cleanUpTimer, merged, key), state: &state)
+            if !timerExists {
+                timers[index]!.schedule(Self.add(merged.end, lateness), Self.windowPayload(Self.cleanUpTimer, merged, key))
+            }
             try run(from: index + 1, result, state: &state, into: &emissions)
-        } else {
-            timers[index]!.schedule(merged.end, Self.windowPayload(Self.fireTimer, merged, key), state: &state)
+        } else if !timerExists {
+            timers[index]!.schedule(merged.end, Self.windowPayload(Self.fireTimer, merged, key))
         }
     }
 
@@ -171,7 +181,7 @@ extension PartitionProcessor {
                 if lateness == 0 {
                     state.delete(stateKey)
                 } else {
-                    timers[index]!.schedule(window.end + lateness, Self.windowPayload(Self.cleanUpTimer, window, key), state: &state)
+                    timers[index]!.schedule(Self.add(window.end, lateness), Self.windowPayload(Self.cleanUpTimer, window, key))
                 }
             } else {
                 state.delete(stateKey)
@@ -180,6 +190,7 @@ extension PartitionProcessor {
             let stateKey = dataNamespaces[index].key(key)
             guard let bytes = state[stateKey] else { return }
             var list = SessionList(decoding: bytes)
+            // A session merged away since this timer was scheduled is not there any more.
             guard let position = list.sessions.firstIndex(where: { $0.window == window }) else { return }
             if kind == Self.fireTimer {
                 result = try resultOrDeadLetter(index, aggregation, list.sessions[position].accumulator, key, window, source, into: &emissions)
@@ -192,7 +203,7 @@ extension PartitionProcessor {
                     state.put(list.encoded(), for: stateKey)
                 }
             } else {
-                timers[index]!.schedule(window.end + lateness, Self.windowPayload(Self.cleanUpTimer, window, key), state: &state)
+                timers[index]!.schedule(Self.add(window.end, lateness), Self.windowPayload(Self.cleanUpTimer, window, key))
             }
         }
         if let result {

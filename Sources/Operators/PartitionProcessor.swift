@@ -14,8 +14,8 @@ import KeyedState
 ///   for lateness (``LatePolicy/drop``), or becomes a dead letter; with ``ErrorPolicy/stop`` a
 ///   failing record throws ``PipelineStoppedError`` instead. Nothing else happens to it.
 ///
-/// - Important: Operator state is keyed by the operator's position in the pipeline
-///   (`op<index>.…`). Restoring a checkpoint into a pipeline whose operators changed order or
+/// - Important: Operator state is keyed by the operator's position in the pipeline (namespace
+///   `o<index>`, and `l<index>` for its late-record count; `wm` holds the watermark). Restoring a checkpoint into a pipeline whose operators changed order or
 ///   kind reads the wrong state; change the application id when the pipeline changes shape.
 public struct PartitionProcessor: Sendable {
     /// The partition's topic.
@@ -38,9 +38,9 @@ public struct PartitionProcessor: Sendable {
     /// The offset of the record being processed, for the coordinates of results it fires.
     var triggerOffset: Int64 = -1
 
-    static let watermarkNamespace = StateNamespace("exactly.watermark")
-    static let maxEventTimeKey = watermarkNamespace.key(Array("max-event-time".utf8))
-    static let watermarkKey = watermarkNamespace.key(Array("watermark".utf8))
+    /// The largest event time seen and the watermark, 16 bytes in one entry (one write per
+    /// record that moves them). Short namespaces because every state key is hashed per access.
+    static let watermarkKey = StateNamespace("wm").key([UInt8]())
 
     init(pipeline: Pipeline, topic: String, partition: Int32) {
         self.pipeline = pipeline
@@ -50,11 +50,9 @@ public struct PartitionProcessor: Sendable {
         names = pipeline.stages.enumerated().map { index, stage in
             "operators[\(index)] \(stage.label)" + (stage.line.map { " (line \($0))" } ?? "")
         }
-        dataNamespaces = stages.indices.map { StateNamespace("op\($0)") }
-        lateNamespaces = stages.indices.map { StateNamespace("op\($0).late") }
-        timers = stages.enumerated().map { index, stage in
-            stage.kind.hasTimers ? TimerIndex(namespace: StateNamespace("op\(index).timers")) : nil
-        }
+        dataNamespaces = stages.indices.map { StateNamespace("o\($0)") }
+        lateNamespaces = stages.indices.map { StateNamespace("l\($0)") }
+        timers = stages.map { $0.kind.hasTimers ? TimerIndex() : nil }
         stageWatermarks = Array(repeating: .min, count: stages.count)
     }
 
@@ -101,16 +99,25 @@ public struct PartitionProcessor: Sendable {
     /// Rebuilds the in-memory indexes from `state` after it was restored from a checkpoint (or
     /// replaced by any other state): one scan over the entries.
     public mutating func restore(from state: PartitionState) {
-        maxEventTime = state[Self.maxEventTimeKey].map { StateBytes.readOrdered($0[...]) } ?? .min
-        watermark = state[Self.watermarkKey].map { StateBytes.readOrdered($0[...]) } ?? .min
+        if let bytes = state[Self.watermarkKey] {
+            maxEventTime = StateBytes.readOrdered(bytes[0..<8])
+            watermark = StateBytes.readOrdered(bytes[8..<16])
+        } else {
+            maxEventTime = .min
+            watermark = .min
+        }
         stageWatermarks = Array(repeating: watermark, count: stages.count)
+        let timed = stages.indices.filter { timers[$0] != nil }
+        guard !timed.isEmpty else { return }
         var collected = Array(repeating: [TimerIndex.Timer](), count: stages.count)
-        state.forEach { key, _ in
-            for index in timers.indices where timers[index] != nil {
-                if timers[index]!.collect(key, into: &collected[index]) { return }
+        state.forEach { key, value in
+            for index in timed {
+                guard let suffix = dataNamespaces[index].suffix(of: key) else { continue }
+                timersImplied(by: index, suffix, value, into: &collected[index])
+                return
             }
         }
-        for index in timers.indices where timers[index] != nil {
+        for index in timed {
             timers[index]!.rebuild(collected[index])
         }
     }
@@ -157,10 +164,18 @@ public struct PartitionProcessor: Sendable {
         try run(from: 0, record, state: &state, into: &emissions)
         guard let time = record.eventTime, time > maxEventTime else { return }
         maxEventTime = time
-        state.put(StateBytes.ordered(time), for: Self.maxEventTimeKey)
         if pipeline.watermarks.mode == .perPartition, let local = localWatermark, local > watermark {
             try advance(to: local, state: &state, into: &emissions)
         }
+        saveWatermark(&state)
+    }
+
+    private func saveWatermark(_ state: inout PartitionState) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        StateBytes.appendOrdered(maxEventTime, to: &bytes)
+        StateBytes.appendOrdered(watermark, to: &bytes)
+        state.put(bytes, for: Self.watermarkKey)
     }
 
     /// Runs `record` through the operators from `start` on.
@@ -220,7 +235,7 @@ public struct PartitionProcessor: Sendable {
         guard newWatermark > watermark else { return }
         for index in stages.indices {
             if timers[index] != nil {
-                while let timer = timers[index]!.popDue(upTo: newWatermark, state: &state) {
+                while let timer = timers[index]!.popDue(upTo: newWatermark) {
                     try fire(index, timer, state: &state, into: &emissions)
                 }
             }
@@ -229,7 +244,24 @@ public struct PartitionProcessor: Sendable {
             stageWatermarks[index] = newWatermark
         }
         watermark = newWatermark
-        state.put(StateBytes.ordered(newWatermark), for: Self.watermarkKey)
+        saveWatermark(&state)
+    }
+
+    /// The timers that the state entry `suffix` → `value` of operator `index` implies.
+    private func timersImplied(by index: Int, _ suffix: ArraySlice<UInt8>, _ value: [UInt8], into timers: inout [TimerIndex.Timer]) {
+        switch stages[index].kind {
+        case .window(.sliding, let lateness, _, _):
+            let window = Window(start: StateBytes.readOrdered(suffix.prefix(8)), end: StateBytes.readOrdered(suffix.dropFirst(8).prefix(8)))
+            timers.append(windowTimer(window, Array(suffix.dropFirst(16)), lateness: lateness))
+        case .window(.session, let lateness, _, _):
+            for session in SessionList(decoding: value).sessions {
+                timers.append(windowTimer(session.window, Array(suffix), lateness: lateness))
+            }
+        case .deduplicate:
+            timers.append(TimerIndex.Timer(time: StateBytes.readOrdered(value[...]), payload: Array(suffix)))
+        default:
+            break
+        }
     }
 
     private mutating func fire(_ index: Int, _ timer: TimerIndex.Timer, state: inout PartitionState, into emissions: inout [Emission]) throws {

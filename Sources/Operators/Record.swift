@@ -1,22 +1,3 @@
-/// One Kafka header: a name and raw bytes.
-public struct RecordHeader: Sendable, Hashable {
-    /// The header name.
-    public var name: String
-    /// The header value, as raw bytes.
-    public var value: [UInt8]
-
-    /// A header with this name and value.
-    public init(name: String, value: [UInt8]) {
-        self.name = name
-        self.value = value
-    }
-
-    /// A header whose value is the UTF-8 bytes of `value`.
-    public init(name: String, text value: String) {
-        self.init(name: name, value: Array(value.utf8))
-    }
-}
-
 /// A record flowing through a pipeline: the consumed Kafka record, or a record an operator made.
 ///
 /// The source coordinates (`topic`, `partition`, `offset`) always name the input record a result

@@ -326,6 +326,7 @@ public struct CheckpointCoordinator: Sendable {
     }
 
     private func isStale(_ id: CheckpointID) -> Bool {
-        id.instance == nextID.instance && id.sequence < nextID.sequence && id != inFlightID && id != lastCompleted
+        id.instance == nextID.instance && id.incarnation == nextID.incarnation && id.sequence < nextID.sequence
+            && id != inFlightID && id != lastCompleted
     }
 }

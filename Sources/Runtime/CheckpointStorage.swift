@@ -21,9 +21,10 @@ public struct PartitionCheckpoint: Sendable {
 /// What the runtime needs of the checkpoint store. The `Checkpointing` module's store provides
 /// it; the protocol keeps the processing loop independent of the file format.
 public protocol CheckpointStorage: Sendable {
-    /// The sequence number the next checkpoint of `instance` should take: one more than any
-    /// checkpoint of that instance in the store, committed or not, so ids are never reused.
-    func nextSequence(instance: String) throws -> UInt64
+    /// Claims a new incarnation number for `instance`, atomically: no other process, even one
+    /// with the same instance id on the same store, gets the same number. Larger than any
+    /// incarnation claimed before, so checkpoint ids keep growing across restarts.
+    func claimIncarnation(instance: String) throws -> UInt32
 
     /// Writes `partitions` as checkpoint `id` on the store's own thread and calls `completion`
     /// (on any thread) once the manifest is durable, or with the error that prevented it.

@@ -6,12 +6,8 @@ import KeyedState
 /// The `Checkpointing` store as the processor uses it. The store names checkpoints by string
 /// and partitions by `PartitionID`; the runtime by ``CheckpointID`` and `TopicPartition`.
 extension CheckpointStore: CheckpointStorage {
-    public func nextSequence(instance: String) throws -> UInt64 {
-        let sequences = listCheckpoints().compactMap { listing -> UInt64? in
-            guard let id = CheckpointID(listing.checkpointID), id.instance == instance else { return nil }
-            return id.sequence
-        }
-        return (sequences.max() ?? 0) + 1
+    public func claimIncarnation(instance: String) throws -> UInt32 {
+        try claimIncarnationAndWait(instance: instance)
     }
 
     public func write(

@@ -44,6 +44,13 @@ public final class Processor: @unchecked Sendable {
     private var failure: String?
     private var stallStart: ContinuousClock.Instant?
     private var emissions: [Emission] = []
+    private var startedAt = ContinuousClock.now
+    /// A checkpoint whose offsets are in the transaction, waiting for its outputs to be
+    /// delivered before the coordinator hears "offsets sent": the commit then finds nothing to
+    /// flush, so the stall is the EndTxn round trip, not the epoch's produce backlog.
+    private var awaitingDelivery: CheckpointID?
+    /// Partitions already restored from the replay checkpoint (each is replayed once per run).
+    private var replayed: Set<TopicPartition> = []
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
@@ -54,10 +61,10 @@ public final class Processor: @unchecked Sendable {
         self.pipeline = pipeline
         self.store = store
         self.logger = logger
-        let firstSequence = try store.nextSequence(instance: settings.transactionalID)
+        let incarnation = try store.claimIncarnation(instance: settings.transactionalID)
         coordinator = CheckpointCoordinator(
             settings: settings.checkpoint,
-            firstID: CheckpointID(instance: settings.transactionalID, sequence: firstSequence),
+            firstID: CheckpointID(instance: settings.transactionalID, incarnation: incarnation, sequence: 1),
             restoredFrom: nil
         )
         held = HeldBackOutputs(capacityBytes: settings.heldBackCapacityBytes)
@@ -72,6 +79,8 @@ public final class Processor: @unchecked Sendable {
 
     /// Runs until shutdown (returns) or a failure (throws). *Blocking.*
     public func run() throws(ProcessorFailure) {
+        startedAt = .now
+        defer { statistics.runningTime = .now - startedAt }
         do {
             try start()
             while !stopped {
@@ -81,18 +90,22 @@ public final class Processor: @unchecked Sendable {
                     try perform(coordinator.forceCheckpoint(.shutdown, now: .now))
                 }
                 try drainInbox(waiting: nil)
+                try checkDelivery()
                 try perform(coordinator.tick(now: .now))
                 if stopped { break }
+                if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
+                    requestShutdown()
+                }
                 if coordinator.acceptsInput, held.hasRoom, let consumer {
                     try process(consumer.poll(maxRecords: 5_000, timeout: .milliseconds(5)))
                 } else {
-                    try drainInbox(waiting: .milliseconds(5))
+                    try drainInbox(waiting: .milliseconds(1))
                 }
             }
         } catch let error as ProcessorFailure {
             failure = failure ?? error.message
         } catch {
-            failure = failure ?? "\(error)"
+            failure = failure ?? explain(error)
         }
         close()
         if let failure {
@@ -119,7 +132,9 @@ public final class Processor: @unchecked Sendable {
         try producer.initTransactions()
         let relay = RebalanceRelay()
         let consumer = try KafkaConsumer(
-            configuration: ConsumerConfiguration(kafka: kafka, groupID: settings.application),
+            // Static membership: a restart (after a crash too) takes this instance's place in the
+            // group at once, instead of waiting for the dead member's session to time out.
+            configuration: ConsumerConfiguration(kafka: kafka, groupID: settings.application, groupInstanceID: settings.transactionalID),
             logger: logger,
             rebalanceHandler: { event in relay.processor?.rebalanced(event) ?? [:] }
         )
@@ -169,12 +184,14 @@ public final class Processor: @unchecked Sendable {
             guard consumed.offset >= partition.mutedUntil else { continue }
             for emission in emissions {
                 let output = emission.record
+                var headers = output.headers.map { KafkaHeader($0.name, $0.value) }
+                headers.append(KafkaHeader(SourceHeader.name, SourceHeader.value(consumed.topicPartition, offset: consumed.offset)))
                 let produced = ProducerRecord(
                     topic: emission.isDeadLetter ? settings.deadLetterTopic : settings.sinkTopic,
                     partition: output.partition,
                     key: output.key,
                     value: output.value,
-                    headers: output.headers.map { KafkaHeader($0.name, $0.value) },
+                    headers: headers,
                     timestampMilliseconds: output.timestamp
                 )
                 if transactionOpen {
@@ -189,6 +206,7 @@ public final class Processor: @unchecked Sendable {
     private func send(_ record: ProducerRecord, with producer: KafkaProducer) throws {
         do {
             try producer.send(record)
+            if statistics.recordsProduced == 0 { statistics.firstOutputAfter = .now - startedAt }
             statistics.recordsProduced += 1
         } catch {
             // The transaction cannot take this record: stop; recovery redoes the epoch.
@@ -239,7 +257,7 @@ public final class Processor: @unchecked Sendable {
                 partition.inFlight.map { PartitionCheckpoint(partition: key, snapshot: $0.snapshot, nextOffset: $0.offset) }
             }
             let inbox = self.inbox
-            store.write(id, parent: coordinator.lastCompleted, descendsFrom: nil, partitions: captured) { result in
+            store.write(id, parent: coordinator.lastCompleted, descendsFrom: settings.replayFrom, partitions: captured) { result in
                 inbox.post(id, result)
             }
             let offsets = captured.map {
@@ -249,11 +267,12 @@ public final class Processor: @unchecked Sendable {
                 do {
                     try producer.sendOffsetsToTransaction(offsets, group: consumer.groupMetadata())
                 } catch {
-                    return coordinator.failed(id, step: .sendOffsets, severity: Self.severity(of: error), message: "\(error)", now: .now)
+                    return failed(id, .sendOffsets, error)
                 }
             }
             faults?.reach(.afterOffsetsSent)
-            return coordinator.offsetsSent(id)
+            awaitingDelivery = id
+            return try deliveryChecked()
 
         case .commitTransaction(let id):
             let started = ContinuousClock.now
@@ -263,7 +282,7 @@ public final class Processor: @unchecked Sendable {
             do {
                 try producer.commitTransaction(timeout: settings.checkpoint.timeout)
             } catch {
-                return coordinator.failed(id, step: .commit, severity: Self.severity(of: error), message: "\(error)", now: .now)
+                return failed(id, .commit, error)
             }
             if let last = statistics.stalls.indices.last {
                 statistics.stalls[last] += .now - started
@@ -292,10 +311,11 @@ public final class Processor: @unchecked Sendable {
             do {
                 try producer.abortTransaction(timeout: settings.checkpoint.timeout)
             } catch {
-                return coordinator.failed(id, step: .abort, severity: Self.severity(of: error), message: "\(error)", now: .now)
+                return failed(id, .abort, error)
             }
             transactionOpen = false
             stallStart = nil
+            awaitingDelivery = nil
             held.discard()
             var seeks: [PartitionOffset] = []
             for (key, partition) in partitions {
@@ -327,6 +347,19 @@ public final class Processor: @unchecked Sendable {
         }
     }
 
+    private func checkDelivery() throws {
+        try perform(deliveryChecked())
+    }
+
+    /// Tells the coordinator the offsets are sent once the epoch's outputs are all delivered.
+    private func deliveryChecked() throws -> [CheckpointCoordinator.Action] {
+        guard let id = awaitingDelivery, let producer else { return [] }
+        producer.poll()
+        guard producer.outstandingCount == 0 else { return [] }
+        awaitingDelivery = nil
+        return coordinator.offsetsSent(id)
+    }
+
     private func drainInbox(waiting wait: Duration?) throws {
         for (id, result) in inbox.take(waiting: wait) {
             switch result {
@@ -337,6 +370,23 @@ public final class Processor: @unchecked Sendable {
                 try perform(coordinator.failed(id, step: .writeSnapshot, severity: .abortable, message: "\(error)", now: .now))
             }
         }
+    }
+
+    /// The coordinator's view of a failure, with a plain explanation when this instance was
+    /// fenced (a newer process with the same transactional id took over).
+    private func failed(_ id: CheckpointID, _ step: CheckpointCoordinator.Step, _ error: any Error) -> [CheckpointCoordinator.Action] {
+        coordinator.failed(id, step: step, severity: Self.severity(of: error), message: explain(error), now: .now)
+    }
+
+    /// The error in words, plainly explained when this instance was fenced (a newer process
+    /// with the same identity took over its producer or its place in the group).
+    private func explain(_ error: any Error) -> String {
+        guard let kafka = error as? KafkaError, let name = kafka.rdKafkaName,
+              ["_FENCED", "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "FENCED_INSTANCE_ID"].contains(name)
+        else { return "\(error)" }
+        return "this process was fenced: another process started with the same identity "
+            + "`\(settings.transactionalID)` (application `\(settings.application)`, instance `\(settings.instance)`) "
+            + "and took over from the last committed checkpoint. Run each instance id once. (\(kafka.message))"
     }
 
     static func severity(of error: any Error) -> CheckpointCoordinator.Severity {
@@ -381,6 +431,17 @@ public final class Processor: @unchecked Sendable {
         var startOffsets: [TopicPartition: Int64] = [:]
         for partition in assigned {
             let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
+            if let replay = settings.replayFrom, !replayed.contains(partition) {
+                replayed.insert(partition)
+                if let start = try store.candidates(for: partition).first(where: { $0.id == replay && $0.damage == nil }) {
+                    let state = try store.restore(partition, from: replay)
+                    partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: start.nextOffset, mutedUntil: 0)
+                    startOffsets[partition] = start.nextOffset
+                    logger.notice("\(partition): replaying from checkpoint \(replay) (\(state.count) keys) at offset \(start.nextOffset)")
+                    continue
+                }
+                logger.notice("\(partition): not in checkpoint \(replay); recovering as usual")
+            }
             var candidates = try store.candidates(for: partition)
             // Restoring verifies every byte; a checkpoint that fails is marked damaged and the
             // plan made again, so recovery falls back exactly as it would for a known damage.
@@ -429,7 +490,8 @@ public final class Processor: @unchecked Sendable {
             // Commit what was processed for these partitions before giving them up.
             try perform(coordinator.forceCheckpoint(.revocation, now: .now))
             while coordinator.forcedCheckpointPending, !stopped {
-                try drainInbox(waiting: .milliseconds(5))
+                try drainInbox(waiting: .milliseconds(1))
+                try checkDelivery()
                 try perform(coordinator.tick(now: .now))
             }
         }

@@ -25,6 +25,12 @@ public struct ProcessorSettings: Sendable {
     public var heldBackCapacityBytes: Int
     /// The crash switch for crash tests, if any.
     public var faultInjection: FaultInjection?
+    /// For benchmarks: finish with a checkpoint once this many records were processed.
+    public var stopAfterRecords: Int?
+    /// `--replay-from-checkpoint`: each partition this checkpoint holds is restored from it
+    /// (not from what the committed offsets name) the first time it is assigned; the run's
+    /// checkpoints record that they descend from it.
+    public var replayFrom: CheckpointID?
 
     /// Settings for `application`/`instance` reading `sourceTopics` and writing `sinkTopic`.
     public init(
@@ -38,8 +44,10 @@ public struct ProcessorSettings: Sendable {
         retainedCheckpoints: Int = 3,
         transactionTimeout: Duration = .seconds(60),
         heldBackCapacityBytes: Int = 64 << 20,
-        faultInjection: FaultInjection? = nil
+        faultInjection: FaultInjection? = nil,
+        stopAfterRecords: Int? = nil
     ) {
+        self.stopAfterRecords = stopAfterRecords
         self.kafka = kafka
         self.application = application
         self.instance = instance

@@ -10,4 +10,16 @@ public struct ProcessorStatistics: Sendable {
     public var checkpointsAborted = 0
     /// Per checkpoint, how long processing stood still for it: capture plus the commit call.
     public var stalls: [Duration] = []
+    /// From the start of ``Processor/run()`` to the first record sent (recovery included).
+    public var firstOutputAfter: Duration?
+    /// From the start of ``Processor/run()`` to its end.
+    public var runningTime: Duration = .zero
+
+    /// The stall below which `fraction` of the checkpoints stayed (0.5 for the median).
+    public func stall(percentile fraction: Double) -> Duration? {
+        guard !stalls.isEmpty else { return nil }
+        let sorted = stalls.sorted()
+        let index = min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)
+        return sorted[max(0, index)]
+    }
 }

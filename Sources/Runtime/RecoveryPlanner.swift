@@ -55,7 +55,7 @@ public enum RecoveryPlanner {
     ) -> RecoveryPlan {
         // The partition's own progress orders its checkpoints, whichever instance took them
         // (sequence numbers of different instances do not compare).
-        let newestFirst = candidates.sorted { ($0.nextOffset, $0.id.sequence) > ($1.nextOffset, $1.id.sequence) }
+        let newestFirst = candidates.sorted { $0.nextOffset != $1.nextOffset ? $0.nextOffset > $1.nextOffset : $1.id < $0.id }
 
         guard let committed else {
             if let proof = newestFirst.first(where: \.knownCommitted) {

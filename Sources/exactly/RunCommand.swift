@@ -3,10 +3,12 @@ import Checkpointing
 import DevBroker
 import Dispatch
 import KafkaClient
+import KeyedState
 import Logging
 import Operators
 import Runtime
 import Synchronization
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -30,6 +32,20 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Port of the embedded development broker, used when the configuration names no Kafka.")
     var embeddedBrokerPort: Int = 9092
+
+    @Option(name: .customLong("replay-from-checkpoint"), help: ArgumentHelp(
+        "Restore state and offsets from this checkpoint (an id, `latest`, or a manifest's path) instead of what the committed offsets name.",
+        valueName: "id|latest|path"))
+    var replayFrom: String?
+
+    @Flag(help: "With --replay-from-checkpoint: produce nothing; report per partition what would be emitted and whether it matches the output already committed.")
+    var dryRun = false
+
+    @Flag(help: "With --replay-from-checkpoint: replay even where the sink already holds committed output for the same input range.")
+    var allowDuplicateOutput = false
+
+    @Option(help: "For benchmarks: finish with a checkpoint after this many records and print the figures.")
+    var stopAfterRecords: Int?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -93,14 +109,57 @@ struct RunCommand: AsyncParsableCommand {
             checkpoint: configuration.checkpoint,
             retainedCheckpoints: configuration.retainedCheckpoints,
             transactionTimeout: configuration.transactionTimeout,
-            faultInjection: faults
+            faultInjection: faults,
+            stopAfterRecords: stopAfterRecords
         )
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
             directory: configuration.checkpointDirectory,
             application: configuration.application,
             instance: settings.transactionalID
         ))
-        let processor = try Processor(settings: settings, pipeline: pipeline, store: store, logger: logger)
+        var settingsWithReplay = settings
+        if let replayFrom {
+            let checkpoint = try Self.resolveReplay(replayFrom, store: store, configuration: configuration)
+            let manifest = try store.manifest(checkpoint.description)
+            let offsets = Dictionary(uniqueKeysWithValues: manifest.partitions.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) })
+            let application = configuration.application
+            let committed = try await BlockingCalls.run {
+                let reader = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: settings.kafka, groupID: application), logger: logger)
+                defer { try? reader.close() }
+                return try reader.committed(Array(offsets.keys), timeout: .seconds(30))
+            }
+            if dryRun {
+                var restored: [TopicPartition: (state: PartitionState, offset: Int64)] = [:]
+                for (partition, offset) in offsets {
+                    restored[partition] = (try store.restore(partition, from: checkpoint), offset)
+                }
+                let (sources, sink) = (configuration.sourceTopics, configuration.sinkTopic)
+                let audit = try await BlockingCalls.run { [restored] in
+                    try ReplayAudit.run(
+                        kafka: settings.kafka, application: application, pipeline: pipeline,
+                        sourceTopics: sources, sinkTopic: sink,
+                        checkpoint: checkpoint, restored: restored, committed: committed, logger: logger
+                    )
+                }
+                print("dry run of a replay from checkpoint \(checkpoint) (nothing was produced or committed):")
+                for entry in audit { print("  \(entry)") }
+                if let broker { await broker.stop() }
+                if audit.contains(where: { $0.onlyCommitted > 0 || $0.onlyReplayed > 0 }) {
+                    throw ExitCode(3)
+                }
+                return
+            }
+            let overlaps = ReplayGuard.overlaps(checkpointOffsets: offsets, committed: committed)
+            if !overlaps.isEmpty, !allowDuplicateOutput {
+                if let broker { await broker.stop() }
+                throw ValidationError(ReplayGuard.refusal(checkpoint: checkpoint, sink: configuration.sinkTopic, overlaps: overlaps))
+            }
+            settingsWithReplay.replayFrom = checkpoint
+            logger.notice("replaying from checkpoint \(checkpoint)")
+        } else if dryRun || allowDuplicateOutput {
+            throw ValidationError("--dry-run and --allow-duplicate-output go with --replay-from-checkpoint")
+        }
+        let processor = try Processor(settings: settingsWithReplay, pipeline: pipeline, store: store, logger: logger)
         let signals = ShutdownSignals { processor.requestShutdown() }
 
         let outcome: Result<ProcessorStatistics, ProcessorFailure> = await withCheckedContinuation { continuation in
@@ -119,11 +178,63 @@ struct RunCommand: AsyncParsableCommand {
         if let broker { await broker.stop() }
         switch outcome {
         case .success(let statistics):
+            if stopAfterRecords != nil {
+                print(Self.summary(statistics))
+            }
             logger.notice("stopped cleanly: \(statistics.recordsProcessed) records processed, \(statistics.recordsProduced) produced, \(statistics.checkpointsCompleted) checkpoints committed")
         case .failure(let failure):
             logger.critical("\(failure.message)")
             throw ExitCode(1)
         }
+    }
+}
+
+extension RunCommand {
+    /// The checkpoint `text` names: an id, `latest` (the newest that verifies), or the path of a
+    /// manifest inside the configured checkpoint directory.
+    static func resolveReplay(_ text: String, store: CheckpointStore, configuration: ProcessorConfiguration) throws -> CheckpointID {
+        let listings = store.listCheckpoints()
+        if text == "latest" {
+            for listing in listings where listing.manifest != nil {
+                if store.verify(listing.checkpointID).isEmpty, let id = CheckpointID(listing.checkpointID) { return id }
+            }
+            throw ValidationError("--replay-from-checkpoint latest: no checkpoint in \(store.rootDirectory) verifies (`exactly checkpoints list` shows them)")
+        }
+        var name = text
+        if text.contains("/") || text.hasSuffix(".json") {
+            guard FileManager.default.fileExists(atPath: text) else {
+                throw ValidationError("--replay-from-checkpoint `\(text)`: no such manifest file")
+            }
+            name = String((text.split(separator: "/").last ?? "").dropLast(text.hasSuffix(".json") ? 5 : 0))
+            let expected = store.rootDirectory + "/manifests/" + name + ".json"
+            let real = URL(fileURLWithPath: text).resolvingSymlinksInPath().path
+            guard real == URL(fileURLWithPath: expected).resolvingSymlinksInPath().path else {
+                throw ValidationError("--replay-from-checkpoint `\(text)` is not in the configured checkpoint store \(store.rootDirectory): copy the checkpoint directory there or point checkpoint.dir at it")
+            }
+        }
+        guard let id = CheckpointID(name), listings.contains(where: { $0.checkpointID == name }) else {
+            let known = listings.prefix(5).map(\.checkpointID).joined(separator: ", ")
+            throw ValidationError("--replay-from-checkpoint `\(text)`: no such checkpoint in \(store.rootDirectory) (newest: \(known.isEmpty ? "none" : known); or use `latest`)")
+        }
+        let problems = store.verify(name)
+        guard problems.isEmpty else {
+            throw ValidationError("--replay-from-checkpoint `\(text)` does not verify: \(problems.map { "\($0)" }.joined(separator: "; "))")
+        }
+        return id
+    }
+
+    /// One line of `key=value` figures for benchmark scripts.
+    static func summary(_ statistics: ProcessorStatistics) -> String {
+        func milliseconds(_ duration: Duration?) -> String {
+            guard let duration else { return "-" }
+            let (seconds, attoseconds) = duration.components
+            return String(format: "%.3f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+        }
+        let seconds = Double(statistics.runningTime.components.seconds) + Double(statistics.runningTime.components.attoseconds) / 1e18
+        return "exactly records=\(statistics.recordsProcessed) seconds=\(String(format: "%.3f", seconds)) "
+            + "records_per_second=\(String(format: "%.0f", Double(statistics.recordsProcessed) / max(seconds, 1e-9))) "
+            + "checkpoints=\(statistics.checkpointsCompleted) stall_p50_ms=\(milliseconds(statistics.stall(percentile: 0.5))) "
+            + "stall_p99_ms=\(milliseconds(statistics.stall(percentile: 0.99))) first_output_ms=\(milliseconds(statistics.firstOutputAfter))"
     }
 }
 

@@ -40,6 +40,22 @@ struct ConsumerGroupTests {
         #expect(g.heartbeat(memberId: a.memberId, generationId: a.generationId, nowMs: 40) == .illegalGeneration)
     }
 
+    @Test func restartedStaticMemberReplacesItsPredecessorWithoutWaitingForItsSession() throws {
+        var g = ConsumerGroup(groupId: "g")
+        let old = try #require(joined(g.join(1, try TestRequests.join(group: "g", groupInstanceId: "app-0", sessionTimeoutMs: 60_000), clientId: "a", clientHost: "h", nowMs: 0), 1))
+        _ = g.sync(2, SyncGroupRequest(groupId: "g", generationId: old.generationId, memberId: old.memberId, assignments: [old.memberId: [1]]))
+        // The process dies without leaving; its replacement joins with the same static id.
+        let new = try #require(joined(g.join(3, try TestRequests.join(group: "g", groupInstanceId: "app-0", sessionTimeoutMs: 60_000), clientId: "a", clientHost: "h", nowMs: 100), 3))
+        #expect(new.memberId != old.memberId)
+        #expect(new.leader == new.memberId)
+        #expect(g.members.count == 1)
+        // The predecessor, should it still be alive, is fenced rather than let back in.
+        #expect(g.heartbeat(memberId: old.memberId, generationId: old.generationId, nowMs: 200) == .fencedInstanceId)
+        #expect(g.validate(memberId: old.memberId, generationId: old.generationId) == .fencedInstanceId)
+        let rejoin = g.join(4, try TestRequests.join(group: "g", memberId: old.memberId, groupInstanceId: "app-0"), clientId: "a", clientHost: "h", nowMs: 300)
+        #expect(joined(rejoin, 4)?.errorCode == .fencedInstanceId)
+    }
+
     @Test func memberThatStopsHeartbeatingIsRemovedAfterItsSessionTimeout() throws {
         var g = ConsumerGroup(groupId: "g")
         let a = try #require(joined(g.join(1, try TestRequests.join(group: "g", sessionTimeoutMs: 1_000), clientId: "a", clientHost: "h", nowMs: 0), 1))

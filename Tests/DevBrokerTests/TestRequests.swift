@@ -99,9 +99,9 @@ enum TestRequests {
         return r
     }
 
-    static func join(group: String, memberId: String = "", sessionTimeoutMs: Int32 = 10_000, rebalanceTimeoutMs: Int32 = 10_000, protocols: [String] = ["range"]) throws -> JoinGroupRequest {
+    static func join(group: String, memberId: String = "", groupInstanceId: String? = nil, sessionTimeoutMs: Int32 = 10_000, rebalanceTimeoutMs: Int32 = 10_000, protocols: [String] = ["range"]) throws -> JoinGroupRequest {
         guard case .joinGroup(let r) = try decode(.joinGroup, 5, { w in
-            w.string(group); w.int32(sessionTimeoutMs); w.int32(rebalanceTimeoutMs); w.string(memberId); w.string(nil)
+            w.string(group); w.int32(sessionTimeoutMs); w.int32(rebalanceTimeoutMs); w.string(memberId); w.string(groupInstanceId)
             w.string("consumer")
             w.array(protocols) { w, p in w.string(p); w.bytes(ByteBuffer(string: "meta-\(p)")) }
         }) else { fatalError() }

@@ -54,3 +54,43 @@ import Testing
         #expect(seen == [[1]])
     }
 }
+
+@Suite struct StateKeyTests {
+    /// Keys up to 24 bytes are stored inline, longer ones on the heap; both must behave the same.
+    static let samples: [[UInt8]] = [
+        [], [0], [0, 0], [1], [1, 0], [255], Array(repeating: 7, count: 23), Array(repeating: 7, count: 24),
+        Array(repeating: 7, count: 25), Array(repeating: 0, count: 24), Array(repeating: 0, count: 25),
+        Array(0..<40), Array(0..<24) + [0], [0x80, 1], [0x7F, 0xFF],
+    ]
+
+    @Test func bytesRoundTripAtEveryLength() {
+        for length in 0...40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) }
+            let key = StateKey(bytes)
+            #expect(key.bytes == bytes)
+            #expect(key.count == length)
+            #expect(key.withUnsafeBytes { Array($0) } == bytes)
+        }
+    }
+
+    @Test func orderAndEqualityFollowTheBytes() {
+        for left in Self.samples {
+            for right in Self.samples {
+                let a = StateKey(left)
+                let b = StateKey(right)
+                #expect((a < b) == left.lexicographicallyPrecedes(right), "\(left) < \(right)")
+                #expect((a == b) == (left == right), "\(left) == \(right)")
+                if left == right { #expect(a.hashValue == b.hashValue) }
+            }
+        }
+    }
+
+    @Test func prefixesMatchAcrossTheInlineBoundary() {
+        let long = StateKey(Array(0..<30))
+        #expect(long.hasPrefix(Array(0..<24)))
+        #expect(StateKey(Array(0..<10)).hasPrefix(Array(0..<10)))
+        #expect(!StateKey(Array(0..<10)).hasPrefix(Array(0..<11)))
+        #expect(StateKey([0x61, 0x62]).description == "ab")
+        #expect(StateKey([0x61, 0x00, 0x62]).description == "610062")
+    }
+}

@@ -40,9 +40,17 @@ import Testing
     }
 
     @Test func readsNumbersExactlyLikeFoundation() throws {
-        for text in ["0", "-0", "42", "-17", "123456789012345678", "3.25", "-1e-7", "6.02e23", "9007199254740993"] {
-            let expected = try #require(Double(text))
-            #expect(JSONReader.parseNumber(bytes(text)[...]) == expected, "\(text)")
+        for text in ["0", "-0", "42", "-17", "123456789012345678", "3.25", "-1e-7", "6.02e23", "9007199254740993",
+                     "0.1", "-0.3", "12345.6789", "1.000000000000001", "0.30000000000000004", "1.", "-.5", "5.e3"] {
+            #expect(JSONReader.parseNumber(bytes(text)[...]) == Double(text), "\(text)")
+        }
+        var random = SeededRandom(seed: 11)
+        for _ in 0..<20_000 {
+            let digits = Int.random(in: 1...17, using: &random)
+            let mantissa = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &random))) })
+            let point = Int.random(in: 1...digits, using: &random)
+            let text = (Bool.random(using: &random) ? "-" : "") + mantissa.prefix(point) + "." + mantissa.dropFirst(point) + "1"
+            #expect(JSONReader.parseNumber(bytes(text)[...]) == Double(text), "\(text)")
         }
     }
 
@@ -75,5 +83,30 @@ import Testing
         #expect(EventTime.parseISO8601(bytes("1969-12-31T23:59:59.5Z")) == -500)
         #expect(EventTime.parseISO8601(bytes("2026-13-01T00:00:00Z")) == nil)
         #expect(EventTime.parseISO8601(bytes("2026-11-24 19:30")) == nil)
+    }
+}
+
+@Suite struct JSONNumberWriterTests {
+    private func written(_ value: Double) -> String {
+        var writer = JSONWriter()
+        writer.name(JSONWriter.encodedName(bytes("n")))
+        writer.number(value)
+        return text(writer.finish())
+    }
+
+    @Test func numbersAreShortestAndReadBackExactly() {
+        #expect(written(42.5) == #"{"n":42.5}"#)
+        #expect(written(-0.25) == #"{"n":-0.25}"#)
+        #expect(written(0.1 + 0.2) == #"{"n":0.30000000000000004}"#)
+        #expect(written(1e20) == #"{"n":1e+20}"#)
+        #expect(written(.nan) == #"{"n":null}"#)
+        var random = SeededRandom(seed: 7)
+        for _ in 0..<20_000 {
+            let value = Double(Int.random(in: -10_000_000...10_000_000, using: &random)) / [1.0, 10, 100, 1000, 3][Int.random(in: 0..<5, using: &random)]
+            let text = written(value)
+            let number = Double(text.dropFirst(5).dropLast())
+            #expect(number == value, "\(value) written as \(text)")
+            #expect(text.count <= "{\"n\":}".count + value.description.count, "\(value) written as \(text), longer than \(value.description)")
+        }
     }
 }

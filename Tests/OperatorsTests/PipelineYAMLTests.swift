@@ -1,5 +1,6 @@
 import KeyedState
 import Testing
+import Yams
 
 @testable import Operators
 
@@ -123,7 +124,9 @@ import Testing
     }
 
     @Test func notYAMLAndMissingOperatorsAreClearErrors() throws {
-        #expect(try error("operators: [unclosed").code == .invalidYAML)
+        let notYAML = try error("operators:\n  - key_by: user\n  - [unclosed")
+        #expect(notYAML.code == .invalidYAML)
+        #expect(notYAML.line != nil)
         let missing = try error("on_error: stop")
         #expect(missing.code == .missingKey)
         #expect(missing.path == "(root).operators")
@@ -140,5 +143,20 @@ import Testing
             operators: []
             """)
         #expect(pipeline.watermarks.mode == .aligned(idleTimeout: .seconds(30)))
+    }
+}
+
+@Suite struct NestedPipelineYAMLTests {
+    @Test func pipelineUnderAKeyOfALargerConfigurationNamesItsFullPath() throws {
+        let root = try #require(try Yams.compose(yaml: """
+            kafka: {bootstrap: "localhost:9092"}
+            pipeline:
+              operators:
+                - key_by: [user]
+            """))
+        let section = try #require(root.mapping?["pipeline"])
+        let error = try #require(throws: PipelineDefinitionError.self) { try Pipeline(yamlNode: section, path: "pipeline") }
+        #expect(error.path == "pipeline.operators[0].key_by")
+        #expect(error.line == 4)
     }
 }

@@ -99,3 +99,41 @@ import Testing
         #expect(dead.header(DeadLetterHeader.reason) == "operator threw: refused")
     }
 }
+
+@Suite struct SwiftPipelineValidationTests {
+    @Test func windowWithoutEventTimeIsRejectedBeforeAnyRecord() throws {
+        let pipeline = Pipeline().keyBy(field: "k").window(.tumbling(size: .seconds(1)), aggregate: .count)
+        let error = try #require(throws: PipelineDefinitionError.self) { try pipeline.processor(topic: "t", partition: 0) }
+        #expect(error.code == .needsEventTime)
+        #expect(error.path == "operators[1].window")
+    }
+
+    @Test func slideLongerThanTheWindowIsRejected() throws {
+        let pipeline = Pipeline(eventTime: .recordTimestamp)
+            .window(.sliding(size: .seconds(1), slide: .seconds(2)), aggregate: .count)
+        let error = try #require(throws: PipelineDefinitionError.self) { try pipeline.processor(topic: "t", partition: 0) }
+        #expect(error.code == .invalidValue)
+        #expect(error.allowed == "size > 0, 0 < slide <= size, allowed lateness >= 0")
+    }
+}
+
+@Suite struct RecordErrorTests {
+    @Test func explodingSomethingThatIsNotAnArrayIsAWrongTypeDeadLetter() throws {
+        let emitted = try run(Pipeline().explode("items"), records([#"{"items": {"a": 1}}"#, #"{"items": [1, "two"]}"#]))
+        #expect(deadLetters(emitted).map { $0.header(DeadLetterHeader.reason) } == ["field `items` is an object, not an array"])
+        #expect(outputs(emitted) == ["1", #""two""#])
+    }
+
+    @Test func extremeEventTimesDoNotTrap() throws {
+        let pipeline = Pipeline(eventTime: .recordTimestamp)
+            .keyBy { _ in bytes("k") }
+            .window(.sliding(size: .milliseconds(10), slide: .milliseconds(3)), aggregate: .count)
+            .deduplicate(ttl: .milliseconds(5))
+        let input = [Int64.min, -1, 0, Int64.max - 1, Int64.max].enumerated().map { offset, time in
+            record("{}", offset: Int64(offset), timestamp: time)
+        }
+        let emitted = try run(pipeline, input)
+        #expect(deadLetters(emitted).isEmpty)
+        #expect(!outputs(emitted).isEmpty)
+    }
+}

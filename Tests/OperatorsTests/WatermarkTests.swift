@@ -80,3 +80,52 @@ import Testing
         #expect(deadLetters(emitted).count == 1)
     }
 }
+
+@Suite struct AlignedWatermarkPipelineTests {
+    /// Two partitions in aligned mode: windows fire at the slower partition's pace until it goes
+    /// idle, then at the faster one's.
+    @Test func windowsFollowTheSlowestActivePartitionUntilItIsIdle() throws {
+        let pipeline = Pipeline(
+            eventTime: .field("ts", format: .epochMillis),
+            watermarks: Watermarks(mode: .aligned(idleTimeout: .milliseconds(100))))
+            .keyBy(field: "k")
+            .window(.tumbling(size: .milliseconds(10)), aggregate: .count)
+        var processors = [try pipeline.processor(topic: "t", partition: 0), try pipeline.processor(topic: "t", partition: 1)]
+        var states = [PartitionState(), PartitionState()]
+        var aligner = WatermarkAligner(idleTimeout: .milliseconds(100))
+        var fired: [[String]] = [[], []]
+
+        func feed(_ partition: Int, _ json: String, now: Int64) throws {
+            var emissions = try processors[partition].process(record(json), state: &states[partition])
+            aligner.recordProcessed(
+                by: .init(topic: "t", partition: Int32(partition)), watermark: processors[partition].localWatermark, now: now)
+            try tick(now: now, emissions: &emissions, for: partition)
+        }
+        func tick(now: Int64, emissions: inout [Emission], for partition: Int? = nil) throws {
+            if let partition { fired[partition] += outputs(emissions) }
+            guard let watermark = aligner.watermark(now: now) else { return }
+            for index in processors.indices {
+                var out: [Emission] = []
+                try processors[index].advanceWatermark(to: watermark, state: &states[index], into: &out)
+                fired[index] += outputs(out)
+            }
+        }
+
+        try feed(0, #"{"k":"a","ts":5}"#, now: 0)
+        try feed(1, #"{"k":"b","ts":3}"#, now: 1)
+        try feed(0, #"{"k":"a","ts":25}"#, now: 2)   // partition 1 still at 3: nothing fires
+        #expect(fired == [[], []])
+        try feed(1, #"{"k":"b","ts":12}"#, now: 3)   // minimum is 12: both [0,10) windows fire
+        #expect(fired == [[#"{"key":"a","window_start":0,"window_end":10,"count":1}"#],
+                          [#"{"key":"b","window_start":0,"window_end":10,"count":1}"#]])
+        try feed(0, #"{"k":"a","ts":31}"#, now: 100)  // partition 1 active until now 103: minimum still 12
+        #expect(fired[0].count == 1)
+        var none: [Emission] = []
+        try tick(now: 103, emissions: &none)          // partition 1 idle: the watermark is partition 0's, 31
+        #expect(fired[0] == [#"{"key":"a","window_start":0,"window_end":10,"count":1}"#,
+                             #"{"key":"a","window_start":20,"window_end":30,"count":1}"#])
+        #expect(processors[1].watermark == 31)
+        try tick(now: 500, emissions: &none)          // everyone idle: the watermark stays
+        #expect(processors[0].watermark == 31)
+    }
+}

@@ -179,5 +179,10 @@ import Testing
         #expect(CheckpointID("nodash") == nil)
         #expect(CheckpointID("-5") == nil)
         #expect(CheckpointID(instance: "a", sequence: 9).description == "a-9")
+        #expect(CheckpointID("app-0-3.17") == CheckpointID(instance: "app-0", incarnation: 3, sequence: 17))
+        #expect(CheckpointID(instance: "app-0", incarnation: 3, sequence: 17).description == "app-0-3.17")
+        #expect(CheckpointID("app-0-3.") == nil)
+        // A later incarnation orders after every checkpoint of an earlier one.
+        #expect(CheckpointID(instance: "a", incarnation: 1, sequence: 900) < CheckpointID(instance: "a", incarnation: 2, sequence: 1))
     }
 }

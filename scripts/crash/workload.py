@@ -38,13 +38,18 @@ def produce(args):
             failures.append(error)
 
     for key_index, value in records(args.records, args.keys, args.start):
-        producer.produce(
-            args.topic,
-            key=value["user"].encode(),
-            value=json.dumps(value, separators=(",", ":")).encode(),
-            partition=key_index % args.partitions,
-            on_delivery=delivered,
-        )
+        while True:
+            try:
+                producer.produce(
+                    args.topic,
+                    key=value["user"].encode(),
+                    value=json.dumps(value, separators=(",", ":")).encode(),
+                    partition=key_index % args.partitions,
+                    on_delivery=delivered,
+                )
+                break
+            except BufferError:
+                producer.poll(0.1)  # the local queue is full: wait for deliveries to make room
         producer.poll(0)
     remaining = producer.flush(60)
     if failures or remaining:

@@ -22,6 +22,8 @@ struct ConsumerGroup {
 
     struct Member {
         var id: String
+        /// The static identity (`group.instance.id`, KIP-345), when the member has one.
+        var groupInstanceId: String? = nil
         var clientId: String
         var clientHost: String
         var sessionTimeoutMs: Int64
@@ -44,6 +46,9 @@ struct ConsumerGroup {
     private(set) var members: [String: Member] = [:]
     private var rebalanceDeadlineMs: Int64 = 0
     private var nextMemberNumber = 0
+    /// Member ids replaced by a newer member with the same static identity: their requests get
+    /// FENCED_INSTANCE_ID (a zombie must stop, not rejoin and steal the identity back).
+    private var fencedMemberIds: [String] = []
 
     init(groupId: String, generation: Int32 = 0) {
         self.groupId = groupId
@@ -63,13 +68,23 @@ struct ConsumerGroup {
             return [.answerJoin(token, .failure(.invalidSessionTimeout, memberId: request.memberId))]
         }
         var memberId = request.memberId
+        var actions: [Action] = []
+        if fencedMemberIds.contains(memberId) {
+            return [.answerJoin(token, .failure(.fencedInstanceId, memberId: memberId))]
+        }
+        if memberId.isEmpty, let instance = request.groupInstanceId,
+           let predecessor = memberOrder.first(where: { members[$0]?.groupInstanceId == instance })
+        {
+            // Static membership (KIP-345): a restarted member replaces its predecessor at once
+            // instead of the group waiting for the predecessor's session to expire.
+            actions += fence(predecessor)
+        }
         if memberId.isEmpty {
             nextMemberNumber += 1
             memberId = "\(clientId.isEmpty ? "member" : clientId)-\(generation)-\(nextMemberNumber)-\(UInt32.random(in: 0...UInt32.max))"
         } else if members[memberId] == nil {
             return [.answerJoin(token, .failure(.unknownMemberId, memberId: memberId))]
         }
-        var actions: [Action] = []
         if var existing = members[memberId] {
             if let old = existing.pendingJoin {
                 actions.append(.answerJoin(old, .failure(.unknownMemberId, memberId: memberId)))
@@ -82,7 +97,7 @@ struct ConsumerGroup {
             members[memberId] = existing
         } else {
             members[memberId] = Member(
-                id: memberId, clientId: clientId, clientHost: clientHost,
+                id: memberId, groupInstanceId: request.groupInstanceId, clientId: clientId, clientHost: clientHost,
                 sessionTimeoutMs: Int64(request.sessionTimeoutMs), rebalanceTimeoutMs: Int64(request.rebalanceTimeoutMs),
                 protocols: request.protocols, lastSeenMs: nowMs, pendingJoin: token
             )
@@ -98,6 +113,9 @@ struct ConsumerGroup {
 
     /// A SyncGroup: the leader's assignment is handed to every member.
     mutating func sync(_ token: Token, _ request: SyncGroupRequest) -> [Action] {
+        if fencedMemberIds.contains(request.memberId) {
+            return [.answerSync(token, SyncGroupResult(errorCode: .fencedInstanceId, assignment: []))]
+        }
         guard var member = members[request.memberId] else {
             return [.answerSync(token, SyncGroupResult(errorCode: .unknownMemberId, assignment: []))]
         }
@@ -128,6 +146,7 @@ struct ConsumerGroup {
 
     /// A Heartbeat: keeps the member alive and tells it when to rejoin.
     mutating func heartbeat(memberId: String, generationId: Int32, nowMs: Int64) -> KafkaErrorCode {
+        if fencedMemberIds.contains(memberId) { return .fencedInstanceId }
         guard members[memberId] != nil else { return .unknownMemberId }
         members[memberId]!.lastSeenMs = nowMs
         if state == .preparingRebalance { return .rebalanceInProgress }
@@ -162,6 +181,7 @@ struct ConsumerGroup {
     /// Whether this member belongs to the current generation (for offset commits).
     func validate(memberId: String, generationId: Int32) -> KafkaErrorCode {
         if generationId < 0 && memberId.isEmpty && members.isEmpty { return .none }
+        if fencedMemberIds.contains(memberId) { return .fencedInstanceId }
         guard members[memberId] != nil else { return .unknownMemberId }
         // Kafka accepts commits while a rebalance is being prepared (an eager consumer commits
         // as it gives up its partitions) but not while the new assignment is being handed out.
@@ -183,6 +203,20 @@ struct ConsumerGroup {
             actions += startRebalance(nowMs: nowMs)
         }
         actions += completeJoinIfReady(force: false)
+        return actions
+    }
+
+    /// Removes the member `id` because a newer member took its static identity: its held-back
+    /// answers fail with FENCED_INSTANCE_ID and so will its later requests.
+    private mutating func fence(_ id: String) -> [Action] {
+        var actions: [Action] = []
+        if let m = members[id] {
+            if let j = m.pendingJoin { actions.append(.answerJoin(j, .failure(.fencedInstanceId, memberId: id))) }
+            if let s = m.pendingSync { actions.append(.answerSync(s, SyncGroupResult(errorCode: .fencedInstanceId, assignment: []))) }
+        }
+        dropMember(id)
+        fencedMemberIds.append(id)
+        if fencedMemberIds.count > 1_000 { fencedMemberIds.removeFirst(fencedMemberIds.count - 1_000) }
         return actions
     }
 

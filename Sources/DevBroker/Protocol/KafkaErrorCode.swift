@@ -34,6 +34,7 @@ struct KafkaErrorCode: RawRepresentable, Equatable, Hashable, Sendable, Codable 
     static let unknownProducerId = Self(59)
     static let nonEmptyGroup = Self(68)
     static let groupIdNotFound = Self(69)
+    static let fencedInstanceId = Self(82)
     static let invalidRecord = Self(87)
     static let unstableOffsetCommit = Self(88)
 }

@@ -1,0 +1,90 @@
+import HashTreeCollections
+import Synchronization
+
+/// One captured change log, frozen: the entries put (`.some(value)`) or deleted (`nil`) between
+/// two captures. Shared by a state and its snapshots; never changed.
+final class ChangeLayer: Sendable {
+    let changes: [StateKey: [UInt8]?]
+
+    init(_ changes: [StateKey: [UInt8]?]) {
+        self.changes = changes
+    }
+}
+
+/// A trie plus change layers to apply on it, oldest first, and, once computed, their merge.
+///
+/// Folding the layers into the trie copies one path per changed key. A snapshot hands this
+/// object to the checkpoint writer, which folds on its own thread (``merged()``); the state the
+/// snapshot came from then adopts the result at its next capture in O(1). The processing thread
+/// therefore never pays for path copies.
+final class EntriesMerge: Sendable {
+    let base: TreeDictionary<StateKey, [UInt8]>
+    let layers: [ChangeLayer]
+    private let result: Mutex<TreeDictionary<StateKey, [UInt8]>?>
+
+    init(base: TreeDictionary<StateKey, [UInt8]>, layers: [ChangeLayer]) {
+        self.base = base
+        self.layers = layers
+        result = Mutex(layers.isEmpty ? base : nil)
+    }
+
+    /// The merge if some thread has computed it already; never computes and never waits for a
+    /// thread that is computing it (the processing thread asks this at every capture).
+    var finished: TreeDictionary<StateKey, [UInt8]>? {
+        result.withLockIfAvailable { $0 } ?? nil
+    }
+
+    /// The base with every layer applied, computed once (by whichever thread asks first).
+    func merged() -> TreeDictionary<StateKey, [UInt8]> {
+        result.withLock { result in
+            if let result { return result }
+            var trie = base
+            var layers = self.layers[...]
+            if base.isEmpty, let first = layers.first {
+                // A first fold (a state loaded from nothing): build the trie in its own order.
+                var load = TrieBulkLoad(capacity: first.changes.count)
+                for (key, change) in first.changes {
+                    if let value = change { load.append(key, value) }
+                }
+                trie = load.build()
+                layers = layers.dropFirst()
+            }
+            for layer in layers {
+                for (key, change) in layer.changes {
+                    if let value = change {
+                        trie[key] = value
+                    } else {
+                        trie.removeValue(forKey: key)
+                    }
+                }
+            }
+            result = trie
+            return trie
+        }
+    }
+
+    /// Calls `body` for every entry of the merge, computing it only if there is more than one
+    /// layer: with one, the layer's puts, then the base's entries the layer does not mention.
+    func forEachEntry(_ body: (StateKey, [UInt8]) throws -> Void) rethrows {
+        if let finished {
+            for (key, value) in finished { try body(key, value) }
+        } else if layers.count == 1 {
+            let changes = layers[0].changes
+            for (key, change) in changes {
+                if let value = change { try body(key, value) }
+            }
+            for (key, value) in base where changes[key] == nil { try body(key, value) }
+        } else {
+            for (key, value) in merged() { try body(key, value) }
+        }
+    }
+
+    /// The value of `key` in the merge, without computing it.
+    func lookup(_ key: StateKey) -> [UInt8]? {
+        if let finished { return finished[key] }
+        for layer in layers.reversed() {
+            if let change = layer.changes[key] { return change }
+        }
+        return base[key]
+    }
+}

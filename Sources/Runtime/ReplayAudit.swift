@@ -1,0 +1,181 @@
+import KafkaClient
+import KeyedState
+import Logging
+import Operators
+
+/// What a `--dry-run` replay found for one input partition.
+public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
+    /// The input partition.
+    public let partition: TopicPartition
+    /// The replayed input range.
+    public let from: Int64
+    /// The end of the replayed input range (the log's end when the audit started).
+    public let to: Int64
+    /// Outputs the replay would produce for the sink.
+    public let outputs: Int
+    /// Records it would send to the dead-letter topic.
+    public let deadLetters: Int
+    /// The part of the range whose outputs are committed already, if any.
+    public let committedUpTo: Int64?
+    /// For that part: how many outputs match, are missing from the replay, or are new in it.
+    public let matching: Int
+    public let onlyCommitted: Int
+    public let onlyReplayed: Int
+    /// The first input offset whose outputs differ, if any.
+    public let firstDifference: Int64?
+
+    public var description: String {
+        var line = "\(partition): offsets \(from)..<\(to) would emit \(outputs) outputs and \(deadLetters) dead letters"
+        if let committedUpTo, committedUpTo > from {
+            if onlyCommitted == 0, onlyReplayed == 0 {
+                line += "; for \(from)..<\(committedUpTo) they match the \(matching) committed outputs"
+            } else {
+                line += "; for \(from)..<\(committedUpTo) they DIFFER from the committed output: \(matching) match, "
+                    + "\(onlyCommitted) committed but not replayed, \(onlyReplayed) replayed but not committed"
+                    + (firstDifference.map { ", first at offset \($0)" } ?? "")
+            }
+        }
+        return line
+    }
+}
+
+/// `--dry-run`: replays a checkpoint in memory, produces nothing, and reports per partition what
+/// would be emitted and whether it matches the output already committed for the same inputs
+/// (matched through the ``SourceHeader`` every output carries).
+///
+/// - Important: *Blocking*; call it from a dedicated thread.
+public enum ReplayAudit {
+    /// Runs the audit of `checkpoint` for the partitions in `restored` (state and start offset).
+    public static func run(
+        kafka: KafkaConfiguration,
+        application: String,
+        pipeline: Pipeline,
+        sourceTopics: [String],
+        sinkTopic: String,
+        checkpoint: CheckpointID,
+        restored: [TopicPartition: (state: PartitionState, offset: Int64)],
+        committed: [TopicPartition: PartitionOffset],
+        logger: Logger
+    ) throws -> [ReplayAuditEntry] {
+        let consumer = try KafkaConsumer(
+            configuration: ConsumerConfiguration(kafka: kafka, groupID: "\(application)-audit-\(checkpoint)-\(ContinuousClock.now.hashValue & 0xffff)"),
+            logger: logger,
+            rebalanceHandler: { event in
+                guard case .assigned = event else { return [:] }
+                return restored.mapValues(\.offset)
+            }
+        )
+        defer { try? consumer.close() }
+        var ends: [TopicPartition: Int64] = [:]
+        for partition in restored.keys {
+            ends[partition] = try consumer.watermarkOffsets(partition).high
+        }
+        try consumer.subscribe(topics: sourceTopics)
+
+        // Replay every partition to the end the log had when the audit started.
+        var states = restored.mapValues(\.state)
+        var processors = try Dictionary(uniqueKeysWithValues: restored.keys.map { ($0, try pipeline.processor(topic: $0.topic, partition: $0.partition)) })
+        for (partition, state) in states { processors[partition]!.restore(from: state) }
+        var replayed: [TopicPartition: [Int64: [[UInt8]]]] = [:]
+        var counts: [TopicPartition: (outputs: Int, deadLetters: Int)] = [:]
+        var done = Set(restored.keys.filter { ends[$0]! <= restored[$0]!.offset })
+        let deadline = ContinuousClock.now + .seconds(600)
+        while done.count < restored.count, ContinuousClock.now < deadline {
+            for record in try consumer.poll(maxRecords: 5_000, timeout: .milliseconds(100)) {
+                let partition = record.topicPartition
+                guard var processor = processors[partition], record.offset < ends[partition]!, var state = states[partition] else { continue }
+                let input = Record(key: record.key, value: record.value, headers: record.headers.map { RecordHeader(name: $0.name, value: $0.value ?? []) },
+                                   topic: partition.topic, partition: partition.partition, offset: record.offset, timestamp: record.timestampMilliseconds ?? 0)
+                let emissions = try processor.process(input, state: &state)
+                processors[partition] = processor
+                states[partition] = state
+                for emission in emissions {
+                    if emission.isDeadLetter {
+                        counts[partition, default: (0, 0)].deadLetters += 1
+                    } else {
+                        counts[partition, default: (0, 0)].outputs += 1
+                        if let upTo = committed[partition]?.offset, record.offset < upTo {
+                            replayed[partition, default: [:]][record.offset, default: []].append(emission.record.value)
+                        }
+                    }
+                }
+                if record.offset + 1 >= ends[partition]! { done.insert(partition) }
+            }
+            for partition in restored.keys where !done.contains(partition) {
+                if let position = try consumer.position([partition])[partition] ?? nil, position >= ends[partition]! { done.insert(partition) }
+            }
+        }
+        let committedOutputs = try readCommittedOutputs(kafka: kafka, sinkTopic: sinkTopic, restored: restored, committed: committed, logger: logger)
+
+        return restored.keys.sorted().map { partition in
+            let from = restored[partition]!.offset
+            let upTo = committed[partition]?.offset
+            var matching = 0, onlyCommitted = 0, onlyReplayed = 0
+            var firstDifference: Int64?
+            if let upTo, upTo > from {
+                let mine = replayed[partition] ?? [:]
+                let theirs = committedOutputs[partition] ?? [:]
+                for offset in Set(mine.keys).union(theirs.keys).sorted() {
+                    var remaining = theirs[offset] ?? []
+                    for value in mine[offset] ?? [] {
+                        if let index = remaining.firstIndex(of: value) {
+                            remaining.remove(at: index)
+                            matching += 1
+                        } else {
+                            onlyReplayed += 1
+                            firstDifference = firstDifference ?? offset
+                        }
+                    }
+                    if !remaining.isEmpty {
+                        onlyCommitted += remaining.count
+                        firstDifference = firstDifference ?? offset
+                    }
+                }
+            }
+            return ReplayAuditEntry(
+                partition: partition, from: from, to: max(from, ends[partition]!),
+                outputs: counts[partition]?.outputs ?? 0, deadLetters: counts[partition]?.deadLetters ?? 0,
+                committedUpTo: upTo, matching: matching, onlyCommitted: onlyCommitted, onlyReplayed: onlyReplayed,
+                firstDifference: firstDifference
+            )
+        }
+    }
+
+    /// The committed outputs in `sinkTopic` whose source is in a replayed range, by source
+    /// partition and offset, as a read_committed reader sees them.
+    private static func readCommittedOutputs(
+        kafka: KafkaConfiguration, sinkTopic: String,
+        restored: [TopicPartition: (state: PartitionState, offset: Int64)],
+        committed: [TopicPartition: PartitionOffset], logger: Logger
+    ) throws -> [TopicPartition: [Int64: [[UInt8]]]] {
+        let wanted = restored.mapValues(\.offset)
+        guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return [:] }
+        let admin = try KafkaAdmin(configuration: kafka, logger: logger)
+        let sinkPartitions = try admin.describeTopic(sinkTopic).partitions.map { TopicPartition(sinkTopic, $0.id) }
+        let reader = try KafkaConsumer(
+            configuration: ConsumerConfiguration(kafka: kafka, groupID: "audit-reader-\(ContinuousClock.now.hashValue & 0xffff)"),
+            logger: logger
+        )
+        defer { try? reader.close() }
+        var ends: [TopicPartition: Int64] = [:]
+        for partition in sinkPartitions { ends[partition] = try reader.watermarkOffsets(partition).high }
+        try reader.subscribe(topics: [sinkTopic])
+        var outputs: [TopicPartition: [Int64: [[UInt8]]]] = [:]
+        var done = Set(sinkPartitions.filter { ends[$0]! == 0 })
+        let deadline = ContinuousClock.now + .seconds(600)
+        while done.count < sinkPartitions.count, ContinuousClock.now < deadline {
+            for record in try reader.poll(maxRecords: 5_000, timeout: .milliseconds(100)) {
+                if let header = record.headers.first(where: { $0.name == SourceHeader.name }), let value = header.value,
+                   let source = SourceHeader.parse(value), let from = wanted[source.partition],
+                   let upTo = committed[source.partition]?.offset, source.offset >= from, source.offset < upTo
+                {
+                    outputs[source.partition, default: [:]][source.offset, default: []].append(record.value)
+                }
+            }
+            for partition in sinkPartitions where !done.contains(partition) {
+                if let position = try reader.position([partition])[partition] ?? nil, position >= ends[partition]! { done.insert(partition) }
+            }
+        }
+        return outputs
+    }
+}

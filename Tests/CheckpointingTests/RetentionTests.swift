@@ -1,0 +1,97 @@
+import Foundation
+import KeyedState
+import Testing
+@testable import Checkpointing
+
+@Suite struct RetentionTests {
+    @Test func retentionNeverDeletesAFileThatAKeptManifestReferences() throws {
+        let seed = SeededGenerator.seed()
+        var random = SeededGenerator(seed: seed)
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try directory.store(maxDeltas: 3)
+        var states = [ordersZero: PartitionState(), ordersOne: PartitionState()]
+        for round in 1...30 {
+            for _ in 0..<5 {
+                let partition = Bool.random(using: &random) ? ordersZero : ordersOne
+                states[partition]!.put([UInt8(round)], for: key(Int.random(in: 0..<20, using: &random)))
+            }
+            try store.checkpoint("i1-\(round)", &states)
+            if round % 4 == 0 {
+                let pinned: Set<String> = [store.listCheckpoints().map(\.checkpointID).randomElement(using: &random)!]
+                let report = try store.applyRetentionAndWait(keepNewest: 2, pinned: pinned)
+                for id in report.keptCheckpoints {
+                    let manifest = try store.manifest(id)
+                    for partition in manifest.partitions {
+                        for file in partition.files {
+                            let path = store.rootDirectory + "/state/\(partition.partitionID)/\(file.name)"
+                            #expect(FileManager.default.fileExists(atPath: path), "seed \(seed): \(path) of \(id)")
+                        }
+                    }
+                    #expect(store.verify(id).isEmpty, "seed \(seed): \(id)")
+                }
+                #expect(pinned.isSubset(of: report.keptCheckpoints), "seed \(seed)")
+            }
+        }
+    }
+
+    @Test func keepsTheNewestAndThePinnedAndRemovesTheRest() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try directory.store(maxDeltas: 0)
+        var states = [ordersZero: PartitionState()]
+        for round in 1...5 {
+            states[ordersZero]!.put([UInt8(round)], for: key(round))
+            try store.checkpoint("i1-\(round)", &states)
+        }
+        let report = try store.applyRetentionAndWait(keepNewest: 2, pinned: ["i1-1"])
+        #expect(report.keptCheckpoints == ["i1-5", "i1-4", "i1-1"])
+        #expect(report.removedCheckpoints == ["i1-3", "i1-2"])
+        #expect(report.removedFiles.map { DurableFiles.fileName(of: $0) }.sorted() == ["i1-2.full", "i1-3.full"])
+        #expect(store.listCheckpoints().map(\.checkpointID) == ["i1-5", "i1-4", "i1-1"])
+        #expect(contents(of: try store.restore(ordersZero, from: "i1-1").state) == [key(1): [1]])
+    }
+
+    @Test func orphansOfACrashedCheckpointAreCollected() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (store, _) = try directory.storeWithOneCheckpoint()
+        // A crash after the state file was renamed into place but before the manifest was.
+        let orphan = store.rootDirectory + "/state/orders-0/i1-2.delta"
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: orphan))
+
+        let report = try store.applyRetentionAndWait(keepNewest: 5, pinned: [])
+        #expect(report.removedFiles == [orphan])
+        #expect(store.verify("i1-1").isEmpty)
+    }
+
+    @Test func filesYoungerThanTheGracePeriodAreLeftForTheirWriter() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try directory.store(orphanGracePeriod: 3600)
+        var states = [ordersZero: PartitionState()]
+        try store.checkpoint("i1-1", &states)
+        let inFlight = store.rootDirectory + "/state/orders-0/.tmp-abc-i2-7.full"
+        try Data([1]).write(to: URL(fileURLWithPath: inFlight))
+        let report = try store.applyRetentionAndWait(keepNewest: 5, pinned: [])
+        #expect(report.removedTemporaryFiles.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: inFlight))
+    }
+
+    @Test func aChainWhoseFilesRetentionRemovedIsNotExtended() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (store, initial) = try directory.storeWithOneCheckpoint()
+        var states = initial
+        // orders-0 is revoked; later checkpoints hold other partitions only.
+        var others = [ordersOne: PartitionState()]
+        try store.checkpoint("i1-2", &others)
+        try store.checkpoint("i1-3", &others)
+        _ = try store.applyRetentionAndWait(keepNewest: 1, pinned: [])
+        // The old orders-0 state comes back (e.g. from its owner's copy) and is written again.
+        states[ordersZero]!.put([2], for: key(2))
+        let manifest = try store.checkpoint("i1-4", &states)
+        #expect(manifest.partitions[0].files.map(\.name) == ["i1-4.full"])
+        #expect(store.verify("i1-4").isEmpty)
+    }
+}

@@ -1,0 +1,32 @@
+import KafkaClient
+import Runtime
+import Testing
+
+@Suite struct ReplayGuardTests {
+    let p0 = TopicPartition("orders", 0)
+    let p1 = TopicPartition("orders", 1)
+
+    @Test func overlapIsWhereTheCommittedOffsetIsAheadOfTheCheckpoint() {
+        let overlaps = ReplayGuard.overlaps(
+            checkpointOffsets: [p0: 5000, p1: 25000],
+            committed: [p0: PartitionOffset(p0, offset: 25000), p1: PartitionOffset(p1, offset: 25000)]
+        )
+        #expect(overlaps == [ReplayOverlap(partition: p0, from: 5000, to: 25000)])
+        let refusal = ReplayGuard.refusal(checkpoint: CheckpointID(instance: "app-0", incarnation: 1, sequence: 2), sink: "totals", overlaps: overlaps)
+        #expect(refusal.contains("orders-0 offsets 5000..<25000"))
+        #expect(refusal.contains("--allow-duplicate-output"))
+        #expect(refusal.contains("--dry-run"))
+    }
+
+    @Test func nothingCommittedMeansNoOverlap() {
+        #expect(ReplayGuard.overlaps(checkpointOffsets: [p0: 10], committed: [:]).isEmpty)
+    }
+
+    @Test func sourceHeaderRoundTripsTopicsWithSlashesAndDots() {
+        let value = SourceHeader.value(TopicPartition("eu.orders", 7), offset: 123_456)
+        let parsed = SourceHeader.parse(value)
+        #expect(parsed?.partition == TopicPartition("eu.orders", 7))
+        #expect(parsed?.offset == 123_456)
+        #expect(SourceHeader.parse(Array("garbage".utf8)) == nil)
+    }
+}

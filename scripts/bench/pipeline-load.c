@@ -1,0 +1,130 @@
+/* Load tool for scripts/bench-pipeline.sh, over the system librdkafka.
+ *
+ *   pipeline-load produce BOOTSTRAP TOPIC RECORDS KEYS PARTITIONS [FIRST_KEY]
+ *       writes RECORDS JSON orders of about 100 bytes, {"user":"k<i % KEYS>","amount":..,"pad":".."},
+ *       to partition (key % PARTITIONS), so each key stays in one partition.
+ *   pipeline-load pipe BOOTSTRAP IN OUT RECORDS
+ *       the baseline: consumes IN from the beginning and produces every record unchanged to
+ *       OUT (no state, no transactions), until RECORDS were consumed and delivered; prints
+ *       "raw-pipe records=N seconds=S records_per_second=R".
+ */
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long failures;
+static void count_failures(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk; (void)opaque;
+    if (m->err) failures++;
+}
+
+static void configure(rd_kafka_conf_t *conf, const char *key, const char *value) {
+    char error[256];
+    if (rd_kafka_conf_set(conf, key, value, error, sizeof error) != RD_KAFKA_CONF_OK) {
+        fprintf(stderr, "config %s=%s: %s\n", key, value, error);
+        exit(2);
+    }
+}
+
+static rd_kafka_t *new_producer(const char *bootstrap) {
+    char error[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    configure(conf, "bootstrap.servers", bootstrap);
+    configure(conf, "linger.ms", "5");
+    configure(conf, "queue.buffering.max.messages", "1000000");
+    configure(conf, "enable.idempotence", "true");
+    rd_kafka_conf_set_dr_msg_cb(conf, count_failures);
+    rd_kafka_t *producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+    if (!producer) { fprintf(stderr, "producer: %s\n", error); exit(1); }
+    return producer;
+}
+
+static void produce_or_wait(rd_kafka_t *producer, const char *topic, int32_t partition,
+                            const void *key, size_t key_length, const void *value, size_t length) {
+    while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_length),
+                             RD_KAFKA_V_VALUE((void *)value, length), RD_KAFKA_V_END)
+           == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer, 1);
+    }
+}
+
+static int finish(rd_kafka_t *producer) {
+    while (rd_kafka_outq_len(producer) > 0) rd_kafka_poll(producer, 50);
+    rd_kafka_destroy(producer);
+    if (failures) { fprintf(stderr, "%ld records were not delivered\n", failures); return 1; }
+    return 0;
+}
+
+static int produce_orders(const char *bootstrap, const char *topic, long records, long keys, int partitions, long first_key) {
+    rd_kafka_t *producer = new_producer(bootstrap);
+    char key[32], value[160];
+    for (long i = 0; i < records; i++) {
+        long k = first_key + i % keys;
+        int key_length = snprintf(key, sizeof key, "k%ld", k);
+        int length = snprintf(value, sizeof value,
+                              "{\"user\":\"%s\",\"amount\":%ld,\"pad\":\"%.*s\"}", key, i % 97,
+                              (int)(100 - 32 - key_length), "................................................................................");
+        produce_or_wait(producer, topic, (int32_t)(k % partitions), key, (size_t)key_length, value, (size_t)length);
+        if ((i & 4095) == 0) rd_kafka_poll(producer, 0);
+    }
+    return finish(producer);
+}
+
+static int pipe_records(const char *bootstrap, const char *in, const char *out, long records) {
+    char error[512], group[64];
+    snprintf(group, sizeof group, "raw-pipe-%d", (int)getpid());
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    configure(conf, "bootstrap.servers", bootstrap);
+    configure(conf, "group.id", group);
+    configure(conf, "auto.offset.reset", "earliest");
+    configure(conf, "enable.auto.commit", "false");
+    rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+    if (!consumer) { fprintf(stderr, "consumer: %s\n", error); return 1; }
+    rd_kafka_poll_set_consumer(consumer);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, in, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(consumer, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    rd_kafka_t *producer = new_producer(bootstrap);
+
+    double started = seconds_now();
+    long consumed = 0;
+    while (consumed < records) {
+        rd_kafka_message_t *message = rd_kafka_consumer_poll(consumer, 100);
+        if (!message) continue;
+        if (!message->err) {
+            produce_or_wait(producer, out, RD_KAFKA_PARTITION_UA, message->key, message->key_len, message->payload, message->len);
+            consumed++;
+            if ((consumed & 4095) == 0) rd_kafka_poll(producer, 0);
+        }
+        rd_kafka_message_destroy(message);
+    }
+    int status = finish(producer);
+    double elapsed = seconds_now() - started;
+    rd_kafka_consumer_close(consumer);
+    rd_kafka_destroy(consumer);
+    printf("raw-pipe records=%ld seconds=%.3f records_per_second=%.0f\n", consumed, elapsed, consumed / elapsed);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 7 && strcmp(argv[1], "produce") == 0) {
+        return produce_orders(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atoi(argv[6]), argc > 7 ? atol(argv[7]) : 0);
+    }
+    if (argc == 6 && strcmp(argv[1], "pipe") == 0) {
+        return pipe_records(argv[2], argv[3], argv[4], atol(argv[5]));
+    }
+    fprintf(stderr, "usage: %s produce BOOTSTRAP TOPIC RECORDS KEYS PARTITIONS [FIRST_KEY]\n"
+                    "       %s pipe BOOTSTRAP IN OUT RECORDS\n", argv[0], argv[0]);
+    return 2;
+}
