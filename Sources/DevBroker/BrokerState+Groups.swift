@@ -43,7 +43,7 @@ extension BrokerState {
                 members: g.memberOrder.map { m in
                     let member = g.members[m]!
                     return .init(
-                        memberId: m, clientId: member.clientId, clientHost: member.clientHost,
+                        memberId: m, groupInstanceId: member.groupInstanceId, clientId: member.clientId, clientHost: member.clientHost,
                         metadata: member.protocols.first { $0.name == g.protocolName }?.metadata ?? [],
                         assignment: member.assignment
                     )

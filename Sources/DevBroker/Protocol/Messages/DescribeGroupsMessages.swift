@@ -13,6 +13,7 @@ struct DescribeGroupsRequest: Sendable {
 struct DescribeGroupsResponse: KafkaResponseBody {
     struct Member {
         var memberId: String
+        var groupInstanceId: String?
         var clientId: String
         var clientHost: String
         var metadata: [UInt8]
@@ -38,7 +39,7 @@ struct DescribeGroupsResponse: KafkaResponseBody {
             w.string(g.protocolName)
             w.array(g.members) { w, m in
                 w.string(m.memberId)
-                if version >= 4 { w.string(nil) }
+                if version >= 4 { w.string(m.groupInstanceId) }
                 w.string(m.clientId)
                 w.string(m.clientHost)
                 w.bytes(ByteBuffer(bytes: m.metadata))

@@ -41,6 +41,7 @@ struct JoinGroupRequest: Sendable {
 struct JoinGroupResult: Sendable, Equatable, KafkaResponseBody {
     struct Member: Sendable, Equatable {
         var memberId: String
+        var groupInstanceId: String? = nil
         var metadata: [UInt8]
     }
     var errorCode: KafkaErrorCode
@@ -64,7 +65,7 @@ struct JoinGroupResult: Sendable, Equatable, KafkaResponseBody {
         w.string(memberId)
         w.array(members) { w, m in
             w.string(m.memberId)
-            if version >= 5 { w.string(nil) }
+            if version >= 5 { w.string(m.groupInstanceId) }
             w.bytes(ByteBuffer(bytes: m.metadata))
         }
     }
