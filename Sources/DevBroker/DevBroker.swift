@@ -86,7 +86,7 @@ public final class DevBroker: Sendable {
     public func stop() async {
         ticker.cancel()
         try? await channel.close()
-        try? await group.shutdownGracefully()
         core.close()
+        try? await group.shutdownGracefully()
     }
 }

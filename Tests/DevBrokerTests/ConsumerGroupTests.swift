@@ -56,6 +56,20 @@ struct ConsumerGroupTests {
         #expect(joined(rejoin, 4)?.errorCode == .fencedInstanceId)
     }
 
+    @Test func staticIdentityIsReportedToTheLeaderAndByDescribeGroups() throws {
+        var state = try makeState()
+        let actions = state.joinGroup(1, try TestRequests.join(group: "g", groupInstanceId: "app-0"), clientId: "c", clientHost: "/127.0.0.1", nowMs: 0)
+        let leader = try #require(joined(actions, 1))
+        #expect(leader.members.map(\.groupInstanceId) == ["app-0"])
+        guard case .describeGroups(let request) = try TestRequests.decode(.describeGroups, 4, { w in
+            w.arrayCount(1); w.string("g"); w.bool(false)
+        }) else { fatalError() }
+        let described = try #require(state.describeGroups(request).groups.first)
+        #expect(described.state == "CompletingRebalance")
+        #expect(described.members.map(\.groupInstanceId) == ["app-0"])
+        #expect(described.members.map(\.clientHost) == ["/127.0.0.1"])
+    }
+
     @Test func memberThatStopsHeartbeatingIsRemovedAfterItsSessionTimeout() throws {
         var g = ConsumerGroup(groupId: "g")
         let a = try #require(joined(g.join(1, try TestRequests.join(group: "g", sessionTimeoutMs: 1_000), clientId: "a", clientHost: "h", nowMs: 0), 1))

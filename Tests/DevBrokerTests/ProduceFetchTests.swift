@@ -74,11 +74,17 @@ struct ProduceFetchTests {
         #expect(try state.produceOne("other", TestBatch.make(["a"])).errorCode == .unknownTopicOrPartition)
     }
 
-    @Test func listOffsetsFindsTheFirstBatchAtOrAfterATimestamp() throws {
+    @Test func listOffsetsFindsTheFirstRecordAtOrAfterATimestamp() throws {
         var state = try makeState()
         _ = try state.produceOne("t", TestBatch.make(["a"], timestamp: 1_000))
-        _ = try state.produceOne("t", TestBatch.make(["b"], timestamp: 2_000))
-        #expect(state.listOffsets(try TestRequests.listOffsets("t", timestamp: 1_500, readCommitted: false)).topics[0].partitions[0].offset == 1)
-        #expect(state.listOffsets(try TestRequests.listOffsets("t", timestamp: -2, readCommitted: false)).topics[0].partitions[0].offset == 0)
+        _ = try state.produceOne("t", TestBatch.make(["b", "c", "d"], timestamp: 2_000, timestampDeltas: [0, 100, 200]))
+        func offset(_ timestamp: Int64) throws -> Int64 {
+            state.listOffsets(try TestRequests.listOffsets("t", timestamp: timestamp, readCommitted: false)).topics[0].partitions[0].offset
+        }
+        #expect(try offset(1_500) == 1)
+        #expect(try offset(2_050) == 2)
+        #expect(try offset(2_200) == 3)
+        #expect(try offset(9_999) == 4)
+        #expect(try offset(-2) == 0)
     }
 }

@@ -113,13 +113,13 @@ enum TestRequests {
 enum TestBatch {
     static func make(
         _ values: [String], producerId: Int64 = -1, epoch: Int16 = -1, baseSequence: Int32 = -1,
-        transactional: Bool = false, timestamp: Int64 = 1_700_000_000_000
+        transactional: Bool = false, timestamp: Int64 = 1_700_000_000_000, timestampDeltas: [Int64]? = nil
     ) -> ByteBuffer {
         var records = ByteBuffer()
         for (i, v) in values.enumerated() {
             var r = ByteBuffer()
             r.writeInteger(UInt8(0))
-            varint(&r, 0)
+            varint(&r, timestampDeltas?[i] ?? 0)
             varint(&r, Int64(i))
             varint(&r, -1)
             varint(&r, Int64(v.utf8.count))
@@ -137,7 +137,7 @@ enum TestBatch {
         b.writeInteger(Int16(transactional ? 0x10 : 0))
         b.writeInteger(Int32(values.count - 1))
         b.writeInteger(timestamp)
-        b.writeInteger(timestamp)
+        b.writeInteger(timestamp + (timestampDeltas?.max() ?? 0))
         b.writeInteger(producerId)
         b.writeInteger(epoch)
         b.writeInteger(baseSequence)

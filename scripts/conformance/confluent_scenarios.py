@@ -93,6 +93,34 @@ def group_rebalance():
     assert len(pa) == 2 and len(pb) == 2 and not (pa & pb), (pa, pb)
 
 
+def groups_are_listed_and_described():
+    """ListGroups and DescribeGroups show a stable group with its member"""
+    from confluent_kafka.admin import AdminClient
+    t = name("listed")
+    p = producer()
+    p.produce(t, value=b"x", partition=0)
+    p.flush(10)
+    g = name("g")
+    c = consumer(g)
+    c.subscribe([t])
+    deadline = time.time() + 20
+    while not c.assignment() and time.time() < deadline:
+        c.poll(0.2)
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    try:
+        if hasattr(admin, "describe_consumer_groups"):
+            assert g in [x.group_id for x in admin.list_consumer_groups().result(10).valid]
+            described = admin.describe_consumer_groups([g])[g].result(10)
+            assert str(described.state).endswith("STABLE"), described.state
+            assert len(described.members) == 1 and described.partition_assignor == "range", described
+        else:
+            listed = [x for x in admin.list_groups(timeout=10) if x.id == g]
+            assert len(listed) == 1, admin.list_groups(timeout=10)
+            assert listed[0].state == "Stable" and listed[0].protocol == "range" and len(listed[0].members) == 1, listed[0]
+    finally:
+        c.close()
+
+
 def transactions_visibility():
     """a committed transaction is visible to read_committed, an aborted one only to read_uncommitted"""
     t = name("txn")
@@ -228,5 +256,5 @@ def after_restart():
     c.close()
 
 
-run(PHASE, [produce_and_consume, group_rebalance, metadata_round_trip, transactions_visibility, zombie_fenced,
+run(PHASE, [produce_and_consume, group_rebalance, groups_are_listed_and_described, metadata_round_trip, transactions_visibility, zombie_fenced,
               txn_offsets, txn_timeout], before_restart, after_restart)

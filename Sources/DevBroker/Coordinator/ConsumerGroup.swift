@@ -255,7 +255,7 @@ struct ConsumerGroup {
         if leaderId == nil || members[leaderId!] == nil { leaderId = memberOrder[0] }
         state = .completingRebalance
         let all = memberOrder.map { id in
-            JoinGroupResult.Member(memberId: id, metadata: members[id]!.protocols.first { $0.name == chosen }?.metadata ?? [])
+            JoinGroupResult.Member(memberId: id, groupInstanceId: members[id]!.groupInstanceId, metadata: members[id]!.protocols.first { $0.name == chosen }?.metadata ?? [])
         }
         var actions: [Action] = []
         for id in memberOrder {

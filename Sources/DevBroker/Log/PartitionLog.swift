@@ -140,12 +140,52 @@ struct PartitionLog {
         abortedTransactions.filter { $0.markerOffset >= from && $0.firstOffset < upTo }
     }
 
-    /// The first offset whose batch has a timestamp at or after `timestamp`, or the high watermark.
+    /// The first offset whose record has a timestamp at or after `timestamp`, or the high
+    /// watermark. Exact within uncompressed batches; a compressed batch answers with its base
+    /// offset (the broker never decompresses).
     func offset(forTimestamp timestamp: Int64) -> Int64 {
-        for b in batches where b.maxTimestamp >= timestamp {
-            return b.baseOffset
+        for b in batches where b.maxTimestamp >= timestamp && !Self.isControl(b.bytes) {
+            return Self.firstOffset(in: b, atOrAfter: timestamp) ?? b.baseOffset
         }
         return highWatermark
+    }
+
+    private static func isControl(_ batch: ByteBuffer) -> Bool {
+        (batch.getInteger(at: batch.readerIndex + 21, as: Int16.self) ?? 0) & 0x20 != 0
+    }
+
+    /// Walks the records of an uncompressed batch; nil when compressed or malformed.
+    private static func firstOffset(in batch: StoredBatch, atOrAfter timestamp: Int64) -> Int64? {
+        var bytes = batch.bytes
+        let start = bytes.readerIndex
+        guard let attributes = bytes.getInteger(at: start + 21, as: Int16.self), attributes & 0x07 == 0,
+            let baseTimestamp = bytes.getInteger(at: start + 27, as: Int64.self),
+            let count = bytes.getInteger(at: start + 57, as: Int32.self)
+        else { return nil }
+        bytes.moveReaderIndex(forwardBy: RecordBatchHeader.size)
+        for _ in 0..<max(count, 0) {
+            guard let length = readVarint(&bytes), length > 0, length <= bytes.readableBytes,
+                var record = bytes.readSlice(length: Int(length)),
+                record.readInteger(as: Int8.self) != nil,
+                let timestampDelta = readVarint(&record),
+                let offsetDelta = readVarint(&record)
+            else { return nil }
+            if baseTimestamp + timestampDelta >= timestamp {
+                return batch.baseOffset + offsetDelta
+            }
+        }
+        return nil
+    }
+
+    /// A zig-zag varint as records use, at most 10 bytes.
+    private static func readVarint(_ buffer: inout ByteBuffer) -> Int64? {
+        var raw: UInt64 = 0
+        for shift in stride(from: 0, to: 70, by: 7) {
+            guard let byte = buffer.readInteger(as: UInt8.self) else { return nil }
+            raw |= UInt64(byte & 0x7f) << UInt64(shift)
+            if byte & 0x80 == 0 { return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1) }
+        }
+        return nil
     }
 
     private func indexOfBatch(containing offset: Int64) -> Int? {

@@ -179,8 +179,19 @@ final class BrokerCore: Sendable {
         inner.withLockedValue { $0.state.port = Int32(port) }
     }
 
-    /// Closes the data directory's files.
+    /// Fails every held-back answer (their connections are closing) and closes the data
+    /// directory's files. Must run before the event loops shut down, since failing a promise
+    /// runs its callbacks on its loop; it also breaks the promise -> loop -> task -> core cycle.
     func close() {
-        inner.withLockedValue { $0.state.store?.close() }
+        let pending: [EventLoopPromise<Reply>] = inner.withLockedValue { inner in
+            let promises = Array(inner.groupPromises.values) + inner.fetchWaiters.values.map(\.promise)
+            inner.groupPromises = [:]
+            inner.fetchWaiters = [:]
+            inner.state.store?.close()
+            return promises
+        }
+        for promise in pending {
+            promise.fail(ChannelError.ioOnClosedChannel)
+        }
     }
 }

@@ -22,9 +22,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if case .v4(let a) = context.remoteAddress, let ip = a.host.isEmpty ? nil : a.host {
-            clientHost = "/" + ip
-        } else if let ip = context.remoteAddress?.ipAddress {
+        // Kafka reports a member's host as "/address" in DescribeGroups.
+        if let ip = context.remoteAddress?.ipAddress {
             clientHost = "/" + ip
         }
         context.fireChannelActive()
@@ -90,10 +89,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             future.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
                 let (handler, context) = loopBound.value
                 handler.busy = false
-                if case .success(let reply) = result {
+                switch result {
+                case .success(let reply):
                     handler.write(reply, header: header, key: key, context: context)
+                    if context.channel.isActive { handler.processNext(context: context) }
+                case .failure:
+                    // Only a stopping broker fails a held-back answer.
+                    context.close(promise: nil)
                 }
-                if context.channel.isActive { handler.processNext(context: context) }
             }
             return
         }

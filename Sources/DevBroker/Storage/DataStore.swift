@@ -42,7 +42,7 @@ final class DataStore: @unchecked Sendable {
             try handle.seekToEnd()
             handles[tp] = handle
         }
-        try bytes.withUnsafeReadableBytes { try handle.write(contentsOf: Data($0)) }
+        try bytes.withUnsafeReadableBytes { try handle.write(contentsOf: $0) }
     }
 
     /// Reads a partition's batches back; a torn batch at the end (a crash mid-write) is cut off.

@@ -1,0 +1,155 @@
+import Logging
+import NIOCore
+
+/// BrokerState: the transaction coordinator: producer ids, epochs, markers, transactional offsets.
+extension BrokerState {
+    mutating func initProducerId(_ request: InitProducerIdRequest, nowMs: Int64) -> InitProducerIdResponse {
+        guard let id = request.transactionalId, !id.isEmpty else {
+            let pid = allocateProducerId()
+            producerEpochs[pid] = 0
+            persist()
+            return InitProducerIdResponse(errorCode: .none, producerId: pid, producerEpoch: 0)
+        }
+        guard request.transactionTimeoutMs > 0 && request.transactionTimeoutMs <= Self.maxTransactionTimeoutMs else {
+            return InitProducerIdResponse(errorCode: .invalidTransactionTimeout, producerId: -1, producerEpoch: -1)
+        }
+        if var txn = transactions[id] {
+            if txn.phase == .ongoing {
+                logger.info("transaction \(id): a new producer took over; aborting the previous holder's open transaction")
+                abort(id, bumpEpoch: false, nowMs: nowMs)
+                txn = transactions[id]!
+            }
+            if txn.producerEpoch >= Int16.max - 1 {
+                transactionOfProducer[txn.producerId] = nil
+                txn.producerId = allocateProducerId()
+                txn.producerEpoch = 0
+            } else {
+                txn.producerEpoch += 1
+            }
+            txn.timeoutMs = request.transactionTimeoutMs
+            txn.reset()
+            transactions[id] = txn
+        } else {
+            transactions[id] = TransactionState(transactionalId: id, producerId: allocateProducerId(), producerEpoch: 0, timeoutMs: request.transactionTimeoutMs)
+        }
+        let txn = transactions[id]!
+        transactionOfProducer[txn.producerId] = id
+        producerEpochs[txn.producerId] = txn.producerEpoch
+        persist()
+        return InitProducerIdResponse(errorCode: .none, producerId: txn.producerId, producerEpoch: txn.producerEpoch)
+    }
+
+    mutating func allocateProducerId() -> Int64 {
+        nextProducerId += 1
+        return nextProducerId
+    }
+
+    func checkTransaction(_ id: String, producerId: Int64, epoch: Int16) -> KafkaErrorCode {
+        guard let txn = transactions[id] else { return .invalidProducerIdMapping }
+        return txn.check(producerId: producerId, epoch: epoch)
+    }
+
+    mutating func addPartitionsToTxn(_ request: AddPartitionsToTxnRequest, nowMs: Int64) -> PartitionErrorsResponse {
+        var code = checkTransaction(request.transactionalId, producerId: request.producerId, epoch: request.producerEpoch)
+        if code == .none {
+            for t in request.topics where partitions(of: t.name, create: true).map({ count in t.partitions.contains { $0 < 0 || $0 >= count } }) ?? true {
+                code = .unknownTopicOrPartition
+            }
+        }
+        if code == .none {
+            var txn = transactions[request.transactionalId]!
+            txn.begin(nowMs: nowMs)
+            for t in request.topics {
+                for p in t.partitions { txn.partitions.insert(TopicPartition(topic: t.name, partition: p)) }
+            }
+            transactions[request.transactionalId] = txn
+            persist()
+        }
+        return PartitionErrorsResponse(topics: request.topics.map { t in .init(name: t.name, partitions: t.partitions.map { ($0, code) }) }, throttleSinceVersion: 0)
+    }
+
+    mutating func addOffsetsToTxn(_ request: AddOffsetsToTxnRequest, nowMs: Int64) -> KafkaErrorCode {
+        let code = checkTransaction(request.transactionalId, producerId: request.producerId, epoch: request.producerEpoch)
+        guard code == .none else { return code }
+        transactions[request.transactionalId]!.begin(nowMs: nowMs)
+        transactions[request.transactionalId]!.groups.insert(request.groupId)
+        persist()
+        return .none
+    }
+
+    mutating func txnOffsetCommit(_ request: OffsetCommitRequest) -> PartitionErrorsResponse {
+        let id = request.transactionalId ?? ""
+        var code = checkTransaction(id, producerId: request.producerId, epoch: request.producerEpoch)
+        if code == .none, transactions[id]!.phase != .ongoing || !transactions[id]!.groups.contains(request.groupId) {
+            code = .invalidTxnState
+        }
+        // KIP-447: a zombie that lost its partitions in a rebalance must not commit their offsets.
+        if code == .none, request.generationId >= 0 || !request.memberId.isEmpty {
+            code = groups[request.groupId]?.validate(memberId: request.memberId, generationId: request.generationId) ?? .unknownMemberId
+            if code == .rebalanceInProgress { code = .none }
+        }
+        if code == .none {
+            for t in request.topics {
+                for p in t.partitions {
+                    transactions[id]!.pendingOffsets[request.groupId, default: [:]][TopicPartition(topic: t.name, partition: p.index)] =
+                        CommittedOffset(offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata)
+                }
+            }
+            persist()
+        }
+        return PartitionErrorsResponse(
+            topics: request.topics.map { .init(name: $0.name, partitions: $0.partitions.map { ($0.index, code) }) },
+            throttleSinceVersion: 0
+        )
+    }
+
+    mutating func endTxn(_ request: EndTxnRequest, nowMs: Int64) -> KafkaErrorCode {
+        let code = checkTransaction(request.transactionalId, producerId: request.producerId, epoch: request.producerEpoch)
+        guard code == .none else { return code }
+        guard transactions[request.transactionalId]!.phase == .ongoing else {
+            // Nothing was added: there is nothing to commit or abort.
+            return .none
+        }
+        if request.committed {
+            commit(request.transactionalId, nowMs: nowMs)
+        } else {
+            abort(request.transactionalId, bumpEpoch: false, nowMs: nowMs)
+        }
+        persist()
+        return .none
+    }
+
+    mutating func commit(_ id: String, nowMs: Int64) {
+        let txn = transactions[id]!
+        writeMarkers(txn, commit: true, nowMs: nowMs)
+        for (group, committed) in txn.pendingOffsets {
+            offsets[group, default: [:]].merge(committed) { _, new in new }
+        }
+        transactions[id]!.reset()
+    }
+
+    /// Writes ABORT markers and drops the pending offsets; with `bumpEpoch` (timeout, restart)
+    /// the producer that owned the transaction is fenced.
+    mutating func abort(_ id: String, bumpEpoch: Bool, nowMs: Int64) {
+        var txn = transactions[id]!
+        if bumpEpoch && txn.producerEpoch < Int16.max - 1 {
+            txn.producerEpoch += 1
+            producerEpochs[txn.producerId] = txn.producerEpoch
+        }
+        writeMarkers(txn, commit: false, nowMs: nowMs)
+        txn.reset()
+        transactions[id] = txn
+    }
+
+    mutating func writeMarkers(_ txn: TransactionState, commit: Bool, nowMs: Int64) {
+        for tp in txn.partitions.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) }) {
+            guard topics[tp.topic] != nil, Int(tp.partition) < topics[tp.topic]!.count else { continue }
+            let bytes = topics[tp.topic]![Int(tp.partition)].writeMarker(producerId: txn.producerId, producerEpoch: txn.producerEpoch, commit: commit, timestamp: nowMs)
+            do {
+                try store?.append(tp, bytes)
+            } catch {
+                logger.error("cannot write the transaction marker of \(tp) to the data directory: \(error)")
+            }
+        }
+    }
+}
