@@ -4,14 +4,17 @@ import Dispatch
 ///
 /// The cooperative pool has one thread per core; a librdkafka call that waits on the network
 /// there (commit, flush, poll, committed) would stall every other task. `run` performs the call
-/// on a Dispatch worker thread instead and resumes the caller when it returns.
+/// on a thread of its own instead and resumes the caller when it returns.
+///
+/// Each call gets its own serial queue. Serial queues run on libdispatch's *overcommit* threads,
+/// which are created on demand; a concurrent or global queue runs on a pool about as wide as the
+/// core count, so blocking calls that wait on each other (a processor running while another
+/// call waits for its output) could take every thread and deadlock.
 public enum BlockingCalls {
-    private static let queue = DispatchQueue(label: "exactly.kafka.blocking", attributes: .concurrent)
-
     /// Performs `body` on a thread outside the cooperative pool and returns its result.
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async {
+            DispatchQueue(label: "exactly.kafka.blocking").async {
                 continuation.resume(with: Result { try body() })
             }
         }

@@ -25,8 +25,9 @@ extension CheckpointStore: CheckpointStorage {
             )
         }
         // The store serializes writes on its own queue; this thread only waits for it, so the
-        // processing thread never does.
-        DispatchQueue.global().async {
+        // processing thread never does. A serial queue of its own: it runs on an overcommit
+        // thread, never starved by a global pool full of blocked work.
+        DispatchQueue(label: "exactly.checkpoint.write-waiter").async {
             completion(Result {
                 _ = try self.writeAndWait(checkpointID: id.description, partitions: parts, descendsFrom: descendsFrom?.description)
             })
