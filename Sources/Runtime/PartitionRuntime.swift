@@ -20,8 +20,11 @@ final class PartitionRuntime {
     var rollback: (snapshot: PartitionSnapshot, offset: Int64?)
     /// The snapshot and offset captured for the checkpoint in flight.
     var inFlight: (snapshot: PartitionSnapshot, offset: Int64)?
+    /// `<topic>/<partition>/`, the start of every output's ``SourceHeader`` value.
+    let sourcePrefix: [UInt8]
 
     init(state: PartitionState, processor: PartitionProcessor, startOffset: Int64?, mutedUntil: Int64) {
+        sourcePrefix = SourceHeader.prefix(TopicPartition(processor.topic, processor.partition))
         var state = state
         var processor = processor
         processor.restore(from: state)

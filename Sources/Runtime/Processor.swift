@@ -188,7 +188,7 @@ public final class Processor: @unchecked Sendable {
             for emission in emissions {
                 let output = emission.record
                 var headers = output.headers.map { KafkaHeader($0.name, $0.value) }
-                headers.append(KafkaHeader(SourceHeader.name, SourceHeader.value(consumed.topicPartition, offset: consumed.offset)))
+                headers.append(KafkaHeader(SourceHeader.name, SourceHeader.value(prefix: partition.sourcePrefix, offset: consumed.offset)))
                 let produced = ProducerRecord(
                     topic: emission.isDeadLetter ? settings.deadLetterTopic : settings.sinkTopic,
                     partition: output.partition,

@@ -28,5 +28,7 @@ import Testing
         #expect(parsed?.partition == TopicPartition("eu.orders", 7))
         #expect(parsed?.offset == 123_456)
         #expect(SourceHeader.parse(Array("garbage".utf8)) == nil)
+        #expect(String(decoding: SourceHeader.value(TopicPartition("t", 0), offset: 0), as: UTF8.self) == "t/0/0")
+        #expect(String(decoding: SourceHeader.value(TopicPartition("t", 12), offset: 9_007_199_254_740_993), as: UTF8.self) == "t/12/9007199254740993")
     }
 }
