@@ -129,7 +129,14 @@ public final class Processor: @unchecked Sendable {
         self.producer = producer
         // Fences any older instance with our transactional id and finishes what it left open,
         // so the committed offsets we read next are final.
-        try producer.initTransactions()
+        do {
+            try producer.initTransactions()
+        } catch {
+            throw ProcessorFailure(message: "could not start a transactional producer on Kafka at "
+                + "\(settings.kafka.bootstrapServers.joined(separator: ",")): \(explain(error)). Check that the brokers are "
+                + "reachable and support transactions (on a small cluster, transaction.state.log.replication.factor "
+                + "and min.insync.replicas must fit the broker count). Nothing was consumed or produced.")
+        }
         let relay = RebalanceRelay()
         let consumer = try KafkaConsumer(
             // With static membership a restart (after a crash too) takes this instance's place in

@@ -41,7 +41,8 @@ extension ProcessorConfiguration {
             if let node = kafka["transaction_timeout"] {
                 transactionTimeout = try reader.duration(node, key: "kafka.transaction_timeout")
             }
-            if let node = kafka["properties"] {
+            // `properties:` left empty (YAML null) means no properties.
+            if let node = kafka["properties"], !(node.scalar.map { ["", "~", "null"].contains($0.string) } ?? false) {
                 let mapping = try reader.mapping(node, key: "kafka.properties", allowedKeys: nil)
                 for (name, value) in mapping {
                     properties[name] = try reader.scalar(value, key: "kafka.properties.\(name)")

@@ -44,6 +44,17 @@ import Testing
         #expect(configuration.pipeline?.sequence?.count == 1)
     }
 
+    @Test func anEmptyPropertiesKeyMeansNoProperties() throws {
+        let configuration = try ProcessorConfiguration.parse(yaml: """
+            application: a
+            kafka:
+              properties:        # none yet
+            source: {topics: in}
+            sink: {topic: out}
+            """)
+        #expect(configuration.kafkaProperties.isEmpty)
+    }
+
     @Test func defaultsUseTheEmbeddedBroker() throws {
         let configuration = try ProcessorConfiguration.parse(yaml: """
             application: a
