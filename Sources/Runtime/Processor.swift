@@ -261,6 +261,7 @@ public final class Processor: @unchecked Sendable {
         case .preCommit(let id):
             if let started = stallStart {
                 statistics.stalls.append(.now - started)
+                statistics.captures.append(.now - started)
                 stallStart = nil
             }
             let captured = partitions.compactMap { key, partition in

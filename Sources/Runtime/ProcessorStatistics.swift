@@ -10,6 +10,8 @@ public struct ProcessorStatistics: Sendable {
     public var checkpointsAborted = 0
     /// Per checkpoint, how long processing stood still for it: capture plus the commit call.
     public var stalls: [Duration] = []
+    /// Per checkpoint, the capture part of the stall (every partition's snapshot and offset).
+    public var captures: [Duration] = []
     /// From the start of ``Processor/run()`` to the first record sent (recovery included).
     public var firstOutputAfter: Duration?
     /// From the start of ``Processor/run()`` to its end.
@@ -17,8 +19,17 @@ public struct ProcessorStatistics: Sendable {
 
     /// The stall below which `fraction` of the checkpoints stayed (0.5 for the median).
     public func stall(percentile fraction: Double) -> Duration? {
-        guard !stalls.isEmpty else { return nil }
-        let sorted = stalls.sorted()
+        Self.percentile(fraction, of: stalls)
+    }
+
+    /// The capture time below which `fraction` of the checkpoints stayed.
+    public func capture(percentile fraction: Double) -> Duration? {
+        Self.percentile(fraction, of: captures)
+    }
+
+    private static func percentile(_ fraction: Double, of values: [Duration]) -> Duration? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
         let index = min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)
         return sorted[max(0, index)]
     }

@@ -236,7 +236,8 @@ extension RunCommand {
         return "exactly records=\(statistics.recordsProcessed) seconds=\(String(format: "%.3f", seconds)) "
             + "records_per_second=\(String(format: "%.0f", Double(statistics.recordsProcessed) / max(seconds, 1e-9))) "
             + "checkpoints=\(statistics.checkpointsCompleted) stall_p50_ms=\(milliseconds(statistics.stall(percentile: 0.5))) "
-            + "stall_p99_ms=\(milliseconds(statistics.stall(percentile: 0.99))) first_output_ms=\(milliseconds(statistics.firstOutputAfter))"
+            + "stall_p99_ms=\(milliseconds(statistics.stall(percentile: 0.99))) capture_p50_ms=\(milliseconds(statistics.capture(percentile: 0.5))) "
+            + "capture_p99_ms=\(milliseconds(statistics.capture(percentile: 0.99))) first_output_ms=\(milliseconds(statistics.firstOutputAfter))"
     }
 }
 
