@@ -49,6 +49,7 @@ public struct DeliveryFailure: Sendable, CustomStringConvertible {
     /// librdkafka's description of the error.
     public let reason: String
 
+    /// A one-line, human-readable rendering, as used in logs and error messages.
     public var description: String {
         "record for \(topic)[\(partition)] was not delivered: \(reason)"
     }

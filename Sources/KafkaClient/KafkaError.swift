@@ -35,6 +35,7 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
         /// The operation did not finish in the time allowed.
         public static let timedOut = Code(.timedOut)
 
+        /// A one-line, human-readable rendering, as used in logs and error messages.
         public var description: String { String(describing: base) }
     }
 
@@ -81,6 +82,7 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
         rdKafkaCode.map { String(cString: rd_kafka_err2name(rd_kafka_resp_err_t($0))) }
     }
 
+    /// A one-line, human-readable rendering, as used in logs and error messages.
     public var description: String {
         var flags: [String] = []
         if isFatal { flags.append("fatal") }

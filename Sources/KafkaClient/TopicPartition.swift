@@ -39,6 +39,7 @@ public struct PartitionOffset: Hashable, Sendable, CustomStringConvertible {
         self.metadata = metadata
     }
 
+    /// A one-line, human-readable rendering, as used in logs and error messages.
     public var description: String {
         metadata.isEmpty ? "\(topicPartition)@\(offset)" : "\(topicPartition)@\(offset) (\(metadata))"
     }
