@@ -133,12 +133,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CheckpointingTests",
-            dependencies: ["Checkpointing", "KeyedState"],
+            dependencies: ["Checkpointing", "KeyedState", "ExactlyTesting"],
             swiftSettings: strictSwift6
         ),
         .testTarget(
             name: "OperatorsTests",
-            dependencies: ["Operators", "KeyedState", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Operators", "KeyedState", "ExactlyTesting", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSwift6
         ),
         .testTarget(

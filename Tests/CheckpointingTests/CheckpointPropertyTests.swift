@@ -1,6 +1,7 @@
 import Foundation
 import KeyedState
 import Testing
+import ExactlyTesting
 @testable import Checkpointing
 
 /// Random workloads over many partitions, with checkpoints (full and incremental, compacted at
@@ -15,7 +16,7 @@ import Testing
     }
 
     @Test func restoreAtAnyCheckpointGivesTheStateCapturedThere() throws {
-        let first = SeededGenerator.seed()
+        let first = SeededRandom.seed()
         var total = Coverage()
         for run in 0..<Self.runs {
             let seed = first &+ UInt64(run)
@@ -48,7 +49,7 @@ import Testing
 
     static func run(seed: UInt64) throws -> Coverage {
         var coverage = Coverage()
-        var random = SeededGenerator(seed: seed)
+        var random = SeededRandom(seed: seed)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let store = try directory.store(

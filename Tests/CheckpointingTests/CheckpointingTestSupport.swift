@@ -1,25 +1,12 @@
 import Foundation
 import KeyedState
 import Testing
+import ExactlyTesting
 @testable import Checkpointing
 
-/// A deterministic random number generator (SplitMix64), so a failing property run can be
-/// replayed from the seed it prints.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The seeded generator is ExactlyTesting's `SeededRandom` (SplitMix64), so a failing property
+/// run can be replayed from the seed it prints.
+extension SeededRandom {
     /// The seed to use: `CHECKPOINT_TEST_SEED` if set, otherwise a fresh random one.
     static func seed() -> UInt64 {
         if let text = ProcessInfo.processInfo.environment["CHECKPOINT_TEST_SEED"], let seed = UInt64(text) {

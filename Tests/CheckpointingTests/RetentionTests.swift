@@ -1,12 +1,13 @@
 import Foundation
 import KeyedState
 import Testing
+import ExactlyTesting
 @testable import Checkpointing
 
 @Suite struct RetentionTests {
     @Test func retentionNeverDeletesAFileThatAKeptManifestReferences() throws {
-        let seed = SeededGenerator.seed()
-        var random = SeededGenerator(seed: seed)
+        let seed = SeededRandom.seed()
+        var random = SeededRandom(seed: seed)
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let store = try directory.store(maxDeltas: 3)

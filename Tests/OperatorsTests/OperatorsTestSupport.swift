@@ -1,25 +1,9 @@
 import Foundation
 import KeyedState
 import Testing
+import ExactlyTesting
 
 @testable import Operators
-
-/// A seeded generator (SplitMix64) so a failing random test can be rerun from its printed seed.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The seeds the random tests run: a fixed set, or `EXACTLY_OPERATOR_SEED` to rerun one.
 func testSeeds(count: Int = 12) -> [UInt64] {
