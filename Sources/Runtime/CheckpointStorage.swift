@@ -1,22 +1,6 @@
+import Checkpointing
 import KafkaClient
 import KeyedState
-
-/// One partition's part of a checkpoint, as the processor hands it to the store.
-public struct PartitionCheckpoint: Sendable {
-    /// The partition.
-    public let partition: TopicPartition
-    /// Its state at the barrier, captured in O(1).
-    public let snapshot: PartitionSnapshot
-    /// The offset of the next record to read: the offset committed with this checkpoint.
-    public let nextOffset: Int64
-
-    /// A partition's state and offset at a checkpoint.
-    public init(partition: TopicPartition, snapshot: PartitionSnapshot, nextOffset: Int64) {
-        self.partition = partition
-        self.snapshot = snapshot
-        self.nextOffset = nextOffset
-    }
-}
 
 /// What the runtime needs of the checkpoint store. The `Checkpointing` module's store provides
 /// it; the protocol keeps the processing loop independent of the file format.
@@ -26,7 +10,8 @@ public protocol CheckpointStorage: Sendable {
     /// incarnation claimed before, so checkpoint ids keep growing across restarts.
     func claimIncarnation(instance: String) throws -> UInt32
 
-    /// Writes `partitions` as checkpoint `id` on the store's own thread and calls `completion`
+    /// Writes `partitions` (each partition's captured state and next input offset) as
+    /// checkpoint `id` on the store's own thread and calls `completion`
     /// (on any thread) once the manifest is durable, or with the error that prevented it.
     /// - Parameter descendsFrom: the checkpoint a replay started from, recorded in the manifest.
     func write(

@@ -17,19 +17,12 @@ extension CheckpointStore: CheckpointStorage {
         partitions: [PartitionCheckpoint],
         completion: @escaping @Sendable (Result<Void, any Error>) -> Void
     ) {
-        let parts = partitions.map {
-            Checkpointing.PartitionCheckpoint(
-                partition: PartitionID(topic: $0.partition.topic, partition: $0.partition.partition),
-                snapshot: $0.snapshot,
-                nextOffset: $0.nextOffset
-            )
-        }
         // The store serializes writes on its own queue; this thread only waits for it, so the
         // processing thread never does. A serial queue of its own: it runs on an overcommit
         // thread, never starved by a global pool full of blocked work.
         DispatchQueue(label: "exactly.checkpoint.write-waiter").async {
             completion(Result {
-                _ = try self.writeAndWait(checkpointID: id.description, partitions: parts, descendsFrom: descendsFrom?.description)
+                _ = try self.writeAndWait(checkpointID: id.description, partitions: partitions, descendsFrom: descendsFrom?.description)
             })
         }
     }

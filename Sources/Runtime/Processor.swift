@@ -1,3 +1,4 @@
+import Checkpointing
 import KafkaClient
 import KeyedState
 import Logging
@@ -265,14 +266,16 @@ public final class Processor: @unchecked Sendable {
                 stallStart = nil
             }
             let captured = partitions.compactMap { key, partition in
-                partition.inFlight.map { PartitionCheckpoint(partition: key, snapshot: $0.snapshot, nextOffset: $0.offset) }
+                partition.inFlight.map {
+                    PartitionCheckpoint(partition: PartitionID(topic: key.topic, partition: key.partition), snapshot: $0.snapshot, nextOffset: $0.offset)
+                }
             }
             let inbox = self.inbox
             store.write(id, parent: coordinator.lastCompleted, descendsFrom: settings.replayFrom, partitions: captured) { result in
                 inbox.post(id, result)
             }
             let offsets = captured.map {
-                PartitionOffset($0.partition, offset: $0.nextOffset, metadata: OffsetMetadata.encode(id))
+                PartitionOffset(TopicPartition($0.partition.topic, $0.partition.partition), offset: $0.nextOffset, metadata: OffsetMetadata.encode(id))
             }
             if !offsets.isEmpty {
                 do {
