@@ -20,8 +20,23 @@ extension CheckpointStore {
         }
     }
 
-    private func performRetention(_ policy: RetentionPolicy) throws -> RetentionReport {
-        let listings = listCheckpoints()
+    /// Keeps the checkpoints `choose` picks from the store's listing (newest first) and removes
+    /// the rest, as ``applyRetentionAndWait(keepNewest:pinned:)`` does with its pins.
+    ///
+    /// `choose` runs on the store's write queue with a listing taken there, so no write can
+    /// land between the choice and the removal: a checkpoint written meanwhile is either in
+    /// the listing (and `choose` sees it) or written afterwards (and untouched). Blocks the caller.
+    public func applyRetentionAndWait(
+        keeping choose: ([CheckpointListing]) throws -> Set<String>
+    ) throws -> RetentionReport {
+        try writeQueue.sync {
+            let listings = listCheckpoints()
+            return try performRetention(RetentionPolicy(keepNewest: 0, pinned: choose(listings)), listings: listings)
+        }
+    }
+
+    private func performRetention(_ policy: RetentionPolicy, listings: [CheckpointListing]? = nil) throws -> RetentionReport {
+        let listings = listings ?? listCheckpoints()
         let (kept, removed) = policy.apply(toNewestFirst: listings.map(\.checkpointID))
         for checkpointID in removed {
             try DurableFiles.remove(layout.manifestPath(checkpointID))

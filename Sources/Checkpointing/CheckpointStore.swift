@@ -87,13 +87,22 @@ public final class CheckpointStore: Sendable {
 
     /// ``write(checkpointID:partitions:descendsFrom:)``, blocking the calling thread until the
     /// manifest is durable. Do not call it from Swift's cooperative pool.
+    ///
+    /// - Parameter foldAfterwards: whether the store folds the snapshots' change logs on its
+    ///   own thread once the manifest is durable (see `fold`). A caller that commits the
+    ///   checkpoint somewhere else right afterwards (the runtime's Kafka transaction) passes
+    ///   `false` and folds after its commit: on a small machine the fold competes with the
+    ///   commit round trip for the cores, and that round trip stalls processing.
     public func writeAndWait(
-        checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String? = nil
+        checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String? = nil,
+        foldAfterwards: Bool = true
     ) throws -> CheckpointManifest {
         let manifest = try writeQueue.sync {
             try performWrite(checkpointID: checkpointID, partitions: partitions, descendsFrom: descendsFrom)
         }
-        writeQueue.async { self.fold(partitions) }
+        if foldAfterwards {
+            writeQueue.async { self.fold(partitions) }
+        }
         return manifest
     }
 

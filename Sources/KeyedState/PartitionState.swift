@@ -130,8 +130,10 @@ public struct PartitionState: Sendable {
     public mutating func captureSnapshot() -> PartitionSnapshot {
         adoptFinishedMerge()
         let changes = changesSinceCapture
-        // Sized like the last epoch's log, so the next epoch's writes do not pay for regrowing it.
-        changesSinceCapture = Dictionary(minimumCapacity: changes.count)
+        // Not presized like the last epoch's log: allocating a large table here took 15-20 ms
+        // now and then (the allocator maps fresh memory while other threads fold and free),
+        // all of it in the checkpoint stall. Growing it during the epoch costs a few rehashes.
+        changesSinceCapture = [:]
         if !changes.isEmpty { layers.append(ChangeLayer(changes)) }
         if layers.count > Self.maxPendingLayers {
             // Nobody folds these snapshots: fold here rather than let reads slow down.

@@ -23,7 +23,8 @@ public protocol CheckpointStorage: Sendable {
     )
 
     /// Records that checkpoint `id`'s transaction committed (recovery uses it to tell lost
-    /// offsets from a crash before the first commit).
+    /// offsets from a crash before the first commit). Called off the processing thread, while
+    /// later checkpoints may be written.
     func markCommitted(_ id: CheckpointID) throws
 
     /// Removes a checkpoint whose transaction was aborted.
@@ -37,6 +38,7 @@ public protocol CheckpointStorage: Sendable {
 
     /// Keeps the newest `newest` complete checkpoints of `instance` and every one in `pinned`;
     /// deletes that instance's other checkpoints and any file no kept manifest references.
-    /// Other instances' checkpoints (a shared store) are left alone.
+    /// Other instances' checkpoints (a shared store) are left alone. Called off the processing
+    /// thread, while a later checkpoint may be written: that one must survive.
     func retain(instance: String, newest: Int, pinned: Set<CheckpointID>) throws
 }

@@ -22,7 +22,10 @@ extension CheckpointStore: CheckpointStorage {
         // thread, never starved by a global pool full of blocked work.
         DispatchQueue(label: "exactly.checkpoint.write-waiter").async {
             completion(Result {
-                _ = try self.writeAndWait(checkpointID: id.description, partitions: partitions, descendsFrom: descendsFrom?.description)
+                // The processor folds after the commit (see `Processor`), not during it.
+                _ = try self.writeAndWait(
+                    checkpointID: id.description, partitions: partitions, descendsFrom: descendsFrom?.description,
+                    foldAfterwards: false)
             })
         }
     }
@@ -60,8 +63,18 @@ extension CheckpointStore: CheckpointStorage {
     }
 
     public func retain(instance: String, newest: Int, pinned: Set<CheckpointID>) throws {
-        let listings = listCheckpoints()
-        let committed = committedCheckpointIDs()
+        // Chosen on the store's queue: a checkpoint written while the processor goes on is
+        // either seen here (and kept as the newest) or written after the removal.
+        _ = try applyRetentionAndWait { listings in
+            Self.retained(listings, committed: self.committedCheckpointIDs(), instance: instance, newest: newest, pinned: pinned)
+        }
+    }
+
+    /// The checkpoints retention keeps: `pinned`, the newest `newest` of `instance`, every other
+    /// instance's, and per partition the newest one and the newest committed one holding it.
+    static func retained(
+        _ listings: [CheckpointListing], committed: Set<String>, instance: String, newest: Int, pinned: Set<CheckpointID>
+    ) -> Set<String> {
         var keep = Set(pinned.map(\.description))
         var ownKept = 0
         var newestPerPartition: [PartitionID: String] = [:]
@@ -88,6 +101,6 @@ extension CheckpointStore: CheckpointStorage {
         // names (the newest committed one holding it) until a newer one replaces it.
         keep.formUnion(newestPerPartition.values)
         keep.formUnion(newestCommittedPerPartition.values)
-        _ = try applyRetentionAndWait(keepNewest: 0, pinned: keep)
+        return keep
     }
 }

@@ -32,6 +32,8 @@ public final class Processor: @unchecked Sendable {
     private let logger: Logger
     private let shutdown = Atomic<Bool>(false)
     private let inbox = StoreInbox()
+    /// Runs what follows a commit (``recordCommitted(_:folding:)``) in order, off the processing thread.
+    private let bookkeeping = DispatchQueue(label: "exactly.checkpoint.bookkeeping")
 
     private var consumer: KafkaConsumer?
     private var producer: KafkaProducer?
@@ -166,6 +168,7 @@ public final class Processor: @unchecked Sendable {
         }
         consumer = nil
         producer = nil
+        bookkeeping.sync {}  // the last commit's mark is written before run() returns
     }
 
     // MARK: Records
@@ -305,20 +308,17 @@ public final class Processor: @unchecked Sendable {
             return coordinator.commitSucceeded(id, now: .now)
 
         case .checkpointCompleted(let id):
+            var snapshots: [PartitionSnapshot] = []
             for partition in partitions.values {
                 if let inFlight = partition.inFlight {
                     partition.rollback = (inFlight.snapshot, inFlight.offset)
                     partition.inFlight = nil
+                    snapshots.append(inFlight.snapshot)
                 }
             }
             statistics.checkpointsCompleted += 1
-            do {
-                try store.markCommitted(id)
-                try store.retain(instance: settings.transactionalID, newest: settings.retainedCheckpoints, pinned: [id])
-            } catch {
-                logger.warning("checkpoint \(id) committed, but its bookkeeping failed: \(error)")
-            }
-            logger.debug("checkpoint \(id) complete")
+            recordCommitted(id, folding: snapshots)
+            logger.debug("checkpoint \(id) complete", metadata: ["stall": "\(statistics.stalls.last ?? .zero)"])
             return []
 
         case .abortTransaction(let id, _):
@@ -358,6 +358,24 @@ public final class Processor: @unchecked Sendable {
                 logger.info("stopped after a final checkpoint")
             }
             return []
+        }
+    }
+
+    /// After a commit, off the processing thread: marks the checkpoint committed, folds its
+    /// snapshots' change logs into their tries (the states adopt the folds at their next
+    /// capture), and applies retention. None of it decides what is committed (Kafka did), so
+    /// processing goes on meanwhile; doing it during the commit round trip instead lengthened
+    /// the stall from about 1 ms to 8 ms on a 2-core machine.
+    private func recordCommitted(_ id: CheckpointID, folding snapshots: [PartitionSnapshot]) {
+        let (store, logger, instance, newest) = (store, logger, settings.transactionalID, settings.retainedCheckpoints)
+        bookkeeping.async {
+            do {
+                try store.markCommitted(id)
+                for snapshot in snapshots { snapshot.entries.materialize() }
+                try store.retain(instance: instance, newest: newest, pinned: [id])
+            } catch {
+                logger.warning("checkpoint \(id) committed, but its bookkeeping failed: \(error)")
+            }
         }
     }
 
