@@ -33,4 +33,15 @@ static inline rd_kafka_resp_err_t exactly_produce(rd_kafka_t *rk,
                                  RD_KAFKA_V_END);
 }
 
+/// Makes the mock cluster's broker `broker_id` answer its next request of `api_key` normally,
+/// but only after `rtt_ms` milliseconds (rd_kafka_mock_broker_push_request_error_rtts is
+/// variadic). Tests use it to hold a client inside a protocol step.
+static inline rd_kafka_resp_err_t exactly_mock_delay_next_request(rd_kafka_mock_cluster_t *mcluster,
+                                                                  int32_t broker_id,
+                                                                  int16_t api_key,
+                                                                  int rtt_ms) {
+        return rd_kafka_mock_broker_push_request_error_rtts(
+            mcluster, broker_id, api_key, 1, RD_KAFKA_RESP_ERR_NO_ERROR, rtt_ms);
+}
+
 #endif

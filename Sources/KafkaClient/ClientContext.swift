@@ -14,6 +14,9 @@ final class ClientContext: Sendable {
     /// Called synchronously on the thread that polls the consumer.
     let rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])?
     let deliveries = Mutex(DeliveryLedger())
+    /// Whether the group has handed this consumer an assignment (possibly empty) at least once:
+    /// librdkafka calls the rebalance callback after every successful SyncGroup.
+    let hasBeenAssigned = Atomic<Bool>(false)
 
     init(
         logger: Logger,

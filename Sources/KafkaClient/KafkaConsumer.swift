@@ -269,6 +269,15 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// The member id the group coordinator gave this consumer, or `nil` before its first
+    /// JoinGroup answer (and after it left the group).
+    public var memberID: String? {
+        guard let id = rd_kafka_memberid(handle.pointer) else { return nil }
+        defer { rd_kafka_mem_free(handle.pointer, id) }
+        let text = String(cString: id)
+        return text.isEmpty ? nil : text
+    }
+
     /// The consumer's librdkafka name (client id and instance).
     public var name: String { handle.name }
 

@@ -11,6 +11,9 @@ final class KafkaHandle: @unchecked Sendable {
     let pointer: OpaquePointer
     let context: ClientContext
     private let unmanagedContext: Unmanaged<ClientContext>
+    /// Whether `rd_kafka_destroy` would abort the process when this consumer never got an
+    /// assignment (see ``destroyWouldAbort``).
+    private let stickyAssignorBeforeFix: Bool
 
     /// Creates a handle of `type` with `properties`, wiring logs, statistics, delivery reports
     /// and rebalances to `context`.
@@ -47,9 +50,32 @@ final class KafkaHandle: @unchecked Sendable {
         pointer = handle
         self.context = context
         unmanagedContext = unmanaged
+        stickyAssignorBeforeFix = type == RD_KAFKA_CONSUMER
+            && rd_kafka_version() < Self.firstVersionDestroyingStickyStateSafely
+            && properties.contains { $0.0 == "partition.assignment.strategy" && $0.1.contains("cooperative-sticky") }
+    }
+
+    /// librdkafka 2.3.0 (0x020300ff): the first release whose cooperative-sticky assignor
+    /// survives a destroy before the first assignment (librdkafka #4312, fixed by #4381).
+    static let firstVersionDestroyingStickyStateSafely: Int32 = 0x0203_0000
+
+    /// Before 2.3.0, destroying a cooperative-sticky consumer that joined the group but never
+    /// received its assignment fails an assertion (`assignor_state`) and aborts the process:
+    /// a consumer closed while its first rebalance is in flight (fenced, or stopped early).
+    var destroyWouldAbort: Bool {
+        stickyAssignorBeforeFix && !context.hasBeenAssigned.load(ordering: .acquiring)
     }
 
     deinit {
+        if destroyWouldAbort {
+            // Better a handle left for the process exit to reclaim than an abort that loses the
+            // caller's own shutdown (its last log lines, its exit status). The consumer has been
+            // closed, so it has left the group; only memory and idle threads stay.
+            let version = String(cString: rd_kafka_version_str())
+            context.logger.warning(
+                "not destroying consumer \(name): librdkafka \(version) would abort destroying a cooperative-sticky consumer before its first assignment (librdkafka issue #4312, fixed in 2.3.0); its memory is reclaimed when the process exits")
+            return
+        }
         rd_kafka_destroy(pointer)
         unmanagedContext.release()
     }

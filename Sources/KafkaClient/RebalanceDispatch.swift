@@ -9,6 +9,7 @@ enum RebalanceDispatch {
         partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
     ) {
         let context = ClientContext.of(handle)
+        context?.hasBeenAssigned.store(true, ordering: .releasing)
         let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
         let elements = NativePartitionList.elements(of: partitions).map(\.topicPartition)
 

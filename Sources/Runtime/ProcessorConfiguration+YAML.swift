@@ -25,7 +25,7 @@ extension ProcessorConfiguration {
         var bootstrap: [String]?
         var transactionTimeout = Duration.seconds(60)
         var properties: [String: String] = [:]
-        var staticMembership = false
+        var staticMembership = true
         if let kafkaNode = top["kafka"] {
             let kafka = try reader.mapping(kafkaNode, key: "kafka", allowedKeys: ["bootstrap", "transaction_timeout", "static_membership", "properties"])
             if let node = kafka["static_membership"] {

@@ -10,7 +10,7 @@ import Yams
 /// kafka:
 ///   bootstrap: localhost:9092      # omit to use the embedded development broker
 ///   transaction_timeout: 60s
-///   static_membership: false       # true: restarts take over at once (librdkafka >= 2.3)
+///   static_membership: true        # a restart takes this instance's place at once
 ///   properties:                    # passed to librdkafka as they are
 ///     security.protocol: SASL_SSL
 /// source:
@@ -39,7 +39,7 @@ public struct ProcessorConfiguration {
     /// librdkafka properties passed through (security and tuning).
     public var kafkaProperties: [String: String]
     /// `kafka.static_membership`: join with `group.instance.id` for instant restarts.
-    public var staticMembership: Bool = false
+    public var staticMembership: Bool = true
     /// The topics to consume.
     public var sourceTopics: [String]
     /// The topic outputs are written to.

@@ -27,9 +27,10 @@ public struct ProcessorSettings: Sendable {
     public var faultInjection: FaultInjection?
     /// Join the group with a static identity (`group.instance.id` = the transactional id), so a
     /// restart takes this instance's place at once instead of waiting for the dead member's
-    /// session to time out. Off by default: librdkafka before 2.3 can abort at shutdown with
-    /// the cooperative-sticky assignor and a rebalance in flight (librdkafka issue #4312).
-    public var staticMembership = false
+    /// session to time out. On by default. (librdkafka before 2.3 aborts when a cooperative-sticky
+    /// consumer is destroyed during its first rebalance, which a fenced static member can be;
+    /// `KafkaClient` leaves such a handle to the process exit instead: librdkafka issue #4312.)
+    public var staticMembership = true
     /// For benchmarks: finish with a checkpoint once this many records were processed.
     public var stopAfterRecords: Int?
     /// `--replay-from-checkpoint`: each partition this checkpoint holds is restored from it

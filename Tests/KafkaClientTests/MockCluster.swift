@@ -46,6 +46,13 @@ final class MockCluster: @unchecked Sendable {
         }
     }
 
+    /// Makes broker `broker`'s next `apiKey` request succeed only after `delay`.
+    func delayNextRequest(apiKey: Int16, by delay: Duration, broker: Int32 = 1) {
+        let milliseconds = Int32(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+        let result = exactly_mock_delay_next_request(cluster, broker, apiKey, milliseconds)
+        precondition(result == RD_KAFKA_RESP_ERR_NO_ERROR, "mock delay: \(result)")
+    }
+
     var kafka: KafkaConfiguration {
         KafkaConfiguration(bootstrapServers: [bootstrapServers])
     }
@@ -55,6 +62,7 @@ final class MockCluster: @unchecked Sendable {
 enum ApiKey {
     static let produce: Int16 = 0
     static let offsetCommit: Int16 = 8
+    static let syncGroup: Int16 = 14
     static let initProducerId: Int16 = 22
     static let addPartitionsToTxn: Int16 = 24
     static let addOffsetsToTxn: Int16 = 25

@@ -92,3 +92,35 @@ import Testing
         #expect(records.map(\.value) == [[6], [7], [8], [9]])
     }
 }
+
+/// librdkafka before 2.3.0 aborts the process (`assignor_state` assertion, librdkafka #4312)
+/// when a cooperative-sticky consumer is destroyed after joining its group but before its
+/// first assignment. A processor that is fenced or stopped during its first rebalance must
+/// still exit with its own error, not with SIGABRT.
+@Suite struct ClosingBeforeTheFirstAssignmentTests {
+    @Test func aCooperativeConsumerClosedWhileItsFirstSyncGroupIsInFlightDoesNotAbort() async throws {
+        let cluster = try MockCluster()
+        let topic = uniqueTopic()
+        cluster.createTopic(topic, partitions: 2)
+        let log = RebalanceTests.AssignmentLog()
+        // The JoinGroup is answered at once; the SyncGroup that would carry the assignment
+        // is held for 5 s, long after the consumer is gone.
+        cluster.delayNextRequest(apiKey: ApiKey.syncGroup, by: .seconds(5))
+        let joined = try await BlockingCalls.run {
+            var consumer: KafkaConsumer? = try KafkaConsumer(
+                configuration: ConsumerConfiguration(kafka: cluster.kafka, groupID: uniqueTopic("g")),
+                rebalanceHandler: log.handler())
+            try consumer!.subscribe(topics: [topic])
+            let deadline = ContinuousClock.now + .seconds(20)
+            while consumer!.memberID == nil, ContinuousClock.now < deadline {
+                _ = try consumer!.poll(maxRecords: 1, timeout: .milliseconds(10))
+            }
+            let joined = consumer!.memberID != nil
+            try consumer!.close()
+            consumer = nil  // destroys the handle, or leaves it when that would abort
+            return joined
+        }
+        #expect(joined, "the consumer never got a JoinGroup answer")
+        #expect(log.events.withLock { $0 }.isEmpty, "the assignment arrived before the close: the test did not hold SyncGroup")
+    }
+}

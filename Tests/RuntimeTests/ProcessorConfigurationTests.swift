@@ -64,6 +64,17 @@ import Testing
         #expect(configuration.bootstrapServers == nil)
         #expect(configuration.instance == "0")
         #expect(configuration.checkpoint == CheckpointSettings())
+        #expect(configuration.staticMembership, "a restart should take its place in the group at once")
+    }
+
+    @Test func staticMembershipCanBeTurnedOff() throws {
+        let configuration = try ProcessorConfiguration.parse(yaml: """
+            application: a
+            kafka: {static_membership: false}
+            source: {topics: in}
+            sink: {topic: out}
+            """)
+        #expect(!configuration.staticMembership)
     }
 
     @Test func refusesATransactionTimeoutNotAboveIntervalPlusTimeout() {
