@@ -121,9 +121,16 @@ for _ in $(seq 600); do
     if ! kill -0 "$first_pid" 2>/dev/null; then fenced=1; break; fi
     sleep 0.1
 done
-if [ "$fenced" != 1 ] || wait "$first_pid" || ! grep -q "this process was fenced" "$work/instance-0.log"; then
+first_status=0
+wait "$first_pid" || first_status=$?
+if [ "$fenced" != 1 ] || [ "$first_status" = 0 ] || ! grep -q "this process was fenced" "$work/instance-0.log"; then
     failed=1
     echo "the first instance was not fenced by the second with the same identity (log: $work/instance-0.log)" >&2
+    exit 1
+fi
+if [ "$first_status" -ge 128 ]; then
+    failed=1
+    echo "the fenced instance died of signal $((first_status - 128)) instead of exiting with its error (log: $work/instance-0.log)" >&2
     exit 1
 fi
 
