@@ -54,6 +54,19 @@ public struct ConsumerConfiguration: Sendable {
     /// predecessor's session to time out; the predecessor, if still alive, is fenced. A static
     /// member does not leave the group when it closes.
     public var groupInstanceID: String?
+    /// `queued.min.messages`: librdkafka fetches ahead until this many records wait in the
+    /// consumer's queue (all partitions together).
+    ///
+    /// Far above librdkafka's default (100,000) on purpose: once the queue crosses the
+    /// threshold, librdkafka before 2.1 looks at it again only when its broker thread next
+    /// wakes, up to a second later, and the consumer starves meanwhile. At 100,000 that halved
+    /// the processor's throughput (it waited on an empty queue 40% of the time); the queue must
+    /// hold more than a second of processing. (librdkafka 2.1 added `fetch.queue.backoff.ms`
+    /// for the same wait; set it through the pass-through properties there.)
+    public var queuedMinMessages: Int
+    /// `queued.max.messages.kbytes`: the other bound of the fetch-ahead queue, in KiB.
+    /// Twice librdkafka's default (64 MiB), for the reason given at ``queuedMinMessages``.
+    public var queuedMaxKilobytes: Int
 
     /// Consumer settings for `groupID` on `kafka`'s cluster.
     public init(
@@ -65,9 +78,13 @@ public struct ConsumerConfiguration: Sendable {
         sessionTimeout: Duration = .seconds(10),
         enableAutoCommit: Bool = false,
         enableAutoOffsetStore: Bool = false,
-        groupInstanceID: String? = nil
+        groupInstanceID: String? = nil,
+        queuedMinMessages: Int = 500_000,
+        queuedMaxKilobytes: Int = 131_072
     ) {
         self.groupInstanceID = groupInstanceID
+        self.queuedMinMessages = queuedMinMessages
+        self.queuedMaxKilobytes = queuedMaxKilobytes
         self.kafka = kafka
         self.groupID = groupID
         self.isolationLevel = isolationLevel
@@ -89,6 +106,8 @@ public struct ConsumerConfiguration: Sendable {
             ("enable.auto.commit", enableAutoCommit ? "true" : "false"),
             ("enable.auto.offset.store", enableAutoOffsetStore ? "true" : "false"),
             ("enable.partition.eof", "false"),
+            ("queued.min.messages", String(queuedMinMessages)),
+            ("queued.max.messages.kbytes", String(queuedMaxKilobytes)),
         ])
     }
 }

@@ -39,6 +39,10 @@ import Testing
         #expect(properties["isolation.level"] == "read_committed")
         #expect(properties["enable.auto.commit"] == "false")
         #expect(properties["partition.assignment.strategy"] == "cooperative-sticky")
+        // More than a second of processing fetched ahead (librdkafka < 2.1 re-checks a full
+        // queue only about once a second).
+        #expect(properties["queued.min.messages"] == "500000")
+        #expect(properties["queued.max.messages.kbytes"] == "131072")
     }
 
     @Test func producerDefaultsToJavaCompatiblePartitioning() {

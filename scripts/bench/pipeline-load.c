@@ -88,6 +88,10 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     configure(conf, "group.id", group);
     configure(conf, "auto.offset.reset", "earliest");
     configure(conf, "enable.auto.commit", "false");
+    /* The fetch-ahead queue exactly's consumer uses (KafkaClient's ConsumerConfiguration):
+     * with librdkafka's defaults both pipes stall up to a second whenever the queue fills. */
+    configure(conf, "queued.min.messages", "500000");
+    configure(conf, "queued.max.messages.kbytes", "131072");
     rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
     if (!consumer) { fprintf(stderr, "consumer: %s\n", error); return 1; }
     rd_kafka_poll_set_consumer(consumer);
