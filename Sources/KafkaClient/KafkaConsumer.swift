@@ -14,6 +14,8 @@ import Synchronization
 public final class KafkaConsumer: Sendable {
     private let handle: KafkaHandle
     private let closed = Atomic<Bool>(false)
+    /// The queue every record, rebalance and log reaches (`rd_kafka_poll_set_consumer`).
+    private let consumerQueue: ConsumerQueue
 
     /// Creates a consumer. Nothing is read until ``subscribe(topics:)``.
     ///
@@ -40,6 +42,7 @@ public final class KafkaConsumer: Sendable {
         // Route the main queue (logs, statistics, rebalances) to the consumer queue, so one
         // poll serves them all.
         rd_kafka_poll_set_consumer(handle.pointer)
+        consumerQueue = ConsumerQueue(rd_kafka_queue_get_consumer(handle.pointer)!)
     }
 
     deinit {
@@ -49,6 +52,7 @@ public final class KafkaConsumer: Sendable {
                 handle.context.logger.warning("\(error)")
             }
         }
+        rd_kafka_queue_destroy(consumerQueue.pointer)  // before the handle goes
     }
 
     /// Joins the group and subscribes to `topics`; partitions arrive through the rebalance
@@ -70,30 +74,63 @@ public final class KafkaConsumer: Sendable {
     /// and reading goes on (librdkafka recovers from them); a fatal error is thrown.
     public func poll(maxRecords: Int, timeout: Duration) throws(KafkaError) -> [ConsumedRecord] {
         try checkOpen()
+        guard maxRecords > 0 else { return [] }
         var records: [ConsumedRecord] = []
         records.reserveCapacity(min(maxRecords, 1024))
-        var wait = timeout.timeoutMilliseconds
-        while records.count < maxRecords {
-            guard let message = rd_kafka_consumer_poll(handle.pointer, wait) else { break }
-            defer { rd_kafka_message_destroy(message) }
-            wait = 0
-            let error = message.pointee.err
-            if error != RD_KAFKA_RESP_ERR_NO_ERROR {
-                if error == RD_KAFKA_RESP_ERR__FATAL {
-                    throw KafkaError.from(error, while: "consume", handle: handle.pointer)!
-                }
-                let text = String(cString: rd_kafka_message_errstr(message))
-                handle.context.logger.warning("consumer error: \(text) [\(String(cString: rd_kafka_err2name(error)))]")
-                continue
+        var topicNames = TopicNameCache()
+        // Whatever is queued already, taken under one lock instead of one per record. The batch
+        // call waits for a full batch until its timeout, so it is only ever asked with none.
+        try takeQueued(upTo: maxRecords, into: &records, topicNames: &topicNames)
+        if records.isEmpty {
+            if let message = rd_kafka_consumer_poll(handle.pointer, timeout.timeoutMilliseconds) {
+                defer { rd_kafka_message_destroy(message) }
+                try accept(message, into: &records, topicNames: &topicNames)
             }
-            records.append(Self.record(from: message))
+            if !records.isEmpty {
+                try takeQueued(upTo: maxRecords - records.count, into: &records, topicNames: &topicNames)
+            }
         }
         return records
     }
 
-    private static func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumedRecord {
+    /// Appends up to `limit` records already in the consumer queue, without waiting. Serves
+    /// rebalances and other callbacks queued before them, as `rd_kafka_consumer_poll` does.
+    private func takeQueued(upTo limit: Int, into records: inout [ConsumedRecord], topicNames: inout TopicNameCache) throws(KafkaError) {
+        guard limit > 0 else { return }
+        let batch = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: limit)
+        defer { batch.deallocate() }
+        let count = rd_kafka_consume_batch_queue(consumerQueue.pointer, 0, batch, limit)
+        guard count > 0 else { return }
+        var failure: KafkaError?
+        for index in 0..<count {
+            guard let message = batch[index] else { continue }
+            // Every message of the batch is ours to destroy, also after a failure.
+            defer { rd_kafka_message_destroy(message) }
+            if failure == nil {
+                do { try accept(message, into: &records, topicNames: &topicNames) } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Appends `message` as a record, logs a per-partition error, throws a fatal one.
+    private func accept(
+        _ message: UnsafeMutablePointer<rd_kafka_message_t>, into records: inout [ConsumedRecord], topicNames: inout TopicNameCache
+    ) throws(KafkaError) {
+        let error = message.pointee.err
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            if error == RD_KAFKA_RESP_ERR__FATAL {
+                throw KafkaError.from(error, while: "consume", handle: handle.pointer)!
+            }
+            let text = String(cString: rd_kafka_message_errstr(message))
+            handle.context.logger.warning("consumer error: \(text) [\(String(cString: rd_kafka_err2name(error)))]")
+            return
+        }
+        records.append(Self.record(from: message, topic: topicNames.name(of: message.pointee.rkt)))
+    }
+
+    private static func record(from message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) -> ConsumedRecord {
         let pointee = message.pointee
-        let topic = String(cString: rd_kafka_topic_name(pointee.rkt))
         let key: [UInt8]? = pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.key_len)) }
         let value: [UInt8] = pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: pointee.len)) } ?? []
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
@@ -285,5 +322,30 @@ public final class KafkaConsumer: Sendable {
         if closed.load(ordering: .acquiring) {
             throw KafkaError(.closed, "the consumer \(handle.name) is closed")
         }
+    }
+}
+
+/// A reference to a consumer's queue. ``KafkaConsumer``'s `deinit` releases it, while the
+/// handle it belongs to is still alive.
+struct ConsumerQueue: @unchecked Sendable {
+    // @unchecked: an immutable pointer; librdkafka's queues are thread-safe.
+    let pointer: OpaquePointer
+
+    init(_ pointer: OpaquePointer) {
+        self.pointer = pointer
+    }
+}
+
+/// The topic name of a message, converted once per topic and poll rather than once per record.
+struct TopicNameCache {
+    private var topic: OpaquePointer?
+    private var name = ""
+
+    mutating func name(of topic: OpaquePointer?) -> String {
+        if topic != self.topic || self.topic == nil {
+            self.topic = topic
+            name = topic.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        }
+        return name
     }
 }

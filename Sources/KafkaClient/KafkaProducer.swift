@@ -23,6 +23,10 @@ import Synchronization
 public final class KafkaProducer: Sendable {
     private let handle: KafkaHandle
     private let closed = Atomic<Bool>(false)
+    /// Records sent since delivery reports were last served by ``send(_:queueFullTimeout:)``.
+    private let sendsSinceServe = Atomic<Int>(0)
+    /// How often ``send(_:queueFullTimeout:)`` serves delivery reports.
+    static let sendsPerServe = 256
 
     /// Creates a producer. For a transactional producer, call ``initTransactions(timeout:)`` next.
     ///
@@ -72,7 +76,11 @@ public final class KafkaProducer: Sendable {
         while true {
             let result = produce(record)
             if result == RD_KAFKA_RESP_ERR_NO_ERROR {
-                rd_kafka_poll(handle.pointer, 0)  // serve delivery reports as we go
+                // Serve delivery reports as we go, but not per record: each serve takes the
+                // queue's lock, which librdkafka's threads contend for at high rates.
+                if sendsSinceServe.wrappingAdd(1, ordering: .relaxed).newValue % Self.sendsPerServe == 0 {
+                    rd_kafka_poll(handle.pointer, 0)
+                }
                 return
             }
             if result == RD_KAFKA_RESP_ERR__QUEUE_FULL, ContinuousClock.now < deadline {
