@@ -72,7 +72,7 @@ public final class KafkaProducer: Sendable {
     /// `queueFullTimeout`) rather than failing.
     public func send(_ record: ProducerRecord, queueFullTimeout: Duration = .seconds(30)) throws(KafkaError) {
         try checkOpen()
-        let deadline = ContinuousClock.now + queueFullTimeout
+        var deadline: ContinuousClock.Instant?  // read the clock only when the queue is full
         while true {
             let result = produce(record)
             if result == RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -83,7 +83,10 @@ public final class KafkaProducer: Sendable {
                 }
                 return
             }
-            if result == RD_KAFKA_RESP_ERR__QUEUE_FULL, ContinuousClock.now < deadline {
+            if result == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                deadline = deadline ?? ContinuousClock.now + queueFullTimeout
+            }
+            if result == RD_KAFKA_RESP_ERR__QUEUE_FULL, let deadline, ContinuousClock.now < deadline {
                 rd_kafka_poll(handle.pointer, 10)
                 continue
             }

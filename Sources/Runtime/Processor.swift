@@ -175,8 +175,13 @@ public final class Processor: @unchecked Sendable {
 
     private func process(_ records: [ConsumedRecord]) throws {
         guard let producer else { return }
+        // Records come in runs of one partition: look the partition up once per run.
+        var current: (key: TopicPartition, runtime: PartitionRuntime?)?
         for consumed in records {
-            guard let partition = partitions[consumed.topicPartition] else { continue }
+            if current?.key != consumed.topicPartition {
+                current = (consumed.topicPartition, partitions[consumed.topicPartition])
+            }
+            guard let partition = current?.runtime else { continue }
             if partition.rollback.offset == nil { partition.rollback.offset = consumed.offset }
             let record = Record(
                 key: consumed.key,
