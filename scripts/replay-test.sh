@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # --replay-from-checkpoint, end to end on the development broker:
 #   a dry run from an older checkpoint reports outputs that match the committed ones (exit 0);
+#   a dry run of a changed pipeline reports that its outputs differ (exit 3);
 #   a real replay into the same sink is refused (it would duplicate committed output);
 #   a confirmed replay into a new topic produces exactly the outputs of the replayed inputs,
 #   as a read_committed consumer sees them, and its checkpoints record what they descend from.
@@ -42,6 +43,16 @@ cat "$work/dry-run.txt"
 grep -q "they match the" "$work/dry-run.txt" || fail "the dry run did not compare with committed output"
 ! grep -q "DIFFER" "$work/dry-run.txt" || fail "the dry run found differences"
 
+# A changed pipeline (count only, no sum) replayed dry: its outputs differ from the committed ones,
+# and the dry run must say so and exit 3.
+sed -e '/- op: sum/,+1d' "$work/pipeline.yaml" > "$work/changed.yaml"
+grep -q "op: sum" "$work/changed.yaml" && fail "could not drop the sum from the pipeline"
+status=0
+run "$work/changed.yaml" --replay-from-checkpoint "$checkpoint" --dry-run > "$work/dry-run-changed.txt" 2>&1 || status=$?
+cat "$work/dry-run-changed.txt"
+[ "$status" = 3 ] || fail "a dry run whose outputs differ exited $status, not 3: $(cat "$work/dry-run-changed.txt")"
+grep -q "DIFFER" "$work/dry-run-changed.txt" || fail "the dry run of a changed pipeline did not report the difference"
+
 if run "$work/pipeline.yaml" --replay-from-checkpoint "$checkpoint" > "$work/refused.txt" 2>&1; then
     fail "a replay into the sink that holds the committed output was not refused"
 fi
@@ -56,4 +67,4 @@ workload verify --bootstrap "$bootstrap" --topic order-totals-replayed --expecte
 grep -lq "\"descendsFrom\":\"$checkpoint\"" "$work"/checkpoints/order-totals/manifests/*.json \
     || fail "no checkpoint of the replay records that it descends from $checkpoint"
 rm -rf "$work"
-echo "replay test passed: dry run matched, duplicate replay refused, replay into a new topic exactly once"
+echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), duplicate replay refused, replay into a new topic exactly once"

@@ -17,6 +17,8 @@ final class ClientContext: Sendable {
     /// Whether the group has handed this consumer an assignment (possibly empty) at least once:
     /// librdkafka calls the rebalance callback after every successful SyncGroup.
     let hasBeenAssigned = Atomic<Bool>(false)
+    /// Whether the consumer subscribed, and so may have joined a group and picked its assignor.
+    let hasSubscribed = Atomic<Bool>(false)
 
     init(
         logger: Logger,

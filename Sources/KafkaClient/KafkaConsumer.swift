@@ -59,6 +59,7 @@ public final class KafkaConsumer: Sendable {
     /// handler during later polls.
     public func subscribe(topics: [String]) throws(KafkaError) {
         try checkOpen()
+        handle.context.hasSubscribed.store(true, ordering: .releasing)
         try NativePartitionList.withNativeList(
             partitions: topics.map { TopicPartition($0, RD_KAFKA_PARTITION_UA) }
         ) { (list) throws(KafkaError) in

@@ -62,8 +62,10 @@ final class KafkaHandle: @unchecked Sendable {
     /// Before 2.3.0, destroying a cooperative-sticky consumer that joined the group but never
     /// received its assignment fails an assertion (`assignor_state`) and aborts the process:
     /// a consumer closed while its first rebalance is in flight (fenced, or stopped early).
+    /// A consumer that never subscribed never chose an assignor and is destroyed safely.
     var destroyWouldAbort: Bool {
-        stickyAssignorBeforeFix && !context.hasBeenAssigned.load(ordering: .acquiring)
+        stickyAssignorBeforeFix && context.hasSubscribed.load(ordering: .acquiring)
+            && !context.hasBeenAssigned.load(ordering: .acquiring)
     }
 
     deinit {
