@@ -82,4 +82,5 @@ printf '%-34s %12s %8s %s\n' "exactly-once, 100 ms checkpoints" "$(echo "$hundre
 echo "checkpoint stall, 1 s:    p50 $(echo "$one_second" | field stall_p50_ms) ms, p99 $(echo "$one_second" | field stall_p99_ms) ms ($(echo "$one_second" | field checkpoints) checkpoints; goal p99 < 5 ms)"
 echo "  of which capture:       p50 $(echo "$one_second" | field capture_p50_ms) ms, p99 $(echo "$one_second" | field capture_p99_ms) ms (the rest is the commit round trip)"
 echo "checkpoint stall, 100 ms: p50 $(echo "$hundred_ms" | field stall_p50_ms) ms, p99 $(echo "$hundred_ms" | field stall_p99_ms) ms ($(echo "$hundred_ms" | field checkpoints) checkpoints)"
+echo "processing thread CPU per record: 1 s $(echo "$one_second" | field thread_cpu_us_per_record) us, 100 ms $(echo "$hundred_ms" | field thread_cpu_us_per_record) us (the rest of a record's cost is librdkafka's threads and the broker)"
 echo "first output after a kill and restart with 1M keys: $(echo "$recovery" | field first_output_ms) ms (goal < 1000 ms)"

@@ -83,7 +83,11 @@ public final class Processor: @unchecked Sendable {
     /// Runs until shutdown (returns) or a failure (throws). *Blocking.*
     public func run() throws(ProcessorFailure) {
         startedAt = .now
-        defer { statistics.runningTime = .now - startedAt }
+        let cpuAtStart = Self.threadCPUTime()
+        defer {
+            statistics.runningTime = .now - startedAt
+            statistics.processingThreadCPUTime = Self.threadCPUTime() - cpuAtStart
+        }
         do {
             try start()
             while !stopped {
@@ -432,6 +436,13 @@ public final class Processor: @unchecked Sendable {
         if error.requiresAbort { return .abortable }
         if error.isRetriable { return .retriable }
         return .abortable
+    }
+
+    /// The CPU time the calling thread has used so far.
+    private static func threadCPUTime() -> Duration {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
     }
 
     /// For the `afterCommitSent` crash point: the commit is issued, then the process dies

@@ -16,6 +16,10 @@ public struct ProcessorStatistics: Sendable {
     public var firstOutputAfter: Duration?
     /// From the start of ``Processor/run()`` to its end.
     public var runningTime: Duration = .zero
+    /// CPU time the processing thread used in ``Processor/run()`` (librdkafka's and the
+    /// store's threads excluded): per record, the cost of the processing path itself, which
+    /// wall-clock rates on a shared machine hide in noise.
+    public var processingThreadCPUTime: Duration = .zero
 
     /// The stall below which `fraction` of the checkpoints stayed (0.5 for the median).
     public func stall(percentile fraction: Double) -> Duration? {

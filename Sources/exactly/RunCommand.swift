@@ -232,12 +232,15 @@ extension RunCommand {
             let (seconds, attoseconds) = duration.components
             return String(format: "%.3f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
         }
+        let cpu = statistics.processingThreadCPUTime.components
+        let cpuMicroseconds = Double(cpu.seconds) * 1e6 + Double(cpu.attoseconds) / 1e12
         let seconds = Double(statistics.runningTime.components.seconds) + Double(statistics.runningTime.components.attoseconds) / 1e18
         return "exactly records=\(statistics.recordsProcessed) seconds=\(String(format: "%.3f", seconds)) "
             + "records_per_second=\(String(format: "%.0f", Double(statistics.recordsProcessed) / max(seconds, 1e-9))) "
             + "checkpoints=\(statistics.checkpointsCompleted) stall_p50_ms=\(milliseconds(statistics.stall(percentile: 0.5))) "
             + "stall_p99_ms=\(milliseconds(statistics.stall(percentile: 0.99))) capture_p50_ms=\(milliseconds(statistics.capture(percentile: 0.5))) "
-            + "capture_p99_ms=\(milliseconds(statistics.capture(percentile: 0.99))) first_output_ms=\(milliseconds(statistics.firstOutputAfter))"
+            + "capture_p99_ms=\(milliseconds(statistics.capture(percentile: 0.99))) first_output_ms=\(milliseconds(statistics.firstOutputAfter)) "
+            + "thread_cpu_us_per_record=\(String(format: "%.2f", cpuMicroseconds / Double(max(statistics.recordsProcessed, 1))))"
     }
 }
 
