@@ -48,7 +48,7 @@ public final class KafkaConsumer: Sendable {
     deinit {
         if !closed.load(ordering: .acquiring) {
             // Leave the group politely; errors here have nowhere to go but the log.
-            if let error = KafkaError.from(rd_kafka_consumer_close(handle.pointer), while: "close consumer") {
+            if let error = KafkaError.from(closeNative(), while: "close consumer") {
                 handle.context.logger.warning("\(error)")
             }
         }
@@ -302,9 +302,42 @@ public final class KafkaConsumer: Sendable {
     /// consumer. *Blocking.* Later calls throw ``KafkaError/Code/closed``.
     public func close() throws(KafkaError) {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if let error = KafkaError.from(rd_kafka_consumer_close(handle.pointer), while: "close consumer") {
+        if let error = KafkaError.from(closeNative(), while: "close consumer") {
             throw error
         }
+    }
+
+    /// `rd_kafka_consumer_close`, after leaving the assignment first where librdkafka needs it.
+    ///
+    /// librdkafka before 2.4 can hang for ever in `consumer_close` when a cooperative
+    /// incremental assignment arrives while it closes (librdkafka #4527, fixed by #4528): the
+    /// unassign the rebalance callback makes never gets its answer. It happened in this
+    /// repository's tests when one consumer of a group closed right after another had left.
+    /// Unsubscribing first and serving the queue until nothing is assigned means `close` never
+    /// starts with a rebalance in flight. Records served meanwhile are dropped: the consumer is
+    /// closing, and nothing read after the last commit counts.
+    private func closeNative() -> rd_kafka_resp_err_t {
+        if handle.cooperativeCloseCanHang, handle.context.hasSubscribed.load(ordering: .acquiring) {
+            _ = rd_kafka_unsubscribe(handle.pointer)
+            let deadline = ContinuousClock.now + Self.unsubscribeBeforeCloseTimeout
+            var served = false
+            while ContinuousClock.now < deadline {
+                if let message = rd_kafka_consumer_poll(handle.pointer, 50) { rd_kafka_message_destroy(message) }
+                if served, Self.assignmentIsEmpty(handle.pointer) { break }
+                served = true
+            }
+        }
+        return rd_kafka_consumer_close(handle.pointer)
+    }
+
+    /// How long ``close()`` waits for the assignment to be given up before closing anyway.
+    static let unsubscribeBeforeCloseTimeout: Duration = .seconds(10)
+
+    private static func assignmentIsEmpty(_ pointer: OpaquePointer) -> Bool {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return true }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return list.pointee.cnt == 0
     }
 
     /// The member id the group coordinator gave this consumer, or `nil` before its first

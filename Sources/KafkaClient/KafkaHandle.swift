@@ -14,6 +14,9 @@ final class KafkaHandle: @unchecked Sendable {
     /// Whether `rd_kafka_destroy` would abort the process when this consumer never got an
     /// assignment (see ``destroyWouldAbort``).
     private let stickyAssignorBeforeFix: Bool
+    /// Whether `rd_kafka_consumer_close` can hang on this consumer when an incremental
+    /// assignment arrives while it closes (cooperative-sticky, librdkafka before 2.4.0, #4527).
+    let cooperativeCloseCanHang: Bool
 
     /// Creates a handle of `type` with `properties`, wiring logs, statistics, delivery reports
     /// and rebalances to `context`.
@@ -50,10 +53,15 @@ final class KafkaHandle: @unchecked Sendable {
         pointer = handle
         self.context = context
         unmanagedContext = unmanaged
-        stickyAssignorBeforeFix = type == RD_KAFKA_CONSUMER
-            && rd_kafka_version() < Self.firstVersionDestroyingStickyStateSafely
+        let cooperative = type == RD_KAFKA_CONSUMER
             && properties.contains { $0.0 == "partition.assignment.strategy" && $0.1.contains("cooperative-sticky") }
+        stickyAssignorBeforeFix = cooperative && rd_kafka_version() < Self.firstVersionDestroyingStickyStateSafely
+        cooperativeCloseCanHang = cooperative && rd_kafka_version() < Self.firstVersionClosingDuringAssignmentSafely
     }
+
+    /// librdkafka 2.4.0: the first release whose cooperative consumer does not hang when an
+    /// assignment arrives while it closes (librdkafka #4527, fixed by #4528).
+    static let firstVersionClosingDuringAssignmentSafely: Int32 = 0x0204_0000
 
     /// librdkafka 2.3.0 (0x020300ff): the first release whose cooperative-sticky assignor
     /// survives a destroy before the first assignment (librdkafka #4312, fixed by #4381).

@@ -124,3 +124,4 @@ import Testing
         #expect(log.events.withLock { $0 }.isEmpty, "the assignment arrived before the close: the test did not hold SyncGroup")
     }
 }
+
