@@ -52,4 +52,68 @@ struct PersistenceTests {
         #expect(try state.visibleValues("t", readCommitted: false) == ["whole"])
         #expect(try state.produceOne("t", TestBatch.make(["after"])).baseOffset == 1)
     }
+
+    /// The offsets a restarted broker has for group `g`, topic `t`, partition 0.
+    func committedAfterRestart(_ dir: String) throws -> (offset: Int64, metadata: String?) {
+        var restarted = try makeState(dataDirectory: dir)
+        let p = restarted.offsetFetch(try TestRequests.offsetFetch(group: "g", topic: "t", requireStable: true)).topics[0].partitions[0]
+        restarted.store?.close()
+        return (p.offset, p.metadata)
+    }
+
+    @Test func aTornLastStateLineFallsBackToTheStateBefore() throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            var state = try makeState(dataDirectory: dir)
+            state.createTopic("t", partitions: 1)
+            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 1, metadata: "first"))
+            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 2, metadata: "second"))
+            state.store?.close()
+        }
+        let log = URL(fileURLWithPath: dir + "/state.log")
+        let whole = try Data(contentsOf: log)
+        #expect(whole.filter { $0 == 0x0A }.count >= 3, "one line per change")
+        // A crash in the middle of writing the last line.
+        try whole.prefix(whole.count - 10).write(to: log)
+        let committed = try committedAfterRestart(dir)
+        #expect(committed.offset == 1)
+        #expect(committed.metadata == "first")
+        // The torn line is gone: what is written next is read back after the next restart.
+        do {
+            var state = try makeState(dataDirectory: dir)
+            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 3, metadata: "third"))
+            state.store?.close()
+        }
+        #expect(try committedAfterRestart(dir).metadata == "third")
+    }
+
+    @Test func aDataDirectoryWithTheOlderStateJSONStillLoads() throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            var state = try makeState(dataDirectory: dir)
+            state.createTopic("t", partitions: 1)
+            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 5, metadata: "old"))
+            state.store?.close()
+        }
+        // What a broker before state.log left: the newest state as state.json.
+        let log = URL(fileURLWithPath: dir + "/state.log")
+        let newest = try Data(contentsOf: log).split(separator: 0x0A).last!
+        try Data(newest).write(to: URL(fileURLWithPath: dir + "/state.json"))
+        try FileManager.default.removeItem(at: log)
+        let committed = try committedAfterRestart(dir)
+        #expect(committed.offset == 5)
+        #expect(committed.metadata == "old")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/state.json"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/state.log"))
+    }
+
+    @Test func aStateLogWithNoReadableLineIsRefusedByName() throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("{not json\n".utf8).write(to: URL(fileURLWithPath: dir + "/state.log"))
+        let error = #expect(throws: DevBrokerError.self) { _ = try makeState(dataDirectory: dir) }
+        #expect(error?.description.contains("state.log") == true)
+    }
 }
