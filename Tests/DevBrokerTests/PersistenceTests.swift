@@ -61,16 +61,21 @@ struct PersistenceTests {
         return (p.offset, p.metadata)
     }
 
+    /// Starts a broker on `dir` (topic `t` created unless `createTopic` is false), commits
+    /// these offsets of group `g` on `t`-0 one by one, and stops it.
+    func commit(_ commits: [(offset: Int64, metadata: String)], in dir: String, createTopic: Bool = true) throws {
+        var state = try makeState(dataDirectory: dir)
+        if createTopic { state.createTopic("t", partitions: 1) }
+        for commit in commits {
+            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: commit.offset, metadata: commit.metadata))
+        }
+        state.store?.close()
+    }
+
     @Test func aTornLastStateLineFallsBackToTheStateBefore() throws {
         let dir = try TestKafka.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        do {
-            var state = try makeState(dataDirectory: dir)
-            state.createTopic("t", partitions: 1)
-            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 1, metadata: "first"))
-            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 2, metadata: "second"))
-            state.store?.close()
-        }
+        try commit([(1, "first"), (2, "second")], in: dir)
         let log = URL(fileURLWithPath: dir + "/state.log")
         let whole = try Data(contentsOf: log)
         #expect(whole.filter { $0 == 0x0A }.count >= 3, "one line per change")
@@ -80,23 +85,14 @@ struct PersistenceTests {
         #expect(committed.offset == 1)
         #expect(committed.metadata == "first")
         // The torn line is gone: what is written next is read back after the next restart.
-        do {
-            var state = try makeState(dataDirectory: dir)
-            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 3, metadata: "third"))
-            state.store?.close()
-        }
+        try commit([(3, "third")], in: dir, createTopic: false)
         #expect(try committedAfterRestart(dir).metadata == "third")
     }
 
     @Test func aDataDirectoryWithTheOlderStateJSONStillLoads() throws {
         let dir = try TestKafka.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        do {
-            var state = try makeState(dataDirectory: dir)
-            state.createTopic("t", partitions: 1)
-            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 5, metadata: "old"))
-            state.store?.close()
-        }
+        try commit([(5, "old")], in: dir)
         // What a broker before state.log left: the newest state as state.json.
         let log = URL(fileURLWithPath: dir + "/state.log")
         let newest = try Data(contentsOf: log).split(separator: 0x0A).last!
