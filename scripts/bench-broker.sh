@@ -28,11 +28,9 @@ if [ -n "${BENCH_DATA_DIR:-}" ]; then
     rm -rf "$OUT/data"
     BROKER_ARGS=(--data-dir "$OUT/data")
 fi
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" broker --host 127.0.0.1 --port "$PORT" --default-partitions "$PARTITIONS" "${BROKER_ARGS[@]}" >"$OUT/broker.log" 2>&1 &
-BROKER=$!
-trap 'kill $BROKER 2>/dev/null; wait $BROKER 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q listening "$OUT/broker.log" && break; sleep 0.1; done
+trap 'kill ${BROKER_PID:-} 2>/dev/null; wait ${BROKER_PID:-} 2>/dev/null || true' EXIT
+start_dev_broker "$BIN" "$OUT/broker.log" --default-partitions "$PARTITIONS" "${BROKER_ARGS[@]}"
+PORT=$BROKER_PORT
 
 say "$RECORDS records of $SIZE bytes, $PARTITIONS partition(s), $(nproc) cores, ${BROKER_ARGS[*]:-in memory}"
 "$OUT/broker-load" "127.0.0.1:$PORT" "bench-$$" "$RECORDS" "$SIZE" "$PARTITIONS"

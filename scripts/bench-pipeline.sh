@@ -30,11 +30,9 @@ say "compiling the load tool (scripts/bench/pipeline-load.c)"
 cc -O2 -o "$work/pipeline-load" scripts/bench/pipeline-load.c $(pkg-config --cflags --libs rdkafka)
 load="$work/pipeline-load"
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$exactly" broker --port "$port" --data-dir "$work/broker" --default-partitions "$partitions" > "$work/broker.log" 2>&1 &
-broker_pid=$!
-for _ in $(seq 50); do grep -q listening "$work/broker.log" 2>/dev/null && break; sleep 0.1; done
-bootstrap="127.0.0.1:$port"
+start_dev_broker "$exactly" "$work/broker.log" --data-dir "$work/broker" --default-partitions "$partitions"
+broker_pid=$BROKER_PID
+bootstrap=$BOOTSTRAP
 
 # A pipeline configuration for application $1 reading $2, writing $3, checkpointing every $4.
 config() {

@@ -48,11 +48,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-bootstrap="127.0.0.1:$port"
-"$EXACTLY_BIN" broker --port "$port" --data-dir "$work/broker" --default-partitions "$partitions" > "$work/broker.log" 2>&1 &
-broker_pid=$!
-for _ in $(seq 50); do grep -q "listening\|ready" "$work/broker.log" 2>/dev/null && break; sleep 0.1; done
+start_dev_broker "$EXACTLY_BIN" "$work/broker.log" --data-dir "$work/broker" --default-partitions "$partitions"
+broker_pid=$BROKER_PID
+bootstrap=$BOOTSTRAP
 
 sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpoints#" \
     -e "s#interval: .*#interval: 200ms#" demo/order-totals.yaml > "$work/pipeline.yaml"

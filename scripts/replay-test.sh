@@ -21,11 +21,9 @@ fail() { echo "replay test FAILED: $*" >&2; echo "logs kept in $work" >&2; exit 
 cleanup() { [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-bootstrap="127.0.0.1:$port"
-"$EXACTLY_BIN" broker --port "$port" --data-dir "$work/broker" --default-partitions 4 > "$work/broker.log" 2>&1 &
-broker_pid=$!
-for _ in $(seq 50); do grep -q listening "$work/broker.log" 2>/dev/null && break; sleep 0.1; done
+start_dev_broker "$EXACTLY_BIN" "$work/broker.log" --data-dir "$work/broker" --default-partitions 4
+broker_pid=$BROKER_PID
+bootstrap=$BOOTSTRAP
 sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpoints#" -e "s#retained: .*#retained: 50#" \
     demo/order-totals.yaml > "$work/pipeline.yaml"
 run() { "$EXACTLY_BIN" run --config "$@" --log-level warning; }

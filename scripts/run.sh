@@ -32,11 +32,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-say "starting the development broker on 127.0.0.1:$port (logs: $demo/broker.log)"
-"$exactly" broker --port "$port" --data-dir "$demo/broker" --default-partitions 8 > "$demo/broker.log" 2>&1 &
-broker_pid=$!
-for _ in $(seq 50); do grep -q "listening" "$demo/broker.log" 2>/dev/null && break; sleep 0.1; done
+say "starting the development broker (logs: $demo/broker.log)"
+start_dev_broker "$exactly" "$demo/broker.log" --data-dir "$demo/broker" --default-partitions 8
+broker_pid=$BROKER_PID
+port=$BROKER_PORT
+say "the development broker listens on $BOOTSTRAP"
 
 records=1000000
 say "writing $records sample orders to topic 'orders' (8 partitions, 5,000 users)"

@@ -376,7 +376,7 @@ struct TopicNameCache {
     private var name = ""
 
     mutating func name(of topic: OpaquePointer?) -> String {
-        if topic != self.topic || self.topic == nil {
+        if topic != self.topic {  // starts as (nil, ""), which is right for a message without a topic
             self.topic = topic
             name = topic.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
         }

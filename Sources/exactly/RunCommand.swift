@@ -227,14 +227,15 @@ extension RunCommand {
 
     /// One line of `key=value` figures for benchmark scripts.
     static func summary(_ statistics: ProcessorStatistics) -> String {
+        func inSeconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
         func milliseconds(_ duration: Duration?) -> String {
             guard let duration else { return "-" }
-            let (seconds, attoseconds) = duration.components
-            return String(format: "%.3f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+            return String(format: "%.3f", inSeconds(duration) * 1000)
         }
-        let cpu = statistics.processingThreadCPUTime.components
-        let cpuMicroseconds = Double(cpu.seconds) * 1e6 + Double(cpu.attoseconds) / 1e12
-        let seconds = Double(statistics.runningTime.components.seconds) + Double(statistics.runningTime.components.attoseconds) / 1e18
+        let cpuMicroseconds = inSeconds(statistics.processingThreadCPUTime) * 1e6
+        let seconds = inSeconds(statistics.runningTime)
         return "exactly records=\(statistics.recordsProcessed) seconds=\(String(format: "%.3f", seconds)) "
             + "records_per_second=\(String(format: "%.0f", Double(statistics.recordsProcessed) / max(seconds, 1e-9))) "
             + "checkpoints=\(statistics.checkpointsCompleted) stall_p50_ms=\(milliseconds(statistics.stall(percentile: 0.5))) "

@@ -13,6 +13,17 @@ import Testing
         return try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka, transactionalID: id, transactionTimeout: .seconds(10)))
     }
 
+    /// A new transactional producer whose open transaction already holds one record for `topic`.
+    private func producerWithOpenTransaction(
+        _ cluster: MockCluster, topic: String, key: [UInt8]? = nil, value: [UInt8] = [1]
+    ) throws -> KafkaProducer {
+        let producer = try transactionalProducer(cluster, id: uniqueTopic("tx"))
+        try producer.initTransactions()
+        try producer.beginTransaction()
+        try producer.send(ProducerRecord(topic: topic, key: key, value: value))
+        return producer
+    }
+
     @Test func fullTransactionWithOffsetsCommits() async throws {
         let cluster = try MockCluster()
         let topic = uniqueTopic()
@@ -20,10 +31,7 @@ import Testing
         try await BlockingCalls.run {
             let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: cluster.kafka, groupID: uniqueTopic("g")))
             defer { try? consumer.close() }
-            let producer = try self.transactionalProducer(cluster, id: uniqueTopic("tx"))
-            try producer.initTransactions()
-            try producer.beginTransaction()
-            try producer.send(ProducerRecord(topic: topic, key: [1], value: [2]))
+            let producer = try self.producerWithOpenTransaction(cluster, topic: topic, key: [1], value: [2])
             try producer.sendOffsetsToTransaction(
                 [PartitionOffset(TopicPartition(topic, 0), offset: 5, metadata: "app-0-1")],
                 group: try consumer.groupMetadata()
@@ -38,10 +46,7 @@ import Testing
         let topic = uniqueTopic()
         cluster.createTopic(topic, partitions: 1)
         let error = try await BlockingCalls.run { () -> KafkaError? in
-            let producer = try self.transactionalProducer(cluster, id: uniqueTopic("tx"))
-            try producer.initTransactions()
-            try producer.beginTransaction()
-            try producer.send(ProducerRecord(topic: topic, value: [1]))
+            let producer = try self.producerWithOpenTransaction(cluster, topic: topic)
             try producer.flush()
             cluster.pushRequestErrors(apiKey: ApiKey.endTxn, [RD_KAFKA_RESP_ERR_PRODUCER_FENCED])
             do {
@@ -61,10 +66,7 @@ import Testing
         let topic = uniqueTopic()
         cluster.createTopic(topic, partitions: 1)
         try await BlockingCalls.run {
-            let producer = try self.transactionalProducer(cluster, id: uniqueTopic("tx"))
-            try producer.initTransactions()
-            try producer.beginTransaction()
-            try producer.send(ProducerRecord(topic: topic, value: [1]))
+            let producer = try self.producerWithOpenTransaction(cluster, topic: topic)
             cluster.pushRequestErrors(apiKey: ApiKey.endTxn, [RD_KAFKA_RESP_ERR_NOT_COORDINATOR, RD_KAFKA_RESP_ERR_NOT_COORDINATOR])
             // librdkafka refreshes the coordinator and retries: the commit succeeds.
             try producer.commitTransaction()
@@ -78,10 +80,7 @@ import Testing
         let error = try await BlockingCalls.run { () -> KafkaError? in
             let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: cluster.kafka, groupID: uniqueTopic("g")))
             defer { try? consumer.close() }
-            let producer = try self.transactionalProducer(cluster, id: uniqueTopic("tx"))
-            try producer.initTransactions()
-            try producer.beginTransaction()
-            try producer.send(ProducerRecord(topic: topic, value: [1]))
+            let producer = try self.producerWithOpenTransaction(cluster, topic: topic)
             cluster.pushRequestErrors(apiKey: ApiKey.txnOffsetCommit, [RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED])
             var caught: KafkaError?
             do {

@@ -65,3 +65,34 @@ ensure_test_dependencies() {
         "$EXACTLY_VENV/bin/pip" install -q 'confluent-kafka>=2.3'
     fi
 }
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_dev_broker BINARY LOG [BROKER ARGS...]: starts `BINARY broker` on 127.0.0.1 at a free port
+# (or $BROKER_PORT, to restart on the same one), appending its output to LOG, and waits until it
+# listens. Sets BROKER_PID, BROKER_PORT and BOOTSTRAP; prints the log's tail and fails otherwise.
+start_dev_broker() {
+    local binary="$1" log="$2"; shift 2
+    local port="${BROKER_PORT:-$(free_port)}"
+    local banner="listening on 127.0.0.1:$port"
+    local before after
+    before=$(grep -c "$banner" "$log" 2>/dev/null || true)
+    "$binary" broker --host 127.0.0.1 --port "$port" "$@" >>"$log" 2>&1 &
+    BROKER_PID=$!
+    for _ in $(seq 100); do
+        after=$(grep -c "$banner" "$log" 2>/dev/null || true)
+        if [ "${after:-0}" -gt "${before:-0}" ]; then
+            BROKER_PORT="$port"
+            BOOTSTRAP="127.0.0.1:$port"
+            return 0
+        fi
+        kill -0 "$BROKER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    say "the development broker did not start; the end of its log ($log):"
+    tail -30 "$log" >&2
+    return 1
+}

@@ -17,28 +17,11 @@ conformance_build() {
     EXACTLY_BIN="$(swift build --show-bin-path)/exactly"
 }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# broker_start [ARGS...]: starts a broker on a free port (or reuses BROKER_PORT) and sets BOOTSTRAP.
+# broker_start [ARGS...]: starts a broker on a free port (the same one on a restart) and sets
+# BOOTSTRAP.
 broker_start() {
     if [ -n "${KAFKA_BOOTSTRAP:-}" ]; then BOOTSTRAP="$KAFKA_BOOTSTRAP"; return 0; fi
-    BROKER_PORT="${BROKER_PORT:-$(free_port)}"
-    "$EXACTLY_BIN" broker --host 127.0.0.1 --port "$BROKER_PORT" "$@" >>"$BROKER_LOG" 2>&1 &
-    BROKER_PID=$!
-    local ready
-    for _ in $(seq 100); do
-        ready=$(grep -c "listening on 127.0.0.1:$BROKER_PORT" "$BROKER_LOG" 2>/dev/null || true)
-        if [ "${ready:-0}" -gt "${BROKER_STARTS:-0}" ]; then
-            BROKER_STARTS=$(( ${BROKER_STARTS:-0} + 1 ))
-            BOOTSTRAP="127.0.0.1:$BROKER_PORT"
-            return 0
-        fi
-        sleep 0.1
-    done
-    say "the broker did not start; its log:"; cat "$BROKER_LOG" >&2
-    return 1
+    start_dev_broker "$EXACTLY_BIN" "$BROKER_LOG" "$@"
 }
 
 # broker_stop: SIGTERM, and wait for a clean exit.
