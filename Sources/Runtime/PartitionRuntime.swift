@@ -6,7 +6,15 @@ import Operators
 ///
 /// A class, so the hot path mutates `state` and `processor` in place: both are passed `inout`
 /// side by side, which a struct held in a dictionary would only allow through a copy.
-final class PartitionRuntime {
+///
+/// Two owners, one per group of properties: `state`, `processor`, `nextOffset` and
+/// `firstOffsetRead` belong to the partition's ``ProcessingLane`` (its queue writes them per
+/// record; the processing thread reads and resets them only while the lanes are quiesced);
+/// `rollback` and `inFlight` belong to the processing thread.
+final class PartitionRuntime: @unchecked Sendable {
+    // @unchecked: see the class documentation.
+    /// The lane that processes this partition's records.
+    let lane: ProcessingLane
     /// The live state, written by every record.
     var state: PartitionState
     /// The pipeline instance for this partition (its in-memory indexes derive from `state`).
@@ -15,15 +23,19 @@ final class PartitionRuntime {
     var nextOffset: Int64?
     /// Records below this offset were processed and committed before: their outputs are muted.
     let mutedUntil: Int64
+    /// The offset of the first record read since assignment (where a fresh start rolls back to).
+    var firstOffsetRead: Int64?
     /// Where an abort rolls back to: the last complete checkpoint's state and offset, or the
-    /// state the partition was assigned with and the first offset read.
+    /// state the partition was assigned with and the offset it started at (`nil` for a fresh
+    /// start: then ``firstOffsetRead``).
     var rollback: (snapshot: PartitionSnapshot, offset: Int64?)
     /// The snapshot and offset captured for the checkpoint in flight.
     var inFlight: (snapshot: PartitionSnapshot, offset: Int64)?
     /// `<topic>/<partition>/`, the start of every output's ``SourceHeader`` value.
     let sourcePrefix: [UInt8]
 
-    init(state: PartitionState, processor: PartitionProcessor, startOffset: Int64?, mutedUntil: Int64) {
+    init(state: PartitionState, processor: PartitionProcessor, startOffset: Int64?, mutedUntil: Int64, lane: ProcessingLane) {
+        self.lane = lane
         sourcePrefix = SourceHeader.prefix(TopicPartition(processor.topic, processor.partition))
         var state = state
         var processor = processor
@@ -35,11 +47,15 @@ final class PartitionRuntime {
         self.mutedUntil = mutedUntil
     }
 
-    /// Returns to the rollback point: state, in-memory indexes and read position.
+    /// The offset an abort seeks back to, `nil` when nothing was read yet.
+    var rollbackOffset: Int64? { rollback.offset ?? firstOffsetRead }
+
+    /// Returns to the rollback point: state, in-memory indexes and read position. Call only
+    /// while the lanes are quiesced.
     func rollBack() {
         state.restore(rollback.snapshot)
         processor.restore(from: state)
-        nextOffset = rollback.offset
+        nextOffset = rollbackOffset
         inFlight = nil
     }
 }

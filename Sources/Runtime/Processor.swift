@@ -20,10 +20,16 @@ public struct ProcessorFailure: Error, CustomStringConvertible, Sendable {
 /// The exactly-once processing loop: consumes, runs the pipeline per partition, produces into
 /// the epoch's transaction, and performs the ``CheckpointCoordinator``'s actions (docs/RUNTIME.md).
 ///
+/// The thread that calls ``run()`` (the processing thread) polls, hands each partition's
+/// records to that partition's ``ProcessingLane``, and checkpoints; the lanes run the pipeline
+/// and produce, in parallel. A capture first waits for every lane to finish what it was handed
+/// (so a snapshot and its offset agree, and the epoch's outputs are all sent), then captures.
+///
 /// - Important: ``run()`` blocks the calling thread until the processor stops; call it from a
-///   dedicated thread, never from Swift's cooperative pool. All mutable state is confined to
-///   that thread (the rebalance handler runs on it too, inside `poll`); the only entries from
-///   other threads are ``requestShutdown()`` and the store's completion reports.
+///   dedicated thread, never from Swift's cooperative pool. The processor's own state is
+///   confined to that thread (the rebalance handler runs on it too, inside `poll`); the only
+///   entries from other threads are ``requestShutdown()``, the store's completion reports, and
+///   the lanes (see ``ProcessingLane`` for what each owns).
 public final class Processor: @unchecked Sendable {
     // @unchecked: see the class documentation; cross-thread entries are an Atomic and a Mutex.
     private let settings: ProcessorSettings
@@ -39,14 +45,13 @@ public final class Processor: @unchecked Sendable {
     private var producer: KafkaProducer?
     private var coordinator: CheckpointCoordinator
     private var partitions: [TopicPartition: PartitionRuntime] = [:]
-    private var held: HeldBackOutputs<ProducerRecord>
+    private var lanes: [ProcessingLane] = []
     private var transactionOpen = false
     private var faults: FaultInjection?
     private var shutdownForwarded = false
     private var stopped = false
     private var failure: String?
     private var stallStart: ContinuousClock.Instant?
-    private var emissions: [Emission] = []
     private var startedAt = ContinuousClock.now
     /// A checkpoint whose offsets are in the transaction, waiting for its outputs to be
     /// delivered before the coordinator hears "offsets sent": the commit then finds nothing to
@@ -70,7 +75,6 @@ public final class Processor: @unchecked Sendable {
             firstID: CheckpointID(instance: settings.transactionalID, incarnation: incarnation, sequence: 1),
             restoredFrom: nil
         )
-        held = HeldBackOutputs(capacityBytes: settings.heldBackCapacityBytes)
         faults = settings.faultInjection
     }
 
@@ -83,10 +87,13 @@ public final class Processor: @unchecked Sendable {
     /// Runs until shutdown (returns) or a failure (throws). *Blocking.*
     public func run() throws(ProcessorFailure) {
         startedAt = .now
-        let cpuAtStart = Self.threadCPUTime()
+        let cpuAtStart = ProcessingLane.threadCPUTime()
         defer {
             statistics.runningTime = .now - startedAt
-            statistics.processingThreadCPUTime = Self.threadCPUTime() - cpuAtStart
+            statistics.processingThreadCPUTime = ProcessingLane.threadCPUTime() - cpuAtStart
+                + lanes.reduce(.zero) { $0 + $1.cpuTime }
+            statistics.recordsProduced = lanes.reduce(0) { $0 + $1.recordsProduced }
+            statistics.firstOutputAfter = lanes.compactMap(\.firstOutputAt).min().map { $0 - startedAt }
         }
         do {
             try start()
@@ -96,6 +103,9 @@ public final class Processor: @unchecked Sendable {
                     logger.info("shutdown requested: finishing with a checkpoint")
                     try perform(coordinator.forceCheckpoint(.shutdown, now: .now))
                 }
+                if let failure = lanes.lazy.compactMap(\.failure).first {
+                    throw ProcessorFailure(message: failure)
+                }
                 try drainInbox(waiting: nil)
                 try checkDelivery()
                 try perform(coordinator.tick(now: .now))
@@ -103,8 +113,8 @@ public final class Processor: @unchecked Sendable {
                 if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
                     requestShutdown()
                 }
-                if coordinator.acceptsInput, held.hasRoom, let consumer {
-                    try process(consumer.poll(maxRecords: 5_000, timeout: .milliseconds(5)))
+                if coordinator.acceptsInput, lanes.allSatisfy(\.hasRoom), let consumer {
+                    handOver(try consumer.poll(maxRecords: 5_000, timeout: .milliseconds(5)))
                 } else {
                     try drainInbox(waiting: .milliseconds(1))
                 }
@@ -134,6 +144,12 @@ public final class Processor: @unchecked Sendable {
             logger: logger
         )
         self.producer = producer
+        let laneCount = max(1, settings.processingLanes)
+        lanes = (0..<laneCount).map {
+            ProcessingLane(
+                index: $0, producer: producer, sinkTopic: settings.sinkTopic, deadLetterTopic: settings.deadLetterTopic,
+                heldCapacityBytes: max(1, settings.heldBackCapacityBytes / laneCount))
+        }
         // Fences any older instance with our transactional id and finishes what it left open,
         // so the committed offsets we read next are final.
         do {
@@ -164,6 +180,7 @@ public final class Processor: @unchecked Sendable {
 
     private func close() {
         stopped = true
+        for lane in lanes { lane.quiesce() }  // nothing is produced after this
         // Closing the consumer revokes the assignment through the handler, which does nothing
         // once stopped: what was not committed is left for the next owner to redo.
         do { try consumer?.close() } catch { logger.warning("closing the consumer: \(error)") }
@@ -177,63 +194,29 @@ public final class Processor: @unchecked Sendable {
 
     // MARK: Records
 
-    private func process(_ records: [ConsumedRecord]) throws {
-        guard let producer else { return }
-        // Records come in runs of one partition: look the partition up once per run.
-        var current: (key: TopicPartition, runtime: PartitionRuntime?)?
-        for consumed in records {
-            if current?.key != consumed.topicPartition {
-                current = (consumed.topicPartition, partitions[consumed.topicPartition])
+    /// Hands each run of one partition's records to the partition's lane.
+    private func handOver(_ records: [ConsumedRecord]) {
+        var start = records.startIndex
+        while start < records.endIndex {
+            let key = records[start].topicPartition
+            var end = start + 1
+            while end < records.endIndex, records[end].topicPartition == key { end += 1 }
+            // A partition revoked during this poll has no runtime any more: its records are dropped.
+            if let partition = partitions[key] {
+                partition.lane.submit(records[start..<end], of: partition)
+                statistics.recordsProcessed += end - start
             }
-            guard let partition = current?.runtime else { continue }
-            if partition.rollback.offset == nil { partition.rollback.offset = consumed.offset }
-            let record = Record(
-                key: consumed.key,
-                value: consumed.value,
-                headers: consumed.headers.map { RecordHeader(name: $0.name, value: $0.value ?? []) },
-                topic: consumed.topicPartition.topic,
-                partition: consumed.topicPartition.partition,
-                offset: consumed.offset,
-                timestamp: consumed.timestampMilliseconds ?? 0
-            )
-            emissions.removeAll(keepingCapacity: true)
-            do {
-                try partition.processor.process(record, state: &partition.state, into: &emissions)
-            } catch {
-                throw ProcessorFailure(message: "\(error)")
-            }
-            partition.nextOffset = consumed.offset + 1
-            statistics.recordsProcessed += 1
-            guard consumed.offset >= partition.mutedUntil else { continue }
-            for emission in emissions {
-                let output = emission.record
-                var headers = output.headers.map { KafkaHeader($0.name, $0.value) }
-                headers.append(KafkaHeader(SourceHeader.name, SourceHeader.value(prefix: partition.sourcePrefix, offset: consumed.offset)))
-                let produced = ProducerRecord(
-                    topic: emission.isDeadLetter ? settings.deadLetterTopic : settings.sinkTopic,
-                    partition: output.partition,
-                    key: output.key,
-                    value: output.value,
-                    headers: headers,
-                    timestampMilliseconds: output.timestamp
-                )
-                if transactionOpen {
-                    try send(produced, with: producer)
-                } else {
-                    held.append(produced, size: output.value.count + (output.key?.count ?? 0) + 64)
-                }
-            }
+            start = end
         }
     }
 
-    private func send(_ record: ProducerRecord, with producer: KafkaProducer) throws {
-        do {
-            try producer.send(record)
-            if statistics.recordsProduced == 0 { statistics.firstOutputAfter = .now - startedAt }
-            statistics.recordsProduced += 1
-        } catch {
-            // The transaction cannot take this record: stop; recovery redoes the epoch.
-            throw ProcessorFailure(message: "producing to \(record.topic) failed: \(error). The open transaction is aborted; restart to recover from the last checkpoint.")
+    /// Waits until every lane has done all it was handed, running `body` on each; throws the
+    /// first lane's failure. Until the processing thread hands over more work, it may read and
+    /// change the partitions' state and positions.
+    private func quiesceLanes(_ body: (ProcessingLane) -> Void = { _ in }) throws(ProcessorFailure) {
+        for lane in lanes { lane.quiesce(body) }
+        if let failure = lanes.lazy.compactMap(\.failure).first {
+            throw ProcessorFailure(message: failure)
         }
     }
 
@@ -256,14 +239,15 @@ public final class Processor: @unchecked Sendable {
                 return coordinator.failed(coordinator.nextID, step: .beginTransaction, severity: .fatal, message: "\(error)", now: .now)
             }
             transactionOpen = true
-            for record in held.drain() {
-                try send(record, with: producer)
-            }
+            for lane in lanes { lane.openTransaction() }  // each sends what it held, in order
             return []
 
         case .captureSnapshot(let id):
+            // Every output of the epoch is sent (or failed) once the lanes are quiet; a lane
+            // that failed to send one fails the checkpoint here, before anything is committed.
+            try quiesceLanes { $0.closeTransaction() }  // outputs from now on belong to the next epoch
             stallStart = .now
-            transactionOpen = false  // outputs from now on belong to the next epoch
+            transactionOpen = false
             for partition in partitions.values {
                 guard let offset = partition.nextOffset else { continue }  // nothing read yet
                 partition.inFlight = (partition.state.captureSnapshot(), offset)
@@ -331,6 +315,7 @@ public final class Processor: @unchecked Sendable {
             return []
 
         case .abortTransaction(let id, _):
+            for lane in lanes { lane.quiesce { $0.discardEpoch() } }
             do {
                 try producer.abortTransaction(timeout: settings.checkpoint.timeout)
             } catch {
@@ -339,11 +324,10 @@ public final class Processor: @unchecked Sendable {
             transactionOpen = false
             stallStart = nil
             awaitingDelivery = nil
-            held.discard()
             var seeks: [PartitionOffset] = []
             for (key, partition) in partitions {
                 partition.rollBack()
-                if let offset = partition.rollback.offset {
+                if let offset = partition.rollbackOffset {
                     seeks.append(PartitionOffset(key, offset: offset))
                 }
             }
@@ -438,13 +422,6 @@ public final class Processor: @unchecked Sendable {
         return .abortable
     }
 
-    /// The CPU time the calling thread has used so far.
-    private static func threadCPUTime() -> Duration {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
-    }
-
     /// For the `afterCommitSent` crash point: the commit is issued, then the process dies
     /// while it is in flight, leaving its outcome to the broker.
     private static func killSoon() {
@@ -479,11 +456,14 @@ public final class Processor: @unchecked Sendable {
         var startOffsets: [TopicPartition: Int64] = [:]
         for partition in assigned {
             let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
+            // The lane with the fewest partitions (records are spread evenly over partitions).
+            let lane = lanes.min { $0.partitionCount < $1.partitionCount }!
+            lane.partitionCount += 1
             if let replay = settings.replayFrom, !replayed.contains(partition) {
                 replayed.insert(partition)
                 if let start = try store.candidates(for: partition).first(where: { $0.id == replay && $0.damage == nil }) {
                     let state = try store.restore(partition, from: replay)
-                    partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: start.nextOffset, mutedUntil: 0)
+                    partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: start.nextOffset, mutedUntil: 0, lane: lane)
                     startOffsets[partition] = start.nextOffset
                     logger.notice("\(partition): replaying from checkpoint \(replay) (\(state.count) keys) at offset \(start.nextOffset)")
                     continue
@@ -498,7 +478,7 @@ public final class Processor: @unchecked Sendable {
                 let restoring: CheckpointID
                 switch plan {
                 case .freshStart:
-                    partitions[partition] = PartitionRuntime(state: PartitionState(), processor: processor, startOffset: nil, mutedUntil: 0)
+                    partitions[partition] = PartitionRuntime(state: PartitionState(), processor: processor, startOffset: nil, mutedUntil: 0, lane: lane)
                     logger.info("\(partition): fresh start (nothing committed yet)")
                 case .restore(let id, _), .restoreAndReplayMuted(let id, _, _, _):
                     restoring = id
@@ -513,11 +493,11 @@ public final class Processor: @unchecked Sendable {
                         continue
                     }
                     if case .restore(_, let offset) = plan {
-                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0)
+                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0, lane: lane)
                         startOffsets[partition] = offset
                         logger.info("\(partition): restored checkpoint \(id) (\(state.count) keys), reading from offset \(offset)")
                     } else if case .restoreAndReplayMuted(_, let from, let until, let because) = plan {
-                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: from, mutedUntil: until)
+                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: from, mutedUntil: until, lane: lane)
                         startOffsets[partition] = from
                         logger.warning("\(partition): \(because); restored checkpoint \(id) and replaying offsets \(from)..<\(until) with the sink muted")
                     }
@@ -543,8 +523,10 @@ public final class Processor: @unchecked Sendable {
                 try perform(coordinator.tick(now: .now))
             }
         }
+        // Nothing of a revoked partition may still be in a lane when it goes.
+        for lane in lanes { lane.quiesce() }
         for partition in revoked {
-            partitions[partition] = nil
+            partitions.removeValue(forKey: partition)?.lane.partitionCount -= 1
         }
     }
 }
@@ -555,3 +537,4 @@ private final class RebalanceRelay: @unchecked Sendable {
     // @unchecked: set once before `subscribe`, read only on the processing thread afterwards.
     weak var processor: Processor?
 }
+

@@ -17,7 +17,7 @@ extension ProcessorConfiguration {
             throw ConfigurationError(file: file, key: "(file)", value: nil, allowed: "the file is not valid YAML: \(error)")
         }
         let reader = YAMLReader(file: file)
-        let top = try reader.mapping(root, key: "(top level)", allowedKeys: ["application", "instance", "kafka", "source", "sink", "checkpoint", "pipeline"])
+        let top = try reader.mapping(root, key: "(top level)", allowedKeys: ["application", "instance", "kafka", "source", "sink", "checkpoint", "processing", "pipeline"])
 
         let application = try reader.identifier(reader.required(top, "application", in: root), key: "application")
         let instance = try top["instance"].map { (node) throws(ConfigurationError) in try reader.identifier(node, key: "instance") } ?? "0"
@@ -91,6 +91,12 @@ extension ProcessorConfiguration {
             if let value = checkpoint["retained"] { retained = try reader.integer(value, key: "checkpoint.retained", range: 1...10000) }
         }
 
+        var lanes: Int?
+        if let node = top["processing"] {
+            let processing = try reader.mapping(node, key: "processing", allowedKeys: ["lanes"])
+            if let value = processing["lanes"] { lanes = try reader.integer(value, key: "processing.lanes", range: 1...64) }
+        }
+
         let configuration = ProcessorConfiguration(
             application: application,
             instance: instance,
@@ -107,6 +113,7 @@ extension ProcessorConfiguration {
         )
         var result = configuration
         result.staticMembership = staticMembership
+        result.processingLanes = lanes
         try result.validate(file: file)
         return result
     }

@@ -40,6 +40,9 @@ public struct ProcessorConfiguration {
     public var kafkaProperties: [String: String]
     /// `kafka.static_membership`: join with `group.instance.id` for instant restarts.
     public var staticMembership: Bool = true
+    /// `processing.lanes`: how many partitions are processed in parallel; `nil` for
+    /// ``ProcessorSettings/defaultProcessingLanes``.
+    public var processingLanes: Int?
     /// The topics to consume.
     public var sourceTopics: [String]
     /// The topic outputs are written to.

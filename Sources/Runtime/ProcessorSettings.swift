@@ -1,5 +1,9 @@
 import KafkaClient
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a ``Processor`` runs with: where Kafka is, who this instance is, what to read and
 /// write, and how to checkpoint.
 public struct ProcessorSettings: Sendable {
@@ -31,6 +35,14 @@ public struct ProcessorSettings: Sendable {
     /// consumer is destroyed during its first rebalance, which a fenced static member can be;
     /// `KafkaClient` leaves such a handle to the process exit instead: librdkafka issue #4312.)
     public var staticMembership = true
+    /// How many lanes process partitions in parallel (each a serial queue; a partition stays in
+    /// one lane). Defaults to the number of cores, at most 4: the processing thread, librdkafka's
+    /// threads and, in development, the broker need the rest.
+    public var processingLanes = ProcessorSettings.defaultProcessingLanes
+    /// The default for ``processingLanes``.
+    public static var defaultProcessingLanes: Int {
+        min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
     /// For benchmarks: finish with a checkpoint once this many records were processed.
     public var stopAfterRecords: Int?
     /// `--replay-from-checkpoint`: each partition this checkpoint holds is restored from it

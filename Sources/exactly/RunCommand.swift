@@ -113,6 +113,7 @@ struct RunCommand: AsyncParsableCommand {
             stopAfterRecords: stopAfterRecords
         )
         configured.staticMembership = configuration.staticMembership
+        if let lanes = configuration.processingLanes { configured.processingLanes = lanes }
         let settings = configured
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
             directory: configuration.checkpointDirectory,
