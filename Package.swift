@@ -115,7 +115,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSwift6
+            swiftSettings: strictSwift6,
+            linkerSettings: [.linkedLibrary("jemalloc")]
         ),
         .testTarget(
             name: "KafkaClientTests",

@@ -136,7 +136,12 @@ private let kafkaDeliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer
         rdKafkaCode: error.rawValue,
         reason: String(cString: rd_kafka_err2str(error))
     )
-    context.logger.error("\(failure)")
+    if error == RD_KAFKA_RESP_ERR__PURGE_QUEUE || error == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT {
+        // Purged by an abort (or a close): expected, one per record in flight, not an error.
+        context.logger.debug("\(failure)")
+    } else {
+        context.logger.error("\(failure)")
+    }
     context.deliveries.withLock { $0.failures.append(failure) }
 }
 

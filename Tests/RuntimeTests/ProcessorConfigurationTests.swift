@@ -23,6 +23,8 @@ import Testing
           min_pause: 100
           tolerable_failures: 5
           retained: 4
+        processing:
+          lanes: 3
         pipeline:
           - key_by: customer
         """
@@ -41,6 +43,7 @@ import Testing
         #expect(configuration.checkpointDirectory == "/var/lib/exactly")
         #expect(configuration.checkpoint == CheckpointSettings(interval: .milliseconds(500), timeout: .seconds(60), minimumPause: .milliseconds(100), tolerableConsecutiveFailures: 5))
         #expect(configuration.retainedCheckpoints == 4)
+        #expect(configuration.processingLanes == 3)
         #expect(configuration.pipeline?.sequence?.count == 1)
     }
 
@@ -64,6 +67,7 @@ import Testing
         #expect(configuration.bootstrapServers == nil)
         #expect(configuration.instance == "0")
         #expect(configuration.checkpoint == CheckpointSettings())
+        #expect(configuration.processingLanes == nil, "the processor's default: the core count, at most 4")
         #expect(configuration.staticMembership, "a restart should take its place in the group at once")
     }
 
@@ -102,6 +106,10 @@ import Testing
              "p.yaml:4: `chekpoint` = `chekpoint` is not allowed: unknown key; allowed here: application, checkpoint"),
             ("application: a\nsource: {topics: [in]}\n",
              "`sink` is missing"),
+            ("application: a\nsource: {topics: [in]}\nsink: {topic: out}\nprocessing: {lanes: 0}\n",
+             "p.yaml:4: `processing.lanes` = `0` is not allowed: a whole number from 1 to 64"),
+            ("application: a\nsource: {topics: [in]}\nsink: {topic: out}\nprocessing: {threads: 2}\n",
+             "p.yaml:4: `processing.threads` = `threads` is not allowed: unknown key; allowed here: lanes"),
             ("application: a b\nsource: {topics: [in]}\nsink: {topic: out}\n",
              "`application` = `a b` is not allowed: letters, digits"),
             ("application: a\nsource: {topics: [in]}\nsink: {topic: in}\n",

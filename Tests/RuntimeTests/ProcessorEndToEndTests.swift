@@ -50,13 +50,13 @@ import Testing
         try producer.close()
     }
 
-    /// Reads the sink as a read_committed consumer until `count` records arrived (or 60 s).
-    func readCommitted(_ topic: String, count: Int, kafka: KafkaConfiguration) throws -> [String] {
+    /// Reads the sink as a read_committed consumer until `count` records arrived (or `patience` passed).
+    func readCommitted(_ topic: String, count: Int, kafka: KafkaConfiguration, patience: Duration = .seconds(60)) throws -> [String] {
         let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: "reader-\(UUID())"))
         defer { try? consumer.close() }
         try consumer.subscribe(topics: [topic])
         var outputs: [String] = []
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + patience
         while outputs.count < count, ContinuousClock.now < deadline {
             for record in try consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)) {
                 let object = try JSONSerialization.jsonObject(with: Data(record.value)) as! [String: Any]
@@ -80,7 +80,10 @@ import Testing
         return try await running.value
     }
 
-    @Test func outputIsExactlyOnceAcrossACleanRestart() async throws {
+    /// One lane, and more lanes than fit evenly over the 4 partitions: the lane split must not
+    /// change what is committed.
+    @Test(arguments: [1, 3])
+    func outputIsExactlyOnceAcrossACleanRestart(lanes: Int) async throws {
         let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 4))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-e2e-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -93,12 +96,13 @@ import Testing
         }
         try await BlockingCalls.run { try self.produce(Self.input(0..<2000, keys: keys), to: "orders", kafka: kafka) }
 
-        let settings = ProcessorSettings(
+        var settings = ProcessorSettings(
             kafka: kafka, application: "totals-app", instance: "0",
             sourceTopics: ["orders"], sinkTopic: "totals",
             checkpoint: CheckpointSettings(interval: .milliseconds(200), timeout: .seconds(10)),
             transactionTimeout: .seconds(30)
         )
+        settings.processingLanes = lanes
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "totals-app", instance: "totals-app-0"))
         let first = try await runProcessor(settings, store: store) {
             try self.readCommitted("totals", count: 2000, kafka: kafka).count >= 2000
@@ -117,6 +121,55 @@ import Testing
         let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: 3000, kafka: kafka) }
         #expect(outputs.count == 3000)
         #expect(outputs.sorted() == Self.expected(3000, keys: keys).sorted())
+        await broker.stop()
+    }
+
+    /// A record that stops the pipeline (`on_error: stop`) in one lane stops the processor with
+    /// the pipeline's message while checkpoints of the other lanes' work go on; what a
+    /// read_committed reader then sees is each output at most once, nothing else, and a restart
+    /// stops at the same record (it was not committed past).
+    @Test func aLaneThatStopsStopsTheProcessorAndNothingIsCommittedPastIt() async throws {
+        let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 4))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-e2e-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let kafka = KafkaConfiguration(bootstrapServers: [broker.bootstrapServers])
+        let input = Self.input(0..<4000, keys: 20)
+        let badOffset = input.filter { $0.partition == 2 }.count
+        try await BlockingCalls.run {
+            let admin = try KafkaAdmin(configuration: kafka)
+            try admin.createTopic("orders", partitions: 4)
+            try admin.createTopic("totals", partitions: 4)
+            try self.produce(input, to: "orders", kafka: kafka)
+            // Partition 2 then gets a record without `user`: `key_by` fails on it.
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka))
+            try producer.send(ProducerRecord(topic: "orders", partition: 2, key: nil, value: Array(#"{"amount":1}"#.utf8)))
+            try producer.close()
+        }
+        var settings = ProcessorSettings(
+            kafka: kafka, application: "stop-app", instance: "0",
+            sourceTopics: ["orders"], sinkTopic: "totals",
+            checkpoint: CheckpointSettings(interval: .milliseconds(20), timeout: .seconds(10)),
+            transactionTimeout: .seconds(60)
+        )
+        settings.processingLanes = 2
+        let pipeline = try Pipeline(yaml: "on_error: stop\n" + Self.pipelineYAML)
+        for _ in 0..<2 {
+            let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "stop-app", instance: "stop-app-0"))
+            let processor = try Processor(settings: settings, pipeline: pipeline, store: store, logger: Logger(label: "test"))
+            let outcome = try await BlockingCalls.run { () -> String? in
+                do throws(ProcessorFailure) {
+                    try processor.run()
+                    return nil
+                } catch {
+                    return error.message
+                }
+            }
+            let message = try #require(outcome, "the processor must stop on its own with the pipeline's error")
+            #expect(message.contains("pipeline stopped at orders-2 offset \(badOffset) in operators[0] key_by"), "\(message)")
+        }
+        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: input.count, kafka: kafka, patience: .seconds(3)) }
+        #expect(Set(outputs).count == outputs.count, "no output twice")
+        #expect(Set(outputs).isSubset(of: Self.expected(input.count, keys: 20)), "nothing but expected outputs")
         await broker.stop()
     }
 }

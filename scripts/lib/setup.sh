@@ -38,9 +38,10 @@ ensure_debian_packages() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# What building the processor needs: librdkafka and pkg-config (to find it).
+# What building the processor needs: librdkafka, pkg-config (to find it) and jemalloc (the
+# `exactly` binary's allocator: docs/RUNTIME.md, "Allocator").
 ensure_build_dependencies() {
-    ensure_debian_packages librdkafka-dev pkg-config
+    ensure_debian_packages librdkafka-dev pkg-config libjemalloc-dev
     if ! command -v swift >/dev/null 2>&1; then
         say "swift is not on PATH: install Swift 6.2 or newer (https://www.swift.org/install/)"
         return 1
