@@ -51,6 +51,9 @@ import Testing
         #expect(properties["partitioner"] == "murmur2_random")
         #expect(properties["transactional.id"] == "app-0")
         #expect(properties["enable.idempotence"] == "true")
+        // A produce queue deep enough not to make the sender wait at 500k records/s.
+        #expect(properties["queue.buffering.max.messages"] == "1000000")
+        #expect(properties["queue.buffering.max.kbytes"] == "262144")
     }
 
     @Test func passThroughPropertiesOverrideTypedFields() {
