@@ -38,6 +38,9 @@ public struct PartitionState: Sendable {
     public private(set) var lastCaptureID: CaptureID
     /// The number of live keys.
     public private(set) var count: Int
+    /// How many entries the last epoch's change log held: the next one is sized for as many at
+    /// its first write, so it does not rehash its way up (on the processing lane, not in capture).
+    private var expectedChanges = 0
 
     /// How many captured change logs may wait to be folded before a capture folds them itself.
     public static let maxPendingLayers = 8
@@ -92,6 +95,7 @@ public struct PartitionState: Sendable {
 
     /// Stores `value` for `key`, replacing any earlier value.
     public mutating func put(_ value: [UInt8], for key: StateKey) {
+        reserveChangeLogIfNew()
         switch changesSinceCapture.updateValue(.some(value), forKey: key) {
         case .some(.some):
             break
@@ -102,9 +106,30 @@ public struct PartitionState: Sendable {
         }
     }
 
+    /// Replaces the value of `key` (`nil` when absent) by `transform(value)` and returns the
+    /// new value: one lookup where reading and then ``put(_:for:)`` take two (and, for a key not
+    /// yet written since the capture, two more in the captured logs and the trie).
+    @discardableResult
+    public mutating func update(_ key: StateKey, _ transform: ([UInt8]?) throws -> [UInt8]) rethrows -> [UInt8] {
+        if let index = changesSinceCapture.index(forKey: key) {
+            let current = changesSinceCapture.values[index]
+            let value = try transform(current)
+            if current == nil { count += 1 }  // it had been deleted in this epoch
+            changesSinceCapture.values[index] = .some(value)
+            return value
+        }
+        let stored = storedBeforeCapture(key)
+        let value = try transform(stored)
+        if stored == nil { count += 1 }
+        reserveChangeLogIfNew()
+        changesSinceCapture[key] = .some(value)
+        return value
+    }
+
     /// Removes `key`. Removing a key that is not there changes nothing and records nothing.
     public mutating func delete(_ key: StateKey) {
         guard self[key] != nil else { return }
+        reserveChangeLogIfNew()
         changesSinceCapture[key] = .some(nil)
         count -= 1
     }
@@ -130,10 +155,11 @@ public struct PartitionState: Sendable {
     public mutating func captureSnapshot() -> PartitionSnapshot {
         adoptFinishedMerge()
         let changes = changesSinceCapture
-        // Not presized like the last epoch's log: allocating a large table here took 15-20 ms
-        // now and then (the allocator maps fresh memory while other threads fold and free),
-        // all of it in the checkpoint stall. Growing it during the epoch costs a few rehashes.
+        // Not presized here: allocating a large table took 15-20 ms now and then (the allocator
+        // mapping fresh memory while other threads fold and free), all of it in the checkpoint
+        // stall. The first write of the epoch sizes it instead (`reserveChangeLogIfNew`).
         changesSinceCapture = [:]
+        expectedChanges = changes.count
         if !changes.isEmpty { layers.append(ChangeLayer(changes)) }
         if layers.count > Self.maxPendingLayers {
             // Nobody folds these snapshots: fold here rather than let reads slow down.
@@ -163,6 +189,13 @@ public struct PartitionState: Sendable {
         changesSinceCapture = [:]
         lastCaptureID = snapshot.captureID
         count = snapshot.count
+    }
+
+    /// Sizes an empty change log for the last epoch's number of changes.
+    private mutating func reserveChangeLogIfNew() {
+        if expectedChanges > 0, changesSinceCapture.isEmpty {
+            changesSinceCapture.reserveCapacity(expectedChanges)
+        }
     }
 
     /// The value of `key` in the layers and the trie, ignoring the live change log.

@@ -67,11 +67,18 @@ public struct PartitionProcessor: Sendable {
 
     /// Runs `record` through the pipeline, appending what to produce to `emissions`; in
     /// per-partition mode it then advances the watermark and appends what the timers fire.
+    ///
+    /// The record is taken (`consuming`), so the operators change it in place rather than copy it.
     public mutating func process(
-        _ record: Record, state: inout PartitionState, into emissions: inout [Emission]
+        _ record: consuming Record, state: inout PartitionState, into emissions: inout [Emission]
     ) throws(PipelineStoppedError) {
-        try stopping(record) { processor in
-            try processor.processUntyped(record, state: &state, into: &emissions)
+        let (topic, partition, offset) = (record.topic, record.partition, record.offset)
+        do {
+            try processUntyped(record, state: &state, into: &emissions)
+        } catch let error as PipelineStoppedError {
+            throw error
+        } catch {
+            throw Self.stopped(topic: topic, partition: partition, offset: offset, error)
         }
     }
 
@@ -144,14 +151,18 @@ public struct PartitionProcessor: Sendable {
         } catch let error as PipelineStoppedError {
             throw error
         } catch {
-            throw PipelineStoppedError(
-                topic: record.topic, partition: record.partition, offset: record.offset, operatorName: "pipeline",
-                reason: RecordError(.operatorFailed, "\(error)"))
+            throw Self.stopped(topic: record.topic, partition: record.partition, offset: record.offset, error)
         }
     }
 
-    private mutating func processUntyped(_ input: Record, state: inout PartitionState, into emissions: inout [Emission]) throws {
-        var record = input
+    /// An error that is not a record error, as the stop it causes.
+    private static func stopped(topic: String, partition: Int32, offset: Int64, _ error: any Error) -> PipelineStoppedError {
+        PipelineStoppedError(
+            topic: topic, partition: partition, offset: offset, operatorName: "pipeline",
+            reason: RecordError(.operatorFailed, "\(error)"))
+    }
+
+    private mutating func processUntyped(_ record: consuming Record, state: inout PartitionState, into emissions: inout [Emission]) throws {
         triggerOffset = record.offset
         if let eventTime = pipeline.eventTime {
             do {
@@ -161,8 +172,9 @@ public struct PartitionProcessor: Sendable {
                 return
             }
         }
+        let eventTime = record.eventTime
         try run(from: 0, record, state: &state, into: &emissions)
-        guard let time = record.eventTime, time > maxEventTime else { return }
+        guard let time = eventTime, time > maxEventTime else { return }
         maxEventTime = time
         if pipeline.watermarks.mode == .perPartition, let local = localWatermark, local > watermark {
             try advance(to: local, state: &state, into: &emissions)
@@ -179,8 +191,7 @@ public struct PartitionProcessor: Sendable {
     }
 
     /// Runs `record` through the operators from `start` on.
-    mutating func run(from start: Int, _ input: Record, state: inout PartitionState, into emissions: inout [Emission]) throws {
-        var record = input
+    mutating func run(from start: Int, _ record: consuming Record, state: inout PartitionState, into emissions: inout [Emission]) throws {
         var index = start
         while index < stages.count {
             do {
@@ -199,9 +210,13 @@ public struct PartitionProcessor: Sendable {
                 case .aggregate(let aggregation):
                     let key = try requireKey(record)
                     let stateKey = dataNamespaces[index].key(key)
-                    let accumulator = try aggregation.aggregator.add(record, to: state[stateKey])
-                    let value = try aggregation.aggregator.result(accumulator, key: key, window: nil)
-                    state.put(accumulator, for: stateKey)
+                    // The result is made inside the update: if either step throws, state is unchanged.
+                    var value: [UInt8] = []
+                    try state.update(stateKey) { current in
+                        let accumulator = try aggregation.aggregator.add(record, to: current)
+                        value = try aggregation.aggregator.result(accumulator, key: key, window: nil)
+                        return accumulator
+                    }
                     record.value = value
                     record.headers = []
                 case .window(let shape, let lateness, let late, let aggregation):

@@ -21,7 +21,7 @@ public struct HeldBackOutputs<Output: Sendable>: Sendable {
 
     /// Holds `output`, which takes `size` bytes. Always accepted: the bound is enforced by the
     /// caller checking ``hasRoom`` before it processes the next record.
-    public mutating func append(_ output: Output, size: Int) {
+    public mutating func append(_ output: consuming Output, size: Int) {
         outputs.append(output)
         bytes += size
     }

@@ -158,7 +158,7 @@ final class ProcessingLane: @unchecked Sendable {
                 if transactionOpen {
                     try send(produced)
                 } else {
-                    held.append(produced, size: output.value.count + (output.key?.count ?? 0) + 64)
+                    held.append(consume produced, size: output.value.count + (output.key?.count ?? 0) + 64)
                 }
             }
         }

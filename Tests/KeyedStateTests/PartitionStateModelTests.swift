@@ -32,10 +32,23 @@ import Testing
         for step in 0..<600 {
             let key = StateKey([UInt8.random(in: 0..<40, using: &random)])
             switch Int.random(in: 0..<100, using: &random) {
-            case 0..<55:
+            case 0..<35:
                 let value = [UInt8.random(in: 0...255, using: &random)]
                 state.put(value, for: key)
                 model[key] = value
+            case 35..<50:
+                // A read-modify-write sees what the model holds and stores what it returns.
+                let added = UInt8.random(in: 1...9, using: &random)
+                let stored = state.update(key) { current in
+                    #expect(current == model[key], "seed \(seed) step \(step)")
+                    return [(current?.first ?? 0) &+ added]
+                }
+                model[key] = [(model[key]?.first ?? 0) &+ added]
+                #expect(stored == model[key], "seed \(seed) step \(step)")
+            case 50..<55:
+                // A transform that throws changes nothing.
+                struct Refused: Error {}
+                #expect(throws: Refused.self) { try state.update(key) { _ in throw Refused() } }
             case 55..<75:
                 state.delete(key)
                 model[key] = nil
