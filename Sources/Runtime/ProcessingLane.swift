@@ -3,10 +3,6 @@ import KafkaClient
 import Operators
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A share of the assigned partitions, processed on its own serial queue, so that partitions
 /// run on several cores while the processing thread polls, checkpoints and commits.
 ///
@@ -46,7 +42,6 @@ final class ProcessingLane: @unchecked Sendable {
     private var emissions: [Emission] = []
     private(set) var recordsProduced = 0
     private(set) var firstOutputAt: ContinuousClock.Instant?
-    private(set) var cpuTime: Duration = .zero
 
     /// Lane `index`, producing with `producer`; it may hold `heldCapacityBytes` of outputs
     /// while no transaction is open.
@@ -78,8 +73,6 @@ final class ProcessingLane: @unchecked Sendable {
         queue.async { [self] in
             defer { backlog.subtract(records.count, ordering: .relaxed) }
             guard failure == nil else { return }
-            let cpuAtStart = Self.threadCPUTime()
-            defer { cpuTime += Self.threadCPUTime() - cpuAtStart }
             do throws(ProcessorFailure) {
                 try process(records, of: partition)
             } catch {
@@ -174,12 +167,5 @@ final class ProcessingLane: @unchecked Sendable {
         }
         if firstOutputAt == nil { firstOutputAt = .now }
         recordsProduced += 1
-    }
-
-    /// The CPU time the calling thread has used so far.
-    static func threadCPUTime() -> Duration {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
     }
 }

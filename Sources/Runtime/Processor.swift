@@ -87,11 +87,10 @@ public final class Processor: @unchecked Sendable {
     /// Runs until shutdown (returns) or a failure (throws). *Blocking.*
     public func run() throws(ProcessorFailure) {
         startedAt = .now
-        let cpuAtStart = ProcessingLane.threadCPUTime()
+        let cpuAtStart = Self.processCPUTime()
         defer {
             statistics.runningTime = .now - startedAt
-            statistics.processingThreadCPUTime = ProcessingLane.threadCPUTime() - cpuAtStart
-                + lanes.reduce(.zero) { $0 + $1.cpuTime }
+            statistics.processCPUTime = Self.processCPUTime() - cpuAtStart
             statistics.recordsProduced = lanes.reduce(0) { $0 + $1.recordsProduced }
             statistics.firstOutputAfter = lanes.compactMap(\.firstOutputAt).min().map { $0 - startedAt }
         }
@@ -257,9 +256,14 @@ public final class Processor: @unchecked Sendable {
 
         case .preCommit(let id):
             if let started = stallStart {
-                statistics.stalls.append(.now - started)
                 statistics.captures.append(.now - started)
-                stallStart = nil
+            }
+            defer {
+                // The lanes got no new records since they caught up: all of it is a stall.
+                if let started = stallStart {
+                    statistics.stalls.append(.now - started)
+                    stallStart = nil
+                }
             }
             let captured = partitions.compactMap { key, partition in
                 partition.inFlight.map {
@@ -352,6 +356,13 @@ public final class Processor: @unchecked Sendable {
             }
             return []
         }
+    }
+
+    /// The CPU time of every thread of the process so far.
+    private static func processCPUTime() -> Duration {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
     }
 
     /// After a commit, off the processing thread: marks the checkpoint committed, folds its

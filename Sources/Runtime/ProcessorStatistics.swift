@@ -8,7 +8,10 @@ public struct ProcessorStatistics: Sendable {
     public var checkpointsCompleted = 0
     /// Checkpoints that were aborted.
     public var checkpointsAborted = 0
-    /// Per checkpoint, how long processing stood still for it: capture plus the commit call.
+    /// Per checkpoint, how long processing may have stood still for it: from the moment every
+    /// lane had caught up, through the capture and sending the offsets (the lanes have nothing
+    /// to do then), plus the commit call (the lanes work through what they were handed
+    /// meanwhile, so this part is an upper bound).
     public var stalls: [Duration] = []
     /// Per checkpoint, the capture part of the stall (every partition's snapshot and offset).
     public var captures: [Duration] = []
@@ -16,10 +19,11 @@ public struct ProcessorStatistics: Sendable {
     public var firstOutputAfter: Duration?
     /// From the start of ``Processor/run()`` to its end.
     public var runningTime: Duration = .zero
-    /// CPU time the processing thread used in ``Processor/run()`` (librdkafka's and the
-    /// store's threads excluded): per record, the cost of the processing path itself, which
-    /// wall-clock rates on a shared machine hide in noise.
-    public var processingThreadCPUTime: Duration = .zero
+    /// CPU time the whole process used during ``Processor/run()``: every thread (the processing
+    /// thread, the lanes, the store, librdkafka's threads, and an embedded development broker
+    /// when there is one). Per record it is the cost that decides throughput on a busy
+    /// machine, and it is far less noisy than wall-clock rates on a shared one.
+    public var processCPUTime: Duration = .zero
 
     /// The stall below which `fraction` of the checkpoints stayed (0.5 for the median).
     public func stall(percentile fraction: Double) -> Duration? {

@@ -235,14 +235,14 @@ extension RunCommand {
             guard let duration else { return "-" }
             return String(format: "%.3f", inSeconds(duration) * 1000)
         }
-        let cpuMicroseconds = inSeconds(statistics.processingThreadCPUTime) * 1e6
+        let cpuMicroseconds = inSeconds(statistics.processCPUTime) * 1e6
         let seconds = inSeconds(statistics.runningTime)
         return "exactly records=\(statistics.recordsProcessed) seconds=\(String(format: "%.3f", seconds)) "
             + "records_per_second=\(String(format: "%.0f", Double(statistics.recordsProcessed) / max(seconds, 1e-9))) "
             + "checkpoints=\(statistics.checkpointsCompleted) stall_p50_ms=\(milliseconds(statistics.stall(percentile: 0.5))) "
             + "stall_p99_ms=\(milliseconds(statistics.stall(percentile: 0.99))) capture_p50_ms=\(milliseconds(statistics.capture(percentile: 0.5))) "
             + "capture_p99_ms=\(milliseconds(statistics.capture(percentile: 0.99))) first_output_ms=\(milliseconds(statistics.firstOutputAfter)) "
-            + "thread_cpu_us_per_record=\(String(format: "%.2f", cpuMicroseconds / Double(max(statistics.recordsProcessed, 1))))"
+            + "cpu_us_per_record=\(String(format: "%.2f", cpuMicroseconds / Double(max(statistics.recordsProcessed, 1))))"
     }
 }
 
