@@ -37,7 +37,14 @@ public final class Processor: @unchecked Sendable {
     private let store: any CheckpointStorage
     private let logger: Logger
     private let shutdown = Atomic<Bool>(false)
-    private let inbox = StoreInbox()
+    private let inbox = ProcessorInbox()
+    /// Sends each checkpoint's offsets to the transaction off the processing thread: the round
+    /// trip (AddOffsetsToTxn, TxnOffsetCommit) waits behind the epoch's last produce requests,
+    /// 2-20 ms, and the lanes would have nothing to do meanwhile. Every other transactional
+    /// call waits for it first (``awaitOffsetsSend()``): librdkafka takes one at a time.
+    private let transactionCalls = DispatchQueue(label: "exactly.transaction.offsets")
+    /// The checkpoint whose offsets are being sent, if any.
+    private var offsetsInFlight: CheckpointID?
     /// Runs what follows a commit (``recordCommitted(_:folding:)``) in order, off the processing thread.
     private let bookkeeping = DispatchQueue(label: "exactly.checkpoint.bookkeeping")
 
@@ -184,6 +191,7 @@ public final class Processor: @unchecked Sendable {
         // once stopped: what was not committed is left for the next owner to redo.
         do { try consumer?.close() } catch { logger.warning("closing the consumer: \(error)") }
         if transactionOpen || coordinator.stage != .stopped {
+            awaitOffsetsSend()
             try? producer?.abortTransaction(timeout: .seconds(5))
         }
         consumer = nil
@@ -259,7 +267,8 @@ public final class Processor: @unchecked Sendable {
                 statistics.captures.append(.now - started)
             }
             defer {
-                // The lanes got no new records since they caught up: all of it is a stall.
+                // The lanes got no new records since they caught up: all of it is a stall. (The
+                // offsets are sent in the background; processing goes on meanwhile.)
                 if let started = stallStart {
                     statistics.stalls.append(.now - started)
                     stallStart = nil
@@ -272,23 +281,33 @@ public final class Processor: @unchecked Sendable {
             }
             let inbox = self.inbox
             store.write(id, parent: coordinator.lastCompleted, descendsFrom: settings.replayFrom, partitions: captured) { result in
-                inbox.post(id, result)
+                inbox.post(.snapshotWritten(id, result))
             }
             let offsets = captured.map {
                 PartitionOffset(TopicPartition($0.partition.topic, $0.partition.partition), offset: $0.nextOffset, metadata: OffsetMetadata.encode(id))
             }
-            if !offsets.isEmpty {
+            if offsets.isEmpty {
+                return try offsetsSent(id)
+            }
+            let group: ConsumerGroupMetadata
+            do {
+                group = try consumer.groupMetadata()
+            } catch {
+                return failed(id, .sendOffsets, error)
+            }
+            offsetsInFlight = id
+            transactionCalls.async {
                 do {
-                    try producer.sendOffsetsToTransaction(offsets, group: consumer.groupMetadata())
+                    try producer.sendOffsetsToTransaction(offsets, group: group)
+                    inbox.post(.offsetsSent(id, .success(())))
                 } catch {
-                    return failed(id, .sendOffsets, error)
+                    inbox.post(.offsetsSent(id, .failure(error)))
                 }
             }
-            faults?.reach(.afterOffsetsSent)
-            awaitingDelivery = id
-            return try deliveryChecked()
+            return []
 
         case .commitTransaction(let id):
+            awaitOffsetsSend()
             let started = ContinuousClock.now
             if faults?.shouldCrash(at: .afterCommitSent) == true {
                 Self.killSoon()
@@ -320,6 +339,7 @@ public final class Processor: @unchecked Sendable {
 
         case .abortTransaction(let id, _):
             for lane in lanes { lane.quiesce { $0.discardEpoch() } }
+            awaitOffsetsSend()
             do {
                 try producer.abortTransaction(timeout: settings.checkpoint.timeout)
             } catch {
@@ -328,6 +348,7 @@ public final class Processor: @unchecked Sendable {
             transactionOpen = false
             stallStart = nil
             awaitingDelivery = nil
+            offsetsInFlight = nil  // a report of the send still to come is stale
             var seeks: [PartitionOffset] = []
             for (key, partition) in partitions {
                 partition.rollBack()
@@ -383,6 +404,19 @@ public final class Processor: @unchecked Sendable {
         }
     }
 
+    /// The offsets of `id` are in the transaction: what remains before the coordinator hears
+    /// so is the delivery of the epoch's outputs.
+    private func offsetsSent(_ id: CheckpointID) throws -> [CheckpointCoordinator.Action] {
+        faults?.reach(.afterOffsetsSent)
+        awaitingDelivery = id
+        return try deliveryChecked()
+    }
+
+    /// Waits for an offsets send in flight to finish (its report stays in the inbox).
+    private func awaitOffsetsSend() {
+        if offsetsInFlight != nil { transactionCalls.sync {} }
+    }
+
     private func checkDelivery() throws {
         try perform(deliveryChecked())
     }
@@ -397,13 +431,21 @@ public final class Processor: @unchecked Sendable {
     }
 
     private func drainInbox(waiting wait: Duration?) throws {
-        for (id, result) in inbox.take(waiting: wait) {
-            switch result {
-            case .success:
+        for report in inbox.take(waiting: wait) {
+            switch report {
+            case .snapshotWritten(let id, .success):
                 faults?.reach(.afterManifestDurable)
                 try perform(coordinator.snapshotDurable(id))
-            case .failure(let error):
+            case .snapshotWritten(let id, .failure(let error)):
                 try perform(coordinator.failed(id, step: .writeSnapshot, severity: .abortable, message: "\(error)", now: .now))
+            case .offsetsSent(let id, let result):
+                // A report for a checkpoint aborted meanwhile is stale: its transaction is gone.
+                guard offsetsInFlight == id else { continue }
+                offsetsInFlight = nil
+                switch result {
+                case .success: try perform(offsetsSent(id))
+                case .failure(let error): try perform(failed(id, .sendOffsets, error))
+                }
             }
         }
     }

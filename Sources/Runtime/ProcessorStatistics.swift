@@ -9,9 +9,9 @@ public struct ProcessorStatistics: Sendable {
     /// Checkpoints that were aborted.
     public var checkpointsAborted = 0
     /// Per checkpoint, how long processing may have stood still for it: from the moment every
-    /// lane had caught up, through the capture and sending the offsets (the lanes have nothing
-    /// to do then), plus the commit call (the lanes work through what they were handed
-    /// meanwhile, so this part is an upper bound).
+    /// lane had caught up, through the capture and handing the snapshot and the offsets to
+    /// background work (the lanes have nothing to do then), plus the commit call (the lanes work
+    /// through what they were handed meanwhile, so this part is an upper bound).
     public var stalls: [Duration] = []
     /// Per checkpoint, the capture part of the stall (every partition's snapshot and offset).
     public var captures: [Duration] = []

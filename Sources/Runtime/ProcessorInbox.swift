@@ -1,0 +1,35 @@
+import Dispatch
+import Synchronization
+
+/// Where work done off the processing thread reports back to it: the checkpoint store's writes
+/// and the transaction's offset sends.
+final class ProcessorInbox: Sendable {
+    /// One finished piece of background work.
+    enum Report {
+        /// The store finished writing checkpoint `id` (its manifest is durable) or failed.
+        case snapshotWritten(CheckpointID, Result<Void, any Error>)
+        /// The offsets of checkpoint `id` were added to the transaction, or could not be.
+        case offsetsSent(CheckpointID, Result<Void, any Error>)
+    }
+
+    private let reports = Mutex<[Report]>([])
+    private let signal = DispatchSemaphore(value: 0)
+
+    /// Called on the thread that did the work.
+    func post(_ report: Report) {
+        reports.withLock { $0.append(report) }
+        signal.signal()
+    }
+
+    /// Takes every report so far; with `wait`, first waits up to that long for one to arrive.
+    func take(waiting wait: Duration? = nil) -> [Report] {
+        if let wait, reports.withLock({ $0.isEmpty }) {
+            let nanoseconds = Int(wait.components.seconds) * 1_000_000_000 + Int(wait.components.attoseconds / 1_000_000_000)
+            _ = signal.wait(timeout: .now() + .nanoseconds(nanoseconds))
+        }
+        return reports.withLock { reports in
+            defer { reports.removeAll() }
+            return reports
+        }
+    }
+}
