@@ -62,12 +62,15 @@ for round in $(seq "$rounds"); do
     say "round $round/$rounds: raw librdkafka pipe (no state, no transactions)"
     raw=$("$load" pipe "$bootstrap" orders "raw-out-$round" "$records")
     echo "$raw"
+    "$load" delete "$bootstrap" "raw-out-$round"
     say "round $round/$rounds: exactly-once running sum, checkpoint every 1 s"
     one_second=$("$exactly" run --config "$(config "bench-1s-$round" orders "out-1s-$round" 1s)" --stop-after-records "$records" --log-level warning)
     echo "$one_second"
+    "$load" delete "$bootstrap" "out-1s-$round"
     say "round $round/$rounds: exactly-once running sum, checkpoint every 100 ms"
     hundred_ms=$("$exactly" run --config "$(config "bench-100ms-$round" orders "out-100ms-$round" 100ms)" --stop-after-records "$records" --log-level warning)
     echo "$hundred_ms"
+    "$load" delete "$bootstrap" "out-100ms-$round"
     raw_rates+=("$(echo "$raw" | field records_per_second)")
     one_rates+=("$(echo "$one_second" | field records_per_second)")
     hundred_rates+=("$(echo "$hundred_ms" | field records_per_second)")

@@ -7,6 +7,9 @@
  *       the baseline: consumes IN from the beginning and produces every record unchanged to
  *       OUT (no state, no transactions), until RECORDS were consumed and delivered; prints
  *       "raw-pipe records=N seconds=S records_per_second=R".
+ *   pipeline-load delete BOOTSTRAP TOPIC...
+ *       deletes the topics (a run's output), so that the development broker, which keeps what
+ *       it holds in memory, does not grow from one run to the next.
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -121,6 +124,38 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     return status;
 }
 
+static int delete_topics(const char *bootstrap, char **names, int count) {
+    char error[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    configure(conf, "bootstrap.servers", bootstrap);
+    rd_kafka_t *admin = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+    if (!admin) { fprintf(stderr, "admin: %s\n", error); return 1; }
+    rd_kafka_DeleteTopic_t *topics[count];
+    for (int i = 0; i < count; i++) topics[i] = rd_kafka_DeleteTopic_new(names[i]);
+    rd_kafka_queue_t *queue = rd_kafka_queue_new(admin);
+    rd_kafka_DeleteTopics(admin, topics, count, NULL, queue);
+    int status = 0;
+    rd_kafka_event_t *event = rd_kafka_queue_poll(queue, 30000);
+    if (!event || rd_kafka_event_error(event)) {
+        fprintf(stderr, "delete topics: %s\n", event ? rd_kafka_event_error_string(event) : "timed out");
+        status = 1;
+    } else {
+        size_t results = 0;
+        const rd_kafka_topic_result_t **each = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event), &results);
+        for (size_t i = 0; i < results; i++) {
+            if (rd_kafka_topic_result_error(each[i]) && rd_kafka_topic_result_error(each[i]) != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                fprintf(stderr, "delete %s: %s\n", rd_kafka_topic_result_name(each[i]), rd_kafka_topic_result_error_string(each[i]));
+                status = 1;
+            }
+        }
+    }
+    if (event) rd_kafka_event_destroy(event);
+    for (int i = 0; i < count; i++) rd_kafka_DeleteTopic_destroy(topics[i]);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_destroy(admin);
+    return status;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 7 && strcmp(argv[1], "produce") == 0) {
         return produce_orders(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atoi(argv[6]), argc > 7 ? atol(argv[7]) : 0);
@@ -128,7 +163,11 @@ int main(int argc, char **argv) {
     if (argc == 6 && strcmp(argv[1], "pipe") == 0) {
         return pipe_records(argv[2], argv[3], argv[4], atol(argv[5]));
     }
+    if (argc >= 4 && strcmp(argv[1], "delete") == 0) {
+        return delete_topics(argv[2], argv + 3, argc - 3);
+    }
     fprintf(stderr, "usage: %s produce BOOTSTRAP TOPIC RECORDS KEYS PARTITIONS [FIRST_KEY]\n"
-                    "       %s pipe BOOTSTRAP IN OUT RECORDS\n", argv[0], argv[0]);
+                    "       %s pipe BOOTSTRAP IN OUT RECORDS\n"
+                    "       %s delete BOOTSTRAP TOPIC...\n", argv[0], argv[0], argv[0]);
     return 2;
 }
