@@ -38,13 +38,19 @@ public final class Processor: @unchecked Sendable {
     private let logger: Logger
     private let shutdown = Atomic<Bool>(false)
     private let inbox = ProcessorInbox()
-    /// Sends each checkpoint's offsets to the transaction off the processing thread: the round
-    /// trip (AddOffsetsToTxn, TxnOffsetCommit) waits behind the epoch's last produce requests,
-    /// 2-20 ms, and the lanes would have nothing to do meanwhile. Every other transactional
-    /// call waits for it first (``awaitOffsetsSend()``): librdkafka takes one at a time.
-    private let transactionCalls = DispatchQueue(label: "exactly.transaction.offsets")
+    /// Sends each checkpoint's offsets to the transaction and commits it, off the processing
+    /// thread: the round trips (AddOffsetsToTxn and TxnOffsetCommit behind the epoch's last
+    /// produce requests, 2-20 ms; EndTxn, 1 ms to tens of ms on a busy machine) would otherwise
+    /// leave the lanes without records. The calls go one at a time, as librdkafka requires;
+    /// abort waits for them (``awaitTransactionCalls()``).
+    private let transactionCalls = DispatchQueue(label: "exactly.transaction")
     /// The checkpoint whose offsets are being sent, if any.
     private var offsetsInFlight: CheckpointID?
+    /// The checkpoint whose commit is in flight, if any. Until its outcome is known the
+    /// coordinator hears nothing else that could abort it: no timeout ticks, and a rebalance
+    /// first waits for the outcome (``settleCommit()``). An abort decided while the commit
+    /// might still succeed would roll state back behind what Kafka committed.
+    private var commitInFlight: CheckpointID?
     /// Runs what follows a commit (``recordCommitted(_:folding:)``) in order, off the processing thread.
     private let bookkeeping = DispatchQueue(label: "exactly.checkpoint.bookkeeping")
 
@@ -114,7 +120,7 @@ public final class Processor: @unchecked Sendable {
                 }
                 try drainInbox(waiting: nil)
                 try checkDelivery()
-                try perform(coordinator.tick(now: .now))
+                try tick()
                 if stopped { break }
                 if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
                     requestShutdown()
@@ -191,7 +197,7 @@ public final class Processor: @unchecked Sendable {
         // once stopped: what was not committed is left for the next owner to redo.
         do { try consumer?.close() } catch { logger.warning("closing the consumer: \(error)") }
         if transactionOpen || coordinator.stage != .stopped {
-            awaitOffsetsSend()
+            awaitTransactionCalls()  // a commit that succeeds meanwhile is kept; the abort is then a no-op
             try? producer?.abortTransaction(timeout: .seconds(5))
         }
         consumer = nil
@@ -307,21 +313,22 @@ public final class Processor: @unchecked Sendable {
             return []
 
         case .commitTransaction(let id):
-            awaitOffsetsSend()
-            let started = ContinuousClock.now
+            // The lanes keep processing while the commit is in flight (their outputs are held
+            // for the next transaction); the outcome comes back through the inbox.
             if faults?.shouldCrash(at: .afterCommitSent) == true {
                 Self.killSoon()
             }
-            do {
-                try producer.commitTransaction(timeout: settings.checkpoint.timeout)
-            } catch {
-                return failed(id, .commit, error)
+            commitInFlight = id
+            let (inbox, timeout, issued) = (self.inbox, settings.checkpoint.timeout, ContinuousClock.now)
+            transactionCalls.async {
+                do {
+                    try producer.commitTransaction(timeout: timeout)
+                    inbox.post(.committed(id, issued: issued, .success(())))
+                } catch {
+                    inbox.post(.committed(id, issued: issued, .failure(error)))
+                }
             }
-            if let last = statistics.stalls.indices.last {
-                statistics.stalls[last] += .now - started
-            }
-            faults?.reach(.afterCommitReturned)
-            return coordinator.commitSucceeded(id, now: .now)
+            return []
 
         case .checkpointCompleted(let id):
             var snapshots: [PartitionSnapshot] = []
@@ -339,7 +346,7 @@ public final class Processor: @unchecked Sendable {
 
         case .abortTransaction(let id, _):
             for lane in lanes { lane.quiesce { $0.discardEpoch() } }
-            awaitOffsetsSend()
+            awaitTransactionCalls()
             do {
                 try producer.abortTransaction(timeout: settings.checkpoint.timeout)
             } catch {
@@ -412,9 +419,24 @@ public final class Processor: @unchecked Sendable {
         return try deliveryChecked()
     }
 
-    /// Waits for an offsets send in flight to finish (its report stays in the inbox).
-    private func awaitOffsetsSend() {
-        if offsetsInFlight != nil { transactionCalls.sync {} }
+    /// Waits for an offsets send or a commit in flight to finish (its report stays in the inbox).
+    private func awaitTransactionCalls() {
+        if offsetsInFlight != nil || commitInFlight != nil { transactionCalls.sync {} }
+    }
+
+    /// Lets the coordinator see the time, except while a commit is in flight: a timeout then
+    /// would abort a transaction that may be committing (librdkafka's commit call has the same
+    /// timeout and reports by then).
+    private func tick() throws {
+        guard commitInFlight == nil else { return }
+        try perform(coordinator.tick(now: .now))
+    }
+
+    /// Waits for the outcome of a commit in flight and hands it to the coordinator.
+    private func settleCommit() throws {
+        while commitInFlight != nil, !stopped {
+            try drainInbox(waiting: .milliseconds(1))
+        }
     }
 
     private func checkDelivery() throws {
@@ -438,6 +460,17 @@ public final class Processor: @unchecked Sendable {
                 try perform(coordinator.snapshotDurable(id))
             case .snapshotWritten(let id, .failure(let error)):
                 try perform(coordinator.failed(id, step: .writeSnapshot, severity: .abortable, message: "\(error)", now: .now))
+            case .committed(let id, let issued, let result):
+                guard commitInFlight == id else { continue }
+                commitInFlight = nil
+                statistics.commits.append(.now - issued)
+                switch result {
+                case .success:
+                    faults?.reach(.afterCommitReturned)
+                    try perform(coordinator.commitSucceeded(id, now: .now))
+                case .failure(let error):
+                    try perform(failed(id, .commit, error))
+                }
             case .offsetsSent(let id, let result):
                 // A report for a checkpoint aborted meanwhile is stale: its transaction is gone.
                 guard offsetsInFlight == id else { continue }
@@ -488,6 +521,9 @@ public final class Processor: @unchecked Sendable {
     fileprivate func rebalanced(_ event: RebalanceEvent) -> [TopicPartition: Int64] {
         guard !stopped else { return [:] }
         do {
+            // Whatever the event leads to (an abort if partitions were lost), the coordinator
+            // must know first whether the commit in flight went through.
+            try settleCommit()
             switch event {
             case .assigned(let assigned):
                 return try assign(assigned)
@@ -573,7 +609,7 @@ public final class Processor: @unchecked Sendable {
             while coordinator.forcedCheckpointPending, !stopped {
                 try drainInbox(waiting: .milliseconds(1))
                 try checkDelivery()
-                try perform(coordinator.tick(now: .now))
+                try tick()
             }
         }
         // Nothing of a revoked partition may still be in a lane when it goes.

@@ -1,8 +1,8 @@
 import Dispatch
 import Synchronization
 
-/// Where work done off the processing thread reports back to it: the checkpoint store's writes
-/// and the transaction's offset sends.
+/// Where work done off the processing thread reports back to it: the checkpoint store's writes,
+/// and the transaction's offset sends and commits.
 final class ProcessorInbox: Sendable {
     /// One finished piece of background work.
     enum Report {
@@ -10,6 +10,9 @@ final class ProcessorInbox: Sendable {
         case snapshotWritten(CheckpointID, Result<Void, any Error>)
         /// The offsets of checkpoint `id` were added to the transaction, or could not be.
         case offsetsSent(CheckpointID, Result<Void, any Error>)
+        /// The transaction of checkpoint `id`, whose commit was issued at `issued`, committed
+        /// or failed to.
+        case committed(CheckpointID, issued: ContinuousClock.Instant, Result<Void, any Error>)
     }
 
     private let reports = Mutex<[Report]>([])

@@ -8,11 +8,13 @@ public struct ProcessorStatistics: Sendable {
     public var checkpointsCompleted = 0
     /// Checkpoints that were aborted.
     public var checkpointsAborted = 0
-    /// Per checkpoint, how long processing may have stood still for it: from the moment every
-    /// lane had caught up, through the capture and handing the snapshot and the offsets to
-    /// background work (the lanes have nothing to do then), plus the commit call (the lanes work
-    /// through what they were handed meanwhile, so this part is an upper bound).
+    /// Per checkpoint, how long processing stood still for it: from the moment every lane had
+    /// caught up, through the capture and handing the snapshot, the offsets and later the
+    /// commit to background work. (The lanes keep processing while those run.)
     public var stalls: [Duration] = []
+    /// Per checkpoint, the commit call's round trip (EndTxn), from issue to outcome; processing
+    /// goes on meanwhile, its outputs held for the next transaction.
+    public var commits: [Duration] = []
     /// Per checkpoint, the capture part of the stall (every partition's snapshot and offset).
     public var captures: [Duration] = []
     /// From the start of ``Processor/run()`` to the first record sent (recovery included).
@@ -28,6 +30,11 @@ public struct ProcessorStatistics: Sendable {
     /// The stall below which `fraction` of the checkpoints stayed (0.5 for the median).
     public func stall(percentile fraction: Double) -> Duration? {
         Self.percentile(fraction, of: stalls)
+    }
+
+    /// The commit round trip below which `fraction` of the checkpoints stayed.
+    public func commit(percentile fraction: Double) -> Duration? {
+        Self.percentile(fraction, of: commits)
     }
 
     /// The capture time below which `fraction` of the checkpoints stayed.

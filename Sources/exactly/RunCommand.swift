@@ -241,7 +241,8 @@ extension RunCommand {
             + "records_per_second=\(String(format: "%.0f", Double(statistics.recordsProcessed) / max(seconds, 1e-9))) "
             + "checkpoints=\(statistics.checkpointsCompleted) stall_p50_ms=\(milliseconds(statistics.stall(percentile: 0.5))) "
             + "stall_p99_ms=\(milliseconds(statistics.stall(percentile: 0.99))) capture_p50_ms=\(milliseconds(statistics.capture(percentile: 0.5))) "
-            + "capture_p99_ms=\(milliseconds(statistics.capture(percentile: 0.99))) first_output_ms=\(milliseconds(statistics.firstOutputAfter)) "
+            + "capture_p99_ms=\(milliseconds(statistics.capture(percentile: 0.99))) "
+            + "commit_p50_ms=\(milliseconds(statistics.commit(percentile: 0.5))) commit_p99_ms=\(milliseconds(statistics.commit(percentile: 0.99))) first_output_ms=\(milliseconds(statistics.firstOutputAfter)) "
             + "cpu_us_per_record=\(String(format: "%.2f", cpuMicroseconds / Double(max(statistics.recordsProcessed, 1))))"
     }
 }
