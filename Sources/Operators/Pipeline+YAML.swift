@@ -39,5 +39,6 @@ extension Pipeline {
     public init(yamlNode node: Node, path: String = "") throws {
         self = try PipelineYAMLParser(prefix: path).pipeline(node)
         try validate()
+        definition = YAMLDefinition(node: node, path: path)
     }
 }

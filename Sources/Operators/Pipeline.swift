@@ -1,3 +1,5 @@
+import Yams
+
 /// A pipeline definition: where event time comes from, how watermarks advance, what happens to
 /// bad records, and the operators in data-flow order. Build it in Swift or parse it from YAML
 /// (``init(yaml:)``), then make one ``PartitionProcessor`` per input partition.
@@ -19,6 +21,8 @@ public struct Pipeline: Sendable {
     /// What happens to a record that cannot be decoded or fails an operator.
     public var onError: ErrorPolicy
     var stages: [Stage] = []
+    /// The YAML a pipeline was parsed from, to build each partition's operators anew.
+    var definition: YAMLDefinition?
 
     /// An empty pipeline (records pass through unchanged).
     public init(eventTime: EventTime? = nil, watermarks: Watermarks = Watermarks(), onError: ErrorPolicy = .deadLetter) {
@@ -119,6 +123,10 @@ public struct Pipeline: Sendable {
     /// deduplication without event time, a non-positive window size).
     public func processor(topic: String, partition: Int32) throws -> PartitionProcessor {
         try validate()
+        if let definition {
+            let fresh = try PipelineYAMLParser(prefix: definition.path).pipeline(definition.node)
+            return PartitionProcessor(pipeline: fresh, topic: topic, partition: partition)
+        }
         return PartitionProcessor(pipeline: self, topic: topic, partition: partition)
     }
 
@@ -157,4 +165,11 @@ public struct Pipeline: Sendable {
             }
         }
     }
+}
+
+/// A parsed YAML definition, kept to build operators anew.
+struct YAMLDefinition: @unchecked Sendable {
+    // @unchecked: Yams' `Node` holds a `Tag` class instance; a composed node is never mutated.
+    let node: Node
+    let path: String
 }
