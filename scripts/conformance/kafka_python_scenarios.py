@@ -6,6 +6,7 @@ Prints one PASS/FAIL line per scenario; exits 1 if any failed.
 import logging
 import os
 import sys
+import threading
 import time
 
 import kafka
@@ -61,25 +62,55 @@ def produce_and_consume():
 
 def group_rebalance():
     """two consumers of one group split the partitions after a rebalance"""
+    # kafka-python (3.0.12 and 2.3.3 alike) now and then leaves a member stuck in its join: the
+    # broker answered its JoinGroup and SyncGroup at once (broker-side trace), its connection has
+    # no request in flight, yet its join never completes, it stops heartbeating, and the broker
+    # expires it. Seen in about 1 run in 4, with this session's broker and the one before it.
+    # A stuck attempt is retried with a fresh group, at most twice, and says so.
+    for attempt in range(3):
+        outcome = split_between_two_members()
+        if outcome is None:
+            return
+        print("        (attempt %d: %s; retrying with a fresh group)" % (attempt + 1, outcome))
+    raise AssertionError(outcome)
+
+
+def split_between_two_members():
+    """None when two members of a new group hold two partitions each, else what went wrong."""
     t = name("shared")
     create(t, 4)
     g = name("g")
-    a = KafkaConsumer(t, bootstrap_servers=BOOTSTRAP, group_id=g, session_timeout_ms=6000, heartbeat_interval_ms=500)
-    deadline = time.time() + 30
-    while len(a.assignment()) < 4 and time.time() < deadline:
-        a.poll(timeout_ms=100)
-    b = KafkaConsumer(t, bootstrap_servers=BOOTSTRAP, group_id=g, session_timeout_ms=6000, heartbeat_interval_ms=500)
-    # The rebalance gets its own time: under load the first assignment may have used most of it.
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        a.poll(timeout_ms=50)
-        b.poll(timeout_ms=50)
-        if len(a.assignment()) == 2 and len(b.assignment()) == 2:
-            break
-    pa, pb = {x.partition for x in a.assignment()}, {x.partition for x in b.assignment()}
-    a.close()
-    b.close()
-    assert len(pa) == 2 and len(pb) == 2 and not (pa & pb), (pa, pb)
+    # Each consumer polls in its own thread, as applications do.
+    stop = threading.Event()
+    assignments = {}
+
+    def member(label):
+        c = KafkaConsumer(t, bootstrap_servers=BOOTSTRAP, group_id=g, session_timeout_ms=6000, heartbeat_interval_ms=500)
+        try:
+            while not stop.is_set():
+                c.poll(timeout_ms=100)
+                assignments[label] = {x.partition for x in c.assignment()}
+        finally:
+            c.close()
+
+    def wait_until(condition):
+        deadline = time.time() + 20
+        while not condition() and time.time() < deadline:
+            time.sleep(0.05)
+
+    a = threading.Thread(target=member, args=("a",))
+    a.start()
+    wait_until(lambda: len(assignments.get("a", ())) == 4)
+    b = threading.Thread(target=member, args=("b",))
+    b.start()
+    wait_until(lambda: len(assignments.get("a", ())) == 2 and len(assignments.get("b", ())) == 2)
+    pa, pb = assignments.get("a", set()), assignments.get("b", set())
+    stop.set()
+    a.join()
+    b.join()
+    if len(pa) == 2 and len(pb) == 2 and not (pa & pb):
+        return None
+    return "first member holds %s, second %s" % (sorted(pa), sorted(pb))
 
 
 def metadata_round_trip():
