@@ -84,11 +84,12 @@ public final class KafkaProducer: Sendable {
                 return
             }
             if result == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                deadline = deadline ?? ContinuousClock.now + queueFullTimeout
-            }
-            if result == RD_KAFKA_RESP_ERR__QUEUE_FULL, let deadline, ContinuousClock.now < deadline {
-                rd_kafka_poll(handle.pointer, 10)
-                continue
+                let until = deadline ?? ContinuousClock.now + queueFullTimeout
+                deadline = until
+                if ContinuousClock.now < until {
+                    rd_kafka_poll(handle.pointer, 10)
+                    continue
+                }
             }
             throw KafkaError.from(result, while: "produce to \(record.topic)", handle: handle.pointer)!
         }

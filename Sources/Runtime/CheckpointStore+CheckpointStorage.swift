@@ -39,7 +39,7 @@ extension CheckpointStore: CheckpointStorage {
     }
 
     public func candidates(for partition: TopicPartition) throws -> [CheckpointCandidate] {
-        let key = PartitionID(topic: partition.topic, partition: partition.partition)
+        let key = PartitionID(partition)
         let committed = committedCheckpointIDs()
         return listCheckpoints().compactMap { listing in
             guard let id = CheckpointID(listing.checkpointID) else { return nil }
@@ -59,7 +59,7 @@ extension CheckpointStore: CheckpointStorage {
     }
 
     public func restore(_ partition: TopicPartition, from id: CheckpointID) throws -> PartitionState {
-        try restore(PartitionID(topic: partition.topic, partition: partition.partition), from: id.description).state
+        try restore(PartitionID(partition), from: id.description).state
     }
 
     public func retain(instance: String, newest: Int, pinned: Set<CheckpointID>) throws {
@@ -102,5 +102,19 @@ extension CheckpointStore: CheckpointStorage {
         keep.formUnion(newestPerPartition.values)
         keep.formUnion(newestCommittedPerPartition.values)
         return keep
+    }
+}
+
+extension PartitionID {
+    /// The store's name for a Kafka partition.
+    init(_ partition: TopicPartition) {
+        self.init(topic: partition.topic, partition: partition.partition)
+    }
+}
+
+extension TopicPartition {
+    /// The Kafka partition a store's partition name stands for.
+    init(_ partition: PartitionID) {
+        self.init(partition.topic, partition.partition)
     }
 }

@@ -72,12 +72,7 @@ final class ProcessingLane: @unchecked Sendable {
         backlog.add(records.count, ordering: .relaxed)
         queue.async { [self] in
             defer { backlog.subtract(records.count, ordering: .relaxed) }
-            guard failure == nil else { return }
-            do throws(ProcessorFailure) {
-                try process(records, of: partition)
-            } catch {
-                failureMessage.withLock { $0 = $0 ?? error.message }
-            }
+            unlessFailed { () throws(ProcessorFailure) in try process(records, of: partition) }
         }
     }
 
@@ -85,13 +80,10 @@ final class ProcessingLane: @unchecked Sendable {
     /// output as it is made.
     func openTransaction() {
         queue.async { [self] in
-            guard failure == nil else { return }
-            transactionOpen = true
-            defer { heldBytes.store(held.bytes, ordering: .relaxed) }
-            do throws(ProcessorFailure) {
+            unlessFailed { () throws(ProcessorFailure) in
+                transactionOpen = true
+                defer { heldBytes.store(held.bytes, ordering: .relaxed) }
                 for record in held.drain() { try send(record) }
-            } catch {
-                failureMessage.withLock { $0 = $0 ?? error.message }
             }
         }
     }
@@ -112,6 +104,16 @@ final class ProcessingLane: @unchecked Sendable {
         transactionOpen = false
         held.discard()
         heldBytes.store(0, ordering: .relaxed)
+    }
+
+    /// Runs `work` unless the lane failed already; a failure of `work` becomes the lane's.
+    private func unlessFailed(_ work: () throws(ProcessorFailure) -> Void) {
+        guard failure == nil else { return }
+        do {
+            try work()
+        } catch {
+            failureMessage.withLock { $0 = $0 ?? error.message }
+        }
     }
 
     // MARK: The record path

@@ -115,9 +115,7 @@ public final class Processor: @unchecked Sendable {
                     logger.info("shutdown requested: finishing with a checkpoint")
                     try perform(coordinator.forceCheckpoint(.shutdown, now: .now))
                 }
-                if let failure = lanes.lazy.compactMap(\.failure).first {
-                    throw ProcessorFailure(message: failure)
-                }
+                try throwIfALaneFailed()
                 try drainInbox(waiting: nil)
                 try checkDelivery()
                 try tick()
@@ -228,6 +226,11 @@ public final class Processor: @unchecked Sendable {
     /// change the partitions' state and positions.
     private func quiesceLanes(_ body: (ProcessingLane) -> Void = { _ in }) throws(ProcessorFailure) {
         for lane in lanes { lane.quiesce(body) }
+        try throwIfALaneFailed()
+    }
+
+    /// Stops the processor with the first lane's failure, if a lane failed.
+    private func throwIfALaneFailed() throws(ProcessorFailure) {
         if let failure = lanes.lazy.compactMap(\.failure).first {
             throw ProcessorFailure(message: failure)
         }
@@ -282,7 +285,7 @@ public final class Processor: @unchecked Sendable {
             }
             let captured = partitions.compactMap { key, partition in
                 partition.inFlight.map {
-                    PartitionCheckpoint(partition: PartitionID(topic: key.topic, partition: key.partition), snapshot: $0.snapshot, nextOffset: $0.offset)
+                    PartitionCheckpoint(partition: PartitionID(key), snapshot: $0.snapshot, nextOffset: $0.offset)
                 }
             }
             let inbox = self.inbox
@@ -290,7 +293,7 @@ public final class Processor: @unchecked Sendable {
                 inbox.post(.snapshotWritten(id, result))
             }
             let offsets = captured.map {
-                PartitionOffset(TopicPartition($0.partition.topic, $0.partition.partition), offset: $0.nextOffset, metadata: OffsetMetadata.encode(id))
+                PartitionOffset(TopicPartition($0.partition), offset: $0.nextOffset, metadata: OffsetMetadata.encode(id))
             }
             if offsets.isEmpty {
                 return try offsetsSent(id)
@@ -302,14 +305,7 @@ public final class Processor: @unchecked Sendable {
                 return failed(id, .sendOffsets, error)
             }
             offsetsInFlight = id
-            transactionCalls.async {
-                do {
-                    try producer.sendOffsetsToTransaction(offsets, group: group)
-                    inbox.post(.offsetsSent(id, .success(())))
-                } catch {
-                    inbox.post(.offsetsSent(id, .failure(error)))
-                }
-            }
+            inBackground({ try producer.sendOffsetsToTransaction(offsets, group: group) }) { .offsetsSent(id, $0) }
             return []
 
         case .commitTransaction(let id):
@@ -319,15 +315,8 @@ public final class Processor: @unchecked Sendable {
                 Self.killSoon()
             }
             commitInFlight = id
-            let (inbox, timeout, issued) = (self.inbox, settings.checkpoint.timeout, ContinuousClock.now)
-            transactionCalls.async {
-                do {
-                    try producer.commitTransaction(timeout: timeout)
-                    inbox.post(.committed(id, issued: issued, .success(())))
-                } catch {
-                    inbox.post(.committed(id, issued: issued, .failure(error)))
-                }
-            }
+            let (timeout, issued) = (settings.checkpoint.timeout, ContinuousClock.now)
+            inBackground({ try producer.commitTransaction(timeout: timeout) }) { .committed(id, issued: issued, $0) }
             return []
 
         case .checkpointCompleted(let id):
@@ -417,6 +406,15 @@ public final class Processor: @unchecked Sendable {
         faults?.reach(.afterOffsetsSent)
         awaitingDelivery = id
         return try deliveryChecked()
+    }
+
+    /// Runs a transactional `call` on ``transactionCalls`` and posts its outcome as `report`.
+    private func inBackground(
+        _ call: @escaping @Sendable () throws -> Void,
+        report: @escaping @Sendable (Result<Void, any Error>) -> ProcessorInbox.Report
+    ) {
+        let inbox = self.inbox
+        transactionCalls.async { inbox.post(report(Result { try call() })) }
     }
 
     /// Waits for an offsets send or a commit in flight to finish (its report stays in the inbox).
@@ -626,4 +624,3 @@ private final class RebalanceRelay: @unchecked Sendable {
     // @unchecked: set once before `subscribe`, read only on the processing thread afterwards.
     weak var processor: Processor?
 }
-
