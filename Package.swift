@@ -47,9 +47,6 @@ let package = Package(
         // Keyed, per-partition, copy-on-write state. No files, no Kafka.
         .target(
             name: "KeyedState",
-            dependencies: [
-                .product(name: "HashTreeCollections", package: "swift-collections"),
-            ],
             swiftSettings: strictSwift6
         ),
         // Snapshots, the checkpoint store, manifests, checksums, retention. No Kafka.

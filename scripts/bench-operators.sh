@@ -30,8 +30,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        .target(name: "KeyedState", dependencies: [.product(name: "HashTreeCollections", package: "swift-collections")],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "KeyedState", swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Operators", dependencies: [
             "KeyedState", .product(name: "Yams", package: "Yams"), .product(name: "HeapModule", package: "swift-collections"),
         ], swiftSettings: [.swiftLanguageMode(.v6)]),

@@ -1,5 +1,4 @@
 import Dispatch
-import HashTreeCollections
 import KeyedState
 import Synchronization
 
@@ -267,16 +266,16 @@ extension CheckpointStore {
     }
 
     /// Reads and applies the partition's chain, checking every file before decoding it.
-    func readEntries(_ entry: PartitionManifest, checkpointID: String) throws -> TreeDictionary<StateKey, [UInt8]> {
+    func readEntries(_ entry: PartitionManifest, checkpointID: String) throws -> StateMap {
         let partition = entry.partitionID
-        var entries = TreeDictionary<StateKey, [UInt8]>()
+        var entries = StateMap()
         do {
             try checkChainShape(entry)
             for reference in entry.files {
                 let path = layout.statePath(partition, reference.name)
                 guard let bytes = try DurableFiles.readAll(path) else { throw missing(path, reference) }
                 if reference.kind == .full {
-                    var load = TrieBulkLoad(capacity: reference.recordCount)
+                    var load = StateMap.Load(capacity: reference.recordCount)
                     try StateFileReader.read(bytes, path: path, reference: reference) { record in
                         load.append(StateKey(copying: record.key), Array(record.value!))
                     }

@@ -1,4 +1,3 @@
-import HashTreeCollections
 import Synchronization
 
 /// One captured change log, frozen: the entries put (`.some(value)`) or deleted (`nil`) between
@@ -11,18 +10,18 @@ final class ChangeLayer: Sendable {
     }
 }
 
-/// A trie plus change layers to apply on it, oldest first, and, once computed, their merge.
+/// A map plus change layers to apply on it, oldest first, and, once computed, their merge.
 ///
-/// Folding the layers into the trie copies one path per changed key. A snapshot hands this
+/// Folding the layers into the map copies each bucket they change once. A snapshot hands this
 /// object to the checkpoint writer, which folds on its own thread (``merged()``); the state the
 /// snapshot came from then adopts the result at its next capture in O(1). The processing thread
-/// therefore never pays for path copies.
+/// therefore never pays for bucket copies.
 final class EntriesMerge: Sendable {
-    let base: TreeDictionary<StateKey, [UInt8]>
+    let base: StateMap
     let layers: [ChangeLayer]
-    private let result: Mutex<TreeDictionary<StateKey, [UInt8]>?>
+    private let result: Mutex<StateMap?>
 
-    init(base: TreeDictionary<StateKey, [UInt8]>, layers: [ChangeLayer]) {
+    init(base: StateMap, layers: [ChangeLayer]) {
         self.base = base
         self.layers = layers
         result = Mutex(layers.isEmpty ? base : nil)
@@ -30,36 +29,36 @@ final class EntriesMerge: Sendable {
 
     /// The merge if some thread has computed it already; never computes and never waits for a
     /// thread that is computing it (the processing thread asks this at every capture).
-    var finished: TreeDictionary<StateKey, [UInt8]>? {
+    var finished: StateMap? {
         result.withLockIfAvailable { $0 } ?? nil
     }
 
     /// The base with every layer applied, computed once (by whichever thread asks first).
-    func merged() -> TreeDictionary<StateKey, [UInt8]> {
+    func merged() -> StateMap {
         result.withLock { result in
             if let result { return result }
-            var trie = base
+            var map = base
             var layers = self.layers[...]
             if base.isEmpty, let first = layers.first {
-                // A first fold (a state loaded from nothing): build the trie in its own order.
-                var load = TrieBulkLoad(capacity: first.changes.count)
+                // A first fold (a state loaded from nothing): build the map bucket by bucket.
+                var load = StateMap.Load(capacity: first.changes.count)
                 for (key, change) in first.changes {
                     if let value = change { load.append(key, value) }
                 }
-                trie = load.build()
+                map = load.build()
                 layers = layers.dropFirst()
             }
             for layer in layers {
                 for (key, change) in layer.changes {
                     if let value = change {
-                        trie[key] = value
+                        map[key] = value
                     } else {
-                        trie.removeValue(forKey: key)
+                        map.removeValue(forKey: key)
                     }
                 }
             }
-            result = trie
-            return trie
+            result = map
+            return map
         }
     }
 

@@ -7,7 +7,8 @@
 /// comparing the words compares the bytes in order.
 ///
 /// Values stay `[UInt8]`: storing them inline too was measured (scripts/bench-checkpoint.sh)
-/// to make the trie's items 64 bytes instead of 40 and restores and puts about twice as slow.
+/// to make the (then trie-shaped) state's items 64 bytes instead of 40 and restores and puts about
+/// twice as slow.
 enum InlineBytes: Hashable, Sendable {
     case inline(UInt64, UInt64, UInt64, count: UInt8)
     case heap([UInt8])

@@ -1,4 +1,3 @@
-import HashTreeCollections
 
 /// The keyed state of one partition at one instant: immutable, cheap to keep, safe to send to
 /// the thread that writes it.
@@ -16,13 +15,13 @@ public struct PartitionSnapshot: Sendable {
     /// A snapshot of these entries with these changes since some unknown earlier snapshot.
     ///
     /// Having no known predecessor, the snapshot is written in full by a checkpoint store.
-    public init(entries: TreeDictionary<StateKey, [UInt8]>, changes: [StateKey: [UInt8]?]) {
+    public init(entries: StateMap, changes: [StateKey: [UInt8]?]) {
         self.init(entries: entries, changes: changes, captureID: CaptureID.unique(), changesSince: CaptureID.unique())
     }
 
     /// A snapshot `captureID` of these entries, whose `changes` lead from capture `changesSince`.
     public init(
-        entries: TreeDictionary<StateKey, [UInt8]>, changes: [StateKey: [UInt8]?],
+        entries: StateMap, changes: [StateKey: [UInt8]?],
         captureID: CaptureID, changesSince: CaptureID
     ) {
         self.init(

@@ -1,20 +1,19 @@
 import Dispatch
-import HashTreeCollections
 
 /// The keyed state of one input partition: a map from ``StateKey`` to bytes.
 ///
 /// State is scoped to one input partition, Kafka's unit of assignment, so that a partition's
 /// state can move to whichever instance is assigned the partition.
 ///
-/// The entries are a persistent hash trie (`TreeDictionary`) as of some capture, plus the change
-/// logs written since: the live one (``changesSinceCapture``, a hash map that every write goes
-/// to) and captured ones not yet folded into the trie. Copying is O(1), and no write on the
-/// processing thread ever copies the trie: a write only updates the live change log, and
-/// ``captureSnapshot()`` only moves that log into a frozen layer. Folding layers into the trie
-/// (one path copy per changed key) is done by whoever writes the snapshot, on its own thread;
-/// the state adopts the folded trie at its next capture. A plain `Dictionary` as the whole state
-/// would copy every entry at the first write after a snapshot; a trie written in place would
-/// copy one path per first write after a snapshot, on the processing thread.
+/// The entries are a persistent map (``StateMap``) as of some capture, plus the change logs
+/// written since: the live one (``changesSinceCapture``, a hash map that every write goes to)
+/// and captured ones not yet folded into the map. Copying is O(1), and no write on the
+/// processing thread ever copies any of the map: a write only updates the live change log, and
+/// ``captureSnapshot()`` only moves that log into a frozen layer. Folding layers into the map
+/// (one copy of each bucket they change) is done by whoever writes the snapshot, on its own
+/// thread; the state adopts the folded map at its next capture. A plain `Dictionary` as the
+/// whole state would copy every entry at the first write after a snapshot; a persistent map
+/// written in place would copy buckets on the processing thread.
 ///
 /// Should nobody fold (snapshots captured and dropped), the state folds its oldest layers itself
 /// at a capture once more than ``maxPendingLayers`` have piled up, so reads stay fast.
@@ -23,7 +22,7 @@ import HashTreeCollections
 ///   taken from it is an immutable value that may be handed to any thread.
 public struct PartitionState: Sendable {
     /// Entries as of the last fold; shared with snapshots, never written while shared.
-    private var base: TreeDictionary<StateKey, [UInt8]>
+    private var base: StateMap
     /// Captured change logs not yet in `base`, oldest first.
     private var layers: [ChangeLayer]
     /// The newest snapshot's fold of `base` and the first layers, once a writer has done it.
@@ -53,21 +52,21 @@ public struct PartitionState: Sendable {
     /// State holding `entries`, as restored from a checkpoint: nothing counts as changed.
     ///
     /// The state gets a fresh ``lastCaptureID``, so the next snapshot of it is written in full.
-    public init(restoring entries: TreeDictionary<StateKey, [UInt8]>) {
+    public init(restoring entries: StateMap) {
         self.init(restoring: entries, asOf: CaptureID.unique())
     }
 
     /// State holding a snapshot's entries: nothing counts as changed, and the next snapshot of
     /// it is written in full.
     public init(restoring entries: SnapshotEntries) {
-        self.init(restoring: entries.trie, asOf: CaptureID.unique())
+        self.init(restoring: entries.map, asOf: CaptureID.unique())
     }
 
     /// State holding `entries`, which are exactly the entries of the capture `captureID`.
     ///
     /// A checkpoint store uses this when it restores a partition, so that the next snapshot can
     /// be written as a delta on the chain it was restored from.
-    public init(restoring entries: TreeDictionary<StateKey, [UInt8]>, asOf captureID: CaptureID) {
+    public init(restoring entries: StateMap, asOf captureID: CaptureID) {
         base = entries
         layers = []
         pendingMerge = nil
@@ -79,9 +78,9 @@ public struct PartitionState: Sendable {
     /// Whether the state holds no keys.
     public var isEmpty: Bool { count == 0 }
 
-    /// Every live entry as one trie. Cheap right after a fold; otherwise it folds the pending
-    /// change logs into a copy (one path copy per changed key), so do not call it per record.
-    public var entries: TreeDictionary<StateKey, [UInt8]> {
+    /// Every live entry as one map. Cheap right after a fold; otherwise it folds the pending
+    /// change logs into a copy (one bucket copy per changed bucket), so do not call it per record.
+    public var entries: StateMap {
         var pending = layers
         if !changesSinceCapture.isEmpty { pending.append(ChangeLayer(changesSinceCapture)) }
         return EntriesMerge(base: base, layers: pending).merged()
@@ -108,7 +107,7 @@ public struct PartitionState: Sendable {
 
     /// Replaces the value of `key` (`nil` when absent) by `transform(value)` and returns the
     /// new value: one lookup where reading and then ``put(_:for:)`` take two (and, for a key not
-    /// yet written since the capture, two more in the captured logs and the trie).
+    /// yet written since the capture, two more in the captured logs and the map).
     @discardableResult
     public mutating func update(_ key: StateKey, _ transform: ([UInt8]?) throws -> [UInt8]) rethrows -> [UInt8] {
         if let index = changesSinceCapture.index(forKey: key) {
@@ -149,7 +148,7 @@ public struct PartitionState: Sendable {
 
     /// Captures the state as an immutable snapshot and starts a new change log.
     ///
-    /// Costs O(1) whatever the number of keys: the trie is shared with the snapshot, the change
+    /// Costs O(1) whatever the number of keys: the map is shared with the snapshot, the change
     /// log is moved into a frozen layer, not copied, and a fold a writer finished is adopted by
     /// reference.
     public mutating func captureSnapshot() -> PartitionSnapshot {
@@ -198,7 +197,7 @@ public struct PartitionState: Sendable {
         }
     }
 
-    /// The value of `key` in the layers and the trie, ignoring the live change log.
+    /// The value of `key` in the layers and the map, ignoring the live change log.
     private func storedBeforeCapture(_ key: StateKey) -> [UInt8]? {
         for layer in layers.reversed() {
             if let change = layer.changes[key] { return change }
@@ -212,12 +211,12 @@ public struct PartitionState: Sendable {
         pendingMerge = nil
         let covered = merge.layers.count
         // Adopt only a fold of this state's own first layers (a copy of the state may have moved
-        // on differently). Layers are appended on the trie they were captured over and leave
-        // the front only by folding, so the same first layers mean the same trie below them.
+        // on differently). Layers are appended on the map they were captured over and leave
+        // the front only by folding, so the same first layers mean the same map below them.
         guard covered >= 1, covered <= layers.count, zip(merge.layers, layers).allSatisfy({ $0 === $1 })
         else { return }
-        // The replaced trie and the folded logs die with these references; freeing them walks
-        // every replaced path and every logged entry, so it happens on a background thread.
+        // The replaced map and the folded logs die with these references; freeing them walks
+        // every replaced bucket and every logged entry, so it happens on a background thread.
         let retired = (base, merge)
         base = merged
         layers.removeFirst(covered)
@@ -238,7 +237,7 @@ public struct PartitionState: Sendable {
         let logs = [changesSinceCapture] + layers.reversed().map(\.changes)
         var seen = Set<StateKey>()
         for log in logs where !log.isEmpty {
-            // A newer log hides what older logs and the trie say about the same key.
+            // A newer log hides what older logs and the map say about the same key.
             for (key, change) in log where seen.insert(key).inserted {
                 if let value = change, include(key) { try body(key, value) }
             }

@@ -1,13 +1,12 @@
-import HashTreeCollections
 
 /// Every live entry of a ``PartitionSnapshot``: a read-only map from ``StateKey`` to bytes.
 ///
-/// Lookups and ``count`` are cheap. Iterating (or ``trie``) needs the captured change logs
-/// folded into one trie: that is done once, by the first thread that asks; a checkpoint writer
+/// Lookups and ``count`` are cheap. Iterating (or ``map``) needs the captured change logs
+/// folded into one ``StateMap``: that is done once, by the first thread that asks; a checkpoint writer
 /// does it on its own thread (``materialize()``) so that the processing thread never does.
 public struct SnapshotEntries: Sequence, Sendable {
     /// Entries come as `(key:, value:)`, in no particular order.
-    public typealias Iterator = TreeDictionary<StateKey, [UInt8]>.Iterator
+    public typealias Iterator = StateMap.Iterator
 
     let merge: EntriesMerge
 
@@ -22,12 +21,12 @@ public struct SnapshotEntries: Sequence, Sendable {
         merge.lookup(key)
     }
 
-    /// The entries as one persistent trie (folding the change logs first if no thread has).
-    public var trie: TreeDictionary<StateKey, [UInt8]> {
+    /// The entries as one persistent map (folding the change logs first if no thread has).
+    public var map: StateMap {
         merge.merged()
     }
 
-    /// Folds the change logs into one trie now, on the calling thread. The state the snapshot
+    /// Folds the change logs into one map now, on the calling thread. The state the snapshot
     /// was captured from adopts the result at its next capture instead of folding itself.
     public func materialize() {
         _ = merge.merged()
