@@ -106,9 +106,9 @@ public final class CheckpointStore: Sendable {
         return manifest
     }
 
-    /// Folds each snapshot's change logs into its trie here, off the processing thread, once the
+    /// Folds each snapshot's change logs into its map here, off the processing thread, once the
     /// checkpoint is durable: the states they came from adopt the folds at their next capture
-    /// instead of copying trie paths on the processing thread (see `KeyedState.PartitionState`).
+    /// instead of copying buckets on the processing thread (see `KeyedState.PartitionState`).
     private func fold(_ partitions: [PartitionCheckpoint]) {
         DispatchQueue.concurrentPerform(iterations: partitions.count) { index in
             partitions[index].snapshot.entries.materialize()

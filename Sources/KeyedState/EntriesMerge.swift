@@ -16,30 +16,45 @@ final class ChangeLayer: Sendable {
 /// object to the checkpoint writer, which folds on its own thread (``merged()``); the state the
 /// snapshot came from then adopts the result at its next capture in O(1). The processing thread
 /// therefore never pays for bucket copies.
+///
+/// The merge of the snapshot before (its ``predecessor``) covers the first of these layers; once
+/// it is computed, this merge starts from it and folds only the layers after, so that each
+/// change log is folded once however the folds and captures interleave.
 final class EntriesMerge: Sendable {
     let base: StateMap
     let layers: [ChangeLayer]
-    private let result: Mutex<StateMap?>
+    private struct Progress {
+        var result: StateMap?
+        /// Dropped once `result` is computed, so that merges do not keep a chain of old maps.
+        var predecessor: EntriesMerge?
+    }
+    private let progress: Mutex<Progress>
 
-    init(base: StateMap, layers: [ChangeLayer]) {
+    init(base: StateMap, layers: [ChangeLayer], predecessor: EntriesMerge? = nil) {
         self.base = base
         self.layers = layers
-        result = Mutex(layers.isEmpty ? base : nil)
+        progress = Mutex(Progress(result: layers.isEmpty ? base : nil, predecessor: layers.isEmpty ? nil : predecessor))
     }
 
     /// The merge if some thread has computed it already; never computes and never waits for a
     /// thread that is computing it (the processing thread asks this at every capture).
     var finished: StateMap? {
-        result.withLockIfAvailable { $0 } ?? nil
+        progress.withLockIfAvailable { $0.result } ?? nil
     }
 
     /// The base with every layer applied, computed once (by whichever thread asks first).
     func merged() -> StateMap {
-        result.withLock { result in
-            if let result { return result }
+        progress.withLock { progress in
+            if let result = progress.result { return result }
             var map = base
             var layers = self.layers[...]
-            if base.isEmpty, let first = layers.first {
+            if let predecessor = progress.predecessor, let start = predecessor.finished,
+                let covered = Self.position(of: predecessor.layers.last, in: self.layers)
+            {
+                // The snapshot before was folded already: fold only what came after it.
+                map = start
+                layers = self.layers[(covered + 1)...]
+            } else if base.isEmpty, let first = layers.first {
                 // A first fold (a state loaded from nothing): build the map bucket by bucket.
                 var load = StateMap.Load(capacity: first.changes.count)
                 for (key, change) in first.changes {
@@ -57,9 +72,17 @@ final class EntriesMerge: Sendable {
                     }
                 }
             }
-            result = map
+            progress.result = map
+            progress.predecessor = nil
             return map
         }
+    }
+
+    /// Where `layer` is in `layers`, by identity. A change log is captured once, from one state,
+    /// so the entries after applying it are the same in every merge that holds it.
+    static func position(of layer: ChangeLayer?, in layers: [ChangeLayer]) -> Int? {
+        guard let layer else { return nil }
+        return layers.lastIndex { $0 === layer }
     }
 
     /// Calls `body` for every entry of the merge, computing it only if there is more than one

@@ -25,8 +25,11 @@ public struct PartitionState: Sendable {
     private var base: StateMap
     /// Captured change logs not yet in `base`, oldest first.
     private var layers: [ChangeLayer]
-    /// The newest snapshot's fold of `base` and the first layers, once a writer has done it.
-    private var pendingMerge: EntriesMerge?
+    /// The folds handed out with snapshots since the last adoption, oldest first: the state
+    /// adopts the newest one a writer has finished (any of them, not only the newest snapshot's:
+    /// a fold that finishes just after the next capture would otherwise be wasted, and at short
+    /// intervals the layers would pile up until a capture folds them itself).
+    private var pendingMerges: [EntriesMerge]
     /// Entries written since the last capture: the new value, or `nil` for a deletion.
     public private(set) var changesSinceCapture: [StateKey: [UInt8]?]
     /// The capture (or restore point) that ``changesSinceCapture`` is relative to.
@@ -69,7 +72,7 @@ public struct PartitionState: Sendable {
     public init(restoring entries: StateMap, asOf captureID: CaptureID) {
         base = entries
         layers = []
-        pendingMerge = nil
+        pendingMerges = []
         changesSinceCapture = [:]
         lastCaptureID = captureID
         count = entries.count
@@ -164,9 +167,10 @@ public struct PartitionState: Sendable {
             // Nobody folds these snapshots: fold here rather than let reads slow down.
             base = EntriesMerge(base: base, layers: layers).merged()
             layers = []
+            pendingMerges = []
         }
-        let merge = EntriesMerge(base: base, layers: layers)
-        pendingMerge = layers.isEmpty ? nil : merge
+        let merge = EntriesMerge(base: base, layers: layers, predecessor: pendingMerges.last)
+        if !layers.isEmpty { pendingMerges.append(merge) }
         let snapshot = PartitionSnapshot(
             entries: SnapshotEntries(merge: merge, count: count), changes: changes,
             captureID: CaptureID.unique(), changesSince: lastCaptureID)
@@ -183,7 +187,7 @@ public struct PartitionState: Sendable {
         let merge = snapshot.entries.merge
         base = merge.base
         layers = merge.layers
-        pendingMerge = layers.isEmpty ? nil : merge
+        pendingMerges = layers.isEmpty ? [] : [merge]
         adoptFinishedMerge()
         changesSinceCapture = [:]
         lastCaptureID = snapshot.captureID
@@ -205,22 +209,25 @@ public struct PartitionState: Sendable {
         return base[key]
     }
 
-    /// Replaces `base` and the layers a finished fold covers by the fold.
+    /// Replaces `base` and the layers covered by the newest finished fold by that fold.
     private mutating func adoptFinishedMerge() {
-        guard let merge = pendingMerge, let merged = merge.finished else { return }
-        pendingMerge = nil
-        let covered = merge.layers.count
-        // Adopt only a fold of this state's own first layers (a copy of the state may have moved
-        // on differently). Layers are appended on the map they were captured over and leave
-        // the front only by folding, so the same first layers mean the same map below them.
-        guard covered >= 1, covered <= layers.count, zip(merge.layers, layers).allSatisfy({ $0 === $1 })
-        else { return }
-        // The replaced map and the folded logs die with these references; freeing them walks
-        // every replaced bucket and every logged entry, so it happens on a background thread.
-        let retired = (base, merge)
-        base = merged
-        layers.removeFirst(covered)
-        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(retired) {} }
+        for index in pendingMerges.indices.reversed() {
+            let merge = pendingMerges[index]
+            // Adopt only a fold that ends at one of this state's own layers (a copy of the state
+            // may have moved on differently). A change log is captured once, from one state, so
+            // a fold that ends with it holds exactly what `base` plus the layers up to it hold.
+            guard let merged = merge.finished,
+                let covered = EntriesMerge.position(of: merge.layers.last, in: layers)
+            else { continue }
+            // The replaced map and the folded logs die with these references; freeing them
+            // walks every replaced bucket and logged entry, so it happens on another thread.
+            let retired = (base, Array(pendingMerges[...index]))
+            base = merged
+            layers.removeFirst(covered + 1)
+            pendingMerges.removeFirst(index + 1)
+            DispatchQueue.global(qos: .utility).async { withExtendedLifetime(retired) {} }
+            return
+        }
     }
 
     private func forEachEntry(

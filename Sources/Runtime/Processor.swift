@@ -51,8 +51,11 @@ public final class Processor: @unchecked Sendable {
     /// first waits for the outcome (``settleCommit()``). An abort decided while the commit
     /// might still succeed would roll state back behind what Kafka committed.
     private var commitInFlight: CheckpointID?
-    /// Runs what follows a commit (``recordCommitted(_:folding:)``) in order, off the processing thread.
+    /// Runs what follows a commit (``recordCommitted(_:)``) in order, off the processing thread.
     private let bookkeeping = DispatchQueue(label: "exactly.checkpoint.bookkeeping")
+    /// Folds each durable snapshot's change logs into its map, in capture order, off the
+    /// processing thread (see ``fold(_:)``).
+    private let folds = DispatchQueue(label: "exactly.checkpoint.fold")
 
     private var consumer: KafkaConsumer?
     private var producer: KafkaProducer?
@@ -288,9 +291,13 @@ public final class Processor: @unchecked Sendable {
                     PartitionCheckpoint(partition: PartitionID(key), snapshot: $0.snapshot, nextOffset: $0.offset)
                 }
             }
-            let inbox = self.inbox
+            let (inbox, folds) = (self.inbox, self.folds)
             store.write(id, parent: coordinator.lastCompleted, descendsFrom: settings.replayFrom, partitions: captured) { result in
                 inbox.post(.snapshotWritten(id, result))
+                // Fold once the snapshot is written (a full write needed every entry anyway), in
+                // capture order so that each fold starts from the one before. Each state adopts
+                // its fold at a later capture; a fold of a checkpoint that aborts is not adopted.
+                folds.async { for partition in captured { partition.snapshot.entries.materialize() } }
             }
             let offsets = captured.map {
                 PartitionOffset(TopicPartition($0.partition), offset: $0.nextOffset, metadata: OffsetMetadata.encode(id))
@@ -298,14 +305,14 @@ public final class Processor: @unchecked Sendable {
             if offsets.isEmpty {
                 return try offsetsSent(id)
             }
-            let group: ConsumerGroupMetadata
-            do {
-                group = try consumer.groupMetadata()
-            } catch {
-                return failed(id, .sendOffsets, error)
-            }
             offsetsInFlight = id
-            inBackground({ try producer.sendOffsetsToTransaction(offsets, group: group) }) { .offsetsSent(id, $0) }
+            // The group metadata is asked for in the background too: librdkafka answers it on
+            // its main thread, which took up to 5 ms now and then, all of it in the stall. Its
+            // generation is still the one these offsets were read in: it moves on only after a
+            // rebalance callback returns, and a revocation first completes this checkpoint.
+            inBackground({
+                try producer.sendOffsetsToTransaction(offsets, group: try consumer.groupMetadata())
+            }) { .offsetsSent(id, $0) }
             return []
 
         case .commitTransaction(let id):
@@ -320,16 +327,14 @@ public final class Processor: @unchecked Sendable {
             return []
 
         case .checkpointCompleted(let id):
-            var snapshots: [PartitionSnapshot] = []
             for partition in partitions.values {
                 if let inFlight = partition.inFlight {
                     partition.rollback = (inFlight.snapshot, inFlight.offset)
                     partition.inFlight = nil
-                    snapshots.append(inFlight.snapshot)
                 }
             }
             statistics.checkpointsCompleted += 1
-            recordCommitted(id, folding: snapshots)
+            recordCommitted(id)
             logger.debug("checkpoint \(id) complete", metadata: ["stall": "\(statistics.stalls.last ?? .zero)"])
             return []
 
@@ -382,17 +387,13 @@ public final class Processor: @unchecked Sendable {
         return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
     }
 
-    /// After a commit, off the processing thread: marks the checkpoint committed, folds its
-    /// snapshots' change logs into their tries (the states adopt the folds at their next
-    /// capture), and applies retention. None of it decides what is committed (Kafka did), so
-    /// processing goes on meanwhile; doing it during the commit round trip instead lengthened
-    /// the stall from about 1 ms to 8 ms on a 2-core machine.
-    private func recordCommitted(_ id: CheckpointID, folding snapshots: [PartitionSnapshot]) {
+    /// After a commit, off the processing thread: marks the checkpoint committed and applies
+    /// retention. Neither decides what is committed (Kafka did), so processing goes on meanwhile.
+    private func recordCommitted(_ id: CheckpointID) {
         let (store, logger, instance, newest) = (store, logger, settings.transactionalID, settings.retainedCheckpoints)
         bookkeeping.async {
             do {
                 try store.markCommitted(id)
-                for snapshot in snapshots { snapshot.entries.materialize() }
                 try store.retain(instance: instance, newest: newest, pinned: [id])
             } catch {
                 logger.warning("checkpoint \(id) committed, but its bookkeeping failed: \(error)")
