@@ -78,6 +78,9 @@ public struct PartitionState: Sendable {
         count = entries.count
     }
 
+    /// How many captured change logs wait to be folded into the map (for tests and diagnostics).
+    package var unfoldedLayerCount: Int { layers.count }
+
     /// Whether the state holds no keys.
     public var isEmpty: Bool { count == 0 }
 

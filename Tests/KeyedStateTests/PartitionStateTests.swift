@@ -42,6 +42,27 @@ import Testing
         #expect(state.changesSinceCapture.isEmpty)
     }
 
+    @Test func aCaptureAdoptsAnOlderSnapshotsFoldWhenTheNewerOnesAreNotFolded() {
+        let (a, b, c) = (StateKey([1]), StateKey([2]), StateKey([3]))
+        var state = PartitionState()
+        state.put([1], for: a)
+        let first = state.captureSnapshot()
+        state.put([2], for: b)
+        let second = state.captureSnapshot()
+        #expect(state.unfoldedLayerCount == 2)
+        // The writer folded the first snapshot only after the second was captured.
+        first.entries.materialize()
+        state.put([3], for: c)
+        _ = state.captureSnapshot()
+        #expect(state.unfoldedLayerCount == 2, "the first log is adopted as folded; the second and third wait")
+        // The second snapshot's fold starts from the first's and is adopted in turn.
+        second.entries.materialize()
+        #expect(Dictionary(uniqueKeysWithValues: second.entries.map { ($0.key, $0.value) }) == [a: [1], b: [2]])
+        _ = state.captureSnapshot()
+        #expect(state.unfoldedLayerCount == 1)
+        #expect(state[a] == [1] && state[b] == [2] && state[c] == [3] && state.count == 3)
+    }
+
     @Test func namespacesDoNotCollide() {
         let a = StateKey(namespace: "ab", key: "c")
         let b = StateKey(namespace: "a", key: "bc")
