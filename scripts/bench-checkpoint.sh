@@ -128,7 +128,7 @@ for index in 0..<keyCount { states[index % partitionCount].put(value(index, 0), 
 let buildTime = now() - start
 
 // Full checkpoint: the first one of a store is a full base. As in the runtime, the processing
-// thread captures, the store writes (and folds the change logs into the trie) on its threads.
+// thread captures, the store writes (and folds the change logs into the map) on its threads.
 let store = try CheckpointStore(
     configuration: CheckpointStoreConfiguration(directory: directory, application: "bench", instance: "b1"))
 var snapshots: [PartitionSnapshot] = []
@@ -151,7 +151,7 @@ snapshots = (0..<partitionCount).map { states[$0].captureSnapshot() }
 let (full, fullTime, fullCPU) = try writeCheckpoint()
 let fullBytes = full.partitions.reduce(Int64(0)) { $0 + $1.files.reduce(0) { $0 + $1.size } }
 waitForFolds()
-// The next capture adopts the folded trie; it is checkpointed like any other (nothing changed).
+// The next capture adopts the folded map; it is checkpointed like any other (nothing changed).
 snapshots = (0..<partitionCount).map { states[$0].captureSnapshot() }
 _ = try writeCheckpoint()
 snapshots = []

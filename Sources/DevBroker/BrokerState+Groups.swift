@@ -96,6 +96,12 @@ extension BrokerState {
         }, errorCode: .none)
     }
 
+    /// Expires every member of group `id` at once (for tests).
+    mutating func expireMembers(ofGroup id: String, nowMs: Int64) -> [ConsumerGroup.Action] {
+        guard groups[id] != nil else { return [] }
+        return withGroup(id) { $0.expireAll(nowMs: nowMs) }
+    }
+
     /// Session and rebalance timeouts of every group (monotonic `nowMs`), then transaction
     /// timeouts (wall-clock `wallMs`, the clock transactions are stamped with and persisted in).
     mutating func tick(nowMs: Int64, wallMs: Int64) -> [ConsumerGroup.Action] {

@@ -82,6 +82,24 @@ public final class DevBroker: Sendable {
         }
     }
 
+    /// For tests: answers each of the next `count` EndTxn requests (commit or abort) `delay`
+    /// after applying it, so that the client's call stays in flight, its outcome unknown to it.
+    package func holdEndTxnAnswers(count: Int, for delay: Duration) {
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        core.endTxnHold.withLockedValue { $0 = .init(remaining: count, delay: .nanoseconds(nanoseconds), held: $0.held) }
+    }
+
+    /// For tests: removes every member of consumer group `group` at once, as if their sessions
+    /// had timed out; each learns at its next heartbeat that it lost its partitions.
+    package func expireMembers(ofGroup group: String) {
+        core.expireMembers(ofGroup: group)
+    }
+
+    /// For tests: how many EndTxn answers are on hold right now.
+    package var heldEndTxnAnswers: Int {
+        core.endTxnHold.withLockedValue { $0.held }
+    }
+
     /// Stops accepting, closes every connection and the data files. Idempotent.
     public func stop() async {
         ticker.cancel()

@@ -3,7 +3,7 @@
 ///
 /// A partition holds millions of keys; an array per key would cost an allocation on every put
 /// and restore, about 48 bytes of memory each, and a reference-count update per key whenever
-/// the trie copies a node after a snapshot. Inline bytes are zero-padded big-endian words, so
+/// a fold copies its bucket after a snapshot. Inline bytes are zero-padded big-endian words, so
 /// comparing the words compares the bytes in order.
 ///
 /// Values stay `[UInt8]`: storing them inline too was measured (scripts/bench-checkpoint.sh)

@@ -522,6 +522,7 @@ public final class Processor: @unchecked Sendable {
         do {
             // Whatever the event leads to (an abort if partitions were lost), the coordinator
             // must know first whether the commit in flight went through.
+            if commitInFlight != nil { statistics.rebalancesDuringCommit += 1 }
             try settleCommit()
             switch event {
             case .assigned(let assigned):

@@ -8,6 +8,9 @@ public struct ProcessorStatistics: Sendable {
     public var checkpointsCompleted = 0
     /// Checkpoints that were aborted.
     public var checkpointsAborted = 0
+    /// Rebalances that came while a commit was in flight: each waited for the commit's outcome
+    /// before deciding what to commit or abort for the partitions that moved.
+    public var rebalancesDuringCommit = 0
     /// Per checkpoint, how long processing stood still for it: from the moment every lane had
     /// caught up, through the capture and handing the snapshot, the offsets and later the
     /// commit to background work. (The lanes keep processing while those run.)

@@ -172,4 +172,118 @@ import Testing
         #expect(Set(outputs).isSubset(of: Self.expected(input.count, keys: 20)), "nothing but expected outputs")
         await broker.stop()
     }
+
+    /// A second instance joins while the first one's commit is in flight (the broker applied the
+    /// EndTxn and holds its answer). The first must learn the commit's outcome before it commits
+    /// or aborts anything for the partitions it gives up: deciding to abort while the commit may
+    /// still succeed would roll its state back behind what Kafka committed and produce committed
+    /// outputs again. What a read_committed reader sees must be each expected output once.
+    @Test func aRebalanceDuringACommitInFlightKeepsTheOutputExactlyOnce() async throws {
+        let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 4))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-e2e-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let kafka = KafkaConfiguration(bootstrapServers: [broker.bootstrapServers])
+        let keys = 40
+        try await BlockingCalls.run {
+            let admin = try KafkaAdmin(configuration: kafka)
+            try admin.createTopic("orders", partitions: 4)
+            try admin.createTopic("totals", partitions: 4)
+            try self.produce(Self.input(0..<2000, keys: keys), to: "orders", kafka: kafka)
+        }
+        func start(_ instance: String) throws -> (Processor, Task<ProcessorStatistics, any Error>) {
+            let settings = ProcessorSettings(
+                kafka: kafka, application: "handover-app", instance: instance,
+                sourceTopics: ["orders"], sinkTopic: "totals",
+                checkpoint: CheckpointSettings(interval: .milliseconds(100), timeout: .seconds(20)),
+                transactionTimeout: .seconds(60)
+            )
+            let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
+                directory: directory, application: "handover-app", instance: "handover-app-\(instance)"))
+            let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
+            return (processor, Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } })
+        }
+
+        let (first, firstRun) = try start("0")
+        _ = try await BlockingCalls.run { try self.readCommitted("totals", count: 1, kafka: kafka) }
+        // Hold the answer to the first instance's next commit long enough for the second one
+        // to join and for the group to rebalance (librdkafka notices at its next heartbeat,
+        // within 3 s); more input keeps the first instance checkpointing meanwhile.
+        broker.holdEndTxnAnswers(count: 1, for: .seconds(6))
+        try await BlockingCalls.run { try self.produce(Self.input(2000..<3000, keys: keys), to: "orders", kafka: kafka) }
+        let holdDeadline = ContinuousClock.now + .seconds(30)
+        while broker.heldEndTxnAnswers == 0, ContinuousClock.now < holdDeadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try #require(broker.heldEndTxnAnswers == 1, "the first instance never committed")
+        let (second, secondRun) = try start("1")
+        // Once the commit's answer is out, the rebalance completes: the rest of the input is
+        // for both instances.
+        while broker.heldEndTxnAnswers > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .seconds(3))
+        try await BlockingCalls.run { try self.produce(Self.input(3000..<4000, keys: keys), to: "orders", kafka: kafka) }
+
+        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: 4000, kafka: kafka) }
+        first.requestShutdown()
+        second.requestShutdown()
+        let (firstStatistics, secondStatistics) = (try await firstRun.value, try await secondRun.value)
+        #expect(firstStatistics.rebalancesDuringCommit >= 1, "the rebalance must have come while the commit was in flight")
+        #expect(secondStatistics.recordsProcessed > 0, "the second instance must have taken partitions over")
+        #expect(outputs.count == 4000)
+        #expect(outputs.sorted() == Self.expected(4000, keys: keys).sorted())
+        await broker.stop()
+    }
+
+    /// The group drops the instance (its session expired, say) while its commit is in flight:
+    /// librdkafka reports its partitions lost. The instance must learn the commit's outcome
+    /// before it aborts the open epoch and gives the partitions up; when it gets them back it
+    /// recovers from what Kafka committed. What a read_committed reader sees must be each
+    /// expected output once.
+    @Test func partitionsLostDuringACommitInFlightKeepTheOutputExactlyOnce() async throws {
+        let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 4))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-e2e-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let kafka = KafkaConfiguration(bootstrapServers: [broker.bootstrapServers])
+        let keys = 40
+        try await BlockingCalls.run {
+            let admin = try KafkaAdmin(configuration: kafka)
+            try admin.createTopic("orders", partitions: 4)
+            try admin.createTopic("totals", partitions: 4)
+            try self.produce(Self.input(0..<2000, keys: keys), to: "orders", kafka: kafka)
+        }
+        let settings = ProcessorSettings(
+            kafka: kafka, application: "lost-app", instance: "0",
+            sourceTopics: ["orders"], sinkTopic: "totals",
+            checkpoint: CheckpointSettings(interval: .milliseconds(100), timeout: .seconds(20)),
+            transactionTimeout: .seconds(60)
+        )
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "lost-app", instance: "lost-app-0"))
+        let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
+        let running = Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } }
+        _ = try await BlockingCalls.run { try self.readCommitted("totals", count: 1, kafka: kafka) }
+
+        // Hold the next commit's answer longer than a heartbeat interval (3 s), then drop the
+        // member: its next heartbeat learns it, while the commit is still in flight.
+        broker.holdEndTxnAnswers(count: 1, for: .seconds(6))
+        try await BlockingCalls.run { try self.produce(Self.input(2000..<3000, keys: keys), to: "orders", kafka: kafka) }
+        let holdDeadline = ContinuousClock.now + .seconds(30)
+        while broker.heldEndTxnAnswers == 0, ContinuousClock.now < holdDeadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try #require(broker.heldEndTxnAnswers == 1, "the processor never committed")
+        broker.expireMembers(ofGroup: "lost-app")
+        while broker.heldEndTxnAnswers > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await BlockingCalls.run { try self.produce(Self.input(3000..<4000, keys: keys), to: "orders", kafka: kafka) }
+
+        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: 4000, kafka: kafka) }
+        processor.requestShutdown()
+        let statistics = try await running.value
+        #expect(statistics.rebalancesDuringCommit >= 1, "the loss must have been reported while the commit was in flight")
+        #expect(outputs.count == 4000)
+        #expect(outputs.sorted() == Self.expected(4000, keys: keys).sorted())
+        await broker.stop()
+    }
 }

@@ -178,6 +178,11 @@ struct ConsumerGroup {
         return actions
     }
 
+    /// Expires every member at once, as if all their sessions had timed out (for tests).
+    mutating func expireAll(nowMs: Int64) -> [Action] {
+        remove(memberOrder, nowMs: nowMs)
+    }
+
     /// Whether this member belongs to the current generation (for offset commits).
     func validate(memberId: String, generationId: Int32) -> KafkaErrorCode {
         if generationId < 0 && memberId.isEmpty && members.isEmpty { return .none }

@@ -23,6 +23,25 @@ final class BrokerCore: Sendable {
     private let inner: NIOLockedValueBox<Inner>
     let logger: Logger
 
+    /// For tests: the next `remaining` EndTxn answers go out `delay` after the state applied
+    /// them; `held` counts those on hold right now.
+    struct EndTxnHold {
+        var remaining = 0
+        var delay = TimeAmount.zero
+        var held = 0
+    }
+    let endTxnHold = NIOLockedValueBox(EndTxnHold())
+
+    /// The delay for an EndTxn answer about to go out, counting it as held; `nil` for none.
+    func takeEndTxnDelay() -> TimeAmount? {
+        endTxnHold.withLockedValue { hold in
+            guard hold.remaining > 0 else { return nil }
+            hold.remaining -= 1
+            hold.held += 1
+            return hold.delay
+        }
+    }
+
     init(state: BrokerState, logger: Logger) {
         inner = NIOLockedValueBox(Inner(state: state))
         self.logger = logger
@@ -139,6 +158,15 @@ final class BrokerCore: Sendable {
             let actions = inner.state.tick(nowMs: Self.nowMs(), wallMs: Self.wallMs())
             completions += Self.resolve(&inner, actions)
             completions += Self.wakeFetchers(&inner)
+        }
+        for (p, value) in completions { p.succeed(value) }
+    }
+
+    /// Expires every member of group `id` now, as if their sessions had timed out (for tests).
+    func expireMembers(ofGroup id: String) {
+        var completions: [(EventLoopPromise<Reply>, Reply)] = []
+        inner.withLockedValue { inner in
+            completions += Self.resolve(&inner, inner.state.expireMembers(ofGroup: id, nowMs: Self.nowMs()))
         }
         for (p, value) in completions { p.succeed(value) }
     }

@@ -76,11 +76,20 @@ final class ConnectionHandler: ChannelInboundHandler {
                 context.close(promise: nil)
                 return
             }
-            let future: EventLoopFuture<BrokerCore.Reply>
+            var future: EventLoopFuture<BrokerCore.Reply>
             switch core.handle(request, clientId: header.clientId ?? "", clientHost: clientHost, on: context.eventLoop) {
             case .now(let reply):
-                write(reply, header: header, key: key, context: context)
-                continue
+                guard key == .endTxn, let delay = core.takeEndTxnDelay() else {
+                    write(reply, header: header, key: key, context: context)
+                    continue
+                }
+                // A test holds the answer to a commit the broker already applied: the client's
+                // commit stays in flight, its outcome unknown to it, for `delay`.
+                let core = self.core
+                future = context.eventLoop.scheduleTask(in: delay) {
+                    core.endTxnHold.withLockedValue { $0.held -= 1 }
+                    return reply
+                }.futureResult
             case .later(let f):
                 future = f
             }
