@@ -195,26 +195,35 @@ extension StateMap {
             var starts = [Int](repeating: 0, count: bucketCount + 1)
             for hash in hashes { starts[StateMap.bucketIndex(hash, bits: bits) + 1] += 1 }
             for index in 1..<starts.count { starts[index] += starts[index - 1] }
-            let sorted = UnsafeMutablePointer<Int>.allocate(capacity: Swift.max(count, 1))
-            defer { sorted.deallocate() }
+            // Scatter the entries into bucket order (sequential reads, scattered writes, which
+            // the processor does not wait for), then build each bucket from consecutive entries.
+            // Gathering instead (a sorted index, then reading entries at random) stalled on a
+            // cache miss per entry: 90% of the build's time for 10M keys.
+            let sortedKeys = UnsafeMutablePointer<StateKey>.allocate(capacity: Swift.max(count, 1))
+            let sortedValues = UnsafeMutablePointer<[UInt8]>.allocate(capacity: Swift.max(count, 1))
+            defer {
+                sortedKeys.deallocate()
+                sortedValues.deallocate()
+            }
             var next = starts
             for index in 0..<count {
                 let bucket = StateMap.bucketIndex(hashes[index], bits: bits)
-                sorted[next[bucket]] = index
-                next[bucket] += 1
+                let position = next[bucket]
+                next[bucket] = position + 1
+                (sortedKeys + position).moveInitialize(from: keys + index, count: 1)
+                (sortedValues + position).moveInitialize(from: values + index, count: 1)
             }
+            count = 0  // every entry has moved on; deinit frees only the buffers
             var map = StateMap(bucketBits: bits)
             for bucket in 0..<bucketCount where starts[bucket] < starts[bucket + 1] {
                 var entries = Bucket(minimumCapacity: starts[bucket + 1] - starts[bucket])
                 for position in starts[bucket]..<starts[bucket + 1] {
-                    let index = sorted[position]
-                    entries[(keys + index).move()] = (values + index).move()
+                    entries[(sortedKeys + position).move()] = (sortedValues + position).move()
                 }
                 map.buckets[bucket] = entries
             }
             // Counted, not assumed: a key appended twice (which a caller must not do) is one entry.
             map.count = map.buckets.reduce(0) { $0 + $1.count }
-            count = 0  // every entry has moved into the map; deinit frees only the buffers
             return map
         }
 
