@@ -80,21 +80,54 @@ import Testing
         return try await running.value
     }
 
-    /// One lane, and more lanes than fit evenly over the 4 partitions: the lane split must not
-    /// change what is committed.
-    @Test(arguments: [1, 3])
-    func outputIsExactlyOnceAcrossACleanRestart(lanes: Int) async throws {
+    /// A development broker with topics `orders` and `totals` (4 partitions each) and `input` in
+    /// `orders`, and a fresh checkpoint directory (the caller removes it).
+    func brokerWithInput(_ input: [(partition: Int32, user: String, amount: Int)]) async throws -> (DevBroker, KafkaConfiguration, String) {
         let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 4))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-e2e-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let kafka = KafkaConfiguration(bootstrapServers: [broker.bootstrapServers])
-        let keys = 50
         try await BlockingCalls.run {
             let admin = try KafkaAdmin(configuration: kafka)
             try admin.createTopic("orders", partitions: 4)
             try admin.createTopic("totals", partitions: 4)
+            try self.produce(input, to: "orders", kafka: kafka)
         }
-        try await BlockingCalls.run { try self.produce(Self.input(0..<2000, keys: keys), to: "orders", kafka: kafka) }
+        return (broker, kafka, directory)
+    }
+
+    /// Starts instance `instance` of `application` (100 ms checkpoints) on its own thread; it
+    /// runs until ``Processor/requestShutdown()``.
+    func startProcessor(
+        _ application: String, instance: String, kafka: KafkaConfiguration, directory: String
+    ) throws -> (Processor, Task<ProcessorStatistics, any Error>) {
+        let settings = ProcessorSettings(
+            kafka: kafka, application: application, instance: instance,
+            sourceTopics: ["orders"], sinkTopic: "totals",
+            checkpoint: CheckpointSettings(interval: .milliseconds(100), timeout: .seconds(20)),
+            transactionTimeout: .seconds(60)
+        )
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
+            directory: directory, application: application, instance: "\(application)-\(instance)"))
+        let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
+        return (processor, Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } })
+    }
+
+    /// Waits (up to 30 s) until the broker holds the answer to a commit.
+    func untilAnEndTxnAnswerIsHeld(_ broker: DevBroker) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while broker.heldEndTxnAnswers == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try #require(broker.heldEndTxnAnswers == 1, "no commit came to hold")
+    }
+
+    /// One lane, and more lanes than fit evenly over the 4 partitions: the lane split must not
+    /// change what is committed.
+    @Test(arguments: [1, 3])
+    func outputIsExactlyOnceAcrossACleanRestart(lanes: Int) async throws {
+        let keys = 50
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<2000, keys: keys))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
 
         var settings = ProcessorSettings(
             kafka: kafka, application: "totals-app", instance: "0",
@@ -179,43 +212,18 @@ import Testing
     /// still succeed would roll its state back behind what Kafka committed and produce committed
     /// outputs again. What a read_committed reader sees must be each expected output once.
     @Test func aRebalanceDuringACommitInFlightKeepsTheOutputExactlyOnce() async throws {
-        let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 4))
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-e2e-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let kafka = KafkaConfiguration(bootstrapServers: [broker.bootstrapServers])
         let keys = 40
-        try await BlockingCalls.run {
-            let admin = try KafkaAdmin(configuration: kafka)
-            try admin.createTopic("orders", partitions: 4)
-            try admin.createTopic("totals", partitions: 4)
-            try self.produce(Self.input(0..<2000, keys: keys), to: "orders", kafka: kafka)
-        }
-        func start(_ instance: String) throws -> (Processor, Task<ProcessorStatistics, any Error>) {
-            let settings = ProcessorSettings(
-                kafka: kafka, application: "handover-app", instance: instance,
-                sourceTopics: ["orders"], sinkTopic: "totals",
-                checkpoint: CheckpointSettings(interval: .milliseconds(100), timeout: .seconds(20)),
-                transactionTimeout: .seconds(60)
-            )
-            let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
-                directory: directory, application: "handover-app", instance: "handover-app-\(instance)"))
-            let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
-            return (processor, Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } })
-        }
-
-        let (first, firstRun) = try start("0")
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<2000, keys: keys))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (first, firstRun) = try startProcessor("handover-app", instance: "0", kafka: kafka, directory: directory)
         _ = try await BlockingCalls.run { try self.readCommitted("totals", count: 1, kafka: kafka) }
         // Hold the answer to the first instance's next commit long enough for the second one
         // to join and for the group to rebalance (librdkafka notices at its next heartbeat,
         // within 3 s); more input keeps the first instance checkpointing meanwhile.
         broker.holdEndTxnAnswers(count: 1, for: .seconds(6))
         try await BlockingCalls.run { try self.produce(Self.input(2000..<3000, keys: keys), to: "orders", kafka: kafka) }
-        let holdDeadline = ContinuousClock.now + .seconds(30)
-        while broker.heldEndTxnAnswers == 0, ContinuousClock.now < holdDeadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        try #require(broker.heldEndTxnAnswers == 1, "the first instance never committed")
-        let (second, secondRun) = try start("1")
+        try await untilAnEndTxnAnswerIsHeld(broker)
+        let (second, secondRun) = try startProcessor("handover-app", instance: "1", kafka: kafka, directory: directory)
         // Once the commit's answer is out, the rebalance completes: the rest of the input is
         // for both instances.
         while broker.heldEndTxnAnswers > 0 {
@@ -241,37 +249,17 @@ import Testing
     /// recovers from what Kafka committed. What a read_committed reader sees must be each
     /// expected output once.
     @Test func partitionsLostDuringACommitInFlightKeepTheOutputExactlyOnce() async throws {
-        let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 4))
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-e2e-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let kafka = KafkaConfiguration(bootstrapServers: [broker.bootstrapServers])
         let keys = 40
-        try await BlockingCalls.run {
-            let admin = try KafkaAdmin(configuration: kafka)
-            try admin.createTopic("orders", partitions: 4)
-            try admin.createTopic("totals", partitions: 4)
-            try self.produce(Self.input(0..<2000, keys: keys), to: "orders", kafka: kafka)
-        }
-        let settings = ProcessorSettings(
-            kafka: kafka, application: "lost-app", instance: "0",
-            sourceTopics: ["orders"], sinkTopic: "totals",
-            checkpoint: CheckpointSettings(interval: .milliseconds(100), timeout: .seconds(20)),
-            transactionTimeout: .seconds(60)
-        )
-        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "lost-app", instance: "lost-app-0"))
-        let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
-        let running = Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } }
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<2000, keys: keys))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (processor, running) = try startProcessor("lost-app", instance: "0", kafka: kafka, directory: directory)
         _ = try await BlockingCalls.run { try self.readCommitted("totals", count: 1, kafka: kafka) }
 
         // Hold the next commit's answer longer than a heartbeat interval (3 s), then drop the
         // member: its next heartbeat learns it, while the commit is still in flight.
         broker.holdEndTxnAnswers(count: 1, for: .seconds(6))
         try await BlockingCalls.run { try self.produce(Self.input(2000..<3000, keys: keys), to: "orders", kafka: kafka) }
-        let holdDeadline = ContinuousClock.now + .seconds(30)
-        while broker.heldEndTxnAnswers == 0, ContinuousClock.now < holdDeadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        try #require(broker.heldEndTxnAnswers == 1, "the processor never committed")
+        try await untilAnEndTxnAnswerIsHeld(broker)
         broker.expireMembers(ofGroup: "lost-app")
         while broker.heldEndTxnAnswers > 0 {
             try await Task.sleep(for: .milliseconds(10))
