@@ -14,7 +14,10 @@ extension BrokerState {
 
     mutating func joinGroup(_ token: ConsumerGroup.Token, _ request: JoinGroupRequest, clientId: String, clientHost: String, nowMs: Int64) -> [ConsumerGroup.Action] {
         if request.groupId.isEmpty { return [.answerJoin(token, .failure(.invalidGroupId))] }
-        return withGroup(request.groupId) { $0.join(token, request, clientId: clientId, clientHost: clientHost, nowMs: nowMs) }
+        let delay = initialRebalanceDelayMs
+        return withGroup(request.groupId) {
+            $0.join(token, request, clientId: clientId, clientHost: clientHost, nowMs: nowMs, initialRebalanceDelayMs: delay)
+        }
     }
 
     mutating func syncGroup(_ token: ConsumerGroup.Token, _ request: SyncGroupRequest) -> [ConsumerGroup.Action] {

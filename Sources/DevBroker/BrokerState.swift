@@ -15,6 +15,8 @@ struct BrokerState {
     var port: Int32
     var defaultPartitions: Int32
     var autoCreateTopics: Bool
+    /// Kafka's `group.initial.rebalance.delay.ms`.
+    let initialRebalanceDelayMs: Int64
     var topics: [String: [PartitionLog]] = [:]
     var groups: [String: ConsumerGroup] = [:]
     var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
@@ -34,6 +36,8 @@ struct BrokerState {
         port = Int32(configuration.port)
         defaultPartitions = Int32(configuration.defaultPartitions)
         autoCreateTopics = configuration.autoCreateTopics
+        let (seconds, attoseconds) = configuration.initialRebalanceDelay.components
+        initialRebalanceDelayMs = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         self.store = store
         self.logger = logger
         guard let store, let snapshot = try store.loadState() else { return }

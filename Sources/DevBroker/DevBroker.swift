@@ -48,6 +48,9 @@ public final class DevBroker: Sendable {
         guard (0...65535).contains(configuration.port) else {
             throw DevBrokerError(.invalidConfiguration, "port must be in 0...65535, got \(configuration.port)")
         }
+        guard configuration.initialRebalanceDelay >= .zero, configuration.initialRebalanceDelay <= .seconds(300) else {
+            throw DevBrokerError(.invalidConfiguration, "the initial rebalance delay must be 0 to 300 s, got \(configuration.initialRebalanceDelay)")
+        }
         let store = try configuration.dataDirectory.map { try DataStore(path: $0) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
         do {

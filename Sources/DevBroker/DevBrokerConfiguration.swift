@@ -12,6 +12,11 @@ public struct DevBrokerConfiguration: Sendable {
     public var autoCreateTopics: Bool
     /// Event-loop threads serving connections.
     public var threads: Int
+    /// How long a new (empty) group waits for more members before its first rebalance
+    /// completes (Kafka's `group.initial.rebalance.delay.ms`, 3 s there by default; 0 here, as
+    /// in Kafka's development set-ups, so that tests do not wait). Each member joining meanwhile
+    /// restarts the wait, up to the members' rebalance timeout.
+    public var initialRebalanceDelay: Duration
 
     /// Settings with Kafka-like defaults: 127.0.0.1:9092, in memory, one partition per
     /// auto-created topic, auto-creation on, two event-loop threads. Checked by `DevBroker.start`.
@@ -21,7 +26,8 @@ public struct DevBrokerConfiguration: Sendable {
         dataDirectory: String? = nil,
         defaultPartitions: Int = 1,
         autoCreateTopics: Bool = true,
-        threads: Int = 2
+        threads: Int = 2,
+        initialRebalanceDelay: Duration = .zero
     ) {
         self.host = host
         self.port = port
@@ -29,5 +35,6 @@ public struct DevBrokerConfiguration: Sendable {
         self.defaultPartitions = defaultPartitions
         self.autoCreateTopics = autoCreateTopics
         self.threads = threads
+        self.initialRebalanceDelay = initialRebalanceDelay
     }
 }

@@ -17,7 +17,7 @@ final class ChangeLayer: Sendable {
 /// snapshot came from then adopts the result at its next capture in O(1). The processing thread
 /// therefore never pays for bucket copies.
 ///
-/// The merge of the snapshot before (its ``predecessor``) covers the first of these layers; once
+/// The merge of the snapshot before (its predecessor) covers the first of these layers; once
 /// it is computed, this merge starts from it and folds only the layers after, so that each
 /// change log is folded once however the folds and captures interleave.
 final class EntriesMerge: Sendable {

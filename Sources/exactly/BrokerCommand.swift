@@ -30,6 +30,9 @@ struct BrokerCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Create unknown topics on first use.")
     var autoCreateTopics: Bool = true
 
+    @Option(help: "Milliseconds a new group waits for more members before its first rebalance (Kafka's group.initial.rebalance.delay.ms; Kafka's default is 3000).")
+    var initialRebalanceDelayMs: Int = 0
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -38,7 +41,8 @@ struct BrokerCommand: AsyncParsableCommand {
         }
         let broker = try await DevBroker.start(DevBrokerConfiguration(
             host: host, port: port, dataDirectory: dataDir,
-            defaultPartitions: defaultPartitions, autoCreateTopics: autoCreateTopics
+            defaultPartitions: defaultPartitions, autoCreateTopics: autoCreateTopics,
+            initialRebalanceDelay: .milliseconds(initialRebalanceDelayMs)
         ))
         await Self.waitForTerminationSignal()
         Logger(label: "exactly.devbroker").info("stopping the development broker")

@@ -70,6 +70,29 @@ struct ConsumerGroupTests {
         #expect(described.members.map(\.clientHost) == ["/127.0.0.1"])
     }
 
+    @Test func aNewGroupWaitsTheInitialRebalanceDelayForMoreMembers() throws {
+        var g = ConsumerGroup(groupId: "g")
+        let join = { (token: ConsumerGroup.Token, client: String, now: Int64) in
+            g.join(token, try TestRequests.join(group: "g"), clientId: client, clientHost: "h", nowMs: now, initialRebalanceDelayMs: 3_000)
+        }
+        #expect(joined(try join(1, "a", 0), 1) == nil, "the first join waits for more members")
+        #expect(g.tick(nowMs: 2_000).isEmpty)
+        #expect(joined(try join(2, "b", 2_500), 2) == nil, "a newcomer restarts the wait")
+        #expect(g.tick(nowMs: 5_000).isEmpty)
+        let done = g.tick(nowMs: 5_500)
+        let a = try #require(joined(done, 1))
+        let b = try #require(joined(done, 2))
+        #expect(a.generationId == 1 && b.generationId == 1)
+        #expect(a.members.count == 2, "both are in the first generation: one rebalance, not two")
+        _ = g.sync(3, SyncGroupRequest(groupId: "g", generationId: 1, memberId: a.memberId, assignments: [:]))
+        // A group that is not new rebalances at once.
+        let c = g.join(4, try TestRequests.join(group: "g"), clientId: "c", clientHost: "h", nowMs: 6_000, initialRebalanceDelayMs: 3_000)
+        #expect(joined(c, 4) == nil)
+        let rejoins = g.join(5, try TestRequests.join(group: "g", memberId: a.memberId), clientId: "a", clientHost: "h", nowMs: 6_010, initialRebalanceDelayMs: 3_000)
+            + g.join(6, try TestRequests.join(group: "g", memberId: b.memberId), clientId: "b", clientHost: "h", nowMs: 6_020, initialRebalanceDelayMs: 3_000)
+        #expect(joined(rejoins, 4)?.generationId == 2)
+    }
+
     @Test func memberThatStopsHeartbeatingIsRemovedAfterItsSessionTimeout() throws {
         var g = ConsumerGroup(groupId: "g")
         let a = try #require(joined(g.join(1, try TestRequests.join(group: "g", sessionTimeoutMs: 1_000), clientId: "a", clientHost: "h", nowMs: 0), 1))

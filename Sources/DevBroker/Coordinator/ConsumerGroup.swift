@@ -45,6 +45,9 @@ struct ConsumerGroup {
     private(set) var memberOrder: [String] = []
     private(set) var members: [String: Member] = [:]
     private var rebalanceDeadlineMs: Int64 = 0
+    /// While a new group waits for more members before its first rebalance (Kafka's
+    /// `group.initial.rebalance.delay.ms`): the join completes at this time, not before.
+    private var initialJoinUntilMs: Int64?
     private var nextMemberNumber = 0
     /// Member ids replaced by a newer member with the same static identity: their requests get
     /// FENCED_INSTANCE_ID (a zombie must stop, not rejoin and steal the identity back).
@@ -56,8 +59,12 @@ struct ConsumerGroup {
     }
 
     /// A JoinGroup: answers come back now or when every known member has rejoined (or the
-    /// rebalance timeout removed the ones that did not).
-    mutating func join(_ token: Token, _ request: JoinGroupRequest, clientId: String, clientHost: String, nowMs: Int64) -> [Action] {
+    /// rebalance timeout removed the ones that did not). The first join of an empty group waits
+    /// `initialRebalanceDelayMs` for more members, each newcomer restarting the wait.
+    mutating func join(
+        _ token: Token, _ request: JoinGroupRequest, clientId: String, clientHost: String, nowMs: Int64,
+        initialRebalanceDelayMs: Int64 = 0
+    ) -> [Action] {
         if let type = protocolType, !memberOrder.isEmpty, type != request.protocolType {
             return [.answerJoin(token, .failure(.inconsistentGroupProtocol, memberId: request.memberId))]
         }
@@ -104,8 +111,12 @@ struct ConsumerGroup {
             memberOrder.append(memberId)
         }
         protocolType = request.protocolType
+        let newGroup = state == .empty
         if state != .preparingRebalance {
             actions += startRebalance(nowMs: nowMs)
+        }
+        if initialRebalanceDelayMs > 0, newGroup || initialJoinUntilMs != nil {
+            initialJoinUntilMs = min(nowMs + initialRebalanceDelayMs, rebalanceDeadlineMs)
         }
         actions += completeJoinIfReady(force: false)
         return actions
@@ -162,11 +173,15 @@ struct ConsumerGroup {
 
     /// The clock: expires members that stopped heartbeating and ends rebalances that waited too long.
     mutating func tick(nowMs: Int64) -> [Action] {
+        var actions: [Action] = []
+        if let until = initialJoinUntilMs, nowMs >= until {
+            initialJoinUntilMs = nil
+            actions += completeJoinIfReady(force: false)
+        }
         let expired = memberOrder.filter { id in
             let m = members[id]!
             return m.pendingJoin == nil && nowMs - m.lastSeenMs > m.sessionTimeoutMs
         }
-        var actions: [Action] = []
         if !expired.isEmpty {
             actions += remove(expired, nowMs: nowMs)
         }
@@ -247,7 +262,8 @@ struct ConsumerGroup {
 
     private mutating func completeJoinIfReady(force: Bool) -> [Action] {
         guard state == .preparingRebalance else { return [] }
-        guard force || memberOrder.allSatisfy({ members[$0]!.pendingJoin != nil }) else { return [] }
+        guard force || (initialJoinUntilMs == nil && memberOrder.allSatisfy({ members[$0]!.pendingJoin != nil })) else { return [] }
+        initialJoinUntilMs = nil
         generation += 1
         if memberOrder.isEmpty {
             state = .empty
