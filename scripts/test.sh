@@ -28,6 +28,9 @@ EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/crash-test.sh 
 say "running the replay test (--replay-from-checkpoint, --dry-run, the duplicate-output refusal)"
 EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/replay-test.sh
 
+say "running the metrics test (exactly run --metrics-port, scraped while it runs)"
+EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/metrics-test.sh
+
 for conformance in scripts/conformance/*.sh; do
     [ -e "$conformance" ] || continue
     say "running $conformance"

@@ -235,11 +235,17 @@ public struct CheckpointCoordinator: Sendable {
     /// A step of `id` failed with `severity`.
     public mutating func failed(_ id: CheckpointID, step: Step, severity: Severity, message: String, now: ContinuousClock.Instant) -> [Action] {
         if case .aborting(let abortingID, let thenStop) = stage, abortingID == id, step == .abort {
-            if severity == .retriable {
+            // A broker that is away may come back: while running, keep trying. Not when the
+            // processor is stopping anyway (a shutdown, or too many failures): then retrying
+            // would only keep the process from exiting while the broker stays away.
+            if severity == .retriable, thenStop == nil, force != .shutdown {
                 return [.abortTransaction(id, rollBackTo: rollbackTarget)]
             }
             stage = .stopped
-            return [.stop(failure: thenStop ?? "aborting checkpoint \(id) failed: \(message)")]
+            let unaborted = "could not abort checkpoint \(id) (\(message)). Nothing of it is committed: "
+                + "the broker aborts its transaction after transaction.timeout.ms, and the next start "
+                + "fences it and recovers from the last committed checkpoint"
+            return [.stop(failure: thenStop.map { "\($0); then \(unaborted)" } ?? unaborted)]
         }
         if step == .beginTransaction {
             stage = .stopped

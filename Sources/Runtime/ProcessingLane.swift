@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import KafkaClient
 import Operators
@@ -41,11 +42,14 @@ final class ProcessingLane: @unchecked Sendable {
     private var held: HeldBackOutputs<ProducerRecord>
     private var emissions: [Emission] = []
     private(set) var recordsProduced = 0
+    /// `exactly_records_produced_total`, counted per run of records, not per record.
+    private let producedCounter: Counter
     private(set) var firstOutputAt: ContinuousClock.Instant?
 
     /// Lane `index`, producing with `producer`; it may hold `heldCapacityBytes` of outputs
     /// while no transaction is open.
-    init(index: Int, producer: KafkaProducer, sinkTopic: String, deadLetterTopic: String, heldCapacityBytes: Int) {
+    init(index: Int, producer: KafkaProducer, sinkTopic: String, deadLetterTopic: String, heldCapacityBytes: Int, producedCounter: Counter) {
+        self.producedCounter = producedCounter
         queue = DispatchQueue(label: "exactly.lane.\(index)")
         self.producer = producer
         self.sinkTopic = sinkTopic
@@ -72,7 +76,9 @@ final class ProcessingLane: @unchecked Sendable {
         backlog.add(records.count, ordering: .relaxed)
         queue.async { [self] in
             defer { backlog.subtract(records.count, ordering: .relaxed) }
-            unlessFailed { () throws(ProcessorFailure) in try process(records, of: partition) }
+            countingSends {
+                unlessFailed { () throws(ProcessorFailure) in try process(records, of: partition) }
+            }
         }
     }
 
@@ -80,12 +86,21 @@ final class ProcessingLane: @unchecked Sendable {
     /// output as it is made.
     func openTransaction() {
         queue.async { [self] in
-            unlessFailed { () throws(ProcessorFailure) in
-                transactionOpen = true
-                defer { heldBytes.store(held.bytes, ordering: .relaxed) }
-                for record in held.drain() { try send(record) }
+            countingSends {
+                unlessFailed { () throws(ProcessorFailure) in
+                    transactionOpen = true
+                    defer { heldBytes.store(held.bytes, ordering: .relaxed) }
+                    for record in held.drain() { try send(record) }
+                }
             }
         }
+    }
+
+    /// Runs `work` (on the lane's queue) and reports the outputs it sent to the metrics.
+    private func countingSends(_ work: () -> Void) {
+        let before = recordsProduced
+        work()
+        if recordsProduced > before { producedCounter.increment(by: recordsProduced - before) }
     }
 
     /// Waits until the lane has done everything handed to it, then runs `body` on its queue.

@@ -1,4 +1,5 @@
 import Checkpointing
+import CoreMetrics
 import KafkaClient
 import KeyedState
 import Logging
@@ -78,6 +79,8 @@ public final class Processor: @unchecked Sendable {
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
+    /// The same figures as they happen, for a metrics endpoint.
+    private let metrics: ProcessorMetrics
 
     /// A processor for `settings` running `pipeline`, checkpointing into `store`.
     public init(settings: ProcessorSettings, pipeline: Pipeline, store: any CheckpointStorage, logger: Logger) throws {
@@ -85,6 +88,9 @@ public final class Processor: @unchecked Sendable {
         self.pipeline = pipeline
         self.store = store
         self.logger = logger
+        metrics = ProcessorMetrics(
+            application: settings.application, instance: settings.instance,
+            factory: settings.metricsFactory ?? MetricsSystem.factory)
         let incarnation = try store.claimIncarnation(instance: settings.transactionalID)
         coordinator = CheckpointCoordinator(
             settings: settings.checkpoint,
@@ -161,7 +167,7 @@ public final class Processor: @unchecked Sendable {
         lanes = (0..<laneCount).map {
             ProcessingLane(
                 index: $0, producer: producer, sinkTopic: settings.sinkTopic, deadLetterTopic: settings.deadLetterTopic,
-                heldCapacityBytes: max(1, settings.heldBackCapacityBytes / laneCount))
+                heldCapacityBytes: max(1, settings.heldBackCapacityBytes / laneCount), producedCounter: metrics.recordsProduced)
         }
         // Fences any older instance with our transactional id and finishes what it left open,
         // so the committed offsets we read next are final.
@@ -219,6 +225,7 @@ public final class Processor: @unchecked Sendable {
             if let partition = partitions[key] {
                 partition.lane.submit(records[start..<end], of: partition)
                 statistics.recordsProcessed += end - start
+                metrics.recordsProcessed.increment(by: end - start)
             }
             start = end
         }
@@ -282,6 +289,7 @@ public final class Processor: @unchecked Sendable {
                 // The lanes got no new records since they caught up: all of it is a stall. (The
                 // offsets are sent in the background; processing goes on meanwhile.)
                 if let started = stallStart {
+                    metrics.stall.record(.now - started)
                     statistics.stalls.append(.now - started)
                     stallStart = nil
                 }
@@ -334,6 +342,7 @@ public final class Processor: @unchecked Sendable {
                 }
             }
             statistics.checkpointsCompleted += 1
+            metrics.checkpointsCommitted.increment()
             recordCommitted(id)
             logger.debug("checkpoint \(id) complete", metadata: ["stall": "\(statistics.stalls.last ?? .zero)"])
             return []
@@ -344,6 +353,7 @@ public final class Processor: @unchecked Sendable {
             do {
                 try producer.abortTransaction(timeout: settings.checkpoint.timeout)
             } catch {
+                logger.warning("aborting checkpoint \(id) failed: \(error)")
                 return failed(id, .abort, error)
             }
             transactionOpen = false
@@ -361,6 +371,7 @@ public final class Processor: @unchecked Sendable {
                 try consumer.seek(seeks)
             }
             statistics.checkpointsAborted += 1
+            metrics.checkpointsAborted.increment()
             logger.warning("checkpoint \(id) aborted; state and input rolled back to the last complete checkpoint")
             return coordinator.abortCompleted(id, now: .now)
 
@@ -463,6 +474,7 @@ public final class Processor: @unchecked Sendable {
                 guard commitInFlight == id else { continue }
                 commitInFlight = nil
                 statistics.commits.append(.now - issued)
+                metrics.commit.record(.now - issued)
                 switch result {
                 case .success:
                     faults?.reach(.afterCommitReturned)
@@ -522,7 +534,10 @@ public final class Processor: @unchecked Sendable {
         do {
             // Whatever the event leads to (an abort if partitions were lost), the coordinator
             // must know first whether the commit in flight went through.
-            if commitInFlight != nil { statistics.rebalancesDuringCommit += 1 }
+            if commitInFlight != nil {
+                statistics.rebalancesDuringCommit += 1
+                metrics.rebalancesDuringCommit.increment()
+            }
             try settleCommit()
             switch event {
             case .assigned(let assigned):
@@ -596,6 +611,7 @@ public final class Processor: @unchecked Sendable {
                 break
             }
         }
+        metrics.assignedPartitions.record(partitions.count)
         return startOffsets
     }
 
@@ -617,6 +633,7 @@ public final class Processor: @unchecked Sendable {
         for partition in revoked {
             partitions.removeValue(forKey: partition)?.lane.partitionCount -= 1
         }
+        metrics.assignedPartitions.record(partitions.count)
     }
 }
 

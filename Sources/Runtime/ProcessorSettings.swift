@@ -1,3 +1,4 @@
+import CoreMetrics
 import KafkaClient
 
 #if canImport(Glibc)
@@ -45,6 +46,9 @@ public struct ProcessorSettings: Sendable {
     }
     /// For benchmarks: finish with a checkpoint once this many records were processed.
     public var stopAfterRecords: Int?
+    /// Where the processor's metrics go (records, checkpoints, stalls, commits, partitions);
+    /// `nil` means swift-metrics' bootstrapped `MetricsSystem.factory` (a no-op until bootstrapped).
+    public var metricsFactory: (any MetricsFactory)?
     /// `--replay-from-checkpoint`: each partition this checkpoint holds is restored from it
     /// (not from what the committed offsets name) the first time it is assigned; the run's
     /// checkpoints record that they descend from it.

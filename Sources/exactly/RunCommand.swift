@@ -1,11 +1,13 @@
 import ArgumentParser
 import Checkpointing
+import CoreMetrics
 import DevBroker
 import Dispatch
 import KafkaClient
 import KeyedState
 import Logging
 import Operators
+import Prometheus
 import Runtime
 import Synchronization
 import Foundation
@@ -50,6 +52,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Serve Prometheus metrics at http://<metrics-host>:<port>/metrics (records, checkpoints, stalls, commits, assigned partitions, and librdkafka's queues and consumer lag). Off unless given.")
+    var metricsPort: Int?
+
+    @Option(help: "The address the metrics endpoint listens on.")
+    var metricsHost: String = "0.0.0.0"
+
+    /// How often librdkafka reports its statistics (queues, consumer lag) when metrics are on.
+    static let librdkafkaStatisticsInterval: Duration = .seconds(10)
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level `\(logLevel)` is not one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -60,6 +71,9 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "exactly")
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port \(metricsPort) is not a port: use 1-65535 (or 0 for any free one)")
+        }
 
         let text: String
         do {
@@ -93,6 +107,21 @@ struct RunCommand: AsyncParsableCommand {
             bootstrap = [started.bootstrapServers]
         }
 
+        // Before anything makes a metric: swift-metrics binds each metric to the backend in
+        // place when it is made.
+        var metricsServer: MetricsServer?
+        if let metricsPort {
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            do {
+                metricsServer = try await MetricsServer.start(host: metricsHost, port: metricsPort, registry: registry)
+            } catch {
+                if let broker { await broker.stop() }
+                throw ValidationError("\(error)")
+            }
+            logger.notice("metrics at http://\(metricsHost):\(metricsServer!.port)/metrics")
+        }
+
         let faults: FaultInjection?
         do {
             faults = try FaultInjection.fromEnvironment()
@@ -100,7 +129,10 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         var configured = ProcessorSettings(
-            kafka: KafkaConfiguration(bootstrapServers: bootstrap, properties: configuration.kafkaProperties),
+            kafka: KafkaConfiguration(
+                bootstrapServers: bootstrap,
+                statisticsInterval: metricsPort == nil ? nil : Self.librdkafkaStatisticsInterval,
+                properties: configuration.kafkaProperties),
             application: configuration.application,
             instance: configuration.instance,
             sourceTopics: configuration.sourceTopics,
@@ -178,6 +210,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         signals.cancel()
+        if let metricsServer { await metricsServer.stop() }
         if let broker { await broker.stop() }
         switch outcome {
         case .success(let statistics):

@@ -80,6 +80,24 @@ import Testing
         #expect(coordinator.tick(now: t0 + .seconds(4)) == [.captureSnapshot(id(3))])
     }
 
+    @Test func anAbortThatTimesOutIsRetriedWhileRunningButNotWhenShuttingDown() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        _ = coordinator.failed(id(1), step: .sendOffsets, severity: .abortable, message: "broker transport failure", now: t0 + .seconds(2))
+        // The broker is away: while running, the abort is tried again (it may come back).
+        #expect(coordinator.failed(id(1), step: .abort, severity: .retriable, message: "timed out", now: t0 + .seconds(3)) == [.abortTransaction(id(1), rollBackTo: .start)])
+        // Asked to shut down meanwhile: one more failed abort stops, saying what recovery will do.
+        _ = coordinator.forceCheckpoint(.shutdown, now: t0 + .seconds(4))
+        let actions = coordinator.failed(id(1), step: .abort, severity: .retriable, message: "timed out", now: t0 + .seconds(5))
+        guard case .stop(let failure?) = actions.first else {
+            Issue.record("expected a stop, got \(actions)")
+            return
+        }
+        #expect(failure.contains("could not abort checkpoint \(id(1)) (timed out)"), "\(failure)")
+        #expect(failure.contains("recovers from the last committed checkpoint"), "\(failure)")
+        #expect(!coordinator.acceptsInput)
+    }
+
     @Test func failureBeforeAnyCommitRollsBackToTheStart() {
         var coordinator = started()
         _ = coordinator.tick(now: t0 + .seconds(1))

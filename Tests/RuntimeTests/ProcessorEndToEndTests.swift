@@ -3,6 +3,7 @@ import DevBroker
 import Foundation
 import KafkaClient
 import Logging
+import MetricsTestKit
 import Operators
 import Runtime
 import Testing
@@ -136,12 +137,22 @@ import Testing
             transactionTimeout: .seconds(30)
         )
         settings.processingLanes = lanes
+        let metrics = TestMetrics()
+        settings.metricsFactory = metrics
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "totals-app", instance: "totals-app-0"))
         let first = try await runProcessor(settings, store: store) {
             try self.readCommitted("totals", count: 2000, kafka: kafka).count >= 2000
         }
         #expect(first.recordsProcessed >= 2000)
         #expect(first.checkpointsCompleted >= 1)
+        // The metrics endpoint's figures agree with the run's own.
+        let labels = [("application", "totals-app"), ("instance", "0")]
+        #expect(try metrics.expectCounter("exactly_records_processed_total", labels).totalValue == Int64(first.recordsProcessed))
+        #expect(try metrics.expectCounter("exactly_records_produced_total", labels).totalValue == Int64(first.recordsProduced))
+        #expect(try metrics.expectCounter("exactly_checkpoints_committed_total", labels).totalValue == Int64(first.checkpointsCompleted))
+        #expect(try metrics.expectTimer("exactly_checkpoint_stall_seconds", labels).values.count == first.stalls.count)
+        #expect(try metrics.expectTimer("exactly_commit_seconds", labels).values.count == first.commits.count)
+        #expect(try metrics.expectGauge("exactly_assigned_partitions", labels).values.contains(4))
 
         // More input while it is down; the restarted processor resumes from its checkpoint.
         try await BlockingCalls.run { try self.produce(Self.input(2000..<3000, keys: keys), to: "orders", kafka: kafka) }

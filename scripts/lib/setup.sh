@@ -50,7 +50,7 @@ ensure_build_dependencies() {
 
 # What the conformance tests need: clients that others wrote.
 ensure_test_dependencies() {
-    ensure_debian_packages kcat python3-confluent-kafka python3-venv
+    ensure_debian_packages kcat python3-confluent-kafka python3-venv curl
     if [ ! -x "$EXACTLY_VENV/bin/python" ]; then
         say "creating a Python venv for kafka-python in .venv"
         /usr/bin/python3 -m venv "$EXACTLY_VENV"

@@ -1,0 +1,39 @@
+import CoreMetrics
+
+/// What a running processor reports through swift-metrics: counts as they happen, for a
+/// metrics endpoint (`exactly run --metrics-port`). With no metrics backend bootstrapped, every
+/// report is a no-op.
+///
+/// Records are counted per batch (a poll's records, a lane's run of one partition's records),
+/// not per record: a metrics update takes a lock or an atomic in most backends.
+struct ProcessorMetrics: Sendable {
+    let recordsProcessed: Counter
+    let recordsProduced: Counter
+    let checkpointsCommitted: Counter
+    let checkpointsAborted: Counter
+    let rebalancesDuringCommit: Counter
+    let stall: CoreMetrics.Timer
+    let commit: CoreMetrics.Timer
+    let assignedPartitions: Gauge
+
+    /// Metrics labelled with the application and instance, made by `factory`.
+    init(application: String, instance: String, factory: any MetricsFactory) {
+        let dimensions = [("application", application), ("instance", instance)]
+        recordsProcessed = Counter(label: "exactly_records_processed_total", dimensions: dimensions, factory: factory)
+        recordsProduced = Counter(label: "exactly_records_produced_total", dimensions: dimensions, factory: factory)
+        checkpointsCommitted = Counter(label: "exactly_checkpoints_committed_total", dimensions: dimensions, factory: factory)
+        checkpointsAborted = Counter(label: "exactly_checkpoints_aborted_total", dimensions: dimensions, factory: factory)
+        rebalancesDuringCommit = Counter(label: "exactly_rebalances_during_commit_total", dimensions: dimensions, factory: factory)
+        stall = CoreMetrics.Timer(label: "exactly_checkpoint_stall_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory)
+        commit = CoreMetrics.Timer(label: "exactly_commit_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory)
+        assignedPartitions = Gauge(label: "exactly_assigned_partitions", dimensions: dimensions, factory: factory)
+    }
+}
+
+extension CoreMetrics.Timer {
+    /// Records a Swift `Duration`.
+    func record(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
