@@ -26,14 +26,18 @@ public struct HeldBackOutputs<Output: Sendable>: Sendable {
         bytes += size
     }
 
-    /// Hands every held output over, oldest first, and empties the buffer.
-    public mutating func drain() -> [Output] {
+    /// Calls `body` with each held output, oldest first, then forgets them all (also when
+    /// `body` throws): the outputs are lent to `body` in place, not copied out of the buffer.
+    public mutating func drain<E: Error>(_ body: (borrowing Output) throws(E) -> Void) throws(E) {
         defer {
             outputs.removeAll(keepingCapacity: true)
             bytes = 0
         }
-        return outputs
+        try outputs.withUnsafeBufferPointer { (buffer) throws(E) in
+            for index in buffer.indices { try body(buffer[index]) }
+        }
     }
+
 
     /// Drops every held output (their checkpoint was aborted; they will be produced again).
     public mutating func discard() {

@@ -90,7 +90,7 @@ final class ProcessingLane: @unchecked Sendable {
                 unlessFailed { () throws(ProcessorFailure) in
                     transactionOpen = true
                     defer { heldBytes.store(held.bytes, ordering: .relaxed) }
-                    for record in held.drain() { try send(record) }
+                    try held.drain { (record) throws(ProcessorFailure) in try send(record) }
                 }
             }
         }

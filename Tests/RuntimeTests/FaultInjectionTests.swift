@@ -21,6 +21,28 @@ import Testing
 }
 
 @Suite struct HeldBackOutputsTests {
+    struct SendFailed: Error {}
+
+    func drained(_ held: inout HeldBackOutputs<Int>) -> [Int] {
+        var sent: [Int] = []
+        held.drain { sent.append(copy $0) }
+        return sent
+    }
+
+    @Test func aFailedSendStopsTheDrainAndTheRestIsForgotten() {
+        var held = HeldBackOutputs<Int>(capacityBytes: 1_000)
+        for output in 1...4 { held.append(output, size: 10) }
+        var sent: [Int] = []
+        #expect(throws: SendFailed.self) {
+            try held.drain { (output) throws(SendFailed) in
+                if output == 3 { throw SendFailed() }
+                sent.append(copy output)
+            }
+        }
+        #expect(sent == [1, 2])
+        #expect(held.outputs.isEmpty && held.bytes == 0, "an aborted epoch's outputs are made again, never sent late")
+    }
+
     @Test func fillsToItsBoundAndDrainsInOrder() {
         var held = HeldBackOutputs<Int>(capacityBytes: 250)
         held.append(1, size: 100)
@@ -28,11 +50,11 @@ import Testing
         #expect(held.hasRoom)
         held.append(3, size: 100)
         #expect(!held.hasRoom)
-        #expect(held.drain() == [1, 2, 3])
+        #expect(drained(&held) == [1, 2, 3])
         #expect(held.hasRoom)
         #expect(held.outputs.isEmpty)
         held.append(4, size: 10)
         held.discard()
-        #expect(held.drain().isEmpty)
+        #expect(drained(&held).isEmpty)
     }
 }
