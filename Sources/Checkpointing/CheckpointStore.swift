@@ -88,21 +88,15 @@ public final class CheckpointStore: Sendable {
     /// ``write(checkpointID:partitions:descendsFrom:)``, blocking the calling thread until the
     /// manifest is durable. Do not call it from Swift's cooperative pool.
     ///
-    /// - Parameter foldAfterwards: whether the store folds the snapshots' change logs on its
-    ///   own thread once the manifest is durable (see `fold`). A caller that commits the
-    ///   checkpoint somewhere else right afterwards (the runtime's Kafka transaction) passes
-    ///   `false` and folds after its commit: on a small machine the fold competes with the
-    ///   commit round trip for the cores, and that round trip stalls processing.
+    /// Like the async write, it then folds the snapshots' change logs on the store's queue, in
+    /// write order (see `fold`), without waiting for that.
     public func writeAndWait(
-        checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String? = nil,
-        foldAfterwards: Bool = true
+        checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String? = nil
     ) throws -> CheckpointManifest {
         let manifest = try writeQueue.sync {
             try performWrite(checkpointID: checkpointID, partitions: partitions, descendsFrom: descendsFrom)
         }
-        if foldAfterwards {
-            writeQueue.async { self.fold(partitions) }
-        }
+        writeQueue.async { self.fold(partitions) }
         return manifest
     }
 

@@ -36,8 +36,7 @@ struct BrokerState {
         port = Int32(configuration.port)
         defaultPartitions = Int32(configuration.defaultPartitions)
         autoCreateTopics = configuration.autoCreateTopics
-        let (seconds, attoseconds) = configuration.initialRebalanceDelay.components
-        initialRebalanceDelayMs = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        initialRebalanceDelayMs = TimeAmount(configuration.initialRebalanceDelay).nanoseconds / 1_000_000
         self.store = store
         self.logger = logger
         guard let store, let snapshot = try store.loadState() else { return }

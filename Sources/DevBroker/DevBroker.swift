@@ -88,8 +88,7 @@ public final class DevBroker: Sendable {
     /// For tests: answers each of the next `count` EndTxn requests (commit or abort) `delay`
     /// after applying it, so that the client's call stays in flight, its outcome unknown to it.
     package func holdEndTxnAnswers(count: Int, for delay: Duration) {
-        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        core.endTxnHold.withLockedValue { $0 = .init(remaining: count, delay: .nanoseconds(nanoseconds), held: $0.held) }
+        core.endTxnHold.withLockedValue { $0 = .init(remaining: count, delay: TimeAmount(delay), held: $0.held) }
     }
 
     /// For tests: removes every member of consumer group `group` at once, as if their sessions

@@ -22,10 +22,10 @@ extension CheckpointStore: CheckpointStorage {
         // thread, never starved by a global pool full of blocked work.
         DispatchQueue(label: "exactly.checkpoint.write-waiter").async {
             completion(Result {
-                // The processor folds after the commit (see `Processor`), not during it.
+                // The store folds the snapshots right after writing them, in write order: each
+                // fold starts from the one before, and the states adopt them at a later capture.
                 _ = try self.writeAndWait(
-                    checkpointID: id.description, partitions: partitions, descendsFrom: descendsFrom?.description,
-                    foldAfterwards: false)
+                    checkpointID: id.description, partitions: partitions, descendsFrom: descendsFrom?.description)
             })
         }
     }

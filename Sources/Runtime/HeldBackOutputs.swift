@@ -38,7 +38,6 @@ public struct HeldBackOutputs<Output: Sendable>: Sendable {
         }
     }
 
-
     /// Drops every held output (their checkpoint was aborted; they will be produced again).
     public mutating func discard() {
         outputs.removeAll(keepingCapacity: true)

@@ -54,9 +54,6 @@ public final class Processor: @unchecked Sendable {
     private var commitInFlight: CheckpointID?
     /// Runs what follows a commit (``recordCommitted(_:)``) in order, off the processing thread.
     private let bookkeeping = DispatchQueue(label: "exactly.checkpoint.bookkeeping")
-    /// Folds each durable snapshot's change logs into its map, in capture order, off the
-    /// processing thread (see ``fold(_:)``).
-    private let folds = DispatchQueue(label: "exactly.checkpoint.fold")
 
     private var consumer: KafkaConsumer?
     private var producer: KafkaProducer?
@@ -299,13 +296,9 @@ public final class Processor: @unchecked Sendable {
                     PartitionCheckpoint(partition: PartitionID(key), snapshot: $0.snapshot, nextOffset: $0.offset)
                 }
             }
-            let (inbox, folds) = (self.inbox, self.folds)
+            let inbox = self.inbox
             store.write(id, parent: coordinator.lastCompleted, descendsFrom: settings.replayFrom, partitions: captured) { result in
                 inbox.post(.snapshotWritten(id, result))
-                // Fold once the snapshot is written (a full write needed every entry anyway), in
-                // capture order so that each fold starts from the one before. Each state adopts
-                // its fold at a later capture; a fold of a checkpoint that aborts is not adopted.
-                folds.async { for partition in captured { partition.snapshot.entries.materialize() } }
             }
             let offsets = captured.map {
                 PartitionOffset(TopicPartition($0.partition), offset: $0.nextOffset, metadata: OffsetMetadata.encode(id))

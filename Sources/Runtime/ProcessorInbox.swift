@@ -27,8 +27,7 @@ final class ProcessorInbox: Sendable {
     /// Takes every report so far; with `wait`, first waits up to that long for one to arrive.
     func take(waiting wait: Duration? = nil) -> [Report] {
         if let wait, reports.withLock({ $0.isEmpty }) {
-            let nanoseconds = Int(wait.components.seconds) * 1_000_000_000 + Int(wait.components.attoseconds / 1_000_000_000)
-            _ = signal.wait(timeout: .now() + .nanoseconds(nanoseconds))
+            _ = signal.wait(timeout: .now() + .nanoseconds(Int(wait.nanoseconds)))
         }
         return reports.withLock { reports in
             defer { reports.removeAll() }

@@ -33,7 +33,6 @@ struct ProcessorMetrics: Sendable {
 extension CoreMetrics.Timer {
     /// Records a Swift `Duration`.
     func record(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        recordNanoseconds(duration.nanoseconds)
     }
 }
