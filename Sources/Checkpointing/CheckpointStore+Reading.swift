@@ -138,7 +138,7 @@ extension CheckpointStore {
     /// Calls `body` with every entry of `partition` as of checkpoint `checkpointID`, sorted by
     /// key, after verifying the chain. Does not change which chain the store extends.
     public func dump(
-        _ partition: PartitionID, from checkpointID: String, _ body: (StateKey, [UInt8]) throws -> Void
+        _ partition: PartitionID, from checkpointID: String, _ body: (StateKey, StateValue) throws -> Void
     ) throws {
         let manifest = try readManifest(checkpointID)
         let entries = try readEntries(try partitionEntry(manifest, partition), checkpointID: checkpointID)
@@ -277,7 +277,7 @@ extension CheckpointStore {
                 if reference.kind == .full {
                     var load = StateMap.Load(capacity: reference.recordCount)
                     try StateFileReader.read(bytes, path: path, reference: reference) { record in
-                        load.append(StateKey(copying: record.key), Array(record.value!))
+                        load.append(StateKey(copying: record.key), StateValue(copying: record.value!))
                     }
                     entries = load.build()
                     continue
@@ -285,7 +285,7 @@ extension CheckpointStore {
                 try StateFileReader.read(bytes, path: path, reference: reference) { record in
                     let key = StateKey(copying: record.key)
                     if let value = record.value {
-                        entries[key] = Array(value)
+                        entries[key] = StateValue(copying: value)
                     } else {
                         entries.removeValue(forKey: key)
                     }

@@ -3,9 +3,9 @@ import Synchronization
 /// One captured change log, frozen: the entries put (`.some(value)`) or deleted (`nil`) between
 /// two captures. Shared by a state and its snapshots; never changed.
 final class ChangeLayer: Sendable {
-    let changes: [StateKey: [UInt8]?]
+    let changes: [StateKey: StateValue?]
 
-    init(_ changes: [StateKey: [UInt8]?]) {
+    init(_ changes: [StateKey: StateValue?]) {
         self.changes = changes
     }
 }
@@ -87,7 +87,7 @@ final class EntriesMerge: Sendable {
 
     /// Calls `body` for every entry of the merge, computing it only if there is more than one
     /// layer: with one, the layer's puts, then the base's entries the layer does not mention.
-    func forEachEntry(_ body: (StateKey, [UInt8]) throws -> Void) rethrows {
+    func forEachEntry(_ body: (StateKey, StateValue) throws -> Void) rethrows {
         if let finished {
             for (key, value) in finished { try body(key, value) }
         } else if layers.count == 1 {
@@ -102,7 +102,7 @@ final class EntriesMerge: Sendable {
     }
 
     /// The value of `key` in the merge, without computing it.
-    func lookup(_ key: StateKey) -> [UInt8]? {
+    func lookup(_ key: StateKey) -> StateValue? {
         if let finished { return finished[key] }
         for layer in layers.reversed() {
             if let change = layer.changes[key] { return change }

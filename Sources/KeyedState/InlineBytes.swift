@@ -1,14 +1,10 @@
 /// A short byte string stored without a heap allocation, or a longer one in an array: the
-/// storage of ``StateKey``.
+/// storage of ``StateKey`` and ``StateValue``.
 ///
-/// A partition holds millions of keys; an array per key would cost an allocation on every put
-/// and restore, about 48 bytes of memory each, and a reference-count update per key whenever
-/// a fold copies its bucket after a snapshot. Inline bytes are zero-padded big-endian words, so
-/// comparing the words compares the bytes in order.
-///
-/// Values stay `[UInt8]`: storing them inline too was measured (scripts/bench-checkpoint.sh)
-/// to make the (then trie-shaped) state's items 64 bytes instead of 40 and restores and puts about
-/// twice as slow.
+/// A partition holds millions of entries; an array per key or value would cost an allocation
+/// on every put and restore, about 48 bytes of memory each, and a reference-count update per
+/// entry whenever a fold copies its bucket after a snapshot. Inline bytes are zero-padded
+/// big-endian words, so comparing the words compares the bytes in order.
 enum InlineBytes: Hashable, Sendable {
     case inline(UInt64, UInt64, UInt64, count: UInt8)
     case heap([UInt8])

@@ -1,6 +1,6 @@
 import Dispatch
 
-/// The keyed state of one input partition: a map from ``StateKey`` to bytes.
+/// The keyed state of one input partition: a map from ``StateKey`` to ``StateValue``.
 ///
 /// State is scoped to one input partition, Kafka's unit of assignment, so that a partition's
 /// state can move to whichever instance is assigned the partition.
@@ -31,7 +31,7 @@ public struct PartitionState: Sendable {
     /// intervals the layers would pile up until a capture folds them itself).
     private var pendingMerges: [EntriesMerge]
     /// Entries written since the last capture: the new value, or `nil` for a deletion.
-    public private(set) var changesSinceCapture: [StateKey: [UInt8]?]
+    public private(set) var changesSinceCapture: [StateKey: StateValue?]
     /// The capture (or restore point) that ``changesSinceCapture`` is relative to.
     ///
     /// A checkpoint store may write the next snapshot as a delta only when it holds this exact
@@ -93,13 +93,18 @@ public struct PartitionState: Sendable {
     }
 
     /// The value stored for `key`, or `nil`.
-    public subscript(key: StateKey) -> [UInt8]? {
+    public func value(for key: StateKey) -> StateValue? {
         if let change = changesSinceCapture[key] { return change }
         return storedBeforeCapture(key)
     }
 
+    /// The bytes stored for `key`, or `nil` (a new array: ``value(for:)`` does not allocate).
+    public subscript(key: StateKey) -> [UInt8]? {
+        value(for: key)?.bytes
+    }
+
     /// Stores `value` for `key`, replacing any earlier value.
-    public mutating func put(_ value: [UInt8], for key: StateKey) {
+    public mutating func put(_ value: StateValue, for key: StateKey) {
         reserveChangeLogIfNew()
         switch changesSinceCapture.updateValue(.some(value), forKey: key) {
         case .some(.some):
@@ -111,11 +116,17 @@ public struct PartitionState: Sendable {
         }
     }
 
+    /// Stores `bytes` for `key`, replacing any earlier value.
+    public mutating func put(_ bytes: [UInt8], for key: StateKey) {
+        put(StateValue(bytes), for: key)
+    }
+
     /// Replaces the value of `key` (`nil` when absent) by `transform(value)` and returns the
-    /// new value: one lookup where reading and then ``put(_:for:)`` take two (and, for a key not
-    /// yet written since the capture, two more in the captured logs and the map).
+    /// new value: one lookup where reading and then ``put(_:for:)-(StateValue,_)`` take two
+    /// (and, for a key not yet written since the capture, two more in the captured logs and the
+    /// map).
     @discardableResult
-    public mutating func update(_ key: StateKey, _ transform: ([UInt8]?) throws -> [UInt8]) rethrows -> [UInt8] {
+    public mutating func updateValue(_ key: StateKey, _ transform: (StateValue?) throws -> StateValue) rethrows -> StateValue {
         if let index = changesSinceCapture.index(forKey: key) {
             let current = changesSinceCapture.values[index]
             let value = try transform(current)
@@ -131,9 +142,16 @@ public struct PartitionState: Sendable {
         return value
     }
 
+    /// ``updateValue(_:_:)`` on the value's bytes (each read and write converts them: operators
+    /// on a hot path use `updateValue`).
+    @discardableResult
+    public mutating func update(_ key: StateKey, _ transform: ([UInt8]?) throws -> [UInt8]) rethrows -> [UInt8] {
+        try updateValue(key) { current in StateValue(try transform(current?.bytes)) }.bytes
+    }
+
     /// Removes `key`. Removing a key that is not there changes nothing and records nothing.
     public mutating func delete(_ key: StateKey) {
-        guard self[key] != nil else { return }
+        guard value(for: key) != nil else { return }
         reserveChangeLogIfNew()
         changesSinceCapture[key] = .some(nil)
         count -= 1
@@ -141,7 +159,7 @@ public struct PartitionState: Sendable {
 
     /// Calls `body` for every entry, in no particular order.
     public func forEach(_ body: (StateKey, [UInt8]) throws -> Void) rethrows {
-        try forEachEntry(where: { _ in true }, body)
+        try forEachEntry(where: { _ in true }) { key, value in try body(key, value.bytes) }
     }
 
     /// Calls `body` for every entry whose key starts with `prefix`, in no particular order.
@@ -149,7 +167,7 @@ public struct PartitionState: Sendable {
     /// This scans all entries; operators that need ordered access (timers, windows) keep an
     /// in-memory index that they rebuild from state once after a restore.
     public func forEach(withPrefix prefix: [UInt8], _ body: (StateKey, [UInt8]) throws -> Void) rethrows {
-        try forEachEntry(where: { $0.hasPrefix(prefix) }, body)
+        try forEachEntry(where: { $0.hasPrefix(prefix) }) { key, value in try body(key, value.bytes) }
     }
 
     /// Captures the state as an immutable snapshot and starts a new change log.
@@ -205,7 +223,7 @@ public struct PartitionState: Sendable {
     }
 
     /// The value of `key` in the layers and the map, ignoring the live change log.
-    private func storedBeforeCapture(_ key: StateKey) -> [UInt8]? {
+    private func storedBeforeCapture(_ key: StateKey) -> StateValue? {
         for layer in layers.reversed() {
             if let change = layer.changes[key] { return change }
         }
@@ -234,7 +252,7 @@ public struct PartitionState: Sendable {
     }
 
     private func forEachEntry(
-        where include: (StateKey) -> Bool, _ body: (StateKey, [UInt8]) throws -> Void
+        where include: (StateKey) -> Bool, _ body: (StateKey, StateValue) throws -> Void
     ) rethrows {
         if layers.isEmpty && (base.isEmpty || changesSinceCapture.isEmpty) {
             // One source of truth: no key can be hidden, so no set of seen keys is needed.

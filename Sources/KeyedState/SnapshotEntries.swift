@@ -17,7 +17,7 @@ public struct SnapshotEntries: Sequence, Sendable {
     public var isEmpty: Bool { count == 0 }
 
     /// The value stored for `key`, or `nil`.
-    public subscript(key: StateKey) -> [UInt8]? {
+    public subscript(key: StateKey) -> StateValue? {
         merge.lookup(key)
     }
 
@@ -35,7 +35,7 @@ public struct SnapshotEntries: Sequence, Sendable {
     /// Calls `body` for every entry, in no particular order, without folding the change logs
     /// when it can avoid it: a checkpoint writer serializes first and folds after the
     /// checkpoint is durable.
-    public func forEachEntry(_ body: (StateKey, [UInt8]) throws -> Void) rethrows {
+    public func forEachEntry(_ body: (StateKey, StateValue) throws -> Void) rethrows {
         try merge.forEachEntry(body)
     }
 

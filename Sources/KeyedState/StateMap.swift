@@ -19,7 +19,7 @@
 /// process; each bucket's `Dictionary` hashes with its own per-instance seed, so the keys of one
 /// bucket do not collide inside it.
 public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
-    typealias Bucket = [StateKey: [UInt8]]
+    typealias Bucket = [StateKey: StateValue]
 
     /// The buckets; a key lives in `buckets[bucketIndex(key)]`.
     private var buckets: [Bucket]
@@ -44,7 +44,7 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     /// A map of these entries; a key given twice keeps its last value.
-    public init(dictionaryLiteral elements: (StateKey, [UInt8])...) {
+    public init(dictionaryLiteral elements: (StateKey, StateValue)...) {
         self.init(minimumCapacity: elements.count)
         for (key, value) in elements { self[key] = value }
     }
@@ -59,7 +59,7 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public var isEmpty: Bool { count == 0 }
 
     /// The value stored for `key`, or `nil`; setting `nil` removes the key.
-    public subscript(key: StateKey) -> [UInt8]? {
+    public subscript(key: StateKey) -> StateValue? {
         get { buckets[bucketIndex(key.hashValue)][key] }
         set {
             if let newValue {
@@ -72,7 +72,7 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Stores `value` for `key` and returns the value it replaced, if any.
     @discardableResult
-    public mutating func updateValue(_ value: [UInt8], forKey key: StateKey) -> [UInt8]? {
+    public mutating func updateValue(_ value: StateValue, forKey key: StateKey) -> StateValue? {
         let replaced = buckets[bucketIndex(key.hashValue)].updateValue(value, forKey: key)
         if replaced == nil {
             count += 1
@@ -83,7 +83,7 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Removes `key` and returns its value, if it was there.
     @discardableResult
-    public mutating func removeValue(forKey key: StateKey) -> [UInt8]? {
+    public mutating func removeValue(forKey key: StateKey) -> StateValue? {
         let removed = buckets[bucketIndex(key.hashValue)].removeValue(forKey: key)
         if removed != nil { count -= 1 }
         return removed
@@ -101,7 +101,7 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
             current = buckets[0].makeIterator()
         }
 
-        public mutating func next() -> (key: StateKey, value: [UInt8])? {
+        public mutating func next() -> (key: StateKey, value: StateValue)? {
             while true {
                 if let entry = current.next() { return entry }
                 guard nextBucket < buckets.count else { return nil }
@@ -155,7 +155,7 @@ extension StateMap {
     /// miss per entry at a random place in memory.
     package struct Load: ~Copyable {
         private var keys: UnsafeMutablePointer<StateKey>
-        private var values: UnsafeMutablePointer<[UInt8]>
+        private var values: UnsafeMutablePointer<StateValue>
         private var hashes: [Int] = []
         private var count = 0
         private var capacity: Int
@@ -180,7 +180,7 @@ extension StateMap {
         }
 
         /// Adds an entry; keys must be distinct.
-        package mutating func append(_ key: StateKey, _ value: consuming [UInt8]) {
+        package mutating func append(_ key: StateKey, _ value: consuming StateValue) {
             if count == capacity { grow() }
             hashes.append(key.hashValue)
             (keys + count).initialize(to: key)
@@ -200,7 +200,7 @@ extension StateMap {
             // Gathering instead (a sorted index, then reading entries at random) stalled on a
             // cache miss per entry: 90% of the build's time for 10M keys.
             let sortedKeys = UnsafeMutablePointer<StateKey>.allocate(capacity: Swift.max(count, 1))
-            let sortedValues = UnsafeMutablePointer<[UInt8]>.allocate(capacity: Swift.max(count, 1))
+            let sortedValues = UnsafeMutablePointer<StateValue>.allocate(capacity: Swift.max(count, 1))
             defer {
                 sortedKeys.deallocate()
                 sortedValues.deallocate()
@@ -230,7 +230,7 @@ extension StateMap {
         private mutating func grow() {
             let larger = capacity * 2
             let newKeys = UnsafeMutablePointer<StateKey>.allocate(capacity: larger)
-            let newValues = UnsafeMutablePointer<[UInt8]>.allocate(capacity: larger)
+            let newValues = UnsafeMutablePointer<StateValue>.allocate(capacity: larger)
             newKeys.moveInitialize(from: keys, count: count)
             newValues.moveInitialize(from: values, count: count)
             keys.deallocate()

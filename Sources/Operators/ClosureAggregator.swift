@@ -1,3 +1,5 @@
+import KeyedState
+
 /// ``Aggregation/aggregate(initial:add:merge:result:)``: a typed accumulator kept as its
 /// ``StateCodable`` bytes, decoded and re-encoded around each user closure.
 struct ClosureAggregator<Accumulator: StateCodable>: Aggregator {
@@ -17,23 +19,27 @@ struct ClosureAggregator<Accumulator: StateCodable>: Aggregator {
         makeResult = result
     }
 
-    private func encode(_ value: Accumulator) -> [UInt8] {
+    private func encode(_ value: Accumulator) -> StateValue {
         var bytes: [UInt8] = []
         value.encodeState(into: &bytes)
-        return bytes
+        return StateValue(bytes)
     }
 
-    func add(_ record: Record, to accumulator: [UInt8]?) throws -> [UInt8] {
-        var value = try accumulator.map { try Accumulator(decodingState: $0[...]) } ?? initial
+    private func decode(_ value: StateValue) throws -> Accumulator {
+        try Accumulator(decodingState: value.bytes[...])
+    }
+
+    func add(_ record: Record, to accumulator: StateValue?) throws -> StateValue {
+        var value = try accumulator.map(decode) ?? initial
         try addRecord(&value, record)
         return encode(value)
     }
 
-    func merge(_ first: [UInt8], _ second: [UInt8]) throws -> [UInt8] {
-        encode(try mergeAccumulators(Accumulator(decodingState: first[...]), Accumulator(decodingState: second[...])))
+    func merge(_ first: StateValue, _ second: StateValue) throws -> StateValue {
+        encode(try mergeAccumulators(decode(first), decode(second)))
     }
 
-    func result(_ accumulator: [UInt8], key: [UInt8], window: Window?) throws -> [UInt8] {
-        try makeResult(Accumulator(decodingState: accumulator[...]), AggregateContext(key: key, window: window))
+    func result(_ accumulator: StateValue, key: [UInt8], window: Window?) throws -> [UInt8] {
+        try makeResult(decode(accumulator), AggregateContext(key: key, window: window))
     }
 }

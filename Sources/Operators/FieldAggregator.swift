@@ -1,3 +1,5 @@
+import KeyedState
+
 /// Runs field aggregates over JSON values with a fixed-size accumulator: the record count
 /// (Int64), then one Double per non-count aggregate (the running sum, min or max; an average
 /// keeps its sum and divides by the count). Sums are Doubles: exact for integers below 2^53.
@@ -13,39 +15,61 @@ struct FieldAggregator: Aggregator {
         encodedNames = fields.map { JSONWriter.encodedName(Array($0.name.utf8)) }
     }
 
-    private var size: Int { 8 + 8 * fields.count }
+    /// The accumulator's size in 8-byte words: the count, then one per aggregate. With up to two
+    /// aggregates it fits a ``StateValue`` inline (no allocation per update).
+    private var words: Int { 1 + fields.count }
 
-    func add(_ record: Record, to accumulator: [UInt8]?) throws -> [UInt8] {
-        let count = accumulator.map { StateBytes.readInt64($0[...], at: 0) } ?? 0
-        var out: [UInt8] = []
-        out.reserveCapacity(size)
-        StateBytes.appendInt64(count + 1, to: &out)
-        for (index, aggregate) in fields.enumerated() {
-            guard let field = aggregate.field else {
-                StateBytes.appendDouble(0, to: &out)
-                continue
+    func add(_ record: Record, to accumulator: StateValue?) throws -> StateValue {
+        try Self.makeAccumulator(words: words) { out in
+            out[0] = Self.word(Int64(1) + (accumulator.map { Self.count(of: $0) } ?? 0))
+            for (index, aggregate) in fields.enumerated() {
+                guard let field = aggregate.field else {
+                    out[1 + index] = Self.word(0.0)
+                    continue
+                }
+                let value = try JSONReader.number(JSONReader.require(field, in: record.value), in: record.value, path: field)
+                guard let accumulator else {
+                    out[1 + index] = Self.word(value)
+                    continue
+                }
+                out[1 + index] = Self.word(Self.combine(aggregate.operation, Self.running(index, of: accumulator), value))
             }
-            let value = try JSONReader.number(JSONReader.require(field, in: record.value), in: record.value, path: field)
-            guard let accumulator else {
-                StateBytes.appendDouble(value, to: &out)
-                continue
-            }
-            let running = StateBytes.readDouble(accumulator[...], at: 8 + 8 * index)
-            StateBytes.appendDouble(Self.combine(aggregate.operation, running, value), to: &out)
         }
-        return out
     }
 
-    func merge(_ first: [UInt8], _ second: [UInt8]) throws -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(size)
-        StateBytes.appendInt64(StateBytes.readInt64(first[...], at: 0) + StateBytes.readInt64(second[...], at: 0), to: &out)
-        for (index, aggregate) in fields.enumerated() {
-            let a = StateBytes.readDouble(first[...], at: 8 + 8 * index)
-            let b = StateBytes.readDouble(second[...], at: 8 + 8 * index)
-            StateBytes.appendDouble(Self.combine(aggregate.operation, a, b), to: &out)
+    func merge(_ first: StateValue, _ second: StateValue) throws -> StateValue {
+        Self.makeAccumulator(words: words) { out in
+            out[0] = Self.word(Self.count(of: first) + Self.count(of: second))
+            for (index, aggregate) in fields.enumerated() {
+                out[1 + index] = Self.word(
+                    Self.combine(aggregate.operation, Self.running(index, of: first), Self.running(index, of: second)))
+            }
         }
-        return out
+    }
+
+    /// Builds an accumulator of `words` little-endian words in place (StateBytes.appendInt64's
+    /// layout, which checkpoints hold), without an intermediate array.
+    private static func makeAccumulator(
+        words: Int, _ fill: (inout UnsafeMutableBufferPointer<UInt64>) throws -> Void
+    ) rethrows -> StateValue {
+        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { buffer in
+            var buffer = buffer
+            try fill(&buffer)
+            return StateValue(copying: UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    private static func word(_ value: Int64) -> UInt64 { UInt64(bitPattern: value).littleEndian }
+    private static func word(_ value: Double) -> UInt64 { value.bitPattern.littleEndian }
+
+    private static func count(of accumulator: StateValue) -> Int64 {
+        accumulator.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: 0, as: Int64.self)) }
+    }
+
+    private static func running(_ index: Int, of accumulator: StateValue) -> Double {
+        accumulator.withUnsafeBytes {
+            Double(bitPattern: UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8 + 8 * index, as: UInt64.self)))
+        }
     }
 
     /// One aggregate's running value from two (a running value and a new value, or two running
@@ -59,7 +83,7 @@ struct FieldAggregator: Aggregator {
         }
     }
 
-    func result(_ accumulator: [UInt8], key: [UInt8], window: Window?) throws -> [UInt8] {
+    func result(_ accumulator: StateValue, key: [UInt8], window: Window?) throws -> [UInt8] {
         var writer = JSONWriter(capacity: 32 + key.count + 24 * fields.count)
         writer.name(Self.keyName)
         writer.string(key)
@@ -69,10 +93,10 @@ struct FieldAggregator: Aggregator {
             writer.name(Self.endName)
             writer.integer(window.end)
         }
-        let count = StateBytes.readInt64(accumulator[...], at: 0)
+        let count = Self.count(of: accumulator)
         for (index, aggregate) in fields.enumerated() {
             writer.name(encodedNames[index])
-            let value = StateBytes.readDouble(accumulator[...], at: 8 + 8 * index)
+            let value = Self.running(index, of: accumulator)
             switch aggregate.operation {
             case .count: writer.integer(count)
             case .sum, .min, .max: writer.number(value)

@@ -62,11 +62,11 @@ extension PartitionProcessor {
         let watermark = stageWatermarks[index]
         // All accumulators are computed before any is stored, so a record that fails leaves no
         // trace in any of its windows.
-        var updates: [(window: Window, stateKey: StateKey, accumulator: [UInt8], isNew: Bool)] = []
+        var updates: [(window: Window, stateKey: StateKey, accumulator: StateValue, isNew: Bool)] = []
         for window in WindowShape.windows(containing: time, size: size, slide: slide)
         where !isExpired(window.end, lateness: lateness, watermark: watermark) {
             let stateKey = fixedWindowKey(index, window, key)
-            let existing = state[stateKey]
+            let existing = state.value(for: stateKey)
             updates.append((window, stateKey, try aggregation.aggregator.add(record, to: existing), existing == nil))
         }
         guard !updates.isEmpty else {
@@ -107,7 +107,7 @@ extension PartitionProcessor {
             try tooLate(index, late, record, state: &state, into: &emissions)
             return
         }
-        var accumulator: [UInt8]?
+        var accumulator: StateValue?
         for session in touching {
             merged.start = min(merged.start, session.window.start)
             merged.end = max(merged.end, session.window.end)
@@ -154,7 +154,7 @@ extension PartitionProcessor {
 
     /// The record a window emits: keyed by the key, event time `end - 1` (the last instant inside
     /// the window), source coordinates of the record that triggered it.
-    func windowResult(_ aggregation: Aggregation, _ accumulator: [UInt8], _ key: [UInt8], _ window: Window, source: Record) throws -> Record {
+    func windowResult(_ aggregation: Aggregation, _ accumulator: StateValue, _ key: [UInt8], _ window: Window, source: Record) throws -> Record {
         let value = try aggregation.aggregator.result(accumulator, key: key, window: window)
         return Record(
             key: key, value: value, topic: source.topic, partition: source.partition, offset: source.offset,
@@ -175,7 +175,7 @@ extension PartitionProcessor {
         switch shape {
         case .sliding:
             let stateKey = fixedWindowKey(index, window, key)
-            guard let accumulator = state[stateKey] else { return }
+            guard let accumulator = state.value(for: stateKey) else { return }
             if kind == Self.fireTimer {
                 result = try resultOrDeadLetter(index, aggregation, accumulator, key, window, source, into: &emissions)
                 if lateness == 0 {
@@ -212,7 +212,7 @@ extension PartitionProcessor {
     }
 
     private mutating func resultOrDeadLetter(
-        _ index: Int, _ aggregation: Aggregation, _ accumulator: [UInt8], _ key: [UInt8], _ window: Window, _ source: Record,
+        _ index: Int, _ aggregation: Aggregation, _ accumulator: StateValue, _ key: [UInt8], _ window: Window, _ source: Record,
         into emissions: inout [Emission]
     ) throws -> Record? {
         do {

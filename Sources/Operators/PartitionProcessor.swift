@@ -212,7 +212,7 @@ public struct PartitionProcessor: Sendable {
                     let stateKey = dataNamespaces[index].key(key)
                     // The result is made inside the update: if either step throws, state is unchanged.
                     var value: [UInt8] = []
-                    try state.update(stateKey) { current in
+                    try state.updateValue(stateKey) { current in
                         let accumulator = try aggregation.aggregator.add(record, to: current)
                         value = try aggregation.aggregator.result(accumulator, key: key, window: nil)
                         return accumulator

@@ -1,10 +1,12 @@
+import KeyedState
+
 /// The open session windows of one key, as one state value: sorted by start, each with its
 /// accumulator. A key rarely has more than a few open sessions, so one entry per key keeps a
 /// lookup to one state read.
 struct SessionList {
     struct Session {
         var window: Window
-        var accumulator: [UInt8]
+        var accumulator: StateValue
     }
 
     var sessions: [Session]
@@ -23,7 +25,7 @@ struct SessionList {
             let start = StateBytes.readInt64(slice, at: offset)
             let end = StateBytes.readInt64(slice, at: offset + 8)
             offset += 16
-            sessions.append(Session(window: Window(start: start, end: end), accumulator: StateBytes.readBlob(slice, at: &offset)))
+            sessions.append(Session(window: Window(start: start, end: end), accumulator: StateValue(StateBytes.readBlob(slice, at: &offset))))
         }
     }
 
@@ -33,7 +35,7 @@ struct SessionList {
         for session in sessions {
             StateBytes.appendInt64(session.window.start, to: &bytes)
             StateBytes.appendInt64(session.window.end, to: &bytes)
-            StateBytes.appendBlob(session.accumulator, to: &bytes)
+            StateBytes.appendBlob(session.accumulator.bytes, to: &bytes)
         }
         return bytes
     }

@@ -134,7 +134,7 @@ struct CheckpointsCommand: ParsableCommand {
             var printed = 0
             try location.openStore().dump(PartitionID(topic: topic, partition: partition), from: checkpoint) { key, value in
                 guard printed < limit ?? Int.max else { return }
-                print("\(key)\t\(value.map { String(format: "%02x", $0) }.joined())")
+                print("\(key)\t\(value)")  // a value prints as hexadecimal digits
                 printed += 1
             }
         }

@@ -59,7 +59,7 @@ func contents(of state: PartitionState) -> [StateKey: [UInt8]] {
 
 func contents(of snapshot: PartitionSnapshot) -> [StateKey: [UInt8]] {
     var result: [StateKey: [UInt8]] = [:]
-    for (key, value) in snapshot.entries { result[key] = value }
+    for (key, value) in snapshot.entries { result[key] = value.bytes }
     return result
 }
 

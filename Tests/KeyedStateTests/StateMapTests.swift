@@ -5,8 +5,8 @@ import Testing
 /// be visible. Random operations are checked against a plain dictionary, over enough keys to
 /// double the table several times, and every copy kept along the way must keep its contents.
 @Suite struct StateMapTests {
-    func contents(_ map: StateMap) -> [StateKey: [UInt8]] {
-        var result: [StateKey: [UInt8]] = [:]
+    func contents(_ map: StateMap) -> [StateKey: StateValue] {
+        var result: [StateKey: StateValue] = [:]
         for (key, value) in map {
             #expect(result.updateValue(value, forKey: key) == nil, "the map yields \(key) twice")
         }
@@ -19,13 +19,15 @@ import Testing
         var random = PartitionStateModelTests.Generator(state: seed)
         let keySpace = [40, 3_000, 20_000][run % 3]
         var map = StateMap()
-        var model: [StateKey: [UInt8]] = [:]
-        var kept: [(map: StateMap, contents: [StateKey: [UInt8]])] = []
+        var model: [StateKey: StateValue] = [:]
+        var kept: [(map: StateMap, contents: [StateKey: StateValue])] = []
         for step in 0..<30_000 {
             let key = StateKey(namespace: "k", key: Array(String(Int.random(in: 0..<keySpace, using: &random)).utf8))
             switch Int.random(in: 0..<100, using: &random) {
             case 0..<60:
-                let value = [UInt8.random(in: 0...255, using: &random), UInt8(step & 0xFF)]
+                // Short values are stored inline, long ones (past 24 bytes) in an array.
+                let length = Bool.random(using: &random) ? 2 : StateValue.inlineCapacity + 6
+                let value = StateValue([UInt8.random(in: 0...255, using: &random)] + Array(repeating: UInt8(step & 0xFF), count: length - 1))
                 #expect(map.updateValue(value, forKey: key) == model.updateValue(value, forKey: key), "seed \(seed)")
             case 60..<75:
                 #expect(map.removeValue(forKey: key) == model.removeValue(forKey: key), "seed \(seed)")
@@ -45,7 +47,7 @@ import Testing
 
     @Test func aLoadBuildsTheSameMapAsInserts() {
         var load = StateMap.Load(capacity: 10)  // grows past its first guess
-        var model: [StateKey: [UInt8]] = [:]
+        var model: [StateKey: StateValue] = [:]
         for index in 0..<5_000 {
             let key = StateKey(namespace: "load", key: Array(String(index).utf8))
             load.append(key, [UInt8(index & 0xFF)])
