@@ -16,6 +16,9 @@ public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible 
         storage.bytes
     }
 
+    /// The longest key stored without a heap allocation.
+    public static let inlineCapacity = InlineBytes.inlineCapacity
+
     /// A key made of exactly these bytes.
     public init(_ bytes: [UInt8]) {
         storage = InlineBytes(bytes)

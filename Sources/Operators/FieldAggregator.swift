@@ -3,7 +3,10 @@ import KeyedState
 /// Runs field aggregates over JSON values with a fixed-size accumulator: the record count
 /// (Int64), then one Double per non-count aggregate (the running sum, min or max; an average
 /// keeps its sum and divides by the count). Sums are Doubles: exact for integers below 2^53.
-struct FieldAggregator: Aggregator {
+///
+/// A class, not a struct: the record path copies the aggregator out of its stage for every
+/// record, and a class is one reference to count where the struct's arrays were two.
+final class FieldAggregator: Aggregator {
     let fields: [FieldAggregate]
     private let encodedNames: [[UInt8]]
     private static let keyName = JSONWriter.encodedName(Array("key".utf8))
@@ -20,42 +23,68 @@ struct FieldAggregator: Aggregator {
     private var words: Int { 1 + fields.count }
 
     func add(_ record: Record, to accumulator: StateValue?) throws -> StateValue {
-        try Self.makeAccumulator(words: words) { out in
-            out[0] = Self.word(Int64(1) + (accumulator.map { Self.count(of: $0) } ?? 0))
-            for (index, aggregate) in fields.enumerated() {
-                guard let field = aggregate.field else {
-                    out[1 + index] = Self.word(0.0)
-                    continue
-                }
-                let value = try JSONReader.number(JSONReader.require(field, in: record.value), in: record.value, path: field)
-                guard let accumulator else {
-                    out[1 + index] = Self.word(value)
-                    continue
-                }
-                out[1 + index] = Self.word(Self.combine(aggregate.operation, Self.running(index, of: accumulator), value))
+        var out = Words(count: words)
+        out[0] = Self.word(Int64(1) + (accumulator.map { Self.count(of: $0) } ?? 0))
+        for index in fields.indices {
+            guard let field = fields[index].field else { continue }  // a count: its word stays 0
+            let value = try JSONReader.number(JSONReader.require(field, in: record.value), in: record.value, path: field)
+            guard let accumulator else {
+                out[1 + index] = Self.word(value)
+                continue
             }
+            out[1 + index] = Self.word(Self.combine(fields[index].operation, Self.running(index, of: accumulator), value))
         }
+        return out.stateValue
     }
 
     func merge(_ first: StateValue, _ second: StateValue) throws -> StateValue {
-        Self.makeAccumulator(words: words) { out in
-            out[0] = Self.word(Self.count(of: first) + Self.count(of: second))
-            for (index, aggregate) in fields.enumerated() {
-                out[1 + index] = Self.word(
-                    Self.combine(aggregate.operation, Self.running(index, of: first), Self.running(index, of: second)))
-            }
+        var out = Words(count: words)
+        out[0] = Self.word(Self.count(of: first) + Self.count(of: second))
+        for index in fields.indices {
+            out[1 + index] = Self.word(
+                Self.combine(fields[index].operation, Self.running(index, of: first), Self.running(index, of: second)))
         }
+        return out.stateValue
     }
 
-    /// Builds an accumulator of `words` little-endian words in place (StateBytes.appendInt64's
-    /// layout, which checkpoints hold), without an intermediate array.
-    private static func makeAccumulator(
-        words: Int, _ fill: (inout UnsafeMutableBufferPointer<UInt64>) throws -> Void
-    ) rethrows -> StateValue {
-        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { buffer in
-            var buffer = buffer
-            try fill(&buffer)
-            return StateValue(copying: UnsafeRawBufferPointer(buffer))
+    /// An accumulator being built: little-endian words (StateBytes.appendInt64's layout, which
+    /// checkpoints hold), the first three on the stack (a count and two aggregates, as most
+    /// pipelines have), so that building one and storing it inline allocates nothing.
+    private struct Words {
+        private var first: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        private var more: [UInt64]
+        let count: Int
+
+        init(count: Int) {
+            self.count = count
+            more = count > 3 ? Array(repeating: 0, count: count - 3) : []
+        }
+
+        subscript(index: Int) -> UInt64 {
+            get {
+                switch index {
+                case 0: first.0
+                case 1: first.1
+                case 2: first.2
+                default: more[index - 3]
+                }
+            }
+            set {
+                switch index {
+                case 0: first.0 = newValue
+                case 1: first.1 = newValue
+                case 2: first.2 = newValue
+                default: more[index - 3] = newValue
+                }
+            }
+        }
+
+        var stateValue: StateValue {
+            var head = first
+            return withUnsafeBytes(of: &head) { head in
+                guard count > 3 else { return StateValue(copying: UnsafeRawBufferPointer(rebasing: head[..<(8 * count)])) }
+                return more.withUnsafeBytes { tail in StateValue(Array(head) + Array(tail)) }
+            }
         }
     }
 
@@ -94,10 +123,10 @@ struct FieldAggregator: Aggregator {
             writer.integer(window.end)
         }
         let count = Self.count(of: accumulator)
-        for (index, aggregate) in fields.enumerated() {
+        for index in fields.indices {
             writer.name(encodedNames[index])
             let value = Self.running(index, of: accumulator)
-            switch aggregate.operation {
+            switch fields[index].operation {
             case .count: writer.integer(count)
             case .sum, .min, .max: writer.number(value)
             case .average: writer.number(value / Double(count))
