@@ -7,14 +7,15 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-/// Enqueues one message (rd_kafka_producev is variadic, so Swift cannot call it).
+/// Enqueues one message to `topic`, a handle from rd_kafka_topic_new (rd_kafka_producev is
+/// variadic, so Swift cannot call it).
 ///
 /// The key and value are copied (RD_KAFKA_MSG_F_COPY). On success librdkafka takes ownership of
 /// `headers` (which may be NULL); on failure the caller still owns them and must destroy them.
 /// `partition` may be RD_KAFKA_PARTITION_UA to let the configured partitioner choose, and
 /// `timestamp` 0 to let librdkafka stamp the message.
 static inline rd_kafka_resp_err_t exactly_produce(rd_kafka_t *rk,
-                                                  const char *topic,
+                                                  rd_kafka_topic_t *topic,
                                                   int32_t partition,
                                                   const void *key,
                                                   size_t key_len,
@@ -23,7 +24,7 @@ static inline rd_kafka_resp_err_t exactly_produce(rd_kafka_t *rk,
                                                   rd_kafka_headers_t *headers,
                                                   int64_t timestamp) {
         return rd_kafka_producev(rk,
-                                 RD_KAFKA_V_TOPIC(topic),
+                                 RD_KAFKA_V_RKT(topic),
                                  RD_KAFKA_V_PARTITION(partition),
                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                  RD_KAFKA_V_KEY(key, key_len),

@@ -27,6 +27,12 @@ public final class KafkaProducer: Sendable {
     private let sendsSinceServe = Atomic<Int>(0)
     /// How often ``send(_:queueFullTimeout:)`` serves delivery reports.
     static let sendsPerServe = 256
+    /// librdkafka's handle of each topic sent to, made at the first send to it.
+    ///
+    /// Naming the topic per record (`RD_KAFKA_V_TOPIC`) makes librdkafka look the topic up by
+    /// name under its client-wide write lock for every record, which its broker threads contend
+    /// for; a handle is looked up once.
+    private let topics = Mutex<[String: TopicHandle]>([:])
 
     /// Creates a producer. For a transactional producer, call ``initTransactions(timeout:)`` next.
     ///
@@ -109,11 +115,15 @@ public final class KafkaProducer: Sendable {
                 }
             }
         }
+        guard let topic = topicHandle(record.topic) else {
+            if let headers { rd_kafka_headers_destroy(headers) }
+            return rd_kafka_last_error()
+        }
         let result = record.value.withUnsafeBytes { value in
             withOptionalBytes(record.key) { key in
                 exactly_produce(
                     handle.pointer,
-                    record.topic,
+                    topic.pointer,
                     record.partition ?? RD_KAFKA_PARTITION_UA,
                     key?.baseAddress,
                     key?.count ?? 0,
@@ -131,6 +141,18 @@ public final class KafkaProducer: Sendable {
             rd_kafka_headers_destroy(headers)
         }
         return result
+    }
+
+    /// The handle of topic `name`, made at the first use; `nil` when librdkafka refuses the name
+    /// (`rd_kafka_last_error()` says why).
+    private func topicHandle(_ name: String) -> TopicHandle? {
+        topics.withLock { topics in
+            if let topic = topics[name] { return topic }
+            guard let pointer = rd_kafka_topic_new(handle.pointer, name, nil) else { return nil }
+            let topic = TopicHandle(pointer, of: handle)
+            topics[name] = topic
+            return topic
+        }
     }
 
     /// Waits until every enqueued record is delivered or has failed. *Blocking* up to `timeout`.
@@ -263,5 +285,22 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPoi
     return bytes.withUnsafeBytes { buffer in
         // An empty key must still be a key (not a null key): give it a non-null pointer.
         body(buffer.baseAddress == nil ? UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: 1), count: 0) : buffer)
+    }
+}
+
+/// One librdkafka topic handle, destroyed with the last reference to it. It keeps the client
+/// alive: librdkafka wants topic handles destroyed before their client.
+private final class TopicHandle: @unchecked Sendable {
+    // @unchecked: the pointer is immutable and librdkafka's topic handles are thread-safe.
+    let pointer: OpaquePointer
+    private let client: KafkaHandle
+
+    init(_ pointer: OpaquePointer, of client: KafkaHandle) {
+        self.pointer = pointer
+        self.client = client
+    }
+
+    deinit {
+        rd_kafka_topic_destroy(pointer)
     }
 }
