@@ -51,9 +51,11 @@ static rd_kafka_t *new_producer(const char *bootstrap) {
     return producer;
 }
 
-static void produce_or_wait(rd_kafka_t *producer, const char *topic, int32_t partition,
+/* Through a topic handle, as exactly's producer does: naming the topic per record makes
+ * librdkafka look it up under its client-wide write lock for every record. */
+static void produce_or_wait(rd_kafka_t *producer, rd_kafka_topic_t *topic, int32_t partition,
                             const void *key, size_t key_length, const void *value, size_t length) {
-    while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+    while (rd_kafka_producev(producer, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_length),
                              RD_KAFKA_V_VALUE((void *)value, length), RD_KAFKA_V_END)
            == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -70,6 +72,7 @@ static int finish(rd_kafka_t *producer) {
 
 static int produce_orders(const char *bootstrap, const char *topic, long records, long keys, int partitions, long first_key) {
     rd_kafka_t *producer = new_producer(bootstrap);
+    rd_kafka_topic_t *handle = rd_kafka_topic_new(producer, topic, NULL);
     char key[32], value[160];
     for (long i = 0; i < records; i++) {
         long k = first_key + i % keys;
@@ -77,9 +80,10 @@ static int produce_orders(const char *bootstrap, const char *topic, long records
         int length = snprintf(value, sizeof value,
                               "{\"user\":\"%s\",\"amount\":%ld,\"pad\":\"%.*s\"}", key, i % 97,
                               (int)(100 - 32 - key_length), "................................................................................");
-        produce_or_wait(producer, topic, (int32_t)(k % partitions), key, (size_t)key_length, value, (size_t)length);
+        produce_or_wait(producer, handle, (int32_t)(k % partitions), key, (size_t)key_length, value, (size_t)length);
         if ((i & 4095) == 0) rd_kafka_poll(producer, 0);
     }
+    rd_kafka_topic_destroy(handle);
     return finish(producer);
 }
 
@@ -103,6 +107,7 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     rd_kafka_subscribe(consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     rd_kafka_t *producer = new_producer(bootstrap);
+    rd_kafka_topic_t *out_topic = rd_kafka_topic_new(producer, out, NULL);
 
     double started = seconds_now();
     long consumed = 0;
@@ -110,12 +115,13 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
         rd_kafka_message_t *message = rd_kafka_consumer_poll(consumer, 100);
         if (!message) continue;
         if (!message->err) {
-            produce_or_wait(producer, out, RD_KAFKA_PARTITION_UA, message->key, message->key_len, message->payload, message->len);
+            produce_or_wait(producer, out_topic, RD_KAFKA_PARTITION_UA, message->key, message->key_len, message->payload, message->len);
             consumed++;
             if ((consumed & 4095) == 0) rd_kafka_poll(producer, 0);
         }
         rd_kafka_message_destroy(message);
     }
+    rd_kafka_topic_destroy(out_topic);
     int status = finish(producer);
     double elapsed = seconds_now() - started;
     rd_kafka_consumer_close(consumer);
