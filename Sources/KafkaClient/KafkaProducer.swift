@@ -77,10 +77,26 @@ public final class KafkaProducer: Sendable {
     /// When librdkafka's queue is full, waits for deliveries to make room (*blocking*, up to
     /// `queueFullTimeout`) rather than failing.
     public func send(_ record: ProducerRecord, queueFullTimeout: Duration = .seconds(30)) throws(KafkaError) {
+        try send(record, extraHeader: nil, queueFullTimeout: queueFullTimeout)
+    }
+
+    /// ``send(_:queueFullTimeout:)`` with one more header after the record's own, whose value is
+    /// copied from `value` during the call: a caller that stamps every record with a header of
+    /// its own builds the value on the stack rather than in an array per record.
+    public func send(
+        _ record: ProducerRecord, addingHeader name: String, value: UnsafeRawBufferPointer,
+        queueFullTimeout: Duration = .seconds(30)
+    ) throws(KafkaError) {
+        try send(record, extraHeader: (name, value), queueFullTimeout: queueFullTimeout)
+    }
+
+    private func send(
+        _ record: ProducerRecord, extraHeader: (name: String, value: UnsafeRawBufferPointer)?, queueFullTimeout: Duration
+    ) throws(KafkaError) {
         try checkOpen()
         var deadline: ContinuousClock.Instant?  // read the clock only when the queue is full
         while true {
-            let result = produce(record)
+            let result = produce(record, extraHeader: extraHeader)
             if result == RD_KAFKA_RESP_ERR_NO_ERROR {
                 // Serve delivery reports as we go, but not per record: each serve takes the
                 // queue's lock, which librdkafka's threads contend for at high rates.
@@ -101,10 +117,12 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    private func produce(_ record: ProducerRecord) -> rd_kafka_resp_err_t {
+    private func produce(
+        _ record: ProducerRecord, extraHeader: (name: String, value: UnsafeRawBufferPointer)?
+    ) -> rd_kafka_resp_err_t {
         var headers: OpaquePointer?
-        if !record.headers.isEmpty {
-            headers = rd_kafka_headers_new(record.headers.count)
+        if !record.headers.isEmpty || extraHeader != nil {
+            headers = rd_kafka_headers_new(record.headers.count + 1)
             for header in record.headers {
                 if let value = header.value {
                     value.withUnsafeBytes { bytes in
@@ -113,6 +131,10 @@ public final class KafkaProducer: Sendable {
                 } else {
                     _ = rd_kafka_header_add(headers, header.name, -1, nil, 0)
                 }
+            }
+            if let (name, value) = extraHeader {
+                // An empty value still needs a non-null pointer to be empty rather than null.
+                _ = rd_kafka_header_add(headers, name, -1, value.baseAddress ?? UnsafeRawPointer(bitPattern: 1), value.count)
             }
         }
         guard let topic = topicHandle(record.topic) else {

@@ -14,6 +14,13 @@ public enum Emission: Sendable, Equatable {
         }
     }
 
+    /// The record, moved out of the emission (no copy of its fields, as ``record`` makes).
+    public consuming func takeRecord() -> OutputRecord {
+        switch consume self {
+        case .output(let record), .deadLetter(let record): record
+        }
+    }
+
     /// Whether this is a dead letter.
     public var isDeadLetter: Bool {
         if case .deadLetter = self { return true }

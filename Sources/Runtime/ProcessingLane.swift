@@ -133,56 +133,92 @@ final class ProcessingLane: @unchecked Sendable {
 
     // MARK: The record path
 
+    // Written to copy as little as it can: per record it builds one `Record` from the consumed
+    // record's fields (not a copy of the whole consumed record first), moves each emission out
+    // of the list instead of copying it, and hands an output's source header to the producer
+    // from the stack.
     private func process(_ records: ArraySlice<ConsumedRecord>, of partition: PartitionRuntime) throws(ProcessorFailure) {
-        for consumed in records {
-            if partition.firstOffsetRead == nil { partition.firstOffsetRead = consumed.offset }
-            let record = Record(
-                key: consumed.key,
-                value: consumed.value,
-                headers: consumed.headers.map { RecordHeader(name: $0.name, value: $0.value ?? []) },
-                topic: consumed.topicPartition.topic,
-                partition: consumed.topicPartition.partition,
-                offset: consumed.offset,
-                timestamp: consumed.timestampMilliseconds ?? 0
-            )
+        for position in records.indices {
+            let offset = records[position].offset
+            if partition.firstOffsetRead == nil { partition.firstOffsetRead = offset }
             emissions.removeAll(keepingCapacity: true)
             do {
-                try partition.processor.process(record, state: &partition.state, into: &emissions)
+                try partition.processor.process(Self.record(records[position]), state: &partition.state, into: &emissions)
             } catch {
                 throw ProcessorFailure(message: "\(error)")
             }
-            partition.nextOffset = consumed.offset + 1
-            guard consumed.offset >= partition.mutedUntil else { continue }
-            for emission in emissions {
-                let output = emission.record
-                var headers = output.headers.map { KafkaHeader($0.name, $0.value) }
-                headers.append(KafkaHeader(SourceHeader.name, SourceHeader.value(prefix: partition.sourcePrefix, offset: consumed.offset)))
-                let produced = ProducerRecord(
-                    topic: emission.isDeadLetter ? deadLetterTopic : sinkTopic,
-                    partition: output.partition,
-                    key: output.key,
-                    value: output.value,
-                    headers: headers,
-                    timestampMilliseconds: output.timestamp
-                )
-                if transactionOpen {
-                    try send(produced)
-                } else {
-                    held.append(consume produced, size: output.value.count + (output.key?.count ?? 0) + 64)
-                }
+            partition.nextOffset = offset + 1
+            guard offset >= partition.mutedUntil else { continue }
+            emissions.reverse()  // most records emit one output: nothing to move
+            while let emission = emissions.popLast() {
+                try output(emission, from: offset, of: partition)
             }
         }
         if !transactionOpen { heldBytes.store(held.bytes, ordering: .relaxed) }
     }
 
+    private static func record(_ consumed: borrowing ConsumedRecord) -> Record {
+        Record(
+            key: consumed.key,
+            value: consumed.value,
+            headers: consumed.headers.isEmpty ? [] : consumed.headers.map { RecordHeader(name: $0.name, value: $0.value ?? []) },
+            topic: consumed.topicPartition.topic,
+            partition: consumed.topicPartition.partition,
+            offset: consumed.offset,
+            timestamp: consumed.timestampMilliseconds ?? 0
+        )
+    }
+
+    /// Sends an output of the record at `offset` into the open transaction, or holds it for the
+    /// next one; either way it carries the record's source header.
+    private func output(_ emission: consuming Emission, from offset: Int64, of partition: PartitionRuntime) throws(ProcessorFailure) {
+        let topic = emission.isDeadLetter ? deadLetterTopic : sinkTopic
+        let output = emission.takeRecord()
+        let size = output.value.count + (output.key?.count ?? 0) + 64
+        var produced = ProducerRecord(
+            topic: topic,
+            partition: output.partition,
+            key: output.key,
+            value: output.value,
+            headers: output.headers.isEmpty ? [] : output.headers.map { KafkaHeader($0.name, $0.value) },
+            timestampMilliseconds: output.timestamp
+        )
+        if transactionOpen {
+            try SourceHeader.withValue(prefix: partition.sourcePrefix, offset: offset) { value in
+                Result { () throws(ProcessorFailure) in try send(produced, addingHeader: value) }
+            }.get()
+        } else {
+            produced.headers.append(KafkaHeader(SourceHeader.name, SourceHeader.value(prefix: partition.sourcePrefix, offset: offset)))
+            held.append(consume produced, size: size)
+        }
+    }
+
+    private func send(_ record: ProducerRecord, addingHeader sourceValue: UnsafeRawBufferPointer) throws(ProcessorFailure) {
+        do {
+            try producer.send(record, addingHeader: SourceHeader.name, value: sourceValue)
+        } catch {
+            throw failedSend(record, error)
+        }
+        counted()
+    }
+
+    /// Sends a held output, which carries its source header already.
     private func send(_ record: ProducerRecord) throws(ProcessorFailure) {
         do {
             try producer.send(record)
         } catch {
-            // The transaction cannot take this record: stop; recovery redoes the epoch.
-            throw ProcessorFailure(message: "producing to \(record.topic) failed: \(error). The open transaction is aborted; restart to recover from the last checkpoint.")
+            throw failedSend(record, error)
         }
+        counted()
+    }
+
+    private func counted() {
         if firstOutputAt == nil { firstOutputAt = .now }
         recordsProduced += 1
+    }
+
+    /// The transaction cannot take this record: the lane stops; recovery redoes the epoch.
+    private func failedSend(_ record: ProducerRecord, _ error: KafkaError) -> ProcessorFailure {
+        ProcessorFailure(message: "producing to \(record.topic) failed: \(error). The open transaction is aborted; restart to recover from the last checkpoint.")
     }
 }

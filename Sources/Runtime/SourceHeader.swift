@@ -21,17 +21,31 @@ public enum SourceHeader {
 
     /// The value from a cached ``prefix(_:)`` and the offset's decimal digits.
     static func value(prefix: [UInt8], offset: Int64) -> [UInt8] {
-        var bytes = prefix
-        bytes.reserveCapacity(prefix.count + 20)
-        if offset < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = offset.magnitude
-        let start = bytes.count
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        bytes[start...].reverse()
-        return bytes
+        withValue(prefix: prefix, offset: offset) { Array($0) }
+    }
+
+    /// Calls `body` with the value written on the stack: the record path stamps every output
+    /// with it and hands it straight to the producer, which copies it.
+    static func withValue<Result>(prefix: [UInt8], offset: Int64, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        // The prefix, a sign and at most 19 digits.
+        withUnsafeTemporaryAllocation(byteCount: prefix.count + 20, alignment: 1) { buffer in
+            prefix.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            var end = prefix.count
+            if offset < 0 {
+                buffer[end] = UInt8(ascii: "-")
+                end += 1
+            }
+            var magnitude = offset.magnitude
+            let start = end
+            repeat {
+                buffer[end] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                end += 1
+            } while magnitude > 0
+            var digits = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<end])
+            digits.reverse()
+            return body(UnsafeRawBufferPointer(rebasing: buffer[..<end]))
+        }
     }
 
     /// The input a header value names, or `nil` when it is not one.

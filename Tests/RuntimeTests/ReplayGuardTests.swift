@@ -30,5 +30,8 @@ import Testing
         #expect(SourceHeader.parse(Array("garbage".utf8)) == nil)
         #expect(String(decoding: SourceHeader.value(TopicPartition("t", 0), offset: 0), as: UTF8.self) == "t/0/0")
         #expect(String(decoding: SourceHeader.value(TopicPartition("t", 12), offset: 9_007_199_254_740_993), as: UTF8.self) == "t/12/9007199254740993")
+        #expect(String(decoding: SourceHeader.value(TopicPartition("t", 1), offset: -1), as: UTF8.self) == "t/1/-1")
+        #expect(String(decoding: SourceHeader.value(TopicPartition("t", 1), offset: .max), as: UTF8.self) == "t/1/\(Int64.max)")
+        #expect(String(decoding: SourceHeader.value(TopicPartition("t", 1), offset: .min), as: UTF8.self) == "t/1/\(Int64.min)")
     }
 }
