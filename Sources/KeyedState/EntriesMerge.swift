@@ -3,9 +3,9 @@ import Synchronization
 /// One captured change log, frozen: the entries put (`.some(value)`) or deleted (`nil`) between
 /// two captures. Shared by a state and its snapshots; never changed.
 final class ChangeLayer: Sendable {
-    let changes: [StateKey: StateValue?]
+    let changes: ChangeLog
 
-    init(_ changes: [StateKey: StateValue?]) {
+    init(_ changes: ChangeLog) {
         self.changes = changes
     }
 }

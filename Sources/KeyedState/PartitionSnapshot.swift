@@ -5,7 +5,7 @@ public struct PartitionSnapshot: Sendable {
     /// Every live entry at the moment of capture.
     public let entries: SnapshotEntries
     /// The entries put (`.some(value)`) or deleted (`nil`) since the capture before this one.
-    public let changes: [StateKey: StateValue?]
+    public let changes: ChangeLog
     /// This capture's identity, unique in the process with overwhelming probability.
     public let captureID: CaptureID
     /// The capture that ``changes`` are relative to: `changes` applied to that capture's entries
@@ -16,12 +16,12 @@ public struct PartitionSnapshot: Sendable {
     ///
     /// Having no known predecessor, the snapshot is written in full by a checkpoint store.
     public init(entries: StateMap, changes: [StateKey: StateValue?]) {
-        self.init(entries: entries, changes: changes, captureID: CaptureID.unique(), changesSince: CaptureID.unique())
+        self.init(entries: entries, changes: ChangeLog(changes), captureID: CaptureID.unique(), changesSince: CaptureID.unique())
     }
 
     /// A snapshot `captureID` of these entries, whose `changes` lead from capture `changesSince`.
     public init(
-        entries: StateMap, changes: [StateKey: StateValue?],
+        entries: StateMap, changes: ChangeLog,
         captureID: CaptureID, changesSince: CaptureID
     ) {
         self.init(
@@ -29,7 +29,7 @@ public struct PartitionSnapshot: Sendable {
             changes: changes, captureID: captureID, changesSince: changesSince)
     }
 
-    init(entries: SnapshotEntries, changes: [StateKey: StateValue?], captureID: CaptureID, changesSince: CaptureID) {
+    init(entries: SnapshotEntries, changes: ChangeLog, captureID: CaptureID, changesSince: CaptureID) {
         self.entries = entries
         self.changes = changes
         self.captureID = captureID

@@ -31,7 +31,7 @@ public struct PartitionState: Sendable {
     /// intervals the layers would pile up until a capture folds them itself).
     private var pendingMerges: [EntriesMerge]
     /// Entries written since the last capture: the new value, or `nil` for a deletion.
-    public private(set) var changesSinceCapture: [StateKey: StateValue?]
+    public private(set) var changesSinceCapture: ChangeLog
     /// The capture (or restore point) that ``changesSinceCapture`` is relative to.
     ///
     /// A checkpoint store may write the next snapshot as a delta only when it holds this exact
@@ -73,7 +73,7 @@ public struct PartitionState: Sendable {
         base = entries
         layers = []
         pendingMerges = []
-        changesSinceCapture = [:]
+        changesSinceCapture = ChangeLog()
         lastCaptureID = captureID
         count = entries.count
     }
@@ -94,8 +94,9 @@ public struct PartitionState: Sendable {
 
     /// The value stored for `key`, or `nil`.
     public func value(for key: StateKey) -> StateValue? {
-        if let change = changesSinceCapture[key] { return change }
-        return storedBeforeCapture(key)
+        let hash = key.hashValue
+        if let slot = changesSinceCapture.slot(of: key, hash: hash) { return changesSinceCapture.change(at: slot) }
+        return storedBeforeCapture(key, hash: hash)
     }
 
     /// The bytes stored for `key`, or `nil` (a new array: ``value(for:)`` does not allocate).
@@ -106,13 +107,14 @@ public struct PartitionState: Sendable {
     /// Stores `value` for `key`, replacing any earlier value.
     public mutating func put(_ value: StateValue, for key: StateKey) {
         reserveChangeLogIfNew()
-        switch changesSinceCapture.updateValue(.some(value), forKey: key) {
+        let hash = key.hashValue
+        switch changesSinceCapture.record(.some(value), for: key, hash: hash) {
         case .some(.some):
             break
         case .some(.none):
             count += 1
         case .none:
-            if storedBeforeCapture(key) == nil { count += 1 }
+            if storedBeforeCapture(key, hash: hash) == nil { count += 1 }
         }
     }
 
@@ -127,18 +129,19 @@ public struct PartitionState: Sendable {
     /// map).
     @discardableResult
     public mutating func updateValue(_ key: StateKey, _ transform: (StateValue?) throws -> StateValue) rethrows -> StateValue {
-        if let index = changesSinceCapture.index(forKey: key) {
-            let current = changesSinceCapture.values[index]
+        let hash = key.hashValue
+        if let slot = changesSinceCapture.slot(of: key, hash: hash) {
+            let current = changesSinceCapture.change(at: slot)
             let value = try transform(current)
             if current == nil { count += 1 }  // it had been deleted in this epoch
-            changesSinceCapture.values[index] = .some(value)
+            changesSinceCapture.replaceChange(at: slot, with: .some(value))
             return value
         }
-        let stored = storedBeforeCapture(key)
+        let stored = storedBeforeCapture(key, hash: hash)
         let value = try transform(stored)
         if stored == nil { count += 1 }
         reserveChangeLogIfNew()
-        changesSinceCapture[key] = .some(value)
+        changesSinceCapture.record(.some(value), for: key, hash: hash)
         return value
     }
 
@@ -153,7 +156,7 @@ public struct PartitionState: Sendable {
     public mutating func delete(_ key: StateKey) {
         guard value(for: key) != nil else { return }
         reserveChangeLogIfNew()
-        changesSinceCapture[key] = .some(nil)
+        changesSinceCapture.record(nil, for: key)
         count -= 1
     }
 
@@ -181,7 +184,7 @@ public struct PartitionState: Sendable {
         // Not presized here: allocating a large table took 15-20 ms now and then (the allocator
         // mapping fresh memory while other threads fold and free), all of it in the checkpoint
         // stall. The first write of the epoch sizes it instead (`reserveChangeLogIfNew`).
-        changesSinceCapture = [:]
+        changesSinceCapture = ChangeLog()
         expectedChanges = changes.count
         if !changes.isEmpty { layers.append(ChangeLayer(changes)) }
         if layers.count > Self.maxPendingLayers {
@@ -210,7 +213,7 @@ public struct PartitionState: Sendable {
         layers = merge.layers
         pendingMerges = layers.isEmpty ? [] : [merge]
         adoptFinishedMerge()
-        changesSinceCapture = [:]
+        changesSinceCapture = ChangeLog()
         lastCaptureID = snapshot.captureID
         count = snapshot.count
     }
@@ -223,9 +226,9 @@ public struct PartitionState: Sendable {
     }
 
     /// The value of `key` in the layers and the map, ignoring the live change log.
-    private func storedBeforeCapture(_ key: StateKey) -> StateValue? {
+    private func storedBeforeCapture(_ key: StateKey, hash: Int) -> StateValue? {
         for layer in layers.reversed() {
-            if let change = layer.changes[key] { return change }
+            if let slot = layer.changes.slot(of: key, hash: hash) { return layer.changes.change(at: slot) }
         }
         return base[key]
     }
