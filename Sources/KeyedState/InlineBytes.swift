@@ -29,6 +29,12 @@ enum InlineBytes: Hashable, Sendable {
         self = bytes.withUnsafeBytes { InlineBytes(copying: $0) }
     }
 
+    /// Whether the bytes live in an array (a reference to release), not inline.
+    var isOnHeap: Bool {
+        if case .heap = self { return true }
+        return false
+    }
+
     var count: Int {
         switch self {
         case .inline(_, _, _, let count): Int(count)

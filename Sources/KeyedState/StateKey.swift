@@ -50,6 +50,9 @@ public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible 
         Array(namespace.utf8) + [0]
     }
 
+    /// Whether the key's bytes live in an array rather than inline.
+    var isOnHeap: Bool { storage.isOnHeap }
+
     /// The number of bytes in the key.
     public var count: Int { storage.count }
 

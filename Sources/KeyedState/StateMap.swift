@@ -1,7 +1,7 @@
 /// A persistent map from ``StateKey`` to bytes: copying it is O(1), and changing a copy copies
 /// only the buckets it changes.
 ///
-/// The keys are spread by hash over a power-of-two number of buckets, each a small `Dictionary`
+/// The keys are spread by hash over a power-of-two number of buckets, each a small ``SlotMap``
 /// (about 8 to 32 entries) shared by reference between the copies of the map. The first write
 /// to a bucket after a copy copies that bucket (its entries, contiguous in memory); later writes
 /// to it go in place. This is what folding an epoch's change log into the state costs, once per
@@ -15,11 +15,12 @@
 /// nodes per changed key and frees the old path later: measured 1.7 µs per changed key, a fifth
 /// of the process's CPU at a 100 ms checkpoint interval (see docs/RUNTIME.md).
 ///
-/// Bucket indexes come from the high bits of `StateKey.hashValue`, which Swift seeds per
-/// process; each bucket's `Dictionary` hashes with its own per-instance seed, so the keys of one
-/// bucket do not collide inside it.
+/// A key is hashed once (`StateKey.hashValue`, SipHash seeded per process): the hash's high bits
+/// pick the bucket, its low bits the slot in the bucket, and seven bits from the middle are the
+/// slot's control byte. Buckets were `Dictionary`s, which hashed every key a second time and kept
+/// keys and values in separate arrays (two cache misses per lookup where a slot map has one).
 public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
-    typealias Bucket = [StateKey: StateValue]
+    typealias Bucket = SlotMap<StateValue>
 
     /// The buckets; a key lives in `buckets[bucketIndex(key)]`.
     private var buckets: [Bucket]
@@ -51,7 +52,7 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     private init(bucketBits: Int) {
         self.bucketBits = bucketBits
-        buckets = Array(repeating: [:], count: 1 << bucketBits)
+        buckets = Array(repeating: Bucket(), count: 1 << bucketBits)
         count = 0
     }
 
@@ -60,7 +61,10 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// The value stored for `key`, or `nil`; setting `nil` removes the key.
     public subscript(key: StateKey) -> StateValue? {
-        get { buckets[bucketIndex(key.hashValue)][key] }
+        get {
+            let hash = key.hashValue
+            return buckets[bucketIndex(hash)].value(for: key, hash: hash)
+        }
         set {
             if let newValue {
                 updateValue(newValue, forKey: key)
@@ -73,7 +77,8 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// Stores `value` for `key` and returns the value it replaced, if any.
     @discardableResult
     public mutating func updateValue(_ value: StateValue, forKey key: StateKey) -> StateValue? {
-        let replaced = buckets[bucketIndex(key.hashValue)].updateValue(value, forKey: key)
+        let hash = key.hashValue
+        let replaced = buckets[bucketIndex(hash)].updateValue(value, forKey: key, hash: hash)
         if replaced == nil {
             count += 1
             if count > buckets.count * Self.maxAverageBucketSize { grow() }
@@ -84,7 +89,8 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// Removes `key` and returns its value, if it was there.
     @discardableResult
     public mutating func removeValue(forKey key: StateKey) -> StateValue? {
-        let removed = buckets[bucketIndex(key.hashValue)].removeValue(forKey: key)
+        let hash = key.hashValue
+        let removed = buckets[bucketIndex(hash)].removeValue(forKey: key, hash: hash)
         if removed != nil { count -= 1 }
         return removed
     }
@@ -205,12 +211,15 @@ extension StateMap {
                 sortedKeys.deallocate()
                 sortedValues.deallocate()
             }
+            // The hashes travel with their entries: the buckets place keys by them, unhashed again.
+            var sortedHashes = [Int](repeating: 0, count: count)
             var next = starts
             for index in 0..<count {
                 let bucket = StateMap.bucketIndex(hashes[index], bits: bits)
                 let position = next[bucket]
                 next[bucket] = position + 1
                 (sortedKeys + position).moveInitialize(from: keys + index, count: 1)
+                sortedHashes[position] = hashes[index]
                 (sortedValues + position).moveInitialize(from: values + index, count: 1)
             }
             count = 0  // every entry has moved on; deinit frees only the buffers
@@ -218,7 +227,8 @@ extension StateMap {
             for bucket in 0..<bucketCount where starts[bucket] < starts[bucket + 1] {
                 var entries = Bucket(minimumCapacity: starts[bucket + 1] - starts[bucket])
                 for position in starts[bucket]..<starts[bucket + 1] {
-                    entries[(sortedKeys + position).move()] = (sortedValues + position).move()
+                    let key = (sortedKeys + position).move()
+                    entries.updateValue((sortedValues + position).move(), forKey: key, hash: sortedHashes[position])
                 }
                 map.buckets[bucket] = entries
             }

@@ -40,6 +40,9 @@ public struct StateValue: Equatable, Sendable, ExpressibleByArrayLiteral, Custom
     /// The number of bytes in the value.
     public var count: Int { storage.count }
 
+    /// Whether the value's bytes live in an array rather than inline.
+    var isOnHeap: Bool { storage.isOnHeap }
+
     /// Calls `body` with the value's bytes, without allocating.
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         try storage.withUnsafeBytes(body)
@@ -54,4 +57,16 @@ public struct StateValue: Equatable, Sendable, ExpressibleByArrayLiteral, Custom
             }.joined()
         }
     }
+}
+
+/// What a ``SlotMap`` needs to know of its values: whether one holds a reference, so that a
+/// table of inline entries only is copied and freed without visiting its entries.
+protocol SlotValue: Sendable {
+    var isOnHeap: Bool { get }
+}
+
+extension StateValue: SlotValue {}
+
+extension Optional: SlotValue where Wrapped == StateValue {
+    var isOnHeap: Bool { self?.isOnHeap ?? false }
 }
