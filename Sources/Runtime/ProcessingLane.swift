@@ -199,7 +199,7 @@ final class ProcessingLane: @unchecked Sendable {
         } catch {
             throw failedSend(record, error)
         }
-        counted()
+        countSent()
     }
 
     /// Sends a held output, which carries its source header already.
@@ -209,10 +209,10 @@ final class ProcessingLane: @unchecked Sendable {
         } catch {
             throw failedSend(record, error)
         }
-        counted()
+        countSent()
     }
 
-    private func counted() {
+    private func countSent() {
         if firstOutputAt == nil { firstOutputAt = .now }
         recordsProduced += 1
     }

@@ -115,3 +115,19 @@ import Testing
         #expect(StateKey([0x61, 0x00, 0x62]).description == "610062")
     }
 }
+
+@Suite struct StateValueTests {
+    @Test func bytesSurviveOnBothSidesOfTheInlineBoundary() {
+        for length in [0, 1, 8, 23, StateValue.inlineCapacity, StateValue.inlineCapacity + 1, 100] {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) }
+            let value = StateValue(bytes)
+            #expect(value.bytes == bytes, "length \(length)")
+            #expect(value.count == length)
+            #expect(value.withUnsafeBytes { Array($0) } == bytes)
+            #expect(bytes.withUnsafeBytes { StateValue(copying: $0) } == value)
+            // Zero padding must not make a shorter value equal a longer one ending in zeros.
+            #expect(StateValue(bytes + [0]) != value, "length \(length)")
+        }
+        #expect(StateValue([0x0a, 0xff]).description == "0aff")
+    }
+}
