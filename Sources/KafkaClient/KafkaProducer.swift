@@ -139,7 +139,9 @@ public final class KafkaProducer: Sendable {
         }
         guard let topic = topicHandle(record.topic) else {
             if let headers { rd_kafka_headers_destroy(headers) }
-            return rd_kafka_last_error()
+            // Never report success for a record that was not enqueued.
+            let error = rd_kafka_last_error()
+            return error == RD_KAFKA_RESP_ERR_NO_ERROR ? RD_KAFKA_RESP_ERR__INVALID_ARG : error
         }
         let result = record.value.withUnsafeBytes { value in
             withOptionalBytes(record.key) { key in

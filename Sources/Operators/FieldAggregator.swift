@@ -23,6 +23,7 @@ final class FieldAggregator: Aggregator {
     private var words: Int { 1 + fields.count }
 
     func add(_ record: Record, to accumulator: StateValue?) throws -> StateValue {
+        if let accumulator { try checkShape(accumulator) }
         var out = Words(count: words)
         out[0] = Self.word(Int64(1) + (accumulator.map { Self.count(of: $0) } ?? 0))
         for index in fields.indices {
@@ -38,6 +39,8 @@ final class FieldAggregator: Aggregator {
     }
 
     func merge(_ first: StateValue, _ second: StateValue) throws -> StateValue {
+        try checkShape(first)
+        try checkShape(second)
         var out = Words(count: words)
         out[0] = Self.word(Self.count(of: first) + Self.count(of: second))
         for index in fields.indices {
@@ -91,6 +94,14 @@ final class FieldAggregator: Aggregator {
     private static func word(_ value: Int64) -> UInt64 { UInt64(bitPattern: value).littleEndian }
     private static func word(_ value: Double) -> UInt64 { value.bitPattern.littleEndian }
 
+    /// The reads below load words without bounds checks (in release builds), so every
+    /// accumulator that comes from state is measured first.
+    private func checkShape(_ accumulator: StateValue) throws(AccumulatorShapeError) {
+        guard accumulator.count == 8 * words else {
+            throw AccumulatorShapeError(storedBytes: accumulator.count, neededBytes: 8 * words)
+        }
+    }
+
     private static func count(of accumulator: StateValue) -> Int64 {
         accumulator.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: 0, as: Int64.self)) }
     }
@@ -113,6 +124,7 @@ final class FieldAggregator: Aggregator {
     }
 
     func result(_ accumulator: StateValue, key: [UInt8], window: Window?) throws -> [UInt8] {
+        try checkShape(accumulator)
         var writer = JSONWriter(capacity: 32 + key.count + 24 * fields.count)
         writer.name(Self.keyName)
         writer.string(key)

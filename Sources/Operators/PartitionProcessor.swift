@@ -304,6 +304,12 @@ public struct PartitionProcessor: Sendable {
 
     /// Routes a failed record by the error policy: a dead letter, or a thrown stop.
     mutating func fail(_ record: Record, _ error: any Error, operatorName: String, into emissions: inout [Emission]) throws {
+        if let shape = error as? AccumulatorShapeError {
+            // The state does not fit the pipeline: every record of the key would fail the same way.
+            throw PipelineStoppedError(
+                topic: record.topic, partition: record.partition, offset: record.offset, operatorName: operatorName,
+                reason: RecordError(.operatorFailed, shape.description))
+        }
         let reason = (error as? RecordError) ?? RecordError(.operatorFailed, "operator threw: \(error)")
         switch pipeline.onError {
         case .stop:

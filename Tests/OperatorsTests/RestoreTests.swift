@@ -63,6 +63,28 @@ import Testing
         }
     }
 
+    /// State written by a pipeline with fewer aggregates, restored into one with more: the
+    /// processor stops (whatever its error policy) instead of reading past the accumulator.
+    @Test func anAccumulatorOfAnotherShapeStopsThePipeline() throws {
+        let before = Pipeline().keyBy(field: "k").aggregate(.fields([.count(), .sum("amount")]))
+        let after = Pipeline().keyBy(field: "k").aggregate(.fields([.count(), .sum("amount"), .max("amount")]))
+        var state = PartitionState()
+        var first = try before.processor(topic: "t", partition: 0)
+        _ = try first.process(record(#"{"k":"a","amount":2}"#), state: &state)
+        var second = try after.processor(topic: "t", partition: 0)
+        try second.restore(from: state)
+        do {
+            _ = try second.process(record(#"{"k":"a","amount":3}"#, offset: 1), state: &state)
+            Issue.record("processing went on with an accumulator of the wrong shape")
+        } catch {
+            #expect(error.offset == 1)
+            #expect(error.reason.message.contains("24 bytes where this aggregation needs 32"), "\(error)")
+        }
+        // Another key, with no stored accumulator, still works.
+        let emissions = try second.process(record(#"{"k":"b","amount":3}"#, offset: 2), state: &state)
+        #expect(emissions.count == 1 && !emissions[0].isDeadLetter)
+    }
+
     @Test func restoreRebuildsTimersFromState() throws {
         let pipeline = Self.pipelines.first { $0.name == "session window" }!.pipeline
         var state = PartitionState()
