@@ -14,6 +14,9 @@ final class ClientContext: Sendable {
     /// Called synchronously on the thread that polls the consumer.
     let rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])?
     let deliveries = Mutex(DeliveryLedger())
+    /// Records delivered: counted per record by the delivery callback, so an atomic rather than
+    /// a lock (the lanes serve delivery reports as they send).
+    let delivered = Atomic<Int>(0)
     /// Whether the group has handed this consumer an assignment (possibly empty) at least once:
     /// librdkafka calls the rebalance callback after every successful SyncGroup.
     let hasBeenAssigned = Atomic<Bool>(false)
@@ -39,7 +42,6 @@ final class ClientContext: Sendable {
 
 /// What the delivery-report callback has learned since the caller last asked.
 struct DeliveryLedger: Sendable {
-    var delivered: Int = 0
     var failures: [DeliveryFailure] = []
 }
 

@@ -77,26 +77,42 @@ public final class KafkaProducer: Sendable {
     /// When librdkafka's queue is full, waits for deliveries to make room (*blocking*, up to
     /// `queueFullTimeout`) rather than failing.
     public func send(_ record: ProducerRecord, queueFullTimeout: Duration = .seconds(30)) throws(KafkaError) {
-        try send(record, extraHeader: nil, queueFullTimeout: queueFullTimeout)
+        try send(
+            to: try topic(record.topic), partition: record.partition, key: record.key, value: record.value,
+            headers: record.headers, timestampMilliseconds: record.timestampMilliseconds, queueFullTimeout: queueFullTimeout)
     }
 
-    /// ``send(_:queueFullTimeout:)`` with one more header after the record's own, whose value is
-    /// copied from `value` during the call: a caller that stamps every record with a header of
+    /// A topic resolved for sending: ``send(to:partition:key:value:headers:addingHeader:timestampMilliseconds:queueFullTimeout:)``
+    /// through it skips finding the topic by name per record (a lock every sending thread
+    /// shares). Resolving the same name again gives the same topic.
+    public func topic(_ name: String) throws(KafkaError) -> ProducerTopic {
+        try checkOpen()
+        guard let pointer = topicHandle(name) else {
+            let error = rd_kafka_last_error()
+            throw KafkaError.from(
+                error == RD_KAFKA_RESP_ERR_NO_ERROR ? RD_KAFKA_RESP_ERR__INVALID_ARG : error,
+                while: "resolve topic \(name)", handle: handle.pointer)!
+        }
+        return ProducerTopic(name: name, pointer: pointer)
+    }
+
+    /// Enqueues one record to `topic` (resolved by this producer's ``topic(_:)``), with
+    /// `headers` and then, when given, one more header whose value is copied from
+    /// `addingHeader.value` during the call: a caller that stamps every record with a header of
     /// its own builds the value on the stack rather than in an array per record.
+    ///
+    /// Waits on a full queue as ``send(_:queueFullTimeout:)`` does.
     public func send(
-        _ record: ProducerRecord, addingHeader name: String, value: UnsafeRawBufferPointer,
+        to topic: ProducerTopic, partition: Int32? = nil, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [],
+        addingHeader extra: (name: String, value: UnsafeRawBufferPointer)? = nil, timestampMilliseconds: Int64? = nil,
         queueFullTimeout: Duration = .seconds(30)
-    ) throws(KafkaError) {
-        try send(record, extraHeader: (name, value), queueFullTimeout: queueFullTimeout)
-    }
-
-    private func send(
-        _ record: ProducerRecord, extraHeader: (name: String, value: UnsafeRawBufferPointer)?, queueFullTimeout: Duration
     ) throws(KafkaError) {
         try checkOpen()
         var deadline: ContinuousClock.Instant?  // read the clock only when the queue is full
         while true {
-            let result = produce(record, extraHeader: extraHeader)
+            let result = produce(
+                topic, partition: partition, key: key, value: value, headers: headers, extra: extra,
+                timestampMilliseconds: timestampMilliseconds)
             if result == RD_KAFKA_RESP_ERR_NO_ERROR {
                 // Serve delivery reports as we go, but not per record: each serve takes the
                 // queue's lock, which librdkafka's threads contend for at high rates.
@@ -113,17 +129,18 @@ public final class KafkaProducer: Sendable {
                     continue
                 }
             }
-            throw KafkaError.from(result, while: "produce to \(record.topic)", handle: handle.pointer)!
+            throw KafkaError.from(result, while: "produce to \(topic.name)", handle: handle.pointer)!
         }
     }
 
     private func produce(
-        _ record: ProducerRecord, extraHeader: (name: String, value: UnsafeRawBufferPointer)?
+        _ topic: ProducerTopic, partition: Int32?, key: [UInt8]?, value: [UInt8], headers list: [KafkaHeader],
+        extra: (name: String, value: UnsafeRawBufferPointer)?, timestampMilliseconds: Int64?
     ) -> rd_kafka_resp_err_t {
         var headers: OpaquePointer?
-        if !record.headers.isEmpty || extraHeader != nil {
-            headers = rd_kafka_headers_new(record.headers.count + 1)
-            for header in record.headers {
+        if !list.isEmpty || extra != nil {
+            headers = rd_kafka_headers_new(list.count + 1)
+            for header in list {
                 if let value = header.value {
                     value.withUnsafeBytes { bytes in
                         _ = rd_kafka_header_add(headers, header.name, -1, bytes.baseAddress, bytes.count)
@@ -132,23 +149,17 @@ public final class KafkaProducer: Sendable {
                     _ = rd_kafka_header_add(headers, header.name, -1, nil, 0)
                 }
             }
-            if let (name, value) = extraHeader {
+            if let (name, value) = extra {
                 // An empty value still needs a non-null pointer to be empty rather than null.
                 _ = rd_kafka_header_add(headers, name, -1, value.baseAddress ?? UnsafeRawPointer(bitPattern: 1), value.count)
             }
         }
-        guard let topic = topicHandle(record.topic) else {
-            if let headers { rd_kafka_headers_destroy(headers) }
-            // Never report success for a record that was not enqueued.
-            let error = rd_kafka_last_error()
-            return error == RD_KAFKA_RESP_ERR_NO_ERROR ? RD_KAFKA_RESP_ERR__INVALID_ARG : error
-        }
-        let result = record.value.withUnsafeBytes { value in
-            withOptionalBytes(record.key) { key in
+        let result = value.withUnsafeBytes { value in
+            withOptionalBytes(key) { key in
                 exactly_produce(
                     handle.pointer,
                     topic.pointer,
-                    record.partition ?? RD_KAFKA_PARTITION_UA,
+                    partition ?? RD_KAFKA_PARTITION_UA,
                     key?.baseAddress,
                     key?.count ?? 0,
                     // A zero-length value still needs a non-null pointer to be an empty value
@@ -156,7 +167,7 @@ public final class KafkaProducer: Sendable {
                     value.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
                     value.count,
                     headers,
-                    record.timestampMilliseconds ?? 0
+                    timestampMilliseconds ?? 0
                 )
             }
         }
@@ -167,15 +178,14 @@ public final class KafkaProducer: Sendable {
         return result
     }
 
-    /// The handle of topic `name`, made at the first use; `nil` when librdkafka refuses the name
-    /// (`rd_kafka_last_error()` says why).
-    private func topicHandle(_ name: String) -> TopicHandle? {
+    /// librdkafka's handle of topic `name`, made at the first use and kept until the producer
+    /// goes; `nil` when librdkafka refuses the name (`rd_kafka_last_error()` says why).
+    private func topicHandle(_ name: String) -> OpaquePointer? {
         topics.withLock { topics in
-            if let topic = topics[name] { return topic }
+            if let topic = topics[name] { return topic.pointer }
             guard let pointer = rd_kafka_topic_new(handle.pointer, name, nil) else { return nil }
-            let topic = TopicHandle(pointer, of: handle)
-            topics[name] = topic
-            return topic
+            topics[name] = TopicHandle(pointer, of: handle)
+            return pointer
         }
     }
 
@@ -257,7 +267,7 @@ public final class KafkaProducer: Sendable {
 
     /// The number of records delivered since the producer was created.
     public var deliveredCount: Int {
-        handle.context.deliveries.withLock { $0.delivered }
+        handle.context.delivered.load(ordering: .relaxed)
     }
 
     /// Flushes what is still queued (up to `timeout`) and stops the producer. *Blocking.*
@@ -327,4 +337,13 @@ private final class TopicHandle: @unchecked Sendable {
     deinit {
         rd_kafka_topic_destroy(pointer)
     }
+}
+
+/// A topic resolved by ``KafkaProducer/topic(_:)`` for sending. Valid for as long as the producer
+/// that resolved it exists (the producer keeps librdkafka's handle until then), and only with it.
+public struct ProducerTopic: @unchecked Sendable {
+    // @unchecked: the pointer is immutable and librdkafka's topic handles are thread-safe.
+    /// The topic's name.
+    public let name: String
+    let pointer: OpaquePointer
 }

@@ -9,9 +9,11 @@ import KeyedState
 final class FieldAggregator: Aggregator {
     let fields: [FieldAggregate]
     private let encodedNames: [[UInt8]]
-    private static let keyName = JSONWriter.encodedName(Array("key".utf8))
-    private static let startName = JSONWriter.encodedName(Array("window_start".utf8))
-    private static let endName = JSONWriter.encodedName(Array("window_end".utf8))
+    // Per aggregator, not static: a static array is one object whose reference count every
+    // lane would update per record, its cache line bouncing between cores.
+    private let keyName = JSONWriter.encodedName(Array("key".utf8))
+    private let startName = JSONWriter.encodedName(Array("window_start".utf8))
+    private let endName = JSONWriter.encodedName(Array("window_end".utf8))
 
     init(_ fields: [FieldAggregate]) {
         self.fields = fields
@@ -126,12 +128,12 @@ final class FieldAggregator: Aggregator {
     func result(_ accumulator: StateValue, key: [UInt8], window: Window?) throws -> [UInt8] {
         try checkShape(accumulator)
         var writer = JSONWriter(capacity: 32 + key.count + 24 * fields.count)
-        writer.name(Self.keyName)
+        writer.name(keyName)
         writer.string(key)
         if let window {
-            writer.name(Self.startName)
+            writer.name(startName)
             writer.integer(window.start)
-            writer.name(Self.endName)
+            writer.name(endName)
             writer.integer(window.end)
         }
         let count = Self.count(of: accumulator)

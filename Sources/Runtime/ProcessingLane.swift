@@ -40,6 +40,9 @@ final class ProcessingLane: @unchecked Sendable {
     // Confined to the queue (see the class documentation).
     private var transactionOpen = false
     private var held: HeldBackOutputs<ProducerRecord>
+    /// The sink and dead-letter topics as the producer resolved them (at their first output).
+    private var sinkHandle: ProducerTopic?
+    private var deadLetterHandle: ProducerTopic?
     private var emissions: [Emission] = []
     private(set) var recordsProduced = 0
     /// `exactly_records_produced_total`, counted per run of records, not per record.
@@ -172,34 +175,43 @@ final class ProcessingLane: @unchecked Sendable {
     /// Sends an output of the record at `offset` into the open transaction, or holds it for the
     /// next one; either way it carries the record's source header.
     private func output(_ emission: consuming Emission, from offset: Int64, of partition: PartitionRuntime) throws(ProcessorFailure) {
-        let topic = emission.isDeadLetter ? deadLetterTopic : sinkTopic
+        let isDeadLetter = emission.isDeadLetter
         let output = emission.takeRecord()
-        let size = output.value.count + (output.key?.count ?? 0) + 64
-        var produced = ProducerRecord(
-            topic: topic,
-            partition: output.partition,
-            key: output.key,
-            value: output.value,
-            headers: output.headers.isEmpty ? [] : output.headers.map { KafkaHeader($0.name, $0.value) },
-            timestampMilliseconds: output.timestamp
-        )
-        if transactionOpen {
-            try SourceHeader.withValue(prefix: partition.sourcePrefix, offset: offset) { value in
-                Result { () throws(ProcessorFailure) in try send(produced, addingHeader: value) }
-            }.get()
-        } else {
-            produced.headers.append(KafkaHeader(SourceHeader.name, SourceHeader.value(prefix: partition.sourcePrefix, offset: offset)))
-            held.append(consume produced, size: size)
+        let headers = output.headers.isEmpty ? [] : output.headers.map { KafkaHeader($0.name, $0.value) }
+        guard transactionOpen else {
+            let size = output.value.count + (output.key?.count ?? 0) + 64
+            let record = ProducerRecord(
+                topic: isDeadLetter ? deadLetterTopic : sinkTopic, partition: output.partition, key: output.key,
+                value: output.value,
+                headers: headers + [KafkaHeader(SourceHeader.name, SourceHeader.value(prefix: partition.sourcePrefix, offset: offset))],
+                timestampMilliseconds: output.timestamp)
+            held.append(record, size: size)
+            return
         }
+        let topic = try resolved(isDeadLetter)
+        // Straight from the output's fields to librdkafka, the source header from the stack.
+        let sent = SourceHeader.withValue(prefix: partition.sourcePrefix, offset: offset) { value in
+            Result { () throws(KafkaError) in
+                try producer.send(
+                    to: topic, partition: output.partition, key: output.key, value: output.value, headers: headers,
+                    addingHeader: (SourceHeader.name, value), timestampMilliseconds: output.timestamp)
+            }
+        }
+        if case .failure(let error) = sent { throw failedSend(to: topic.name, error) }
+        countSent()
     }
 
-    private func send(_ record: ProducerRecord, addingHeader sourceValue: UnsafeRawBufferPointer) throws(ProcessorFailure) {
+    /// The sink or dead-letter topic, resolved by the producer at its first use.
+    private func resolved(_ deadLetter: Bool) throws(ProcessorFailure) -> ProducerTopic {
+        if let topic = deadLetter ? deadLetterHandle : sinkHandle { return topic }
+        let name = deadLetter ? deadLetterTopic : sinkTopic
         do {
-            try producer.send(record, addingHeader: SourceHeader.name, value: sourceValue)
+            let topic = try producer.topic(name)
+            if deadLetter { deadLetterHandle = topic } else { sinkHandle = topic }
+            return topic
         } catch {
-            throw failedSend(record, error)
+            throw failedSend(to: name, error)
         }
-        countSent()
     }
 
     /// Sends a held output, which carries its source header already.
@@ -207,7 +219,7 @@ final class ProcessingLane: @unchecked Sendable {
         do {
             try producer.send(record)
         } catch {
-            throw failedSend(record, error)
+            throw failedSend(to: record.topic, error)
         }
         countSent()
     }
@@ -218,7 +230,7 @@ final class ProcessingLane: @unchecked Sendable {
     }
 
     /// The transaction cannot take this record: the lane stops; recovery redoes the epoch.
-    private func failedSend(_ record: ProducerRecord, _ error: KafkaError) -> ProcessorFailure {
-        ProcessorFailure(message: "producing to \(record.topic) failed: \(error). The open transaction is aborted; restart to recover from the last checkpoint.")
+    private func failedSend(to topic: String, _ error: KafkaError) -> ProcessorFailure {
+        ProcessorFailure(message: "producing to \(topic) failed: \(error). The open transaction is aborted; restart to recover from the last checkpoint.")
     }
 }
