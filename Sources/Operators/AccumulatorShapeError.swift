@@ -1,5 +1,5 @@
-/// An accumulator read from state does not have the shape this pipeline's aggregation needs: the
-/// state was written by a pipeline whose operators changed since (state is keyed by operator
+/// An accumulator read from state is shorter than this pipeline's aggregation needs: the state
+/// was written by a pipeline whose operators changed since (state is keyed by operator
 /// position, not by a fingerprint of the pipeline).
 ///
 /// Not a record's fault, so never a dead letter: ``PartitionProcessor`` stops the pipeline on it
