@@ -35,8 +35,14 @@ final class ClientContext: Sendable {
 
     /// The context of `handle`, which must have been created by ``KafkaHandle``.
     static func of(_ handle: OpaquePointer?) -> ClientContext? {
+        unmanaged(handle)?.takeUnretainedValue()
+    }
+
+    /// The context of `handle`, unretained: for per-record callbacks, which borrow it
+    /// (`_withUnsafeGuaranteedRef`) rather than retain a count every sending thread writes.
+    static func unmanaged(_ handle: OpaquePointer?) -> Unmanaged<ClientContext>? {
         guard let handle, let opaque = rd_kafka_opaque(handle) else { return nil }
-        return Unmanaged<ClientContext>.fromOpaque(opaque).takeUnretainedValue()
+        return Unmanaged<ClientContext>.fromOpaque(opaque)
     }
 }
 

@@ -123,15 +123,15 @@ private let kafkaStatisticsCallback: @convention(c) (OpaquePointer?, UnsafeMutab
 
 private let kafkaDeliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
     handle, message, _ in
-    guard let handle, let opaque = rd_kafka_opaque(handle), let message else { return }
+    guard let unmanaged = ClientContext.unmanaged(handle), let message else { return }
     let error = message.pointee.err
     if error == RD_KAFKA_RESP_ERR_NO_ERROR {
         // Borrowed, not retained: the context lives as long as the handle, and a retain per
         // record would bounce the context's reference count between the sending threads.
-        Unmanaged<ClientContext>.fromOpaque(opaque)._withUnsafeGuaranteedRef { $0.delivered.add(1, ordering: .relaxed) }
+        unmanaged._withUnsafeGuaranteedRef { $0.delivered.add(1, ordering: .relaxed) }
         return
     }
-    let context = Unmanaged<ClientContext>.fromOpaque(opaque).takeUnretainedValue()
+    let context = unmanaged.takeUnretainedValue()
     let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
     let failure = DeliveryFailure(
         topic: topic,

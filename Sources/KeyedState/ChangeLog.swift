@@ -22,14 +22,17 @@ public struct ChangeLog: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// A log holding these changes.
     public init(_ changes: [StateKey: StateValue?]) {
-        self.init(minimumCapacity: changes.count)
-        for (key, change) in changes { record(change, for: key) }
+        self.init(changes.lazy.map { ($0.key, $0.value) }, count: changes.count)
     }
 
     /// A log holding these changes (a key given twice keeps its last change).
     public init(dictionaryLiteral elements: (StateKey, StateValue?)...) {
-        self.init(minimumCapacity: elements.count)
-        for (key, change) in elements { record(change, for: key) }
+        self.init(elements, count: elements.count)
+    }
+
+    private init(_ changes: some Sequence<(StateKey, StateValue?)>, count: Int) {
+        self.init(minimumCapacity: count)
+        for (key, change) in changes { record(change, for: key) }
     }
 
     /// The number of keys changed.

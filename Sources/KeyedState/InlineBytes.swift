@@ -58,6 +58,16 @@ enum InlineBytes: Hashable, Sendable {
         }
     }
 
+    /// The bytes as hexadecimal digits, two per byte.
+    var hexadecimal: String {
+        withUnsafeBytes { bytes in
+            bytes.map { byte in
+                let hex = String(byte, radix: 16)
+                return byte < 16 ? "0" + hex : hex
+            }.joined()
+        }
+    }
+
     /// Byte-wise lexicographic order.
     static func < (lhs: InlineBytes, rhs: InlineBytes) -> Bool {
         if case .inline(let l0, let l1, let l2, let lCount) = lhs, case .inline(let r0, let r1, let r2, let rCount) = rhs {

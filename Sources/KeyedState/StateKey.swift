@@ -77,9 +77,6 @@ public struct StateKey: Hashable, Sendable, Comparable, CustomStringConvertible 
         if let text = String(validating: bytes, as: UTF8.self), !text.contains("\0") {
             return text
         }
-        return bytes.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return storage.hexadecimal
     }
 }

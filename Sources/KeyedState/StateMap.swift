@@ -157,8 +157,8 @@ extension StateMap {
     /// much larger than the processor's caches. The entries are first moved into bucket order (a
     /// counting sort), then each bucket is built in one go at its final size.
     ///
-    /// Entries are moved, never copied: a copy would touch each value's reference count, a cache
-    /// miss per entry at a random place in memory.
+    /// Entries are moved, never copied: a copy would touch the reference count of each key or
+    /// value stored in an array, a cache miss per entry at a random place in memory.
     package struct Load: ~Copyable {
         private var keys: UnsafeMutablePointer<StateKey>
         private var values: UnsafeMutablePointer<StateValue>

@@ -49,14 +49,7 @@ public struct StateValue: Equatable, Sendable, ExpressibleByArrayLiteral, Custom
     }
 
     /// The value's bytes in hexadecimal.
-    public var description: String {
-        withUnsafeBytes { bytes in
-            bytes.map { byte in
-                let hex = String(byte, radix: 16)
-                return byte < 16 ? "0" + hex : hex
-            }.joined()
-        }
-    }
+    public var description: String { storage.hexadecimal }
 }
 
 /// What a ``SlotMap`` needs to know of its values: whether one holds a reference, so that a
