@@ -102,9 +102,12 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        // jemalloc's start-up options, compiled into the executable only (tests use glibc's malloc).
+        .target(name: "CAllocatorOptions"),
         .executableTarget(
             name: "exactly",
             dependencies: [
+                "CAllocatorOptions",
                 "Runtime",
                 "DevBroker",
                 "KafkaClient",
