@@ -3,10 +3,12 @@
  *   pipeline-load produce BOOTSTRAP TOPIC RECORDS KEYS PARTITIONS [FIRST_KEY]
  *       writes RECORDS JSON orders of about 100 bytes, {"user":"k<i % KEYS>","amount":..,"pad":".."},
  *       to partition (key % PARTITIONS), so each key stays in one partition.
- *   pipeline-load pipe BOOTSTRAP IN OUT RECORDS
+ *   pipeline-load pipe BOOTSTRAP IN OUT RECORDS [FETCH_AHEAD_RECORDS FETCH_AHEAD_KB]
  *       the baseline: consumes IN from the beginning and produces every record unchanged to
  *       OUT (no state, no transactions), until RECORDS were consumed and delivered; prints
- *       "raw-pipe records=N seconds=S records_per_second=R".
+ *       "raw-pipe records=N seconds=S records_per_second=R starved_seconds=W", W being the time
+ *       the consumer had nothing to hand out. The fetch-ahead queue (queued.min.messages,
+ *       queued.max.messages.kbytes) defaults to exactly's, 500000 records and 131072 KiB.
  *   pipeline-load delete BOOTSTRAP TOPIC...
  *       deletes the topics (a run's output), so that the development broker, which keeps what
  *       it holds in memory, does not grow from one run to the next.
@@ -87,7 +89,8 @@ static int produce_orders(const char *bootstrap, const char *topic, long records
     return finish(producer);
 }
 
-static int pipe_records(const char *bootstrap, const char *in, const char *out, long records) {
+static int pipe_records(const char *bootstrap, const char *in, const char *out, long records,
+                        const char *fetch_ahead_records, const char *fetch_ahead_kb) {
     char error[512], group[64];
     snprintf(group, sizeof group, "raw-pipe-%d", (int)getpid());
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -95,10 +98,12 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     configure(conf, "group.id", group);
     configure(conf, "auto.offset.reset", "earliest");
     configure(conf, "enable.auto.commit", "false");
-    /* The fetch-ahead queue exactly's consumer uses (KafkaClient's ConsumerConfiguration):
-     * with librdkafka's defaults both pipes stall up to a second whenever the queue fills. */
-    configure(conf, "queued.min.messages", "500000");
-    configure(conf, "queued.max.messages.kbytes", "131072");
+    /* By default the fetch-ahead queue exactly's consumer uses (KafkaClient's
+     * ConsumerConfiguration). librdkafka before 2.1 stops fetching when the queue is full and
+     * looks again only when its broker thread next wakes, up to a second later; a consumer
+     * that drains the queue within that second then waits (starved_seconds). */
+    configure(conf, "queued.min.messages", fetch_ahead_records);
+    configure(conf, "queued.max.messages.kbytes", fetch_ahead_kb);
     rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
     if (!consumer) { fprintf(stderr, "consumer: %s\n", error); return 1; }
     rd_kafka_poll_set_consumer(consumer);
@@ -110,10 +115,15 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     rd_kafka_topic_t *out_topic = rd_kafka_topic_new(producer, out, NULL);
 
     double started = seconds_now();
+    double starved = 0;
     long consumed = 0;
     while (consumed < records) {
+        double asked = seconds_now();
         rd_kafka_message_t *message = rd_kafka_consumer_poll(consumer, 100);
-        if (!message) continue;
+        if (!message) {
+            starved += seconds_now() - asked;
+            continue;
+        }
         if (!message->err) {
             produce_or_wait(producer, out_topic, RD_KAFKA_PARTITION_UA, message->key, message->key_len, message->payload, message->len);
             consumed++;
@@ -126,7 +136,8 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     double elapsed = seconds_now() - started;
     rd_kafka_consumer_close(consumer);
     rd_kafka_destroy(consumer);
-    printf("raw-pipe records=%ld seconds=%.3f records_per_second=%.0f\n", consumed, elapsed, consumed / elapsed);
+    printf("raw-pipe records=%ld seconds=%.3f records_per_second=%.0f starved_seconds=%.3f\n", consumed, elapsed,
+           consumed / elapsed, starved);
     return status;
 }
 
@@ -166,14 +177,14 @@ int main(int argc, char **argv) {
     if (argc >= 7 && strcmp(argv[1], "produce") == 0) {
         return produce_orders(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atoi(argv[6]), argc > 7 ? atol(argv[7]) : 0);
     }
-    if (argc == 6 && strcmp(argv[1], "pipe") == 0) {
-        return pipe_records(argv[2], argv[3], argv[4], atol(argv[5]));
+    if ((argc == 6 || argc == 8) && strcmp(argv[1], "pipe") == 0) {
+        return pipe_records(argv[2], argv[3], argv[4], atol(argv[5]), argc == 8 ? argv[6] : "500000", argc == 8 ? argv[7] : "131072");
     }
     if (argc >= 4 && strcmp(argv[1], "delete") == 0) {
         return delete_topics(argv[2], argv + 3, argc - 3);
     }
     fprintf(stderr, "usage: %s produce BOOTSTRAP TOPIC RECORDS KEYS PARTITIONS [FIRST_KEY]\n"
-                    "       %s pipe BOOTSTRAP IN OUT RECORDS\n"
+                    "       %s pipe BOOTSTRAP IN OUT RECORDS [FETCH_AHEAD_RECORDS FETCH_AHEAD_KB]\n"
                     "       %s delete BOOTSTRAP TOPIC...\n", argv[0], argv[0], argv[0]);
     return 2;
 }
