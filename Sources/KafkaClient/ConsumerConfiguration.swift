@@ -67,6 +67,10 @@ public struct ConsumerConfiguration: Sendable {
     /// `queued.max.messages.kbytes`: the other bound of the fetch-ahead queue, in KiB.
     /// Twice librdkafka's default (64 MiB), for the reason given at ``queuedMinMessages``.
     public var queuedMaxKilobytes: Int
+    /// How often, at most, the consumer wakes librdkafka's fetcher while its queue holds less
+    /// than half of `queued.min.messages` (``FetchWakeup``: a full queue otherwise stops
+    /// fetching for up to a second). `nil` turns the wake-ups off.
+    public var fetchWakeupInterval: Duration?
 
     /// Consumer settings for `groupID` on `kafka`'s cluster.
     public init(
@@ -80,8 +84,10 @@ public struct ConsumerConfiguration: Sendable {
         enableAutoOffsetStore: Bool = false,
         groupInstanceID: String? = nil,
         queuedMinMessages: Int = 500_000,
-        queuedMaxKilobytes: Int = 131_072
+        queuedMaxKilobytes: Int = 131_072,
+        fetchWakeupInterval: Duration? = .milliseconds(50)
     ) {
+        self.fetchWakeupInterval = fetchWakeupInterval
         self.groupInstanceID = groupInstanceID
         self.queuedMinMessages = queuedMinMessages
         self.queuedMaxKilobytes = queuedMaxKilobytes

@@ -16,6 +16,9 @@ public final class KafkaConsumer: Sendable {
     private let closed = Atomic<Bool>(false)
     /// The queue every record, rebalance and log reaches (`rd_kafka_poll_set_consumer`).
     private let consumerQueue: ConsumerQueue
+    /// Restarts librdkafka's fetching when the queue runs low (``FetchWakeup``); `nil` when
+    /// the configuration turns it off.
+    private let fetchWakeup: FetchWakeup?
 
     /// Creates a consumer. Nothing is read until ``subscribe(topics:)``.
     ///
@@ -42,10 +45,19 @@ public final class KafkaConsumer: Sendable {
         // Route the main queue (logs, statistics, rebalances) to the consumer queue, so one
         // poll serves them all.
         rd_kafka_poll_set_consumer(handle.pointer)
-        consumerQueue = ConsumerQueue(rd_kafka_queue_get_consumer(handle.pointer)!)
+        let queue = ConsumerQueue(rd_kafka_queue_get_consumer(handle.pointer)!)
+        consumerQueue = queue
+        if let interval = configuration.fetchWakeupInterval {
+            // The queue's size as librdkafka applies it: a pass-through property overrides it.
+            let queuedMinMessages = configuration.kafka.properties["queued.min.messages"].flatMap { Int($0) } ?? configuration.queuedMinMessages
+            fetchWakeup = FetchWakeup(handle: handle, queue: queue, lowWater: max(queuedMinMessages / 2, 1), interval: interval)
+        } else {
+            fetchWakeup = nil
+        }
     }
 
     deinit {
+        fetchWakeup?.stop()
         if !closed.load(ordering: .acquiring) {
             // Leave the group politely; errors here have nowhere to go but the log.
             if let error = KafkaError.from(closeNative(), while: "close consumer") {
@@ -302,6 +314,7 @@ public final class KafkaConsumer: Sendable {
     /// consumer. *Blocking.* Later calls throw ``KafkaError/Code/closed``.
     public func close() throws(KafkaError) {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        fetchWakeup?.stop()
         if let error = KafkaError.from(closeNative(), while: "close consumer") {
             throw error
         }

@@ -3,17 +3,20 @@
  *   pipeline-load produce BOOTSTRAP TOPIC RECORDS KEYS PARTITIONS [FIRST_KEY]
  *       writes RECORDS JSON orders of about 100 bytes, {"user":"k<i % KEYS>","amount":..,"pad":".."},
  *       to partition (key % PARTITIONS), so each key stays in one partition.
- *   pipeline-load pipe BOOTSTRAP IN OUT RECORDS [FETCH_AHEAD_RECORDS FETCH_AHEAD_KB]
+ *   pipeline-load pipe BOOTSTRAP IN OUT RECORDS [wake]
  *       the baseline: consumes IN from the beginning and produces every record unchanged to
  *       OUT (no state, no transactions), until RECORDS were consumed and delivered; prints
  *       "raw-pipe records=N seconds=S records_per_second=R starved_seconds=W", W being the time
- *       the consumer had nothing to hand out. The fetch-ahead queue (queued.min.messages,
- *       queued.max.messages.kbytes) defaults to exactly's, 500000 records and 131072 KiB.
+ *       the consumer had nothing to hand out. With "wake", a thread wakes librdkafka's fetcher
+ *       when the fetch-ahead queue runs low, as exactly's consumer does (KafkaClient's
+ *       FetchWakeup, whose comment says why).
  *   pipeline-load delete BOOTSTRAP TOPIC...
  *       deletes the topics (a run's output), so that the development broker, which keeps what
  *       it holds in memory, does not grow from one run to the next.
  */
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,8 +92,26 @@ static int produce_orders(const char *bootstrap, const char *topic, long records
     return finish(producer);
 }
 
-static int pipe_records(const char *bootstrap, const char *in, const char *out, long records,
-                        const char *fetch_ahead_records, const char *fetch_ahead_kb) {
+/* While the consumer's queue holds less than half of queued.min.messages, asks for the latest
+ * offsets of the assignment at most every 50 ms: the request wakes the fetcher (FetchWakeup). */
+static atomic_int wakeup_stop;
+static void *wake_fetcher(void *argument) {
+    rd_kafka_t *consumer = argument;
+    rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(consumer);
+    while (!atomic_load(&wakeup_stop)) {
+        usleep(50000);
+        if (rd_kafka_queue_length(queue) >= 250000) continue;
+        rd_kafka_topic_partition_list_t *assignment = NULL;
+        if (rd_kafka_assignment(consumer, &assignment) || !assignment) continue;
+        for (int i = 0; i < assignment->cnt; i++) assignment->elems[i].offset = -1;
+        if (assignment->cnt > 0) rd_kafka_offsets_for_times(consumer, assignment, 500);
+        rd_kafka_topic_partition_list_destroy(assignment);
+    }
+    rd_kafka_queue_destroy(queue);
+    return NULL;
+}
+
+static int pipe_records(const char *bootstrap, const char *in, const char *out, long records, int wake) {
     char error[512], group[64];
     snprintf(group, sizeof group, "raw-pipe-%d", (int)getpid());
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -98,12 +119,12 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     configure(conf, "group.id", group);
     configure(conf, "auto.offset.reset", "earliest");
     configure(conf, "enable.auto.commit", "false");
-    /* By default the fetch-ahead queue exactly's consumer uses (KafkaClient's
-     * ConsumerConfiguration). librdkafka before 2.1 stops fetching when the queue is full and
-     * looks again only when its broker thread next wakes, up to a second later; a consumer
-     * that drains the queue within that second then waits (starved_seconds). */
-    configure(conf, "queued.min.messages", fetch_ahead_records);
-    configure(conf, "queued.max.messages.kbytes", fetch_ahead_kb);
+    /* The fetch-ahead queue exactly's consumer uses (KafkaClient's ConsumerConfiguration).
+     * librdkafka stops fetching when it is full and looks again only when its broker thread
+     * next wakes, up to a second later; without "wake" a pipe that drains the queue within
+     * that second waits (starved_seconds). */
+    configure(conf, "queued.min.messages", "500000");
+    configure(conf, "queued.max.messages.kbytes", "131072");
     rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
     if (!consumer) { fprintf(stderr, "consumer: %s\n", error); return 1; }
     rd_kafka_poll_set_consumer(consumer);
@@ -114,6 +135,8 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     rd_kafka_t *producer = new_producer(bootstrap);
     rd_kafka_topic_t *out_topic = rd_kafka_topic_new(producer, out, NULL);
 
+    pthread_t waker;
+    if (wake) pthread_create(&waker, NULL, wake_fetcher, consumer);
     double started = seconds_now();
     double starved = 0;
     long consumed = 0;
@@ -134,6 +157,10 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     rd_kafka_topic_destroy(out_topic);
     int status = finish(producer);
     double elapsed = seconds_now() - started;
+    if (wake) {
+        atomic_store(&wakeup_stop, 1);
+        pthread_join(waker, NULL);
+    }
     rd_kafka_consumer_close(consumer);
     rd_kafka_destroy(consumer);
     printf("raw-pipe records=%ld seconds=%.3f records_per_second=%.0f starved_seconds=%.3f\n", consumed, elapsed,
@@ -177,14 +204,14 @@ int main(int argc, char **argv) {
     if (argc >= 7 && strcmp(argv[1], "produce") == 0) {
         return produce_orders(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atoi(argv[6]), argc > 7 ? atol(argv[7]) : 0);
     }
-    if ((argc == 6 || argc == 8) && strcmp(argv[1], "pipe") == 0) {
-        return pipe_records(argv[2], argv[3], argv[4], atol(argv[5]), argc == 8 ? argv[6] : "500000", argc == 8 ? argv[7] : "131072");
+    if ((argc == 6 || (argc == 7 && strcmp(argv[6], "wake") == 0)) && strcmp(argv[1], "pipe") == 0) {
+        return pipe_records(argv[2], argv[3], argv[4], atol(argv[5]), argc == 7);
     }
     if (argc >= 4 && strcmp(argv[1], "delete") == 0) {
         return delete_topics(argv[2], argv + 3, argc - 3);
     }
     fprintf(stderr, "usage: %s produce BOOTSTRAP TOPIC RECORDS KEYS PARTITIONS [FIRST_KEY]\n"
-                    "       %s pipe BOOTSTRAP IN OUT RECORDS [FETCH_AHEAD_RECORDS FETCH_AHEAD_KB]\n"
+                    "       %s pipe BOOTSTRAP IN OUT RECORDS [wake]\n"
                     "       %s delete BOOTSTRAP TOPIC...\n", argv[0], argv[0], argv[0]);
     return 2;
 }
