@@ -92,15 +92,20 @@ static int produce_orders(const char *bootstrap, const char *topic, long records
     return finish(producer);
 }
 
-/* While the consumer's queue holds less than half of queued.min.messages, asks for the latest
- * offsets of the assignment at most every 50 ms: the request wakes the fetcher (FetchWakeup). */
+/* While the consumer's queue holds less than half of queued.min.messages and is draining, asks
+ * for the latest offsets of the assignment at most every 50 ms: the request wakes the fetcher
+ * (FetchWakeup). */
 static atomic_int wakeup_stop;
 static void *wake_fetcher(void *argument) {
     rd_kafka_t *consumer = argument;
     rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(consumer);
+    size_t previous = 0;
     while (!atomic_load(&wakeup_stop)) {
         usleep(50000);
-        if (rd_kafka_queue_length(queue) >= 250000) continue;
+        size_t length = rd_kafka_queue_length(queue);
+        int draining = length < previous;
+        previous = length;
+        if (length >= 250000 || !draining) continue; /* only while the queue drains */
         rd_kafka_topic_partition_list_t *assignment = NULL;
         if (rd_kafka_assignment(consumer, &assignment) || !assignment) continue;
         for (int i = 0; i < assignment->cnt; i++) assignment->elems[i].offset = -1;
