@@ -103,6 +103,7 @@ public final class KafkaConsumer: Sendable {
                 try takeQueued(upTo: maxRecords - records.count, into: &records, topicNames: &topicNames)
             }
         }
+        if !records.isEmpty { fetchWakeup?.recordsTaken(records.count) }
         return records
     }
 

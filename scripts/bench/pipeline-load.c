@@ -92,24 +92,36 @@ static int produce_orders(const char *bootstrap, const char *topic, long records
     return finish(producer);
 }
 
-/* While the consumer's queue holds less than half of queued.min.messages and is draining, asks
- * for the latest offsets of the assignment at most every 50 ms: the request wakes the fetcher
- * (FetchWakeup). */
+/* Whether an assigned partition has records past the consumer's position (librdkafka's cached
+ * high watermark; a partition not fetched yet counts as behind). */
+static int is_behind(rd_kafka_t *consumer, rd_kafka_topic_partition_list_t *assignment) {
+    if (rd_kafka_position(consumer, assignment)) return 1;
+    for (int i = 0; i < assignment->cnt; i++) {
+        int64_t low, high;
+        if (rd_kafka_get_watermark_offsets(consumer, assignment->elems[i].topic, assignment->elems[i].partition, &low, &high) ||
+            high < 0 || assignment->elems[i].offset < 0 || assignment->elems[i].offset < high)
+            return 1;
+    }
+    return 0;
+}
+
+/* Every 50 ms: while the consumer's queue holds less than half of queued.min.messages and the
+ * consumer is behind, asks for the latest offsets of the assignment; the request wakes the
+ * fetcher (exactly's FetchWakeup, minus its back-off, which a pipe that always takes records
+ * never uses). */
 static atomic_int wakeup_stop;
 static void *wake_fetcher(void *argument) {
     rd_kafka_t *consumer = argument;
     rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(consumer);
-    size_t previous = 0;
     while (!atomic_load(&wakeup_stop)) {
         usleep(50000);
-        size_t length = rd_kafka_queue_length(queue);
-        int draining = length < previous;
-        previous = length;
-        if (length >= 250000 || !draining) continue; /* only while the queue drains */
+        if (rd_kafka_queue_length(queue) >= 250000) continue;
         rd_kafka_topic_partition_list_t *assignment = NULL;
         if (rd_kafka_assignment(consumer, &assignment) || !assignment) continue;
-        for (int i = 0; i < assignment->cnt; i++) assignment->elems[i].offset = -1;
-        if (assignment->cnt > 0) rd_kafka_offsets_for_times(consumer, assignment, 500);
+        if (assignment->cnt > 0 && is_behind(consumer, assignment)) {
+            for (int i = 0; i < assignment->cnt; i++) assignment->elems[i].offset = -1;
+            rd_kafka_offsets_for_times(consumer, assignment, 500);
+        }
         rd_kafka_topic_partition_list_destroy(assignment);
     }
     rd_kafka_queue_destroy(queue);
