@@ -233,8 +233,15 @@ public struct PartitionProcessor: Sendable {
             }
             index += 1
         }
-        emissions.append(.output(OutputRecord(
-            key: record.key, value: record.value, headers: record.headers, timestamp: record.eventTime ?? record.timestamp)))
+        // The output takes the record's key, value and headers: moved out, not copied (a copy
+        // would count each reference up here and down again when the record goes).
+        var key: [UInt8]? = nil
+        var value: [UInt8] = []
+        var headers: [RecordHeader] = []
+        swap(&key, &record.key)
+        swap(&value, &record.value)
+        swap(&headers, &record.headers)
+        emissions.append(.output(OutputRecord(key: key, value: value, headers: headers, timestamp: record.eventTime ?? record.timestamp)))
     }
 
     func requireKey(_ record: Record) throws -> [UInt8] {

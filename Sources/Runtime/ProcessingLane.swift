@@ -141,34 +141,49 @@ final class ProcessingLane: @unchecked Sendable {
     // of the list instead of copying it, and hands an output's source header to the producer
     // from the stack.
     private func process(_ records: ArraySlice<ConsumedRecord>, of partition: PartitionRuntime) throws(ProcessorFailure) {
-        for position in records.indices {
-            let offset = records[position].offset
-            if partition.firstOffsetRead == nil { partition.firstOffsetRead = offset }
-            emissions.removeAll(keepingCapacity: true)
-            do {
-                try partition.processor.process(Self.record(records[position]), state: &partition.state, into: &emissions)
-            } catch {
-                throw ProcessorFailure(message: "\(error)")
-            }
-            partition.nextOffset = offset + 1
-            guard offset >= partition.mutedUntil else { continue }
-            emissions.reverse()  // most records emit one output: nothing to move
-            while let emission = emissions.popLast() {
-                try output(emission, from: offset, of: partition)
+        // Through a buffer pointer, whose elements are borrowed in place: the slice's subscript
+        // copies each consumed record out (four reference counts up, and down again after).
+        try records.withUnsafeBufferPointer { (consumed) throws(ProcessorFailure) in
+            guard let first = consumed.baseAddress else { return }
+            for position in consumed.indices {
+                try process(first + position, of: partition)
             }
         }
         if !transactionOpen { heldBytes.store(held.bytes, ordering: .relaxed) }
     }
 
-    private static func record(_ consumed: borrowing ConsumedRecord) -> Record {
+    private func process(_ consumed: UnsafePointer<ConsumedRecord>, of partition: PartitionRuntime) throws(ProcessorFailure) {
+        let offset = consumed.pointee.offset
+        if partition.firstOffsetRead == nil { partition.firstOffsetRead = offset }
+        emissions.removeAll(keepingCapacity: true)
+        let record = Self.record(consumed)
+        do {
+            try partition.processor.process(consume record, state: &partition.state, into: &emissions)
+        } catch {
+            throw ProcessorFailure(message: "\(error)")
+        }
+        partition.nextOffset = offset + 1
+        guard offset >= partition.mutedUntil else { return }
+        emissions.reverse()  // most records emit one output: nothing to move
+        while let emission = emissions.popLast() {
+            try output(emission, from: offset, of: partition)
+        }
+    }
+
+    /// Inlined, so that the record is built where it is passed (out of line it was built, then
+    /// copied to the caller and the original destroyed: four reference counts up and down).
+    @inline(__always)
+    private static func record(_ consumed: UnsafePointer<ConsumedRecord>) -> Record {
+        // Field by field through the pointer: a copy of the whole consumed record first would
+        // count up and down the references of fields the record does not take.
         Record(
-            key: consumed.key,
-            value: consumed.value,
-            headers: consumed.headers.isEmpty ? [] : consumed.headers.map { RecordHeader(name: $0.name, value: $0.value ?? []) },
-            topic: consumed.topicPartition.topic,
-            partition: consumed.topicPartition.partition,
-            offset: consumed.offset,
-            timestamp: consumed.timestampMilliseconds ?? 0
+            key: consumed.pointee.key,
+            value: consumed.pointee.value,
+            headers: consumed.pointee.headers.isEmpty ? [] : consumed.pointee.headers.map { RecordHeader(name: $0.name, value: $0.value ?? []) },
+            topic: consumed.pointee.topicPartition.topic,
+            partition: consumed.pointee.topicPartition.partition,
+            offset: consumed.pointee.offset,
+            timestamp: consumed.pointee.timestampMilliseconds ?? 0
         )
     }
 
