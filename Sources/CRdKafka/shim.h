@@ -34,6 +34,13 @@ static inline rd_kafka_resp_err_t exactly_produce(rd_kafka_t *rk,
                                  RD_KAFKA_V_END);
 }
 
+/// Counts a successful send on the calling thread and returns the thread's count so far. Per
+/// thread, so that threads sending side by side do not write a shared counter per record.
+static inline unsigned exactly_count_send_on_this_thread(void) {
+        static __thread unsigned count;
+        return ++count;
+}
+
 /// Makes the mock cluster's broker `broker_id` answer its next request of `api_key` normally,
 /// but only after `rtt_ms` milliseconds (rd_kafka_mock_broker_push_request_error_rtts is
 /// variadic). Tests use it to hold a client inside a protocol step.

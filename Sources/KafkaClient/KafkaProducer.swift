@@ -23,10 +23,9 @@ import Synchronization
 public final class KafkaProducer: Sendable {
     private let handle: KafkaHandle
     private let closed = Atomic<Bool>(false)
-    /// Records sent since delivery reports were last served by ``send(_:queueFullTimeout:)``.
-    private let sendsSinceServe = Atomic<Int>(0)
-    /// How often ``send(_:queueFullTimeout:)`` serves delivery reports.
-    static let sendsPerServe = 256
+    /// How often ``send(_:queueFullTimeout:)`` serves delivery reports: every this many sends
+    /// of a thread.
+    static let sendsPerServe: UInt32 = 256
     /// librdkafka's handle of each topic sent to, made at the first send to it.
     ///
     /// Naming the topic per record (`RD_KAFKA_V_TOPIC`) makes librdkafka look the topic up by
@@ -115,8 +114,10 @@ public final class KafkaProducer: Sendable {
                 timestampMilliseconds: timestampMilliseconds)
             if result == RD_KAFKA_RESP_ERR_NO_ERROR {
                 // Serve delivery reports as we go, but not per record: each serve takes the
-                // queue's lock, which librdkafka's threads contend for at high rates.
-                if sendsSinceServe.wrappingAdd(1, ordering: .relaxed).newValue % Self.sendsPerServe == 0 {
+                // queue's lock, which librdkafka's threads contend for at high rates. Counted per
+                // thread: a counter the producer shared was a cache line every sending thread
+                // wrote per record, next to the `closed` flag each send reads.
+                if exactly_count_send_on_this_thread() % Self.sendsPerServe == 0 {
                     rd_kafka_poll(handle.pointer, 0)
                 }
                 return
@@ -143,15 +144,15 @@ public final class KafkaProducer: Sendable {
             for header in list {
                 if let value = header.value {
                     value.withUnsafeBytes { bytes in
-                        _ = rd_kafka_header_add(headers, header.name, -1, bytes.baseAddress, bytes.count)
+                        Self.addHeader(to: headers, name: header.name, value: bytes.baseAddress, count: bytes.count)
                     }
                 } else {
-                    _ = rd_kafka_header_add(headers, header.name, -1, nil, 0)
+                    Self.addHeader(to: headers, name: header.name, value: nil, count: 0)
                 }
             }
             if let (name, value) = extra {
                 // An empty value still needs a non-null pointer to be empty rather than null.
-                _ = rd_kafka_header_add(headers, name, -1, value.baseAddress ?? UnsafeRawPointer(bitPattern: 1), value.count)
+                Self.addHeader(to: headers, name: name, value: value.baseAddress ?? UnsafeRawPointer(bitPattern: 1), count: value.count)
             }
         }
         let result = value.withUnsafeBytes { value in
@@ -176,6 +177,19 @@ public final class KafkaProducer: Sendable {
             rd_kafka_headers_destroy(headers)
         }
         return result
+    }
+
+    /// Adds a header named `name`, its length given: passed as a C string, the name was copied
+    /// into a new array per record (and then measured with `strlen`).
+    private static func addHeader(to headers: OpaquePointer?, name: String, value: UnsafeRawPointer?, count: Int) {
+        var name = name
+        name.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { characters in
+                // A non-null pointer for an empty name too: librdkafka copies `count` bytes from it.
+                let start = characters.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                _ = rd_kafka_header_add(headers, start, characters.count, value, count)
+            }
+        }
     }
 
     /// librdkafka's handle of topic `name`, made at the first use and kept until the producer
