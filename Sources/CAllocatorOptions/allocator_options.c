@@ -1,7 +1,7 @@
 // jemalloc's options for the `exactly` executable, read once when jemalloc starts. The
 // MALLOC_CONF environment variable still overrides them (jemalloc reads it after this).
 //
-// Why (docs/RUNTIME.md, "Memory allocator"): librdkafka allocates an operation per fetched
+// Why (docs/RUNTIME.md, "Allocator"): librdkafka allocates an operation per fetched
 // record on its broker thread, and our poll thread frees it less than a second later, 100-300 MB
 // in flight at a time. With jemalloc's defaults the freed pages were handed back to the kernel
 // (dirty-page decay) and the next allocations faulted fresh zeroed pages in: one page fault per

@@ -44,7 +44,7 @@ final class FetchWakeup: Sendable {
             var pause = interval
             var nextRequest = ContinuousClock.now
             var takenAtLastLook = 0
-            while stopSignal.wait(timeout: .now() + .nanoseconds(Self.nanoseconds(interval))) == .timedOut {
+            while stopSignal.wait(timeout: .now() + .milliseconds(Int(interval.milliseconds))) == .timedOut {
                 if stopRequested.load(ordering: .acquiring) { return }
                 let takenNow = taken.load(ordering: .relaxed)
                 let tookRecords = takenNow != takenAtLastLook
@@ -74,14 +74,10 @@ final class FetchWakeup: Sendable {
         finished.wait()
     }
 
-    private static func nanoseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds) * 1_000_000_000 + Int(duration.components.attoseconds / 1_000_000_000)
-    }
-
     /// Whether an assigned partition has records past the consumer's position, as far as
     /// librdkafka knows from its last fetch (a partition not fetched yet counts as behind).
     private static func isBehind(_ pointer: OpaquePointer) -> Bool {
-        withAssignment(pointer) { list in
+        NativePartitionList.withAssignment(of: pointer) { list in
             guard rd_kafka_position(pointer, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return true }
             for index in 0..<Int(list.pointee.cnt) {
                 let partition = list.pointee.elems[index]
@@ -97,23 +93,12 @@ final class FetchWakeup: Sendable {
     }
 
     private static func askForLatestOffsets(_ pointer: OpaquePointer) {
-        _ = withAssignment(pointer) { list in
+        _ = NativePartitionList.withAssignment(of: pointer) { list in
             for index in 0..<Int(list.pointee.cnt) {
                 list.pointee.elems[index].offset = -1  // the latest offset: any answer will do
             }
             // The outcome does not matter: the request was sent, and the sending woke the fetcher.
             return rd_kafka_offsets_for_times(pointer, list, requestTimeoutMilliseconds)
         }
-    }
-
-    /// Runs `body` on the current assignment; `nil` when there is none.
-    private static func withAssignment<T>(
-        _ pointer: OpaquePointer, _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> T
-    ) -> T? {
-        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        guard rd_kafka_assignment(pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return nil }
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        guard list.pointee.cnt > 0 else { return nil }
-        return body(list)
     }
 }

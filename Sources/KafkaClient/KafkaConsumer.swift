@@ -48,8 +48,10 @@ public final class KafkaConsumer: Sendable {
         let queue = ConsumerQueue(rd_kafka_queue_get_consumer(handle.pointer)!)
         consumerQueue = queue
         if let interval = configuration.fetchWakeupInterval {
-            // The queue's size as librdkafka applies it: a pass-through property overrides it.
-            let queuedMinMessages = configuration.kafka.properties["queued.min.messages"].flatMap { Int($0) } ?? configuration.queuedMinMessages
+            // The queue's size as librdkafka applies it: the last value in the properties it
+            // is given (a pass-through property overrides the typed field).
+            let queuedMinMessages = configuration.librdkafkaProperties.last { $0.0 == "queued.min.messages" }.flatMap { Int($0.1) }
+                ?? configuration.queuedMinMessages
             fetchWakeup = FetchWakeup(handle: handle, queue: queue, lowWater: max(queuedMinMessages / 2, 1), interval: interval)
         } else {
             fetchWakeup = nil
@@ -348,10 +350,7 @@ public final class KafkaConsumer: Sendable {
     static let unsubscribeBeforeCloseTimeout: Duration = .seconds(10)
 
     private static func assignmentIsEmpty(_ pointer: OpaquePointer) -> Bool {
-        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        guard rd_kafka_assignment(pointer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return true }
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        return list.pointee.cnt == 0
+        NativePartitionList.withAssignment(of: pointer) { _ in () } == nil
     }
 
     /// The member id the group coordinator gave this consumer, or `nil` before its first

@@ -37,6 +37,18 @@ enum NativePartitionList {
         try withNativeList(partitions.map { ($0, offset: nil, metadata: nil) }, body)
     }
 
+    /// Calls `body` with the consumer's current assignment (`rd_kafka_assignment`), destroyed
+    /// afterwards; `nil` when nothing is assigned or librdkafka cannot say.
+    static func withAssignment<T>(
+        of consumer: OpaquePointer, _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> T
+    ) -> T? {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(consumer, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return nil }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard list.pointee.cnt > 0 else { return nil }
+        return body(list)
+    }
+
     /// The elements of `list`, read (not taken): the caller still owns the list.
     static func elements(
         of list: UnsafePointer<rd_kafka_topic_partition_list_t>?
