@@ -156,8 +156,9 @@ final class ProcessingLane: @unchecked Sendable {
         let offset = consumed.pointee.offset
         if partition.firstOffsetRead == nil { partition.firstOffsetRead = offset }
         emissions.removeAll(keepingCapacity: true)
+        let record = Self.record(consumed)
         do {
-            try partition.processor.process(Self.record(consumed), state: &partition.state, into: &emissions)
+            try partition.processor.process(consume record, state: &partition.state, into: &emissions)
         } catch {
             throw ProcessorFailure(message: "\(error)")
         }
@@ -169,8 +170,10 @@ final class ProcessingLane: @unchecked Sendable {
         }
     }
 
-    // The record built here is still copied once more before `process` takes it (four
-    // reference counts up and down per record); neither inlining this nor `consume` removed it.
+    /// Inlined, and its result passed with `consume`: together they save about two reference
+    /// counts per record (uprobes). The record is still copied once more before `process`
+    /// takes it (four up and four down per record), which neither removes.
+    @inline(__always)
     private static func record(_ consumed: UnsafePointer<ConsumedRecord>) -> Record {
         // Field by field through the pointer: a copy of the whole consumed record first would
         // count up and down the references of fields the record does not take.
