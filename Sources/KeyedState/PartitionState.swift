@@ -249,7 +249,7 @@ public struct PartitionState: Sendable {
             base = merged
             layers.removeFirst(covered + 1)
             pendingMerges.removeFirst(index + 1)
-            DispatchQueue.global(qos: .utility).async { withExtendedLifetime(retired) {} }
+            BackgroundRelease.drop(retired)
             return
         }
     }

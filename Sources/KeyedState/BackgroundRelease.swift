@@ -1,0 +1,63 @@
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Drops the last references to large structures on a thread of its own, one that never takes
+/// the CPU from the thread that hands them over.
+///
+/// A state map replaced by a fold, and the change logs folded into it, are freed by walking every
+/// bucket and entry: milliseconds for a large state. The lane that replaces them at a capture
+/// must not pay for that. It first handed them to a Dispatch worker, and the worker it woke took
+/// the lane's CPU at once (the Linux scheduler lets a thread that slept longer than the running
+/// one preempt it on wake-up): in 7 of 60 checkpoint barriers at a 100 ms interval the lane then
+/// sat 1-5 ms in the run queue in the middle of its capture, all of it in the checkpoint's stall
+/// (`/proc/thread-self/schedstat` around each barrier). This thread runs as `SCHED_BATCH`, which
+/// the scheduler never lets preempt on wake-up: the lane keeps its CPU until its time slice
+/// ends, and the freeing still gets its fair share of CPU time.
+///
+/// The thread starts at the first hand-over and lives as long as the process.
+enum BackgroundRelease {
+    private static let pending = Mutex<[any Sendable]>([])
+    private static let wake = DispatchSemaphore(value: 0)
+    private static let started = Atomic<Bool>(false)
+    /// The release thread's scheduling policy once it runs (`sched_getscheduler`), for tests.
+    static let threadPolicy = Atomic<Int32>(-1)
+
+    /// Keeps `object` until the release thread drops it, soon.
+    static func drop(_ object: any Sendable) {
+        pending.withLock { $0.append(object) }
+        if !started.exchange(true, ordering: .acquiringAndReleasing) { startThread() }
+        wake.signal()
+    }
+
+    private static func startThread() {
+        #if canImport(Glibc)
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { _ in
+            var parameters = sched_param()
+            _ = sched_setscheduler(0, 3 /* SCHED_BATCH: not exported to Swift */, &parameters)
+            BackgroundRelease.threadPolicy.store(sched_getscheduler(0), ordering: .releasing)
+            BackgroundRelease.releaseForever()
+        }, nil)
+        if created == 0 {
+            pthread_detach(thread)
+            return
+        }
+        #endif
+        // No thread of our own (or no pthreads): a Dispatch worker will do, preemption and all.
+        DispatchQueue(label: "exactly.state.release").async { releaseForever() }
+    }
+
+    private static func releaseForever() -> Never {
+        while true {
+            wake.wait()
+            // Dropped here, outside the lock, so that hand-overs never wait for the freeing.
+            var batch: [any Sendable] = []
+            pending.withLock { swap(&batch, &$0) }
+            batch.removeAll()
+        }
+    }
+}
