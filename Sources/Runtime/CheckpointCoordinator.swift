@@ -7,8 +7,8 @@
 ///
 /// One cycle, for checkpoint `n` (ARCHITECTURE.md section 3):
 /// 1. processing in an open transaction;
-/// 2. the trigger fires: ``Action/captureSnapshot(_:)`` (stop input, note each partition's next
-///    offset, capture state in O(1));
+/// 2. the trigger fires: ``Action/captureSnapshot(_:)`` (a barrier behind the input taken so far:
+///    at it, note each partition's next offset and capture its state in O(1));
 /// 3. ``Action/preCommit(_:)``: send the offsets with metadata naming `n` to the transaction,
 ///    and write the snapshot on the writer thread; input resumes, outputs held back;
 /// 4. once the offsets are sent *and* the manifest is durable: ``Action/commitTransaction(_:)``;
@@ -55,7 +55,9 @@ public struct CheckpointCoordinator: Sendable {
     public enum Action: Sendable, Equatable {
         /// Begin the next epoch's transaction and release held-back outputs into it.
         case beginTransaction
-        /// Stop taking input; note each partition's next offset; capture every partition's state.
+        /// Put a barrier behind the input taken so far; at the barrier, note each partition's
+        /// next offset and capture its state. Input taken after the barrier belongs to the next
+        /// epoch, so it may go on being taken while the capture is under way.
         case captureSnapshot(CheckpointID)
         /// Send the noted offsets (metadata naming the checkpoint) to the transaction and write
         /// the captured snapshot; input may resume, its outputs held back.
@@ -111,13 +113,14 @@ public struct CheckpointCoordinator: Sendable {
     /// Whether a forced checkpoint (revocation, shutdown) has yet to commit.
     public var forcedCheckpointPending: Bool { force != nil }
 
-    /// Whether new input may be processed now: not while a snapshot is being captured, and not
-    /// while a forced checkpoint is pending (input taken then would belong to partitions about
-    /// to be given up, or delay the exit).
+    /// Whether new input may be taken now: not while a forced checkpoint is pending (input taken
+    /// then would belong to partitions about to be given up, or delay the exit), and not while
+    /// an abort rolls back. While a snapshot is being captured it may: the capture is a barrier
+    /// behind the input taken before it, and what is taken after it belongs to the next epoch.
     public var acceptsInput: Bool {
         switch stage {
-        case .processing, .preCommitting, .committing: return force == nil
-        case .notStarted, .capturing, .aborting, .stopped: return false
+        case .processing, .capturing, .preCommitting, .committing: return force == nil
+        case .notStarted, .aborting, .stopped: return false
         }
     }
 

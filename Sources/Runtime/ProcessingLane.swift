@@ -13,8 +13,9 @@ import Synchronization
 ///
 /// Ownership: the lane's partitions (state, pipeline, read position), its held-back outputs and
 /// its counters are touched only by work on the lane's queue, or by the processing thread after
-/// ``quiesce(_:)`` returned and before it submits more work. The processing thread captures,
-/// rolls back and counts only in that window.
+/// ``quiesce(_:)`` returned and before it submits more work. The processing thread rolls back
+/// and counts only in that window; a capture needs no such window, it runs on the lane's queue
+/// as a barrier between two records (``barrier(capturing:report:)``).
 final class ProcessingLane: @unchecked Sendable {
     // @unchecked: see the class documentation; what the processing thread reads at any time
     // (backlog, held bytes, failure) is atomic or behind a mutex.
@@ -111,10 +112,29 @@ final class ProcessingLane: @unchecked Sendable {
         queue.sync { body(self) }
     }
 
-    /// From now on outputs belong to the next epoch: they are held until it opens.
-    /// Call inside ``quiesce(_:)``.
-    func closeTransaction() {
-        transactionOpen = false
+    /// A checkpoint barrier, queued behind the records handed over so far: every record before it
+    /// belongs to the epoch being checkpointed, every record after it to the next one.
+    ///
+    /// When the lane reaches it, the epoch's outputs are all sent (or the lane failed), so it
+    /// stops sending (outputs from then on are held until the next transaction opens), captures
+    /// the state and next offset of each of `partitions` that has read anything, and hands the
+    /// captures to `report`. The lane stands still only for that capture: the records handed
+    /// over after the barrier are waiting in its queue, instead of waiting for every lane to
+    /// catch up and the processing thread to capture, which on a saturated machine it did
+    /// after a millisecond or more in the run queue.
+    func barrier(capturing partitions: [PartitionRuntime], report: @escaping @Sendable (LaneCapture) -> Void) {
+        queue.async { [self] in
+            let (started, startedOnCPU) = (ContinuousClock.now, CPUTime.ofThisThread())
+            transactionOpen = false
+            var captured: [LaneCapture.Partition] = []
+            if failure == nil {  // a failed lane's state is not the epoch's: the checkpoint fails
+                for partition in partitions {
+                    guard let offset = partition.nextOffset else { continue }  // nothing read yet
+                    captured.append(LaneCapture.Partition(runtime: partition, snapshot: partition.state.captureSnapshot(), nextOffset: offset))
+                }
+            }
+            report(LaneCapture(partitions: captured, duration: .now - started, onCPU: CPUTime.ofThisThread() - startedOnCPU))
+        }
     }
 
     /// The epoch was aborted: its held outputs will be made again. Call inside ``quiesce(_:)``.

@@ -23,8 +23,10 @@ public struct ProcessorFailure: Error, CustomStringConvertible, Sendable {
 ///
 /// The thread that calls ``run()`` (the processing thread) polls, hands each partition's
 /// records to that partition's ``ProcessingLane``, and checkpoints; the lanes run the pipeline
-/// and produce, in parallel. A capture first waits for every lane to finish what it was handed
-/// (so a snapshot and its offset agree, and the epoch's outputs are all sent), then captures.
+/// and produce, in parallel. A capture is a barrier queued in every lane behind the records
+/// handed over so far: each lane captures its partitions when it reaches it (so a snapshot and
+/// its offset agree, and the epoch's outputs are all sent), while the processing thread goes on
+/// polling and handing over the next epoch's records.
 ///
 /// - Important: ``run()`` blocks the calling thread until the processor stops; call it from a
 ///   dedicated thread, never from Swift's cooperative pool. The processor's own state is
@@ -65,7 +67,8 @@ public final class Processor: @unchecked Sendable {
     private var shutdownForwarded = false
     private var stopped = false
     private var failure: String?
-    private var stallStart: ContinuousClock.Instant?
+    /// The capture in flight: its barriers are queued in the lanes, and not all have reported.
+    private var pendingCapture: PendingCapture?
     private var startedAt = ContinuousClock.now
     /// A checkpoint whose offsets are in the transaction, waiting for its outputs to be
     /// delivered before the coordinator hears "offsets sent": the commit then finds nothing to
@@ -106,10 +109,10 @@ public final class Processor: @unchecked Sendable {
     /// Runs until shutdown (returns) or a failure (throws). *Blocking.*
     public func run() throws(ProcessorFailure) {
         startedAt = .now
-        let cpuAtStart = Self.processCPUTime()
+        let cpuAtStart = CPUTime.ofProcess()
         defer {
             statistics.runningTime = .now - startedAt
-            statistics.processCPUTime = Self.processCPUTime() - cpuAtStart
+            statistics.processCPUTime = CPUTime.ofProcess() - cpuAtStart
             statistics.recordsProduced = lanes.reduce(0) { $0 + $1.recordsProduced }
             statistics.firstOutputAfter = lanes.compactMap(\.firstOutputAt).min().map { $0 - startedAt }
         }
@@ -228,14 +231,6 @@ public final class Processor: @unchecked Sendable {
         }
     }
 
-    /// Waits until every lane has done all it was handed, running `body` on each; throws the
-    /// first lane's failure. Until the processing thread hands over more work, it may read and
-    /// change the partitions' state and positions.
-    private func quiesceLanes(_ body: (ProcessingLane) -> Void = { _ in }) throws(ProcessorFailure) {
-        for lane in lanes { lane.quiesce(body) }
-        try throwIfALaneFailed()
-    }
-
     /// Stops the processor with the first lane's failure, if a lane failed.
     private func throwIfALaneFailed() throws(ProcessorFailure) {
         if let failure = lanes.lazy.compactMap(\.failure).first {
@@ -266,31 +261,19 @@ public final class Processor: @unchecked Sendable {
             return []
 
         case .captureSnapshot(let id):
-            // Every output of the epoch is sent (or failed) once the lanes are quiet; a lane
-            // that failed to send one fails the checkpoint here, before anything is committed.
-            try quiesceLanes { $0.closeTransaction() }  // outputs from now on belong to the next epoch
-            stallStart = .now
+            // A barrier in each lane, behind the records handed over so far; the lanes report
+            // their captures through the inbox (``captured(_:)``), and the records handed over
+            // meanwhile wait behind the barrier: they belong to the next epoch.
             transactionOpen = false
-            for partition in partitions.values {
-                guard let offset = partition.nextOffset else { continue }  // nothing read yet
-                partition.inFlight = (partition.state.captureSnapshot(), offset)
+            pendingCapture = PendingCapture(id: id, awaitedLanes: lanes.count, queuedAt: .now)
+            let inbox = self.inbox
+            for lane in lanes {
+                let own = partitions.values.filter { $0.lane === lane }
+                lane.barrier(capturing: own) { inbox.post(.laneCaptured(id, $0)) }
             }
-            faults?.reach(.afterCapture)
-            return coordinator.snapshotCaptured(id)
+            return []
 
         case .preCommit(let id):
-            if let started = stallStart {
-                statistics.captures.append(.now - started)
-            }
-            defer {
-                // The lanes got no new records since they caught up: all of it is a stall. (The
-                // offsets are sent in the background; processing goes on meanwhile.)
-                if let started = stallStart {
-                    metrics.stall.record(.now - started)
-                    statistics.stalls.append(.now - started)
-                    stallStart = nil
-                }
-            }
             let captured = partitions.compactMap { key, partition in
                 partition.inFlight.map {
                     PartitionCheckpoint(partition: PartitionID(key), snapshot: $0.snapshot, nextOffset: $0.offset)
@@ -350,7 +333,7 @@ public final class Processor: @unchecked Sendable {
                 return failed(id, .abort, error)
             }
             transactionOpen = false
-            stallStart = nil
+            pendingCapture = nil  // the lanes' reports, in the inbox since the quiesce, are stale
             awaitingDelivery = nil
             offsetsInFlight = nil  // a report of the send still to come is stale
             var seeks: [PartitionOffset] = []
@@ -384,13 +367,6 @@ public final class Processor: @unchecked Sendable {
         }
     }
 
-    /// The CPU time of every thread of the process so far.
-    private static func processCPUTime() -> Duration {
-        var time = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
-    }
-
     /// After a commit, off the processing thread: marks the checkpoint committed and applies
     /// retention. Neither decides what is committed (Kafka did), so processing goes on meanwhile.
     private func recordCommitted(_ id: CheckpointID) {
@@ -403,6 +379,22 @@ public final class Processor: @unchecked Sendable {
                 logger.warning("checkpoint \(id) committed, but its bookkeeping failed: \(error)")
             }
         }
+    }
+
+    /// Every lane reached the capture's barrier: the snapshots and offsets become the checkpoint
+    /// in flight. A lane that failed before its barrier (to send an output of the epoch, or in
+    /// its pipeline) fails the checkpoint here, before anything is committed.
+    private func captured(_ capture: PendingCapture) throws -> [CheckpointCoordinator.Action] {
+        try throwIfALaneFailed()
+        for partition in capture.partitions {
+            partition.runtime.inFlight = (partition.snapshot, partition.nextOffset)
+        }
+        statistics.captures.append(.now - capture.queuedAt)
+        statistics.stalls.append(capture.longestStall)
+        statistics.stallsOnCPU.append(capture.longestStallOnCPU)
+        metrics.stall.record(capture.longestStall)
+        faults?.reach(.afterCapture)
+        return coordinator.snapshotCaptured(capture.id)
     }
 
     /// The offsets of `id` are in the transaction: what remains before the coordinator hears
@@ -458,6 +450,12 @@ public final class Processor: @unchecked Sendable {
     private func drainInbox(waiting wait: Duration?) throws {
         for report in inbox.take(waiting: wait) {
             switch report {
+            case .laneCaptured(let id, let capture):
+                // A report for a checkpoint aborted meanwhile is stale (ids are never reused).
+                guard var pending = pendingCapture, pending.id == id else { continue }
+                pending.add(capture)
+                pendingCapture = pending.isComplete ? nil : pending
+                if pending.isComplete { try perform(captured(pending)) }
             case .snapshotWritten(let id, .success):
                 faults?.reach(.afterManifestDurable)
                 try perform(coordinator.snapshotDurable(id))
@@ -635,4 +633,27 @@ public final class Processor: @unchecked Sendable {
 private final class RebalanceRelay: @unchecked Sendable {
     // @unchecked: set once before `subscribe`, read only on the processing thread afterwards.
     weak var processor: Processor?
+}
+
+/// A capture whose barriers are queued in the lanes: what the lanes that reached theirs captured.
+private struct PendingCapture {
+    let id: CheckpointID
+    /// Lanes whose barrier has not been reached yet.
+    var awaitedLanes: Int
+    /// When the barriers were queued.
+    let queuedAt: ContinuousClock.Instant
+    var partitions: [LaneCapture.Partition] = []
+    /// The longest a lane stood still for its barrier: the checkpoint's stall.
+    var longestStall: Duration = .zero
+    /// The most CPU time a lane spent on its barrier.
+    var longestStallOnCPU: Duration = .zero
+
+    var isComplete: Bool { awaitedLanes == 0 }
+
+    mutating func add(_ capture: LaneCapture) {
+        awaitedLanes -= 1
+        partitions += capture.partitions
+        longestStall = max(longestStall, capture.duration)
+        longestStallOnCPU = max(longestStallOnCPU, capture.onCPU)
+    }
 }

@@ -1,11 +1,13 @@
 import Dispatch
 import Synchronization
 
-/// Where work done off the processing thread reports back to it: the checkpoint store's writes,
-/// and the transaction's offset sends and commits.
+/// Where work done off the processing thread reports back to it: the lanes' captures, the
+/// checkpoint store's writes, and the transaction's offset sends and commits.
 final class ProcessorInbox: Sendable {
     /// One finished piece of background work.
     enum Report {
+        /// A lane reached the barrier of checkpoint `id` and captured its partitions there.
+        case laneCaptured(CheckpointID, LaneCapture)
         /// The store finished writing checkpoint `id` (its manifest is durable) or failed.
         case snapshotWritten(CheckpointID, Result<Void, any Error>)
         /// The offsets of checkpoint `id` were added to the transaction, or could not be.

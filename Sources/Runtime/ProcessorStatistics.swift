@@ -11,14 +11,22 @@ public struct ProcessorStatistics: Sendable {
     /// Rebalances that came while a commit was in flight: each waited for the commit's outcome
     /// before deciding what to commit or abort for the partitions that moved.
     public var rebalancesDuringCommit = 0
-    /// Per checkpoint, how long processing stood still for it: from the moment every lane had
-    /// caught up, through the capture and handing the snapshot, the offsets and later the
-    /// commit to background work. (The lanes keep processing while those run.)
+    /// Per checkpoint, how long processing stood still for it: the longest any lane spent on
+    /// the capture's barrier (stopping sends and capturing its partitions). The records handed
+    /// over after the barrier wait behind it, and the offsets, the snapshot's write and the
+    /// commit run in the background while the lanes go on.
     public var stalls: [Duration] = []
+    /// Per checkpoint, the most CPU time a lane spent on the barrier: the stall less the time
+    /// the lane's thread waited for a CPU meanwhile. On a machine with more runnable threads than
+    /// cores, the scheduler takes a thread's CPU every few milliseconds, barrier or not; this
+    /// is the part of the stall the checkpoint itself costs.
+    public var stallsOnCPU: [Duration] = []
     /// Per checkpoint, the commit call's round trip (EndTxn), from issue to outcome; processing
     /// goes on meanwhile, its outputs held for the next transaction.
     public var commits: [Duration] = []
-    /// Per checkpoint, the capture part of the stall (every partition's snapshot and offset).
+    /// Per checkpoint, from queueing the capture's barriers to the processing thread holding
+    /// every lane's capture: mostly the lanes finishing the records handed over before the
+    /// barrier, during which they do not stand still.
     public var captures: [Duration] = []
     /// From the start of ``Processor/run()`` to the first record sent (recovery included).
     public var firstOutputAfter: Duration?
@@ -33,6 +41,11 @@ public struct ProcessorStatistics: Sendable {
     /// The stall below which `fraction` of the checkpoints stayed (0.5 for the median).
     public func stall(percentile fraction: Double) -> Duration? {
         Self.percentile(fraction, of: stalls)
+    }
+
+    /// The CPU time spent on the barrier below which `fraction` of the checkpoints stayed.
+    public func stallOnCPU(percentile fraction: Double) -> Duration? {
+        Self.percentile(fraction, of: stallsOnCPU)
     }
 
     /// The commit round trip below which `fraction` of the checkpoints stayed.

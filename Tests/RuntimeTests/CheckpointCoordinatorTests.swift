@@ -26,7 +26,7 @@ import Testing
         var coordinator = started()
         #expect(coordinator.tick(now: t0 + .milliseconds(500)) == [])
         #expect(coordinator.tick(now: t0 + .seconds(1)) == [.captureSnapshot(id(1))])
-        #expect(!coordinator.acceptsInput)
+        #expect(coordinator.acceptsInput)  // the capture is a barrier: input after it is the next epoch's
         #expect(coordinator.snapshotCaptured(id(1)) == [.preCommit(id(1))])
         #expect(coordinator.acceptsInput)  // asynchronous checkpoint: processing goes on
         // Durable first, offsets second: the commit waits for both, in either order.
@@ -149,6 +149,7 @@ import Testing
         var coordinator = started()
         #expect(coordinator.forceCheckpoint(.shutdown, now: t0 + .milliseconds(10)) == [.captureSnapshot(id(1))])
         #expect(coordinator.forcedCheckpointPending)
+        #expect(!coordinator.acceptsInput)  // a forced capture takes no input behind its barrier
         _ = coordinator.snapshotCaptured(id(1))
         #expect(!coordinator.acceptsInput)
         _ = coordinator.offsetsSent(id(1))
