@@ -37,6 +37,7 @@ enum BackgroundRelease {
         #if canImport(Glibc)
         var thread = pthread_t()
         let created = pthread_create(&thread, nil, { _ in
+            BackgroundRelease.nameThisThread("exactly-release")
             var parameters = sched_param()
             _ = sched_setscheduler(0, 3 /* SCHED_BATCH: not exported to Swift */, &parameters)
             BackgroundRelease.threadPolicy.store(sched_getscheduler(0), ordering: .releasing)
@@ -50,6 +51,17 @@ enum BackgroundRelease {
         // No thread of our own (or no pthreads): a Dispatch worker will do, preemption and all.
         DispatchQueue(label: "exactly.state.release").async { releaseForever() }
     }
+
+    #if canImport(Glibc)
+    /// Names the calling thread for `top -H`, `perf` and `/proc` (`pthread_setname_np` is not
+    /// exported to Swift; its Linux implementation writes this file too).
+    private static func nameThisThread(_ name: String) {
+        let file = open("/proc/thread-self/comm", O_WRONLY)
+        guard file >= 0 else { return }
+        defer { close(file) }
+        _ = name.withCString { write(file, $0, strlen($0)) }
+    }
+    #endif
 
     private static func releaseForever() -> Never {
         while true {

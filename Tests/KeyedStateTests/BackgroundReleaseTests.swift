@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 
@@ -27,6 +28,11 @@ import Testing
         #if os(Linux)
         let policy = BackgroundRelease.threadPolicy.load(ordering: .acquiring)
         #expect(policy == 3, "the release thread runs with scheduling policy \(policy), not SCHED_BATCH (3)")
+        // A thread may end between the listing and the reading: its name is then skipped.
+        let names = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").compactMap {
+            try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(names.contains("exactly-release"), "threads: \(names)")
         #endif
     }
 }
