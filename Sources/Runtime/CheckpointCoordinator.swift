@@ -167,12 +167,11 @@ public struct CheckpointCoordinator: Sendable {
         switch stage {
         case .processing:
             return trigger(now: now)
-        case .capturing(let id):
-            // The snapshot not yet captured will cover everything processed so far.
-            forceSatisfiedBy = id
-            return []
-        case .preCommitting, .committing:
-            // Records processed since that snapshot need one more checkpoint.
+        case .capturing, .preCommitting, .committing:
+            // Input taken since the capture's barrier (taken while capturing too) is not in that
+            // snapshot: it needs one more checkpoint. For a revocation that matters: the outputs
+            // of records behind the barrier would otherwise be sent in the next transaction for
+            // partitions whose offsets another member then reads from the last commit.
             forceSatisfiedBy = nil
             return []
         case .notStarted:

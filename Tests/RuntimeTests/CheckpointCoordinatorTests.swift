@@ -174,10 +174,29 @@ import Testing
         #expect(!coordinator.forcedCheckpointPending)
     }
 
-    @Test func revocationBeforeCaptureIsCoveredByThatCheckpoint() {
+    @Test func revocationDuringACaptureNeedsOneMoreCheckpoint() {
         var coordinator = started()
         _ = coordinator.tick(now: t0 + .seconds(1))
+        // Input goes on behind the capture's barrier: records taken now are not in snapshot 1.
+        #expect(coordinator.acceptsInput)
         #expect(coordinator.forceCheckpoint(.revocation, now: t0 + .seconds(1)) == [])
+        #expect(!coordinator.acceptsInput)
+        _ = coordinator.snapshotCaptured(id(1))
+        _ = coordinator.offsetsSent(id(1))
+        _ = coordinator.snapshotDurable(id(1))
+        #expect(coordinator.commitSucceeded(id(1), now: t0 + .seconds(1)) == [.checkpointCompleted(id(1)), .beginTransaction, .captureSnapshot(id(2))])
+        #expect(coordinator.forcedCheckpointPending)
+        _ = coordinator.snapshotCaptured(id(2))
+        _ = coordinator.offsetsSent(id(2))
+        _ = coordinator.snapshotDurable(id(2))
+        #expect(coordinator.commitSucceeded(id(2), now: t0 + .seconds(1)) == [.checkpointCompleted(id(2)), .beginTransaction])
+        #expect(!coordinator.forcedCheckpointPending)
+    }
+
+    @Test func aForcedCheckpointTakesNoInputBehindItsBarrierAndCoversEverything() {
+        var coordinator = started()
+        #expect(coordinator.forceCheckpoint(.revocation, now: t0 + .seconds(1)) == [.captureSnapshot(id(1))])
+        #expect(!coordinator.acceptsInput)
         _ = coordinator.snapshotCaptured(id(1))
         _ = coordinator.offsetsSent(id(1))
         _ = coordinator.snapshotDurable(id(1))
