@@ -14,8 +14,8 @@ final class ChangeLayer: Sendable {
 ///
 /// Folding the layers into the map copies each bucket they change once. A snapshot hands this
 /// object to the checkpoint writer, which folds on its own thread (``merged()``); the state the
-/// snapshot came from then adopts the result at its next capture in O(1). The processing thread
-/// therefore never pays for bucket copies.
+/// snapshot came from then adopts the result at its next capture in O(1). The thread that
+/// processes records therefore never pays for bucket copies.
 ///
 /// The merge of the snapshot before (its predecessor) covers the first of these layers; once
 /// it is computed, this merge starts from it and folds only the layers after, so that each
@@ -37,7 +37,8 @@ final class EntriesMerge: Sendable {
     }
 
     /// The merge if some thread has computed it already; never computes and never waits for a
-    /// thread that is computing it (the processing thread asks this at every capture).
+    /// thread that is computing it (the thread that processes records asks this at every
+    /// capture).
     var finished: StateMap? {
         progress.withLockIfAvailable { $0.result } ?? nil
     }

@@ -7,13 +7,13 @@ import Dispatch
 ///
 /// The entries are a persistent map (``StateMap``) as of some capture, plus the change logs
 /// written since: the live one (``changesSinceCapture``, a hash map that every write goes to)
-/// and captured ones not yet folded into the map. Copying is O(1), and no write on the
-/// processing thread ever copies any of the map: a write only updates the live change log, and
+/// and captured ones not yet folded into the map. Copying is O(1), and no write on the thread
+/// that processes records ever copies any of the map: a write only updates the live change log, and
 /// ``captureSnapshot()`` only moves that log into a frozen layer. Folding layers into the map
 /// (one copy of each bucket they change) is done by whoever writes the snapshot, on its own
 /// thread; the state adopts the folded map at its next capture. A plain `Dictionary` as the
 /// whole state would copy every entry at the first write after a snapshot; a persistent map
-/// written in place would copy buckets on the processing thread.
+/// written in place would copy buckets on the thread that processes records.
 ///
 /// Should nobody fold (snapshots captured and dropped), the state folds its oldest layers itself
 /// at a capture once more than ``maxPendingLayers`` have piled up, so reads stay fast.
@@ -188,8 +188,11 @@ public struct PartitionState: Sendable {
         expectedChanges = changes.count
         if !changes.isEmpty { layers.append(ChangeLayer(changes)) }
         if layers.count > Self.maxPendingLayers {
-            // Nobody folds these snapshots: fold here rather than let reads slow down.
-            base = EntriesMerge(base: base, layers: layers).merged()
+            // Nobody folds these snapshots: fold here rather than let reads slow down. What the
+            // fold replaces is freed elsewhere, as for an adopted fold.
+            let folded = EntriesMerge(base: base, layers: layers).merged()
+            BackgroundRelease.drop((base, layers, pendingMerges))
+            base = folded
             layers = []
             pendingMerges = []
         }

@@ -10,7 +10,7 @@
 /// 2. the trigger fires: ``Action/captureSnapshot(_:)`` (a barrier behind the input taken so far:
 ///    at it, note each partition's next offset and capture its state in O(1));
 /// 3. ``Action/preCommit(_:)``: send the offsets with metadata naming `n` to the transaction,
-///    and write the snapshot on the writer thread; input resumes, outputs held back;
+///    and write the snapshot on the writer thread; input goes on, its outputs held back;
 /// 4. once the offsets are sent *and* the manifest is durable: ``Action/commitTransaction(_:)``;
 /// 5. on success: ``Action/checkpointCompleted(_:)`` and ``Action/beginTransaction`` (which
 ///    releases the held-back outputs into the next epoch's transaction).
@@ -60,7 +60,7 @@ public struct CheckpointCoordinator: Sendable {
         /// epoch, so it may go on being taken while the capture is under way.
         case captureSnapshot(CheckpointID)
         /// Send the noted offsets (metadata naming the checkpoint) to the transaction and write
-        /// the captured snapshot; input may resume, its outputs held back.
+        /// the captured snapshot; input goes on meanwhile, its outputs held back.
         case preCommit(CheckpointID)
         /// Commit the transaction.
         case commitTransaction(CheckpointID)
@@ -167,12 +167,14 @@ public struct CheckpointCoordinator: Sendable {
         switch stage {
         case .processing:
             return trigger(now: now)
-        case .capturing, .preCommitting, .committing:
-            // Input taken since the capture's barrier (taken while capturing too) is not in that
-            // snapshot: it needs one more checkpoint. For a revocation that matters: the outputs
-            // of records behind the barrier would otherwise be sent in the next transaction for
-            // partitions whose offsets another member then reads from the last commit.
-            forceSatisfiedBy = nil
+        case .capturing(let id), .preCommitting(let id, _, _), .committing(let id):
+            // A checkpoint that was forced itself took no input behind its barrier: it covers
+            // everything processed. Any other took input after its barrier (while capturing
+            // too), which its snapshot does not hold: one more checkpoint. For a revocation that
+            // matters: the outputs of records behind the barrier would otherwise be sent in the
+            // next transaction for partitions whose offsets another member then reads from the
+            // last commit.
+            if forceSatisfiedBy != id { forceSatisfiedBy = nil }
             return []
         case .notStarted:
             if reason == .shutdown {

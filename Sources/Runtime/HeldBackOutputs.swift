@@ -1,5 +1,5 @@
-/// Outputs produced while a checkpoint's commit is in flight, held until the next epoch's
-/// transaction begins (they must not join the transaction being committed).
+/// Outputs made from a checkpoint's barrier on, while that checkpoint completes, held until the
+/// next epoch's transaction begins (they must not join the transaction being committed).
 ///
 /// Bounded by bytes: when full, the processor stops taking input until the commit completes,
 /// so a slow commit costs throughput, never memory.

@@ -133,7 +133,10 @@ public final class Processor: @unchecked Sendable {
                     requestShutdown()
                 }
                 if coordinator.acceptsInput, lanes.allSatisfy(\.hasRoom), let consumer {
-                    handOver(try consumer.poll(maxRecords: 5_000, timeout: .milliseconds(5)))
+                    // The lanes' capture reports do not wake a poll: while they are awaited, a
+                    // short wait keeps the checkpoint from idling behind an input lull.
+                    let wait: Duration = pendingCapture == nil ? .milliseconds(5) : .milliseconds(1)
+                    handOver(try consumer.poll(maxRecords: 5_000, timeout: wait))
                 } else {
                     try drainInbox(waiting: .milliseconds(1))
                 }
@@ -291,9 +294,11 @@ public final class Processor: @unchecked Sendable {
             }
             offsetsInFlight = id
             // The group metadata is asked for in the background too: librdkafka answers it on
-            // its main thread, which took up to 5 ms now and then, all of it in the stall. Its
-            // generation is still the one these offsets were read in: it moves on only after a
-            // rebalance callback returns, and a revocation first completes this checkpoint.
+            // its main thread, which took up to 5 ms now and then. It is read as the offsets
+            // are sent, so it names the group's current generation, which the broker requires.
+            // That generation may have moved on since the barrier (input, and with it polling
+            // and rebalance callbacks, goes on during a capture), but only by an assignment:
+            // a revocation first completes this checkpoint, so these partitions are still ours.
             inBackground({
                 try producer.sendOffsetsToTransaction(offsets, group: try consumer.groupMetadata())
             }) { .offsetsSent(id, $0) }

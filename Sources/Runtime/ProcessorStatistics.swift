@@ -25,8 +25,9 @@ public struct ProcessorStatistics: Sendable {
     /// goes on meanwhile, its outputs held for the next transaction.
     public var commits: [Duration] = []
     /// Per checkpoint, from queueing the capture's barriers to the processing thread holding
-    /// every lane's capture: mostly the lanes finishing the records handed over before the
-    /// barrier, during which they do not stand still.
+    /// every lane's capture: under load mostly the lanes finishing the records handed over
+    /// before the barrier (during which they do not stand still), plus up to a millisecond for
+    /// the processing thread to notice the last report.
     public var captures: [Duration] = []
     /// From the start of ``Processor/run()`` to the first record sent (recovery included).
     public var firstOutputAfter: Duration?

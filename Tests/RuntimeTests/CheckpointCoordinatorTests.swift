@@ -179,10 +179,14 @@ import Testing
         #expect(!coordinator.forcedCheckpointPending)
     }
 
-    @Test func aForcedCheckpointTakesNoInputBehindItsBarrierAndCoversEverything() {
+    @Test(arguments: [false, true]) func aForcedCheckpointTakesNoInputBehindItsBarrierAndCoversEverything(forcedAgainWhileCapturing: Bool) {
         var coordinator = started()
         #expect(coordinator.forceCheckpoint(.revocation, now: t0 + .seconds(1)) == [.captureSnapshot(id(1))])
         #expect(!coordinator.acceptsInput)
+        if forcedAgainWhileCapturing {
+            // Another revocation: nothing was taken behind this barrier, so the same one serves.
+            #expect(coordinator.forceCheckpoint(.revocation, now: t0 + .seconds(1)) == [])
+        }
         _ = coordinator.snapshotCaptured(id(1))
         _ = coordinator.offsetsSent(id(1))
         _ = coordinator.snapshotDurable(id(1))
