@@ -46,6 +46,8 @@ let package = Package(
             swiftSettings: strictSwift6
         ),
         // Keyed, per-partition, copy-on-write state. No files, no Kafka.
+        // CRC-32C with the CPU's instruction where there is one (checkpoint files, record batches).
+        .target(name: "CCRC32C"),
         .target(
             name: "KeyedState",
             swiftSettings: strictSwift6
@@ -54,6 +56,7 @@ let package = Package(
         .target(
             name: "Checkpointing",
             dependencies: [
+                "CCRC32C",
                 "KeyedState",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -73,6 +76,7 @@ let package = Package(
         .target(
             name: "DevBroker",
             dependencies: [
+                "CCRC32C",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -40,7 +40,7 @@ final class DataStore: @unchecked Sendable {
         } else {
             let url = logURL(tp)
             if !FileManager.default.fileExists(atPath: url.path) {
-                FileManager.default.createFile(atPath: url.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: url.path, contents: nil)  // if not, the open below throws
             }
             handle = try FileHandle(forWritingTo: url)
             try handle.seekToEnd()
@@ -134,7 +134,7 @@ final class DataStore: @unchecked Sendable {
     private func openStateLog() throws -> FileHandle {
         if let stateLog { return stateLog }
         if !FileManager.default.fileExists(atPath: stateLogURL.path) {
-            FileManager.default.createFile(atPath: stateLogURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: stateLogURL.path, contents: nil)  // if not, the open below throws
         }
         let handle = try FileHandle(forWritingTo: stateLogURL)
         stateLogBytes = Int(try handle.seekToEnd())
