@@ -217,8 +217,10 @@ public struct PartitionProcessor: Sendable {
                         value = try aggregation.aggregator.result(accumulator, key: key, window: nil)
                         return accumulator
                     }
-                    record.value = value
-                    record.headers = []
+                    // Swapped in, and headers emptied only when there are any: plain assignments
+                    // counted references up and down for nothing.
+                    swap(&record.value, &value)
+                    if !record.headers.isEmpty { record.headers = [] }
                 case .window(let shape, let lateness, let late, let aggregation):
                     try window(index, shape, lateness, late, aggregation, record, state: &state, into: &emissions)
                     return
