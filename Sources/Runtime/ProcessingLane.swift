@@ -124,7 +124,10 @@ final class ProcessingLane: @unchecked Sendable {
     /// after a millisecond or more in the run queue.
     func barrier(capturing partitions: [PartitionRuntime], report: @escaping @Sendable (LaneCapture) -> Void) {
         queue.async { [self] in
-            let (started, startedOnCPU) = (ContinuousClock.now, CPUTime.ofThisThread())
+            // The CPU clock is read inside the wall clock's interval, so that the one never
+            // counts more than the other.
+            let started = ContinuousClock.now
+            let startedOnCPU = CPUTime.ofThisThread()
             transactionOpen = false
             var captured: [LaneCapture.Partition] = []
             if failure == nil {  // a failed lane's state is not the epoch's: the checkpoint fails
@@ -133,7 +136,8 @@ final class ProcessingLane: @unchecked Sendable {
                     captured.append(LaneCapture.Partition(runtime: partition, snapshot: partition.state.captureSnapshot(), nextOffset: offset))
                 }
             }
-            report(LaneCapture(partitions: captured, duration: .now - started, onCPU: CPUTime.ofThisThread() - startedOnCPU))
+            let onCPU = CPUTime.ofThisThread() - startedOnCPU
+            report(LaneCapture(partitions: captured, duration: .now - started, onCPU: onCPU))
         }
     }
 
