@@ -23,14 +23,15 @@ import Glibc
 enum BackgroundRelease {
     private static let pending = Mutex<[any Sendable]>([])
     private static let wake = DispatchSemaphore(value: 0)
-    private static let started = Atomic<Bool>(false)
+    /// Started by the first hand-over (a static `let` is initialized once, on first use).
+    private static let releaseThread: Void = startThread()
     /// The release thread's scheduling policy once it runs (`sched_getscheduler`), for tests.
     static let threadPolicy = Atomic<Int32>(-1)
 
     /// Keeps `object` until the release thread drops it, soon.
     static func drop(_ object: any Sendable) {
         pending.withLock { $0.append(object) }
-        if !started.exchange(true, ordering: .acquiringAndReleasing) { startThread() }
+        _ = releaseThread
         wake.signal()
     }
 

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// The keyed state of one input partition: a map from ``StateKey`` to ``StateValue``.
 ///
 /// State is scoped to one input partition, Kafka's unit of assignment, so that a partition's
