@@ -40,7 +40,7 @@ final class ProcessingLane: @unchecked Sendable {
 
     // Confined to the queue (see the class documentation).
     private var transactionOpen = false
-    private var held: HeldBackOutputs<ProducerRecord>
+    private var held: HeldBackOutputs<HeldOutput>
     /// The sink and dead-letter topics as the producer resolved them (at their first output).
     private var sinkHandle: ProducerTopic?
     private var deadLetterHandle: ProducerTopic?
@@ -94,7 +94,9 @@ final class ProcessingLane: @unchecked Sendable {
                 unlessFailed { () throws(ProcessorFailure) in
                     transactionOpen = true
                     defer { heldBytes.store(held.bytes, ordering: .relaxed) }
-                    try held.drain { (record) throws(ProcessorFailure) in try send(record) }
+                    try held.drain { (output) throws(ProcessorFailure) in
+                        try send(output.record, isDeadLetter: output.isDeadLetter, sourcePrefix: output.sourcePrefix, sourceOffset: output.sourceOffset)
+                    }
                 }
             }
         }
@@ -217,20 +219,21 @@ final class ProcessingLane: @unchecked Sendable {
     private func output(_ emission: consuming Emission, from offset: Int64, of partition: PartitionRuntime) throws(ProcessorFailure) {
         let isDeadLetter = emission.isDeadLetter
         let output = emission.takeRecord()
-        let headers = output.headers.isEmpty ? [] : output.headers.map { KafkaHeader($0.name, $0.value) }
         guard transactionOpen else {
-            let size = output.value.count + (output.key?.count ?? 0) + 64
-            let record = ProducerRecord(
-                topic: isDeadLetter ? deadLetterTopic : sinkTopic, partition: output.partition, key: output.key,
-                value: output.value,
-                headers: headers + [KafkaHeader(SourceHeader.name, SourceHeader.value(prefix: partition.sourcePrefix, offset: offset))],
-                timestampMilliseconds: output.timestamp)
-            held.append(record, size: size)
+            let waiting = HeldOutput(record: output, isDeadLetter: isDeadLetter, sourcePrefix: partition.sourcePrefix, sourceOffset: offset)
+            held.append(waiting, size: waiting.size)
             return
         }
+        try send(output, isDeadLetter: isDeadLetter, sourcePrefix: partition.sourcePrefix, sourceOffset: offset)
+    }
+
+    /// Sends `output` into the open transaction, stamped with the source header of the input
+    /// record at `sourceOffset`: an output made now, or one held since the last barrier.
+    private func send(_ output: borrowing OutputRecord, isDeadLetter: Bool, sourcePrefix: [UInt8], sourceOffset: Int64) throws(ProcessorFailure) {
         let topic = try resolved(isDeadLetter)
+        let headers = output.headers.isEmpty ? [] : output.headers.map { KafkaHeader($0.name, $0.value) }
         // Straight from the output's fields to librdkafka, the source header from the stack.
-        let sent = SourceHeader.withValue(prefix: partition.sourcePrefix, offset: offset) { value in
+        let sent = SourceHeader.withValue(prefix: sourcePrefix, offset: sourceOffset) { value in
             Result { () throws(KafkaError) in
                 try producer.send(
                     to: topic, partition: output.partition, key: output.key, value: output.value, headers: headers,
@@ -252,16 +255,6 @@ final class ProcessingLane: @unchecked Sendable {
         } catch {
             throw failedSend(to: name, error)
         }
-    }
-
-    /// Sends a held output, which carries its source header already.
-    private func send(_ record: ProducerRecord) throws(ProcessorFailure) {
-        do {
-            try producer.send(record)
-        } catch {
-            throw failedSend(to: record.topic, error)
-        }
-        countSent()
     }
 
     private func countSent() {
