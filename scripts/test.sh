@@ -25,6 +25,9 @@ fi
 say "running the crash test (small: scripts/crash-test.sh --cycles 1000 is the long run)"
 EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/crash-test.sh --cycles 6
 
+say "running the rebalance test (revocations while a checkpoint is being captured)"
+EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/rebalance-test.sh
+
 say "running the replay test (--replay-from-checkpoint, --dry-run, the duplicate-output refusal)"
 EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/replay-test.sh
 

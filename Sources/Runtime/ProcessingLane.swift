@@ -33,6 +33,7 @@ final class ProcessingLane: @unchecked Sendable {
     private let sinkTopic: String
     private let deadLetterTopic: String
     private let heldCapacityBytes: Int
+    private let slowBarrier: SlowBarrier?
 
     private let backlog = Atomic<Int>(0)
     private let heldBytes = Atomic<Int>(0)
@@ -52,7 +53,8 @@ final class ProcessingLane: @unchecked Sendable {
 
     /// Lane `index`, producing with `producer`; it may hold `heldCapacityBytes` of outputs
     /// while no transaction is open.
-    init(index: Int, producer: KafkaProducer, sinkTopic: String, deadLetterTopic: String, heldCapacityBytes: Int, producedCounter: Counter) {
+    init(index: Int, producer: KafkaProducer, sinkTopic: String, deadLetterTopic: String, heldCapacityBytes: Int, producedCounter: Counter, slowBarrier: SlowBarrier? = nil) {
+        self.slowBarrier = slowBarrier
         self.producedCounter = producedCounter
         queue = DispatchQueue(label: "exactly.lane.\(index)")
         self.producer = producer
@@ -131,6 +133,7 @@ final class ProcessingLane: @unchecked Sendable {
             let started = ContinuousClock.now
             let startedOnCPU = CPUTime.ofThisThread()
             transactionOpen = false
+            slowBarrier?.hold()
             var captured: [LaneCapture.Partition] = []
             if failure == nil {  // a failed lane's state is not the epoch's: the checkpoint fails
                 for partition in partitions {

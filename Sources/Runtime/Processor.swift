@@ -170,7 +170,8 @@ public final class Processor: @unchecked Sendable {
         lanes = (0..<laneCount).map {
             ProcessingLane(
                 index: $0, producer: producer, sinkTopic: settings.sinkTopic, deadLetterTopic: settings.deadLetterTopic,
-                heldCapacityBytes: max(1, settings.heldBackCapacityBytes / laneCount), producedCounter: metrics.recordsProduced)
+                heldCapacityBytes: max(1, settings.heldBackCapacityBytes / laneCount), producedCounter: metrics.recordsProduced,
+                slowBarrier: $0 == 0 ? settings.slowBarrier : nil)
         }
         // Fences any older instance with our transactional id and finishes what it left open,
         // so the committed offsets we read next are final.
@@ -534,6 +535,10 @@ public final class Processor: @unchecked Sendable {
                 statistics.rebalancesDuringCommit += 1
                 metrics.rebalancesDuringCommit.increment()
             }
+            if pendingCapture != nil {
+                statistics.rebalancesDuringCapture += 1
+                metrics.rebalancesDuringCapture.increment()
+            }
             try settleCommit()
             switch event {
             case .assigned(let assigned):
@@ -616,6 +621,9 @@ public final class Processor: @unchecked Sendable {
             logger.warning("partitions \(revoked) were lost to another member: aborting the open epoch")
             try perform(coordinator.epochLost(now: .now))
         } else if revoked.contains(where: { partitions[$0] != nil }) {
+            if let pendingCapture {
+                logger.info("partitions \(revoked) revoked while checkpoint \(pendingCapture.id) is being captured: committing it, and one more if records behind its barrier were processed, before giving them up")
+            }
             // Commit what was processed for these partitions before giving them up.
             try perform(coordinator.forceCheckpoint(.revocation, now: .now))
             while coordinator.forcedCheckpointPending, !stopped {

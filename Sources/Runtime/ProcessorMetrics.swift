@@ -12,6 +12,7 @@ struct ProcessorMetrics: Sendable {
     let checkpointsCommitted: Counter
     let checkpointsAborted: Counter
     let rebalancesDuringCommit: Counter
+    let rebalancesDuringCapture: Counter
     let stall: CoreMetrics.Timer
     let commit: CoreMetrics.Timer
     let assignedPartitions: Gauge
@@ -24,6 +25,7 @@ struct ProcessorMetrics: Sendable {
         checkpointsCommitted = Counter(label: "exactly_checkpoints_committed_total", dimensions: dimensions, factory: factory)
         checkpointsAborted = Counter(label: "exactly_checkpoints_aborted_total", dimensions: dimensions, factory: factory)
         rebalancesDuringCommit = Counter(label: "exactly_rebalances_during_commit_total", dimensions: dimensions, factory: factory)
+        rebalancesDuringCapture = Counter(label: "exactly_rebalances_during_capture_total", dimensions: dimensions, factory: factory)
         stall = CoreMetrics.Timer(label: "exactly_checkpoint_stall_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory)
         commit = CoreMetrics.Timer(label: "exactly_commit_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory)
         assignedPartitions = Gauge(label: "exactly_assigned_partitions", dimensions: dimensions, factory: factory)

@@ -30,6 +30,8 @@ public struct ProcessorSettings: Sendable {
     public var heldBackCapacityBytes: Int
     /// The crash switch for crash tests, if any.
     public var faultInjection: FaultInjection?
+    /// For tests: the first lane waits this long at each checkpoint barrier (``SlowBarrier``).
+    public var slowBarrier: SlowBarrier?
     /// Join the group with a static identity (`group.instance.id` = the transactional id), so a
     /// restart takes this instance's place at once instead of waiting for the dead member's
     /// session to time out. On by default. (librdkafka before 2.3 aborts when a cooperative-sticky

@@ -123,8 +123,10 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let faults: FaultInjection?
+        let slowBarrier: SlowBarrier?
         do {
             faults = try FaultInjection.fromEnvironment()
+            slowBarrier = try SlowBarrier.fromEnvironment()
         } catch {
             throw ValidationError("\(error)")
         }
@@ -145,6 +147,7 @@ struct RunCommand: AsyncParsableCommand {
             stopAfterRecords: stopAfterRecords
         )
         configured.staticMembership = configuration.staticMembership
+        configured.slowBarrier = slowBarrier
         if let lanes = configuration.processingLanes { configured.processingLanes = lanes }
         let settings = configured
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
@@ -217,7 +220,7 @@ struct RunCommand: AsyncParsableCommand {
             if stopAfterRecords != nil {
                 print(Self.summary(statistics))
             }
-            logger.notice("stopped cleanly: \(statistics.recordsProcessed) records processed, \(statistics.recordsProduced) produced, \(statistics.checkpointsCompleted) checkpoints committed")
+            logger.notice("stopped cleanly: \(statistics.recordsProcessed) records processed, \(statistics.recordsProduced) produced, \(statistics.checkpointsCompleted) checkpoints committed; \(statistics.rebalancesDuringCapture) rebalances came during a capture, \(statistics.rebalancesDuringCommit) during a commit")
         case .failure(let failure):
             logger.critical("\(failure.message)")
             throw ExitCode(1)
