@@ -193,9 +193,11 @@ final class ProcessingLane: @unchecked Sendable {
         }
         partition.nextOffset = offset + 1
         guard offset >= partition.mutedUntil else { return }
-        emissions.reverse()  // most records emit one output: nothing to move
+        // Through a buffer pointer, whose swaps move (the array's own `reverse()` copies each
+        // emission); most records emit one output, and then nothing moves at all.
+        emissions.withUnsafeMutableBufferPointer { $0.reverse() }
         while let emission = emissions.popLast() {
-            try output(emission, from: offset, of: partition)
+            try output(consume emission, from: offset, of: partition)
         }
     }
 
