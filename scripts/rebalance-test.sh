@@ -4,14 +4,17 @@
 # partitions) and leaves with SIGTERM (instance 0 is assigned them again), once per cycle,
 # while input keeps coming. In both, the first of two lanes waits at each checkpoint barrier
 # (EXACTLY_SLOW_BARRIER_MS) while the second captures at once and goes on with the records
-# behind its barrier: a capture is pending most of the time and the rebalances land in it.
-# That is the window in which a revocation must commit the checkpoint under way and one more,
-# since the checkpoint under way does not hold the records processed behind its barrier. A read_committed consumer (Debian's
-# confluent-kafka) then checks that every expected output appears exactly once and nothing
-# else does, and the logs must show that revocations did come during a capture.
+# behind its barrier: a capture is pending most of the time, and the rebalances land in it.
+# That is the window in which a revocation must commit the checkpoint under way and one more:
+# the checkpoint under way does not hold the records processed behind its barriers.
+#
+# A read_committed consumer (Debian's confluent-kafka) then checks that every expected output
+# appears exactly once and nothing else does. The script also fails unless instance 0 gave up
+# partitions in every cycle and at least once while a capture was pending.
 #
 #   scripts/rebalance-test.sh                 4 cycles (the default test run)
-#   options: --cycles N --records N (default 40000) --keys N (default 1000) --barrier-ms N (default 150)
+#   options: --cycles N, --records N (default 40000), --keys N (default 1000),
+#            --barrier-ms N (default 150)
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$EXACTLY_ROOT"
@@ -21,16 +24,21 @@ records=40000
 keys=1000
 partitions=8
 barrier_ms=150
+number() {  # number OPTION VALUE: VALUE, when it is a whole number of at least 1
+    case "$2" in
+        '' | *[!0-9]* | 0) echo "$1 needs a whole number of at least 1, not \`$2\`" >&2; exit 2 ;;
+    esac
+    echo "$2"
+}
 while [ $# -gt 0 ]; do
     case "$1" in
-        --cycles) cycles="$2"; shift 2 ;;
-        --records) records="$2"; shift 2 ;;
-        --keys) keys="$2"; shift 2 ;;
-        --barrier-ms) barrier_ms="$2"; shift 2 ;;
+        --cycles) cycles=$(number "$1" "${2:-}"); shift 2 ;;
+        --records) records=$(number "$1" "${2:-}"); shift 2 ;;
+        --keys) keys=$(number "$1" "${2:-}"); shift 2 ;;
+        --barrier-ms) barrier_ms=$(number "$1" "${2:-}"); shift 2 ;;
         *) echo "unknown option $1 (allowed: --cycles N, --records N, --keys N, --barrier-ms N)" >&2; exit 2 ;;
     esac
 done
-[ "$cycles" -ge 1 ] || { echo "--cycles must be at least 1" >&2; exit 2; }
 
 ensure_build_dependencies
 ensure_debian_packages python3-confluent-kafka
@@ -45,22 +53,45 @@ work=$(mktemp -d)
 broker_pid=""
 first_pid=""
 second_pid=""
+trickle_pid=""
 cleanup() {
-    for pid in "$first_pid" "$second_pid"; do [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; done
+    local status=$?
+    for pid in "$first_pid" "$second_pid" "$trickle_pid"; do [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true; done
     [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null || true
     wait 2>/dev/null || true
-    if [ "${failed:-0}" = 1 ]; then say "logs kept in $work"; else rm -rf "$work"; fi
+    if [ "$status" != 0 ]; then say "failed; logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-fail() { failed=1; echo "$*" >&2; exit 1; }
+fail() { echo "$*" >&2; exit 1; }
+count() { grep -c "$1" "$2" 2>/dev/null || true; }  # count PATTERN FILE: matching lines, 0 if none
+wait_until() {  # wait_until SECONDS WHAT CONDITION: evaluates the shell CONDITION every 0.1 s
+    local tenths=$(( $1 * 10 )) what=$2 condition=$3
+    for _ in $(seq "$tenths"); do eval "$condition" && return 0; sleep 0.1; done
+    fail "waited $((tenths / 10)) s for $what"
+}
+stop_instance() {  # stop_instance PID NAME LOG: SIGTERM, then at most 60 s to exit with 0
+    local pid=$1 name=$2 log=$3 status=0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -9 "$pid" 2>/dev/null || true
+        fail "$name did not stop within 60 s of SIGTERM (log: $log)"
+    fi
+    wait "$pid" || status=$?
+    [ "$status" = 0 ] || fail "$name did not stop cleanly on SIGTERM (exit $status, log: $log)"
+}
 
 start_dev_broker "$EXACTLY_BIN" "$work/broker.log" --data-dir "$work/broker" --default-partitions "$partitions"
 broker_pid=$BROKER_PID
 bootstrap=$BOOTSTRAP
 
-# A 50 ms interval after a 150 ms barrier: a capture is pending for most of each cycle.
+# A 50 ms interval after a 150 ms barrier: a capture is pending for most of each cycle. Two
+# lanes, whatever the machine's cores. Dynamic membership, so that a member that leaves gives
+# its partitions back at once (a static member's stay with its identity until the session
+# times out).
 sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpoints#" \
-    -e "s#interval: .*#interval: 50ms#" demo/order-totals.yaml > "$work/pipeline-0.yaml"
+    -e "s#interval: .*#interval: 50ms#" -e "s#^  transaction_timeout: .*#&\n  static_membership: false#" \
+    demo/order-totals.yaml > "$work/pipeline-0.yaml"
 printf 'processing:\n  lanes: 2\n' >> "$work/pipeline-0.yaml"
 sed -e 's#^instance: .*#instance: "1"#' "$work/pipeline-0.yaml" > "$work/pipeline-1.yaml"
 workload expected --partitions "$partitions" --records "$records" --keys "$keys" > "$work/expected.jsonl"
@@ -87,41 +118,42 @@ say "rebalance test: $cycles cycles, $records records, $keys keys, the first of 
 count=$(next_chunk)
 trickle "$produced" "$count"
 produced=$(( produced + count ))
-EXACTLY_SLOW_BARRIER_MS=$barrier_ms "$EXACTLY_BIN" run --config "$work/pipeline-0.yaml" > "$work/instance-0.log" 2>&1 &
+log0="$work/instance-0.log"
+EXACTLY_SLOW_BARRIER_MS=$barrier_ms "$EXACTLY_BIN" run --config "$work/pipeline-0.yaml" > "$log0" 2>&1 &
 first_pid=$!
-sleep 2
+assigned="fresh start\|restored checkpoint"
+wait_until 60 "instance 0 to be assigned its partitions (log: $log0)" '[ "$(count "$assigned" "$log0")" -ge "$partitions" ]'
 for cycle in $(seq 1 "$cycles"); do
     count=$(next_chunk)
     trickle "$produced" "$count" &
     trickle_pid=$!
     produced=$(( produced + count ))
-    log="$work/instance-1-$cycle.log"
-    EXACTLY_SLOW_BARRIER_MS=$barrier_ms "$EXACTLY_BIN" run --config "$work/pipeline-1.yaml" > "$log" 2>&1 &
+    log1="$work/instance-1-$cycle.log"
+    revoked_before=$(count "revoked" "$log0")
+    assigned_before=$(count "$assigned" "$log0")
+    EXACTLY_SLOW_BARRIER_MS=$barrier_ms "$EXACTLY_BIN" run --config "$work/pipeline-1.yaml" > "$log1" 2>&1 &
     second_pid=$!
-    sleep 3
-    kill -TERM "$second_pid"
-    status=0
-    wait "$second_pid" || status=$?
+    wait_until 60 "instance 1 to be assigned partitions in cycle $cycle (log: $log1)" 'grep -q "$assigned" "$log1"'
+    wait_until 30 "instance 0 to give up partitions in cycle $cycle (log: $log0)" '[ "$(count "revoked" "$log0")" -gt "$revoked_before" ]'
+    sleep 1  # both process for a while
+    stop_instance "$second_pid" "instance 1 (cycle $cycle)" "$log1"
     second_pid=""
+    wait_until 60 "instance 0 to take instance 1's partitions back in cycle $cycle (log: $log0)" '[ "$(count "$assigned" "$log0")" -gt "$assigned_before" ]'
     wait "$trickle_pid" || fail "cycle $cycle: producing input failed"
-    [ "$status" = 0 ] || fail "cycle $cycle: instance 1 did not stop cleanly on SIGTERM (exit $status, log: $log)"
-    kill -0 "$first_pid" 2>/dev/null || fail "cycle $cycle: instance 0 stopped (log: $work/instance-0.log)"
-    echo "cycle $cycle: instance 1 joined and left"
+    trickle_pid=""
+    kill -0 "$first_pid" 2>/dev/null || fail "cycle $cycle: instance 0 stopped (log: $log0)"
+    echo "cycle $cycle: instance 1 joined and left; instance 0 gave up partitions and took them back"
 done
-count=$(( records - produced ))
-trickle "$produced" "$count"
+trickle "$produced" $(( records - produced ))
 produced=$records
 
 say "checking the output"
 workload verify --bootstrap "$bootstrap" --topic order-totals --expected "$work/expected.jsonl" --wait 180 || fail "the output is not exactly once (logs: $work)"
-kill -TERM "$first_pid"
-status=0
-wait "$first_pid" || status=$?
+stop_instance "$first_pid" "instance 0" "$log0"
 first_pid=""
-[ "$status" = 0 ] || fail "instance 0 did not stop cleanly on SIGTERM (exit $status, log: $work/instance-0.log)"
 
-# The test proves nothing unless the revocations came while a capture was pending.
-revocations=$(grep -c "revoked while checkpoint .* is being captured" "$work/instance-0.log" || true)
-during_capture=$(grep -oE "[0-9]+ rebalances came during a capture" "$work/instance-0.log" | grep -oE "^[0-9]+" || echo 0)
-[ "$revocations" -ge 1 ] || fail "no revocation came during a capture in instance 0 (log: $work/instance-0.log): the test did not test what it is for"
-echo "rebalance test passed: $cycles joins and leaves, $during_capture rebalances of instance 0 during a capture ($revocations of them revocations); $records records, exactly once"
+# The test proves nothing unless revocations came while a capture was pending.
+during_capture=$(count "revoked while checkpoint .* is being captured" "$log0")
+revocations=$(count "revoked" "$log0")
+[ "$during_capture" -ge 1 ] || fail "none of instance 0's $revocations revocations came during a capture (log: $log0): the test did not test what it is for"
+echo "rebalance test passed: $cycles joins and leaves; $revocations revocations in instance 0, $during_capture of them during a capture; $records records, exactly once"

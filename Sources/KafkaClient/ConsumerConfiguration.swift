@@ -69,7 +69,8 @@ public struct ConsumerConfiguration: Sendable {
     public var queuedMaxKilobytes: Int
     /// How often, at most, the consumer wakes librdkafka's fetcher while its queue holds less
     /// than half of `queued.min.messages` (``FetchWakeup``: a full queue otherwise stops
-    /// fetching for up to a second). `nil` turns the wake-ups off.
+    /// fetching for up to a second). At least 1 ms (the consumer refuses less); `nil` turns the
+    /// wake-ups off.
     public var fetchWakeupInterval: Duration?
 
     /// Consumer settings for `groupID` on `kafka`'s cluster.

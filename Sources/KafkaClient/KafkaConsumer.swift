@@ -26,15 +26,16 @@ public final class KafkaConsumer: Sendable {
     ///   it; for an assignment, returns the offsets to start from (partitions it leaves out
     ///   start at their committed offset).
     /// - Throws: ``KafkaError/Code/invalidConfiguration`` naming a rejected property, or a
-    ///   ``ConsumerConfiguration/fetchWakeupInterval`` that is not positive.
+    ///   ``ConsumerConfiguration/fetchWakeupInterval`` under 1 ms.
     public init(
         configuration: ConsumerConfiguration,
         logger: Logger = Logger(label: "exactly.kafka.consumer"),
         rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])? = nil
     ) throws(KafkaError) {
-        if let interval = configuration.fetchWakeupInterval, interval <= .zero {
-            // Checked before any handle exists: a zero interval would have the wake-up thread spin.
-            throw KafkaError(.invalidConfiguration, "fetchWakeupInterval = \(interval) is not allowed: a positive duration (the default is 50 ms), or nil to turn the fetch wake-ups off")
+        if let interval = configuration.fetchWakeupInterval, interval < .milliseconds(1) {
+            // Checked before any handle exists. The wake-up thread waits whole milliseconds, so
+            // anything shorter would be a wait of zero: the thread would spin.
+            throw KafkaError(.invalidConfiguration, "`fetchWakeupInterval` = `\(interval)` is not allowed: at least 1 ms (the default is 50 ms), or nil to turn the fetch wake-ups off")
         }
         let context = ClientContext(
             logger: logger,

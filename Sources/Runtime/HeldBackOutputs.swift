@@ -37,9 +37,10 @@ public struct HeldBackOutputs<Output: Sendable>: Sendable {
         swap(&pending, &outputs)
         bytes = 0
         defer {
-            // What a throw left is dropped; the buffer's capacity is kept for the next epoch.
+            // What a throw left is dropped; the buffer's capacity is kept for the next epoch
+            // (`body` cannot have appended anything: the drain has exclusive access).
             pending.removeAll(keepingCapacity: true)
-            if outputs.isEmpty { swap(&pending, &outputs) }
+            swap(&pending, &outputs)
         }
         // Reversed through a buffer pointer, whose swaps move the elements; the array's own
         // `reverse()` copies them (every reference counted up and down).

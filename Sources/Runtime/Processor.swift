@@ -166,6 +166,9 @@ public final class Processor: @unchecked Sendable {
             logger: logger
         )
         self.producer = producer
+        if let slowBarrier = settings.slowBarrier {
+            logger.warning("test switch EXACTLY_SLOW_BARRIER_MS is on: lane 0 waits \(slowBarrier.delay) at each checkpoint barrier\(settings.processingLanes > 1 ? "" : " (with one lane nothing goes on past a barrier meanwhile)")")
+        }
         let laneCount = max(1, settings.processingLanes)
         lanes = (0..<laneCount).map {
             ProcessingLane(
@@ -622,7 +625,9 @@ public final class Processor: @unchecked Sendable {
             try perform(coordinator.epochLost(now: .now))
         } else if revoked.contains(where: { partitions[$0] != nil }) {
             if let pendingCapture {
-                logger.info("partitions \(revoked) revoked while checkpoint \(pendingCapture.id) is being captured: committing it, and one more if records behind its barrier were processed, before giving them up")
+                logger.info("partitions \(revoked) revoked while checkpoint \(pendingCapture.id) is being captured: committing it and, unless it was forced itself, one more (it does not hold the records behind its barriers) before giving them up")
+            } else {
+                logger.info("partitions \(revoked) revoked: committing what was processed for them before giving them up")
             }
             // Commit what was processed for these partitions before giving them up.
             try perform(coordinator.forceCheckpoint(.revocation, now: .now))

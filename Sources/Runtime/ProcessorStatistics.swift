@@ -11,9 +11,10 @@ public struct ProcessorStatistics: Sendable {
     /// Rebalances that came while a commit was in flight: each waited for the commit's outcome
     /// before deciding what to commit or abort for the partitions that moved.
     public var rebalancesDuringCommit = 0
-    /// Rebalances that came while a capture was pending (some lane had not reached its
-    /// barrier yet): a revocation then needs the checkpoint under way and, unless that one was
-    /// forced itself, one more, since records behind the barrier were processed meanwhile.
+    /// Rebalance events (assignments, revocations, lost partitions) that came while a capture
+    /// was pending (some lane had not reached its barrier yet): a revocation then needs the
+    /// checkpoint under way and, unless that one was forced itself, one more, since records
+    /// behind the barrier were processed meanwhile.
     public var rebalancesDuringCapture = 0
     /// Per checkpoint, how long processing stood still for it: the longest any lane spent on
     /// the capture's barrier (stopping sends and capturing its partitions). The records handed

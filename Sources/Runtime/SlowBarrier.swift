@@ -11,15 +11,17 @@ import Darwin
 ///
 /// That is the window a revocation must handle with care: the checkpoint under way does not
 /// hold the records processed behind its barriers, so giving partitions up takes one more
-/// checkpoint. Under load the window is a lane's head start on the slowest one, a few to tens
-/// of milliseconds per checkpoint; `scripts/rebalance-test.sh` needs its rebalances to land in
-/// it every time, not now and then.
+/// checkpoint. Under load the window is a lane's head start on the slowest one, a small part
+/// of each checkpoint interval; `scripts/rebalance-test.sh` needs its rebalances to land in it
+/// every time, not now and then. With a single lane the switch holds that lane and nothing goes
+/// on past a barrier. The hold counts in the stall statistics.
 public struct SlowBarrier: Sendable, Equatable {
     /// How long lane 0 waits at each barrier.
     public let delay: Duration
 
-    /// A switch that holds lane 0 for `delay` at each barrier.
+    /// A switch that holds lane 0 for `delay` at each barrier (1 ms to 10 s).
     public init(delay: Duration) {
+        precondition(delay >= .milliseconds(1) && delay <= .seconds(10), "a slow barrier holds 1 ms to 10 s, not \(delay)")
         self.delay = delay
     }
 

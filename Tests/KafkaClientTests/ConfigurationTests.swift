@@ -22,13 +22,13 @@ import Testing
         #expect(error?.message.contains("`linger.ms` = `soon`") == true)
     }
 
-    @Test(arguments: [Duration.zero, .milliseconds(-5)])
-    func aFetchWakeupIntervalThatIsNotPositiveIsRefused(_ interval: Duration) {
+    @Test(arguments: [Duration.zero, .milliseconds(-5), .microseconds(500)])
+    func aFetchWakeupIntervalUnderOneMillisecondIsRefused(_ interval: Duration) {
         var configuration = ConsumerConfiguration(kafka: KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"]), groupID: "g")
         configuration.fetchWakeupInterval = interval
         let error = #expect(throws: KafkaError.self) { _ = try KafkaConsumer(configuration: configuration) }
         #expect(error?.code == .invalidConfiguration)
-        #expect(error?.message.contains("fetchWakeupInterval = \(interval) is not allowed: a positive duration") == true)
+        #expect(error?.message.contains("`fetchWakeupInterval` = `\(interval)` is not allowed: at least 1 ms") == true)
     }
 
     @Test func secretValuesAreNotRepeatedInErrors() throws {

@@ -1,4 +1,5 @@
 import Runtime
+import Synchronization
 import Testing
 
 @Suite struct FaultInjectionTests {
@@ -17,24 +18,6 @@ import Testing
         let error = #expect(throws: ConfigurationError.self) { try FaultInjection(parsing: "afterLunch") }
         #expect(error?.description.contains("afterCapture, afterOffsetsSent, afterManifestDurable, afterCommitSent, afterCommitReturned") == true)
         #expect(throws: ConfigurationError.self) { try FaultInjection(parsing: "afterCapture:0") }
-    }
-}
-
-@Suite struct SlowBarrierTests {
-    @Test func parsesMilliseconds() throws {
-        #expect(try SlowBarrier(parsing: "150").delay == .milliseconds(150))
-    }
-
-    @Test(arguments: ["0", "-5", "10001", "1.5", "150ms", " 150"])
-    func aBadValueNamesWhatIsAllowed(_ text: String) {
-        let error = #expect(throws: ConfigurationError.self) { try SlowBarrier(parsing: text) }
-        #expect(error?.description == "`EXACTLY_SLOW_BARRIER_MS` = `\(text)` is not allowed: a whole number of milliseconds from 1 to 10000")
-    }
-
-    @Test func holdsTheCallingThreadForItsDelay() {
-        let started = ContinuousClock.now
-        SlowBarrier(delay: .milliseconds(30)).hold()
-        #expect(ContinuousClock.now - started >= .milliseconds(30))
     }
 }
 
@@ -59,6 +42,39 @@ import Testing
         }
         #expect(sent == [1, 2])
         #expect(held.outputs.isEmpty && held.bytes == 0, "an aborted epoch's outputs are made again, never sent late")
+    }
+
+    /// Counts how many ``Counted`` were freed.
+    final class Tally: Sendable {
+        let freed = Atomic<Int>(0)
+    }
+
+    /// An output with a reference count: a copy too many, or a release too many, shows.
+    final class Counted: Sendable {
+        let value: Int
+        let tally: Tally
+        init(_ value: Int, _ tally: Tally) {
+            self.value = value
+            self.tally = tally
+        }
+        deinit { tally.freed.add(1, ordering: .relaxed) }
+    }
+
+    @Test func aDrainHandsEachOutputOverOnceFreesTheRestAndKeepsItsCapacity() {
+        let tally = Tally()
+        var held = HeldBackOutputs<Counted>(capacityBytes: 1_000)
+        for value in 1...4 { held.append(Counted(value, tally), size: 10) }
+        var sent: [Int] = []
+        #expect(throws: SendFailed.self) {
+            try held.drain { (output) throws(SendFailed) in
+                if output.value == 3 { throw SendFailed() }
+                sent.append(output.value)
+            }
+        }
+        #expect(sent == [1, 2])
+        #expect(tally.freed.load(ordering: .relaxed) == 4, "each output freed once: sent, failed or dropped")
+        #expect(held.outputs.isEmpty && held.bytes == 0)
+        #expect(held.outputs.capacity >= 4, "the next epoch reuses the buffer")
     }
 
     @Test func fillsToItsBoundAndDrainsInOrder() {
