@@ -28,14 +28,7 @@ done
 [ "$cycles" -ge 1 ] || { echo "--cycles must be at least 1" >&2; exit 2; }
 RANDOM=$seed
 
-ensure_build_dependencies
-ensure_debian_packages python3-confluent-kafka
-if [ -z "${EXACTLY_BIN:-}" ]; then
-    say "building exactly"
-    swift build --product exactly >/dev/null
-    EXACTLY_BIN="$(swift build --show-bin-path)/exactly"
-fi
-workload() { /usr/bin/python3 scripts/crash/workload.py "$@"; }
+prepare_workload_test
 
 work=$(mktemp -d)
 broker_pid=""

@@ -9,10 +9,7 @@ source "$(dirname "$0")/lib/setup.sh"
 cd "$EXACTLY_ROOT"
 ensure_build_dependencies
 ensure_debian_packages python3-confluent-kafka curl
-if [ -z "${EXACTLY_BIN:-}" ]; then
-    swift build --product exactly >/dev/null
-    EXACTLY_BIN="$(swift build --show-bin-path)/exactly"
-fi
+ensure_exactly_binary
 work=$(mktemp -d)
 broker_pid=""
 run_pid=""

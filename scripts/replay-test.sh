@@ -8,13 +8,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$EXACTLY_ROOT"
-ensure_build_dependencies
-ensure_debian_packages python3-confluent-kafka
-if [ -z "${EXACTLY_BIN:-}" ]; then
-    swift build --product exactly >/dev/null
-    EXACTLY_BIN="$(swift build --show-bin-path)/exactly"
-fi
-workload() { /usr/bin/python3 scripts/crash/workload.py "$@"; }
+prepare_workload_test
 work=$(mktemp -d)
 broker_pid=""
 fail() { echo "replay test FAILED: $*" >&2; echo "logs kept in $work" >&2; exit 1; }

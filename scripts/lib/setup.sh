@@ -48,6 +48,27 @@ ensure_build_dependencies() {
     fi
 }
 
+# Sets EXACTLY_BIN to the `exactly` executable: the one the caller named in EXACTLY_BIN, or a
+# debug build made now.
+ensure_exactly_binary() {
+    if [ -z "${EXACTLY_BIN:-}" ]; then
+        say "building exactly"
+        swift build --product exactly >/dev/null
+        EXACTLY_BIN="$(swift build --show-bin-path)/exactly"
+    fi
+}
+
+# What the workload tests (crash, rebalance, replay) need: the build, Debian's confluent-kafka
+# for their workload and checker (a client that others wrote), and the `exactly` executable.
+prepare_workload_test() {
+    ensure_build_dependencies
+    ensure_debian_packages python3-confluent-kafka
+    ensure_exactly_binary
+}
+
+# scripts/crash/workload.py: the known input, its expected output, and the read_committed check.
+workload() { /usr/bin/python3 "$EXACTLY_ROOT/scripts/crash/workload.py" "$@"; }
+
 # What the conformance tests need: clients that others wrote.
 ensure_test_dependencies() {
     ensure_debian_packages kcat python3-confluent-kafka python3-venv curl
