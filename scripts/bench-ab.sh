@@ -37,18 +37,9 @@ keys=100000
 partitions=8
 
 ensure_build_dependencies
-work=$(mktemp -d)
-broker_pid=""
-cleanup() {
-    [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-say "compiling the load tool (scripts/bench/pipeline-load.c)"
-cc -O2 -o "$work/pipeline-load" scripts/bench/pipeline-load.c $(pkg-config --cflags --libs rdkafka) -lpthread
+prepare_bench_work
+work=$WORK
 start_dev_broker "${builds[0]}" "$work/broker.log" --data-dir "$work/broker" --default-partitions "$partitions"
-broker_pid=$BROKER_PID
 bootstrap=$BOOTSTRAP
 say "input: $records records, $keys keys, $partitions partitions; checkpoints every $interval; $rounds rounds"
 "$work/pipeline-load" produce "$bootstrap" orders "$records" "$keys" "$partitions" >/dev/null

@@ -35,16 +35,8 @@ ensure_build_dependencies
 say "building exactly (release)"
 swift build -c release --product exactly >/dev/null
 exactly="$(swift build -c release --show-bin-path)/exactly"
-work=$(mktemp -d)
-broker_pid=""
-cleanup() {
-    [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-say "compiling the load tool (scripts/bench/pipeline-load.c)"
-cc -O2 -o "$work/pipeline-load" scripts/bench/pipeline-load.c $(pkg-config --cflags --libs rdkafka) -lpthread
+prepare_bench_work
+work=$WORK
 load="$work/pipeline-load"
 # The strongest baseline links the allocator exactly uses (jemalloc with exactly's own start-up
 # options), so that neither side of a ratio owes its speed to its allocator.
@@ -52,7 +44,6 @@ cc -O2 -o "$work/pipeline-load-jemalloc" scripts/bench/pipeline-load.c Sources/C
     -I Sources/CAllocatorOptions/include $(pkg-config --cflags --libs rdkafka) -lpthread -ljemalloc
 
 start_dev_broker "$exactly" "$work/broker.log" --data-dir "$work/broker" --default-partitions "$partitions"
-broker_pid=$BROKER_PID
 bootstrap=$BOOTSTRAP
 
 # A pipeline configuration for application $1 reading $2, writing $3, checkpointing every $4.

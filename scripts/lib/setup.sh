@@ -69,6 +69,17 @@ prepare_workload_test() {
 # scripts/crash/workload.py: the known input, its expected output, and the read_committed check.
 workload() { /usr/bin/python3 "$EXACTLY_ROOT/scripts/crash/workload.py" "$@"; }
 
+# For benchmarks: a scratch directory WORK (removed at exit) and the load tool compiled into
+# it as WORK/pipeline-load (scripts/bench/pipeline-load.c: produce input, a raw pipe, delete
+# topics). At exit the development broker whose pid is in BROKER_PID, if any, is stopped too.
+prepare_bench_work() {
+    WORK=$(mktemp -d)
+    BROKER_PID=""
+    trap 'if [ -n "$BROKER_PID" ]; then kill "$BROKER_PID" 2>/dev/null || true; fi; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+    say "compiling the load tool (scripts/bench/pipeline-load.c)"
+    cc -O2 -o "$WORK/pipeline-load" "$EXACTLY_ROOT/scripts/bench/pipeline-load.c" $(pkg-config --cflags --libs rdkafka) -lpthread
+}
+
 # What the conformance tests need: clients that others wrote.
 ensure_test_dependencies() {
     ensure_debian_packages kcat python3-confluent-kafka python3-venv curl
