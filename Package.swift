@@ -48,8 +48,11 @@ let package = Package(
         // Keyed, per-partition, copy-on-write state. No files, no Kafka.
         // CRC-32C with the CPU's instruction where there is one (checkpoint files, record batches).
         .target(name: "CCRC32C"),
+        // A cache-line prefetch hint, which Swift has no way to say (the state's hash tables).
+        .target(name: "CPrefetch"),
         .target(
             name: "KeyedState",
+            dependencies: ["CPrefetch"],
             swiftSettings: strictSwift6
         ),
         // Snapshots, the checkpoint store, manifests, checksums, retention. No Kafka.

@@ -16,6 +16,7 @@ BENCH="$ROOT/.build/bench-operators"
 RECORDS="${RECORDS:-2000000}"
 
 mkdir -p "$BENCH/Sources/BenchOperators"
+ln -sfn "$ROOT/Sources/CPrefetch" "$BENCH/Sources/CPrefetch"
 ln -sfn "$ROOT/Sources/KeyedState" "$BENCH/Sources/KeyedState"
 ln -sfn "$ROOT/Sources/Operators" "$BENCH/Sources/Operators"
 
@@ -30,7 +31,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        .target(name: "KeyedState", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "CPrefetch"),
+        .target(name: "KeyedState", dependencies: ["CPrefetch"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Operators", dependencies: [
             "KeyedState", .product(name: "Yams", package: "Yams"), .product(name: "HeapModule", package: "swift-collections"),
         ], swiftSettings: [.swiftLanguageMode(.v6)]),

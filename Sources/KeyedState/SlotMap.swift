@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A hash map from ``StateKey`` to `Value` with value semantics (copying is O(1); the first change
 /// to a copy copies the table): the storage of ``ChangeLog`` and of ``StateMap``'s buckets.
 ///
@@ -164,6 +166,11 @@ struct SlotMap<Value: SlotValue>: Sendable, Sequence {
             let tag = Self.tag(hash)
             let mask = capacity - 1
             var slot = hash & mask
+            // In a table larger than the caches the control byte and the entry are two cache
+            // misses, and the entry's load waits for the byte's comparison. Asking for the entry
+            // first lets the two misses overlap: count+sum in memory (scripts/bench-operators.sh),
+            // six alternating pairs, 4-6% more records/s with 100k keys, 3-13% with 1M.
+            exactly_prefetch_for_reading(entries + slot)
             while true {
                 let byte = control[slot]
                 if byte == 0 { return nil }
