@@ -169,7 +169,8 @@ struct SlotMap<Value: SlotValue>: Sendable, Sequence {
             // In a table larger than the caches the control byte and the entry are two cache
             // misses, and the entry's load waits for the byte's comparison. Asking for the entry
             // first lets the two misses overlap: count+sum in memory (scripts/bench-operators.sh),
-            // six alternating pairs, 4-6% more records/s with 100k keys, 3-13% with 1M.
+            // six alternating pairs, about 5% more records/s with 100k keys (-2 to +10% per
+            // pair), 3-13% with 1M.
             exactly_prefetch_for_reading(entries + slot)
             while true {
                 let byte = control[slot]
