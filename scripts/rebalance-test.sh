@@ -56,7 +56,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "$*" >&2; exit 1; }
-count() { grep -c "$1" "$2" 2>/dev/null || true; }  # count PATTERN FILE: matching lines, 0 if none
+lines_matching() { grep -c "$1" "$2" 2>/dev/null || true; }  # lines_matching PATTERN FILE: how many, 0 if none
 wait_until() {  # wait_until SECONDS WHAT CONDITION: evaluates the shell CONDITION every 0.1 s
     local tenths=$(( $1 * 10 )) what=$2 condition=$3
     for _ in $(seq "$tenths"); do eval "$condition" && return 0; sleep 0.1; done
@@ -95,11 +95,11 @@ chunk=$(( (records + cycles) / (cycles + 1) ))
 piece=$(( chunk / 20 > 0 ? chunk / 20 : 1 ))
 produced=0
 trickle() {  # trickle START COUNT
-    local at=$1 end=$(( $1 + $2 )) count
+    local at=$1 end=$(( $1 + $2 )) size
     while [ "$at" -lt "$end" ]; do
-        count=$(( end - at < piece ? end - at : piece ))
-        workload produce --bootstrap "$bootstrap" --topic orders --partitions "$partitions" --records "$count" --keys "$keys" --start "$at" > /dev/null
-        at=$(( at + count ))
+        size=$(( end - at < piece ? end - at : piece ))
+        workload produce --bootstrap "$bootstrap" --topic orders --partitions "$partitions" --records "$size" --keys "$keys" --start "$at" > /dev/null
+        at=$(( at + size ))
         sleep 0.1
     done
 }
@@ -108,30 +108,30 @@ next_chunk() {  # the size of the next chunk of input
 }
 
 say "rebalance test: $cycles cycles, $records records, $keys keys, the first of two lanes held ${barrier_ms} ms at each barrier"
-count=$(next_chunk)
-trickle "$produced" "$count"
-produced=$(( produced + count ))
+size=$(next_chunk)
+trickle "$produced" "$size"
+produced=$(( produced + size ))
 log0="$work/instance-0.log"
 EXACTLY_SLOW_BARRIER_MS=$barrier_ms "$EXACTLY_BIN" run --config "$work/pipeline-0.yaml" > "$log0" 2>&1 &
 first_pid=$!
 assigned="fresh start\|restored checkpoint"
-wait_until 60 "instance 0 to be assigned its partitions (log: $log0)" '[ "$(count "$assigned" "$log0")" -ge "$partitions" ]'
+wait_until 60 "instance 0 to be assigned its partitions (log: $log0)" '[ "$(lines_matching "$assigned" "$log0")" -ge "$partitions" ]'
 for cycle in $(seq 1 "$cycles"); do
-    count=$(next_chunk)
-    trickle "$produced" "$count" &
+    size=$(next_chunk)
+    trickle "$produced" "$size" &
     trickle_pid=$!
-    produced=$(( produced + count ))
+    produced=$(( produced + size ))
     log1="$work/instance-1-$cycle.log"
-    revoked_before=$(count "revoked" "$log0")
-    assigned_before=$(count "$assigned" "$log0")
+    revoked_before=$(lines_matching "revoked" "$log0")
+    assigned_before=$(lines_matching "$assigned" "$log0")
     EXACTLY_SLOW_BARRIER_MS=$barrier_ms "$EXACTLY_BIN" run --config "$work/pipeline-1.yaml" > "$log1" 2>&1 &
     second_pid=$!
     wait_until 60 "instance 1 to be assigned partitions in cycle $cycle (log: $log1)" 'grep -q "$assigned" "$log1"'
-    wait_until 30 "instance 0 to give up partitions in cycle $cycle (log: $log0)" '[ "$(count "revoked" "$log0")" -gt "$revoked_before" ]'
+    wait_until 30 "instance 0 to give up partitions in cycle $cycle (log: $log0)" '[ "$(lines_matching "revoked" "$log0")" -gt "$revoked_before" ]'
     sleep 1  # both process for a while
     stop_instance "$second_pid" "instance 1 (cycle $cycle)" "$log1"
     second_pid=""
-    wait_until 60 "instance 0 to take instance 1's partitions back in cycle $cycle (log: $log0)" '[ "$(count "$assigned" "$log0")" -gt "$assigned_before" ]'
+    wait_until 60 "instance 0 to take instance 1's partitions back in cycle $cycle (log: $log0)" '[ "$(lines_matching "$assigned" "$log0")" -gt "$assigned_before" ]'
     wait "$trickle_pid" || fail "cycle $cycle: producing input failed"
     trickle_pid=""
     kill -0 "$first_pid" 2>/dev/null || fail "cycle $cycle: instance 0 stopped (log: $log0)"
@@ -146,7 +146,7 @@ stop_instance "$first_pid" "instance 0" "$log0"
 first_pid=""
 
 # The test proves nothing unless revocations came while a capture was pending.
-during_capture=$(count "revoked while checkpoint .* is being captured" "$log0")
-revocations=$(count "revoked" "$log0")
+during_capture=$(lines_matching "revoked while checkpoint .* is being captured" "$log0")
+revocations=$(lines_matching "revoked" "$log0")
 [ "$during_capture" -ge 1 ] || fail "none of instance 0's $revocations revocations came during a capture (log: $log0): the test did not test what it is for"
 echo "rebalance test passed: $cycles joins and leaves; $revocations revocations in instance 0, $during_capture of them during a capture; $records records, exactly once"

@@ -166,10 +166,10 @@ public final class Processor: @unchecked Sendable {
             logger: logger
         )
         self.producer = producer
-        if let slowBarrier = settings.slowBarrier {
-            logger.warning("test switch EXACTLY_SLOW_BARRIER_MS is on: lane 0 waits \(slowBarrier.delay) at each checkpoint barrier\(settings.processingLanes > 1 ? "" : " (with one lane nothing goes on past a barrier meanwhile)")")
-        }
         let laneCount = max(1, settings.processingLanes)
+        if let slowBarrier = settings.slowBarrier {
+            logger.warning("test switch EXACTLY_SLOW_BARRIER_MS is on: lane 0 waits \(slowBarrier.delay) at each checkpoint barrier\(laneCount > 1 ? "" : " (with one lane nothing goes on past a barrier meanwhile)")")
+        }
         lanes = (0..<laneCount).map {
             ProcessingLane(
                 index: $0, producer: producer, sinkTopic: settings.sinkTopic, deadLetterTopic: settings.deadLetterTopic,
