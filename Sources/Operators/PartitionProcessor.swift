@@ -72,9 +72,12 @@ public struct PartitionProcessor: Sendable {
     public mutating func process(
         _ record: consuming Record, state: inout PartitionState, into emissions: inout [Emission]
     ) throws(PipelineStoppedError) {
-        let (topic, partition, offset) = (record.topic, record.partition, record.offset)
+        // The record is moved on (`consume`), and an error names the source from this
+        // processor's own fields: copying the record's topic first, or letting the compiler copy
+        // the whole record into `processUntyped`, counted references up and down per record.
+        let offset = record.offset
         do {
-            try processUntyped(record, state: &state, into: &emissions)
+            try processUntyped(consume record, state: &state, into: &emissions)
         } catch let error as PipelineStoppedError {
             throw error
         } catch {
@@ -173,7 +176,7 @@ public struct PartitionProcessor: Sendable {
             }
         }
         let eventTime = record.eventTime
-        try run(from: 0, record, state: &state, into: &emissions)
+        try run(from: 0, consume record, state: &state, into: &emissions)
         guard let time = eventTime, time > maxEventTime else { return }
         maxEventTime = time
         if pipeline.watermarks.mode == .perPartition, let local = localWatermark, local > watermark {
