@@ -32,6 +32,8 @@ final class ProcessingLane: @unchecked Sendable {
     private let producer: KafkaProducer
     private let sinkTopic: String
     private let deadLetterTopic: String
+    /// Whether outputs carry the ``SourceHeader`` (`sink.source_header`).
+    private let stampsSource: Bool
     private let heldCapacityBytes: Int
     private let slowBarrier: SlowBarrier?
 
@@ -53,13 +55,17 @@ final class ProcessingLane: @unchecked Sendable {
 
     /// Lane `index`, producing with `producer`; it may hold `heldCapacityBytes` of outputs
     /// while no transaction is open.
-    init(index: Int, producer: KafkaProducer, sinkTopic: String, deadLetterTopic: String, heldCapacityBytes: Int, producedCounter: Counter, slowBarrier: SlowBarrier? = nil) {
+    init(
+        index: Int, producer: KafkaProducer, sinkTopic: String, deadLetterTopic: String, stampsSource: Bool = true,
+        heldCapacityBytes: Int, producedCounter: Counter, slowBarrier: SlowBarrier? = nil
+    ) {
         self.slowBarrier = slowBarrier
         self.producedCounter = producedCounter
         queue = DispatchQueue(label: "exactly.lane.\(index)")
         self.producer = producer
         self.sinkTopic = sinkTopic
         self.deadLetterTopic = deadLetterTopic
+        self.stampsSource = stampsSource
         self.heldCapacityBytes = heldCapacityBytes
         held = HeldBackOutputs(capacityBytes: heldCapacityBytes)
     }
@@ -233,20 +239,33 @@ final class ProcessingLane: @unchecked Sendable {
     }
 
     /// Sends `output` into the open transaction, stamped with the source header of the input
-    /// record at `sourceOffset`: an output made now, or one held since the last barrier.
+    /// record at `sourceOffset` unless `sink.source_header` is off: an output made now, or one
+    /// held since the last barrier.
     private func send(_ output: borrowing OutputRecord, isDeadLetter: Bool, sourcePrefix: [UInt8], sourceOffset: Int64) throws(ProcessorFailure) {
         let topic = try resolved(isDeadLetter)
-        let headers = output.headers.isEmpty ? [] : output.headers.map { KafkaHeader($0.name, $0.value) }
-        // Straight from the output's fields to librdkafka, the source header from the stack.
-        let sent = SourceHeader.withValue(prefix: sourcePrefix, offset: sourceOffset) { value in
-            Result { () throws(KafkaError) in
-                try producer.send(
-                    to: topic, partition: output.partition, key: output.key, value: output.value, headers: headers,
-                    addingHeader: (SourceHeader.name, value), timestampMilliseconds: output.timestamp)
+        let sent: Result<Void, KafkaError>
+        if stampsSource {
+            // The source header from the stack.
+            sent = SourceHeader.withValue(prefix: sourcePrefix, offset: sourceOffset) { value in
+                produce(output, to: topic, addingHeader: (SourceHeader.name, value))
             }
+        } else {
+            sent = produce(output, to: topic, addingHeader: nil)
         }
         if case .failure(let error) = sent { throw failedSend(to: topic.name, error) }
         countSent()
+    }
+
+    /// Hands the output's fields straight to librdkafka, with `extra` after its own headers.
+    private func produce(
+        _ output: borrowing OutputRecord, to topic: ProducerTopic, addingHeader extra: (name: String, value: UnsafeRawBufferPointer)?
+    ) -> Result<Void, KafkaError> {
+        let headers = output.headers.isEmpty ? [] : output.headers.map { KafkaHeader($0.name, $0.value) }
+        return Result { () throws(KafkaError) in
+            try producer.send(
+                to: topic, partition: output.partition, key: output.key, value: output.value, headers: headers,
+                addingHeader: extra, timestampMilliseconds: output.timestamp)
+        }
     }
 
     /// The sink or dead-letter topic, resolved by the producer at its first use.

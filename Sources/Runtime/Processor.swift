@@ -173,6 +173,7 @@ public final class Processor: @unchecked Sendable {
         lanes = (0..<laneCount).map {
             ProcessingLane(
                 index: $0, producer: producer, sinkTopic: settings.sinkTopic, deadLetterTopic: settings.deadLetterTopic,
+                stampsSource: settings.sourceHeader,
                 heldCapacityBytes: max(1, settings.heldBackCapacityBytes / laneCount), producedCounter: metrics.recordsProduced,
                 slowBarrier: $0 == 0 ? settings.slowBarrier : nil)
         }

@@ -58,7 +58,7 @@ extension ProcessorConfiguration {
         }
         for topic in sourceTopics { try reader.topicName(topic, node: topicsNode, key: "source.topics") }
 
-        let sink = try reader.mapping(reader.required(top, "sink", in: root), key: "sink", allowedKeys: ["topic", "dead_letter_topic"])
+        let sink = try reader.mapping(reader.required(top, "sink", in: root), key: "sink", allowedKeys: ["topic", "dead_letter_topic", "source_header"])
         let sinkNode = try reader.required(sink, "topic", in: root, prefix: "sink.")
         let sinkTopic = try reader.scalar(sinkNode, key: "sink.topic")
         try reader.topicName(sinkTopic, node: sinkNode, key: "sink.topic")
@@ -71,6 +71,8 @@ extension ProcessorConfiguration {
             try reader.topicName(topic, node: node, key: "sink.dead_letter_topic")
             deadLetterTopic = topic
         }
+        var sourceHeader = true
+        if let node = sink["source_header"] { sourceHeader = try reader.boolean(node, key: "sink.source_header") }
 
         var settings = CheckpointSettings()
         var directory = "./checkpoints"
@@ -114,6 +116,7 @@ extension ProcessorConfiguration {
         var result = configuration
         result.staticMembership = staticMembership
         result.processingLanes = lanes
+        result.sourceHeader = sourceHeader
         try result.validate(file: file)
         return result
     }

@@ -18,6 +18,7 @@ import Yams
 /// sink:
 ///   topic: order-totals
 ///   dead_letter_topic: orders-dead-letters
+///   source_header: true            # outputs carry exactly.source (see ProcessorSettings.sourceHeader)
 /// checkpoint:
 ///   dir: ./checkpoints
 ///   interval: 1s
@@ -49,6 +50,8 @@ public struct ProcessorConfiguration {
     public var sinkTopic: String
     /// Where records that cannot be processed go, when configured.
     public var deadLetterTopic: String?
+    /// `sink.source_header`: whether outputs carry `exactly.source` (``ProcessorSettings/sourceHeader``).
+    public var sourceHeader = true
     /// The checkpoint store's directory.
     public var checkpointDirectory: String
     /// Trigger, timeout, pause and failure tolerance of checkpoints.

@@ -46,6 +46,13 @@ public struct ProcessorSettings: Sendable {
     public static var defaultProcessingLanes: Int {
         min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
+    /// Whether every output carries the ``SourceHeader`` (`exactly.source` =
+    /// `<topic>/<partition>/<offset>` of its input): what makes outputs traceable and lets a
+    /// `--dry-run` replay compare its outputs with committed ones. On by default. Off saves what a
+    /// header costs librdkafka per record (allocations, and about 30 bytes on the wire and on
+    /// disk per output): about 16% of the processor's CPU per record in the running-sum
+    /// benchmark (docs/RUNTIME.md, "What a record costs").
+    public var sourceHeader = true
     /// For benchmarks: finish with a checkpoint once this many records were processed.
     public var stopAfterRecords: Int?
     /// Where the processor's metrics go (records, checkpoints, stalls, commits, partitions);

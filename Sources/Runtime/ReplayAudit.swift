@@ -23,11 +23,29 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
     public let onlyReplayed: Int
     /// The first input offset whose outputs differ, if any.
     public let firstDifference: Int64?
+    /// Outputs in the sink (any partition's) that carry no ``SourceHeader``, so no input range
+    /// can claim them: written with `sink.source_header: false`, or by another producer.
+    public let unattributedCommitted: Int
+
+    /// Whether the comparison with the committed output means anything. Replayed outputs that
+    /// found no committed twin may be among the committed outputs without a source header: then
+    /// the audit cannot tell a difference from a match. (A committed output *with* a source
+    /// header in the range that the replay did not make is a difference either way.)
+    public var isComparable: Bool {
+        !(unattributedCommitted > 0 && onlyReplayed > 0 && onlyCommitted == 0)
+    }
+
+    /// Whether the replay's outputs differ from the committed ones for the same inputs.
+    public var differs: Bool { isComparable && (onlyCommitted > 0 || onlyReplayed > 0) }
 
     public var description: String {
         var line = "\(partition): offsets \(from)..<\(to) would emit \(outputs) outputs and \(deadLetters) dead letters"
         if let committedUpTo, committedUpTo > from {
-            if onlyCommitted == 0, onlyReplayed == 0 {
+            if !isComparable {
+                line += "; for \(from)..<\(committedUpTo) they CANNOT BE COMPARED with the committed output: "
+                    + "\(unattributedCommitted) outputs in the sink carry no `\(SourceHeader.name)` header (written with "
+                    + "`sink.source_header: false`), so no input range can claim them; \(matching) match, \(onlyReplayed) not found"
+            } else if onlyCommitted == 0, onlyReplayed == 0 {
                 line += "; for \(from)..<\(committedUpTo) they match the \(matching) committed outputs"
             } else {
                 line += "; for \(from)..<\(committedUpTo) they DIFFER from the committed output: \(matching) match, "
@@ -105,7 +123,7 @@ public enum ReplayAudit {
                 if let position = try consumer.position([partition])[partition] ?? nil, position >= ends[partition]! { done.insert(partition) }
             }
         }
-        let committedOutputs = try readCommittedOutputs(kafka: kafka, sinkTopic: sinkTopic, restored: restored, committed: committed, logger: logger)
+        let (committedOutputs, unattributed) = try readCommittedOutputs(kafka: kafka, sinkTopic: sinkTopic, restored: restored, committed: committed, logger: logger)
 
         return restored.keys.sorted().map { partition in
             let from = restored[partition]!.offset
@@ -136,20 +154,21 @@ public enum ReplayAudit {
                 partition: partition, from: from, to: max(from, ends[partition]!),
                 outputs: counts[partition]?.outputs ?? 0, deadLetters: counts[partition]?.deadLetters ?? 0,
                 committedUpTo: upTo, matching: matching, onlyCommitted: onlyCommitted, onlyReplayed: onlyReplayed,
-                firstDifference: firstDifference
+                firstDifference: firstDifference, unattributedCommitted: unattributed
             )
         }
     }
 
     /// The committed outputs in `sinkTopic` whose source is in a replayed range, by source
-    /// partition and offset, as a read_committed reader sees them.
+    /// partition and offset, as a read_committed reader sees them; and how many outputs carry
+    /// no source header at all.
     private static func readCommittedOutputs(
         kafka: KafkaConfiguration, sinkTopic: String,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
         committed: [TopicPartition: PartitionOffset], logger: Logger
-    ) throws -> [TopicPartition: [Int64: [[UInt8]]]] {
+    ) throws -> (outputs: [TopicPartition: [Int64: [[UInt8]]]], unattributed: Int) {
         let wanted = restored.mapValues(\.offset)
-        guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return [:] }
+        guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return ([:], 0) }
         let admin = try KafkaAdmin(configuration: kafka, logger: logger)
         let sinkPartitions = try admin.describeTopic(sinkTopic).partitions.map { TopicPartition(sinkTopic, $0.id) }
         let reader = try KafkaConsumer(
@@ -161,14 +180,18 @@ public enum ReplayAudit {
         for partition in sinkPartitions { ends[partition] = try reader.watermarkOffsets(partition).high }
         try reader.subscribe(topics: [sinkTopic])
         var outputs: [TopicPartition: [Int64: [[UInt8]]]] = [:]
+        var unattributed = 0
         var done = Set(sinkPartitions.filter { ends[$0]! == 0 })
         let deadline = ContinuousClock.now + .seconds(600)
         while done.count < sinkPartitions.count, ContinuousClock.now < deadline {
             for record in try reader.poll(maxRecords: 5_000, timeout: .milliseconds(100)) {
-                if let header = record.headers.first(where: { $0.name == SourceHeader.name }), let value = header.value,
-                   let source = SourceHeader.parse(value), let from = wanted[source.partition],
-                   let upTo = committed[source.partition]?.offset, source.offset >= from, source.offset < upTo
-                {
+                guard let header = record.headers.first(where: { $0.name == SourceHeader.name }), let value = header.value,
+                    let source = SourceHeader.parse(value)
+                else {
+                    unattributed += 1
+                    continue
+                }
+                if let from = wanted[source.partition], let upTo = committed[source.partition]?.offset, source.offset >= from, source.offset < upTo {
                     outputs[source.partition, default: [:]][source.offset, default: []].append(record.value)
                 }
             }
@@ -176,6 +199,6 @@ public enum ReplayAudit {
                 if let position = try reader.position([partition])[partition] ?? nil, position >= ends[partition]! { done.insert(partition) }
             }
         }
-        return outputs
+        return (outputs, unattributed)
     }
 }

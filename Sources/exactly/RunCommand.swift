@@ -147,6 +147,7 @@ struct RunCommand: AsyncParsableCommand {
             stopAfterRecords: stopAfterRecords
         )
         configured.staticMembership = configuration.staticMembership
+        configured.sourceHeader = configuration.sourceHeader
         configured.slowBarrier = slowBarrier
         if let lanes = configuration.processingLanes { configured.processingLanes = lanes }
         let settings = configured
@@ -182,8 +183,12 @@ struct RunCommand: AsyncParsableCommand {
                 print("dry run of a replay from checkpoint \(checkpoint) (nothing was produced or committed):")
                 for entry in audit { print("  \(entry)") }
                 if let broker { await broker.stop() }
-                if audit.contains(where: { $0.onlyCommitted > 0 || $0.onlyReplayed > 0 }) {
+                if audit.contains(where: \.differs) {
                     throw ExitCode(3)
+                }
+                if !audit.allSatisfy(\.isComparable) {
+                    print("some outputs could not be compared: the sink holds outputs without the `\(SourceHeader.name)` header (sink.source_header: false)")
+                    throw ExitCode(4)
                 }
                 return
             }

@@ -69,6 +69,16 @@ import Testing
         #expect(configuration.checkpoint == CheckpointSettings())
         #expect(configuration.processingLanes == nil, "the processor's default: the core count, at most 4")
         #expect(configuration.staticMembership, "a restart should take its place in the group at once")
+        #expect(configuration.sourceHeader, "outputs name their input unless told otherwise")
+    }
+
+    @Test func theSourceHeaderCanBeTurnedOff() throws {
+        let configuration = try ProcessorConfiguration.parse(yaml: """
+            application: a
+            source: {topics: in}
+            sink: {topic: out, source_header: false}
+            """)
+        #expect(!configuration.sourceHeader)
     }
 
     @Test func staticMembershipCanBeTurnedOff() throws {
@@ -108,6 +118,8 @@ import Testing
              "`sink` is missing"),
             ("application: a\nsource: {topics: [in]}\nsink: {topic: out}\nprocessing: {lanes: 0}\n",
              "p.yaml:4: `processing.lanes` = `0` is not allowed: a whole number from 1 to 64"),
+            ("application: a\nsource: {topics: [in]}\nsink:\n  topic: out\n  source_header: sometimes\n",
+             "p.yaml:5: `sink.source_header` = `sometimes` is not allowed: true or false"),
             ("application: a\nsource: {topics: [in]}\nsink: {topic: out}\nprocessing: {threads: 2}\n",
              "p.yaml:4: `processing.threads` = `threads` is not allowed: unknown key; allowed here: lanes"),
             ("application: a b\nsource: {topics: [in]}\nsink: {topic: out}\n",

@@ -285,4 +285,55 @@ import Testing
         #expect(outputs.sorted() == Self.expected(4000, keys: keys).sorted())
         await broker.stop()
     }
+
+    /// Every output names its input in `exactly.source` (the input's topic, partition and
+    /// offset, as a read_committed reader sees it), unless `sink.source_header` is off: then no
+    /// output carries it.
+    @Test(arguments: [true, false])
+    func outputsNameTheirInputUnlessTheSourceHeaderIsOff(sourceHeader: Bool) async throws {
+        let input = Self.input(0..<400, keys: 20)
+        let (broker, kafka, directory) = try await brokerWithInput(input)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = ProcessorSettings(
+            kafka: kafka, application: "source-header", instance: "0",
+            sourceTopics: ["orders"], sinkTopic: "totals",
+            checkpoint: CheckpointSettings(interval: .milliseconds(200), timeout: .seconds(10)),
+            transactionTimeout: .seconds(30)
+        )
+        settings.sourceHeader = sourceHeader
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "source-header", instance: "source-header-0"))
+        _ = try await runProcessor(settings, store: store) {
+            try self.readCommitted("totals", count: 400, kafka: kafka).count >= 400
+        }
+        let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: "headers-\(UUID())"))
+        defer { try? consumer.close() }
+        try consumer.subscribe(topics: ["totals"])
+        var sources: [String] = []
+        var withoutHeader = 0
+        let deadline = ContinuousClock.now + .seconds(60)
+        while sources.count + withoutHeader < 400, ContinuousClock.now < deadline {
+            for record in try consumer.poll(maxRecords: 1000, timeout: .milliseconds(100)) {
+                guard let value = record.headers.first(where: { $0.name == "exactly.source" })?.value else {
+                    withoutHeader += 1
+                    continue
+                }
+                sources.append(String(decoding: value, as: UTF8.self))
+            }
+        }
+        // Which offsets each input partition holds: the producer of the input numbers them from 0.
+        var expected: [String] = []
+        var next: [Int32: Int] = [:]
+        for record in input {
+            expected.append("orders/\(record.partition)/\(next[record.partition, default: 0])")
+            next[record.partition, default: 0] += 1
+        }
+        if sourceHeader {
+            #expect(withoutHeader == 0)
+            #expect(sources.sorted() == expected.sorted(), "each output names its own input once")
+        } else {
+            #expect(sources.isEmpty, "no output may carry the header when it is off")
+            #expect(withoutHeader == 400)
+        }
+        await broker.stop()
+    }
 }
