@@ -13,8 +13,9 @@
 # pipe waited about half of its run (its starved_seconds): that is the pipe the ratios were
 # taken against until 2026-11-25, still run as a reference ("raw pipe as before").
 #
-# Each round runs both raw pipes, then the 1 s pipeline, then the 100 ms pipeline on the same
-# input; a ratio is taken within its round (this machine's speed drifts by 10-25% from one
+# Each round runs both raw pipes, then the 1 s pipeline, the 1 s pipeline with
+# `sink.source_header: false` (outputs without the exactly.source header: what lineage costs,
+# docs/RUNTIME.md), then the 100 ms pipeline on the same input; a ratio is taken within its round (this machine's speed drifts by 10-25% from one
 # minute to the next, the raw pipe less than the CPU-bound pipelines), and the summary gives
 # the median of the rounds and their range.
 #
@@ -39,17 +40,24 @@ prepare_bench_work
 work=$WORK
 load="$work/pipeline-load"
 # The strongest baseline links the allocator exactly uses (jemalloc with exactly's own start-up
-# options), so that neither side of a ratio owes its speed to its allocator.
+# options), so that neither side of a ratio owes its speed to its allocator. `--no-as-needed`:
+# the pipe calls no allocator function itself, so the linker's default (Debian's gcc passes
+# --as-needed) silently dropped jemalloc and the "jemalloc" baseline ran on glibc's malloc until
+# 2026-11-25. The check below fails the benchmark rather than let that happen again.
 cc -O2 -o "$work/pipeline-load-jemalloc" scripts/bench/pipeline-load.c Sources/CAllocatorOptions/allocator_options.c \
-    -I Sources/CAllocatorOptions/include $(pkg-config --cflags --libs rdkafka) -lpthread -ljemalloc
+    -I Sources/CAllocatorOptions/include $(pkg-config --cflags --libs rdkafka) -lpthread -Wl,--no-as-needed -ljemalloc -Wl,--as-needed
+ldd "$work/pipeline-load-jemalloc" | grep -q libjemalloc || { echo "the raw pipe baseline did not link jemalloc" >&2; exit 1; }
 
 start_dev_broker "$exactly" "$work/broker.log" --data-dir "$work/broker" --default-partitions "$partitions"
 bootstrap=$BOOTSTRAP
 
-# A pipeline configuration for application $1 reading $2, writing $3, checkpointing every $4.
+# A pipeline configuration for application $1 reading $2, writing $3, checkpointing every $4;
+# with a fifth argument `bare`, outputs carry no source header (sink.source_header: false).
 config() {
+    local bare=""
+    [ "${5:-}" = bare ] && bare="\n  source_header: false"
     sed -e "s#^application: .*#application: $1#" -e "s#bootstrap: .*#bootstrap: $bootstrap#" \
-        -e "s#topics: .*#topics: [$2]#" -e "s#  topic: .*#  topic: $3#" -e "s#dead_letter_topic: .*#dead_letter_topic: $3-dead-letters#" \
+        -e "s#topics: .*#topics: [$2]#" -e "s#  topic: .*#  topic: $3#" -e "s#dead_letter_topic: .*#dead_letter_topic: $3-dead-letters$bare#" \
         -e "s#dir: .*#dir: $work/checkpoints#" -e "s#interval: .*#interval: $4#" demo/order-totals.yaml > "$work/$1.yaml"
     echo "$work/$1.yaml"
 }
@@ -62,7 +70,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # The median of the numbers given (the middle one; the lower middle of an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
-raw_rates=(); one_rates=(); hundred_rates=(); one_ratios=(); hundred_ratios=()
+raw_rates=(); one_rates=(); hundred_rates=(); one_ratios=(); hundred_ratios=(); bare_rates=(); bare_ratios=(); bare_cpu=()
 raw_before_rates=(); raw_before_starved=(); one_ratios_before=(); hundred_ratios_before=()
 one_p50=(); one_p99=(); hundred_p50=(); hundred_p99=(); one_cpu_p99=(); hundred_cpu_p99=(); capture_p99=(); commit_p50=(); commit_p99=(); one_cpu=(); hundred_cpu=(); one_checkpoints=(); hundred_checkpoints=()
 for round in $(seq "$rounds"); do
@@ -78,6 +86,10 @@ for round in $(seq "$rounds"); do
     one_second=$("$exactly" run --config "$(config "bench-1s-$round" orders "out-1s-$round" 1s)" --stop-after-records "$records" --log-level warning)
     echo "$one_second"
     "$load" delete "$bootstrap" "out-1s-$round"
+    say "round $round/$rounds: exactly-once running sum, checkpoint every 1 s, outputs without the source header"
+    bare=$("$exactly" run --config "$(config "bench-bare-$round" orders "out-bare-$round" 1s bare)" --stop-after-records "$records" --log-level warning)
+    echo "$bare"
+    "$load" delete "$bootstrap" "out-bare-$round"
     say "round $round/$rounds: exactly-once running sum, checkpoint every 100 ms"
     hundred_ms=$("$exactly" run --config "$(config "bench-100ms-$round" orders "out-100ms-$round" 100ms)" --stop-after-records "$records" --log-level warning)
     echo "$hundred_ms"
@@ -87,6 +99,9 @@ for round in $(seq "$rounds"); do
     hundred_rates+=("$(echo "$hundred_ms" | field records_per_second)")
     one_ratios+=("$(ratio "${one_rates[-1]}" "${raw_rates[-1]}")")
     hundred_ratios+=("$(ratio "${hundred_rates[-1]}" "${raw_rates[-1]}")")
+    bare_rates+=("$(echo "$bare" | field records_per_second)")
+    bare_ratios+=("$(ratio "${bare_rates[-1]}" "${raw_rates[-1]}")")
+    bare_cpu+=("$(echo "$bare" | field cpu_us_per_record)")
     raw_before_rates+=("$(echo "$raw_before" | field records_per_second)")
     raw_before_starved+=("$(echo "$raw_before" | field starved_seconds)")
     one_ratios_before+=("$(ratio "${one_rates[-1]}" "${raw_before_rates[-1]}")")
@@ -98,7 +113,7 @@ for round in $(seq "$rounds"); do
     commit_p50+=("$(echo "$one_second" | field commit_p50_ms)"); commit_p99+=("$(echo "$one_second" | field commit_p99_ms)")
     one_cpu+=("$(echo "$one_second" | field cpu_us_per_record)"); hundred_cpu+=("$(echo "$hundred_ms" | field cpu_us_per_record)")
     one_checkpoints+=("$(echo "$one_second" | field checkpoints)"); hundred_checkpoints+=("$(echo "$hundred_ms" | field checkpoints)")
-    echo "round $round: ratio 1 s ${one_ratios[-1]}, 100 ms ${hundred_ratios[-1]} (to the raw pipe as before: ${one_ratios_before[-1]}, ${hundred_ratios_before[-1]})"
+    echo "round $round: ratio 1 s ${one_ratios[-1]}, 100 ms ${hundred_ratios[-1]}, 1 s without source headers ${bare_ratios[-1]} (to the raw pipe as before: ${one_ratios_before[-1]}, ${hundred_ratios_before[-1]})"
 done
 
 say "recovery: 1,000,000 keys of state, a kill, a restart"
@@ -119,11 +134,12 @@ printf '%-34s %24s %16s %8s %s\n' "pipeline" "records/s" "ratio" "goal" "(ratio 
 printf '%-34s %24s %16s\n' "raw librdkafka pipe" "$(median "${raw_rates[@]}") ($(range "${raw_rates[@]}"))" "1.00"
 printf '%-34s %24s %16s %8s %s\n' "exactly-once, 1 s checkpoints" "$(median "${one_rates[@]}") ($(range "${one_rates[@]}"))" "$(median "${one_ratios[@]}") ($(range "${one_ratios[@]}"))" ">= 0.90" "($(median "${one_ratios_before[@]}"), $(range "${one_ratios_before[@]}"))"
 printf '%-34s %24s %16s %8s %s\n' "exactly-once, 100 ms checkpoints" "$(median "${hundred_rates[@]}") ($(range "${hundred_rates[@]}"))" "$(median "${hundred_ratios[@]}") ($(range "${hundred_ratios[@]}"))" ">= 0.80" "($(median "${hundred_ratios_before[@]}"), $(range "${hundred_ratios_before[@]}"))"
+printf '%-34s %24s %16s %8s\n' "  1 s, sink.source_header: false" "$(median "${bare_rates[@]}") ($(range "${bare_rates[@]}"))" "$(median "${bare_ratios[@]}") ($(range "${bare_ratios[@]}"))" "(none)"
 printf '%-34s %24s %s\n' "raw pipe as before (reference)" "$(median "${raw_before_rates[@]}") ($(range "${raw_before_rates[@]}"))" "glibc malloc, no fetch wake-ups; starved ${raw_before_starved[*]} s of its rounds"
 echo "checkpoint stall, 1 s:    p50 $(median "${one_p50[@]}") ms, p99 $(median "${one_p99[@]}") ms (per round p99: ${one_p99[*]}; ${one_checkpoints[*]} checkpoints; goal p99 < 5 ms)"
 echo "  on CPU, 1 s:            p99 $(median "${one_cpu_p99[@]}") ms (per round: ${one_cpu_p99[*]}; the stall less the time the lane waited for a CPU)"
 echo "  commit round trip, 1 s: p50 $(median "${commit_p50[@]}") ms, p99 $(median "${commit_p99[@]}") ms (not a stall: the lanes go on processing, their outputs held for the next transaction)"
 echo "checkpoint stall, 100 ms: p50 $(median "${hundred_p50[@]}") ms, p99 $(median "${hundred_p99[@]}") ms (per round p99: ${hundred_p99[*]}; ${hundred_checkpoints[*]} checkpoints)"
 echo "  on CPU, 100 ms:         p99 $(median "${hundred_cpu_p99[@]}") ms (per round: ${hundred_cpu_p99[*]})"
-echo "CPU per record of the exactly process (all its threads, librdkafka's too; the broker is another process): 1 s $(median "${one_cpu[@]}") us, 100 ms $(median "${hundred_cpu[@]}") us"
+echo "CPU per record of the exactly process (all its threads, librdkafka's too; the broker is another process): 1 s $(median "${one_cpu[@]}") us, 100 ms $(median "${hundred_cpu[@]}") us, 1 s without source headers $(median "${bare_cpu[@]}") us"
 echo "first output after a kill and restart with 1M keys: $(echo "$recovery" | field first_output_ms) ms (goal < 1000 ms)"

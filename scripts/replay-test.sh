@@ -2,6 +2,7 @@
 # --replay-from-checkpoint, end to end on the development broker:
 #   a dry run from an older checkpoint reports outputs that match the committed ones (exit 0);
 #   a dry run of a changed pipeline reports that its outputs differ (exit 3);
+#   a dry run over outputs written without the source header says it cannot compare (exit 4);
 #   a real replay into the same sink is refused (it would duplicate committed output);
 #   a confirmed replay into a new topic produces exactly the outputs of the replayed inputs,
 #   as a read_committed consumer sees them, and its checkpoints record what they descend from.
@@ -22,12 +23,21 @@ sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpo
     demo/order-totals.yaml > "$work/pipeline.yaml"
 run() { "$EXACTLY_BIN" run --config "$@" --log-level warning; }
 
-# Two halves of input, each processed to the end; checkpoint A holds the state after the first.
+# The same pipeline as another application whose outputs carry no source header.
+sed -e "s#^application: .*#application: bare-totals#" -e "s#  topic: order-totals#  topic: bare-totals\n  source_header: false#" \
+    "$work/pipeline.yaml" > "$work/bare.yaml"
+grep -q "source_header: false" "$work/bare.yaml" || fail "could not turn the source header off"
+
+# Two halves of input, each processed to the end by both applications; checkpoint A (and the
+# bare application's) holds the state after the first.
 workload produce --bootstrap "$bootstrap" --topic orders --partitions 4 --records 10000 --keys 200 > /dev/null
 run "$work/pipeline.yaml" --stop-after-records 10000 > "$work/run-1.txt"
 checkpoint=$(ls -t "$work/checkpoints/order-totals/manifests/" | head -n 1 | sed 's/\.json$//')
+run "$work/bare.yaml" --stop-after-records 10000 > "$work/bare-1.txt"
+bare_checkpoint=$(ls -t "$work/checkpoints/bare-totals/manifests/" | head -n 1 | sed 's/\.json$//')
 workload produce --bootstrap "$bootstrap" --topic orders --partitions 4 --records 10000 --keys 200 --start 10000 > /dev/null
 run "$work/pipeline.yaml" --stop-after-records 10000 > "$work/run-2.txt"
+run "$work/bare.yaml" --stop-after-records 10000 > "$work/bare-2.txt"
 say "replaying from checkpoint $checkpoint (the state after the first 10,000 inputs)"
 
 run "$work/pipeline.yaml" --replay-from-checkpoint "$checkpoint" --dry-run > "$work/dry-run.txt" 2>&1 || fail "the dry run exited non-zero: $(cat "$work/dry-run.txt")"
@@ -45,6 +55,15 @@ cat "$work/dry-run-changed.txt"
 [ "$status" = 3 ] || fail "a dry run whose outputs differ exited $status, not 3: $(cat "$work/dry-run-changed.txt")"
 grep -q "DIFFER" "$work/dry-run-changed.txt" || fail "the dry run of a changed pipeline did not report the difference"
 
+# The same inputs through an application whose outputs carry no source header (both halves run
+# above): the dry run cannot tell which committed outputs belong to the replayed inputs, and
+# must say so (exit 4) rather than report a difference or a match.
+status=0
+run "$work/bare.yaml" --replay-from-checkpoint "$bare_checkpoint" --dry-run > "$work/dry-run-bare.txt" 2>&1 || status=$?
+cat "$work/dry-run-bare.txt"
+[ "$status" = 4 ] || fail "a dry run over outputs without the source header exited $status, not 4: $(cat "$work/dry-run-bare.txt")"
+grep -q "CANNOT BE COMPARED" "$work/dry-run-bare.txt" || fail "the dry run over outputs without the source header did not say it cannot compare"
+
 if run "$work/pipeline.yaml" --replay-from-checkpoint "$checkpoint" > "$work/refused.txt" 2>&1; then
     fail "a replay into the sink that holds the committed output was not refused"
 fi
@@ -59,4 +78,4 @@ workload verify --bootstrap "$bootstrap" --topic order-totals-replayed --expecte
 grep -lq "\"descendsFrom\":\"$checkpoint\"" "$work"/checkpoints/order-totals/manifests/*.json \
     || fail "no checkpoint of the replay records that it descends from $checkpoint"
 rm -rf "$work"
-echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), duplicate replay refused, replay into a new topic exactly once"
+echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), duplicate replay refused, replay into a new topic exactly once"
