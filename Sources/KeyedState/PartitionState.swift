@@ -231,7 +231,7 @@ public struct PartitionState: Sendable {
         for layer in layers.reversed() {
             if let slot = layer.changes.slot(of: key, hash: hash) { return layer.changes.change(at: slot) }
         }
-        return base[key]
+        return base.value(for: key, hash: hash)
     }
 
     /// Replaces `base` and the layers covered by the newest finished fold by that fold.

@@ -61,10 +61,7 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// The value stored for `key`, or `nil`; setting `nil` removes the key.
     public subscript(key: StateKey) -> StateValue? {
-        get {
-            let hash = key.hashValue
-            return buckets[bucketIndex(hash)].value(for: key, hash: hash)
-        }
+        get { value(for: key, hash: key.hashValue) }
         set {
             if let newValue {
                 updateValue(newValue, forKey: key)
@@ -72,6 +69,12 @@ public struct StateMap: Sendable, Sequence, ExpressibleByDictionaryLiteral {
                 removeValue(forKey: key)
             }
         }
+    }
+
+    /// The value stored for `key`, whose `hashValue` the caller has already computed as `hash`:
+    /// ``PartitionState`` hashes a key once for its change logs and the map.
+    func value(for key: StateKey, hash: Int) -> StateValue? {
+        buckets[bucketIndex(hash)].value(for: key, hash: hash)
     }
 
     /// Stores `value` for `key` and returns the value it replaced, if any.
