@@ -47,6 +47,15 @@ final class PartitionRuntime: @unchecked Sendable {
         self.mutedUntil = mutedUntil
     }
 
+    /// Lends `body` the processor, the state and the read position for a run of records: one
+    /// access to each property for the run rather than one per record (class properties are
+    /// checked for exclusive access at run time, each time).
+    func withRecordPath<Failure: Error>(
+        _ body: (inout PartitionProcessor, inout PartitionState, inout Int64?) throws(Failure) -> Void
+    ) throws(Failure) {
+        try body(&processor, &state, &nextOffset)
+    }
+
     /// The offset an abort seeks back to, `nil` when nothing was read yet.
     var rollbackOffset: Int64? { rollback.offset ?? firstOffsetRead }
 
