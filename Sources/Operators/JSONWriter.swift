@@ -21,7 +21,8 @@ struct JSONWriter {
     mutating func name(_ encoded: [UInt8]) {
         if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
-        bytes.append(contentsOf: encoded)
+        // From a buffer pointer: appending the array itself counted its reference up and down.
+        encoded.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
     }
 
     mutating func string(_ content: some Collection<UInt8>) {
@@ -63,14 +64,18 @@ struct JSONWriter {
             guard scaled / powersOfTen[decimals] == value else { continue }
             var magnitude = Int64(abs(scaled))
             if value < 0 { bytes.append(UInt8(ascii: "-")) }
-            var fraction: [UInt8] = []
-            for _ in 0..<decimals {
-                fraction.append(UInt8(magnitude % 10) + 0x30)
-                magnitude /= 10
+            // The decimals on the stack, last digit first (an array here was an allocation per
+            // number with a fraction).
+            var fraction: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &fraction) { digits in
+                for position in stride(from: decimals - 1, through: 0, by: -1) {
+                    digits[position] = UInt8(magnitude % 10) + 0x30
+                    magnitude /= 10
+                }
             }
             appendInteger(magnitude, to: &bytes)
             bytes.append(UInt8(ascii: "."))
-            bytes.append(contentsOf: fraction.reversed())
+            withUnsafeBytes(of: &fraction) { bytes.append(contentsOf: $0[..<decimals]) }
             return true
         }
         return false

@@ -98,6 +98,8 @@ import ExactlyTesting
     @Test func numbersAreShortestAndReadBackExactly() {
         #expect(written(42.5) == #"{"n":42.5}"#)
         #expect(written(-0.25) == #"{"n":-0.25}"#)
+        #expect(written(0.05) == #"{"n":0.05}"#, "a fraction's leading zeros are kept")
+        #expect(written(-7.000125) == #"{"n":-7.000125}"#, "six decimals, the most written without description")
         #expect(written(0.1 + 0.2) == #"{"n":0.30000000000000004}"#)
         #expect(written(1e20) == #"{"n":1e+20}"#)
         #expect(written(.nan) == #"{"n":null}"#)
