@@ -113,6 +113,16 @@ import Testing
         return (processor, Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } })
     }
 
+    /// Instance 0 of `application` reading `orders` into `totals`, checkpointing every 200 ms.
+    static func settings(application: String, kafka: KafkaConfiguration) -> ProcessorSettings {
+        ProcessorSettings(
+            kafka: kafka, application: application, instance: "0",
+            sourceTopics: ["orders"], sinkTopic: "totals",
+            checkpoint: CheckpointSettings(interval: .milliseconds(200), timeout: .seconds(10)),
+            transactionTimeout: .seconds(30)
+        )
+    }
+
     /// Waits (up to 30 s) until the broker holds the answer to a commit.
     func untilAnEndTxnAnswerIsHeld(_ broker: DevBroker) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
@@ -130,12 +140,7 @@ import Testing
         let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<2000, keys: keys))
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
-        var settings = ProcessorSettings(
-            kafka: kafka, application: "totals-app", instance: "0",
-            sourceTopics: ["orders"], sinkTopic: "totals",
-            checkpoint: CheckpointSettings(interval: .milliseconds(200), timeout: .seconds(10)),
-            transactionTimeout: .seconds(30)
-        )
+        var settings = Self.settings(application: "totals-app", kafka: kafka)
         settings.processingLanes = lanes
         let metrics = TestMetrics()
         settings.metricsFactory = metrics
@@ -294,12 +299,7 @@ import Testing
         let input = Self.input(0..<400, keys: 20)
         let (broker, kafka, directory) = try await brokerWithInput(input)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var settings = ProcessorSettings(
-            kafka: kafka, application: "source-header", instance: "0",
-            sourceTopics: ["orders"], sinkTopic: "totals",
-            checkpoint: CheckpointSettings(interval: .milliseconds(200), timeout: .seconds(10)),
-            transactionTimeout: .seconds(30)
-        )
+        var settings = Self.settings(application: "source-header", kafka: kafka)
         settings.sourceHeader = sourceHeader
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "source-header", instance: "source-header-0"))
         _ = try await runProcessor(settings, store: store) {
