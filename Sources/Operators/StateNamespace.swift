@@ -10,6 +10,8 @@ struct StateNamespace: Sendable {
     init(_ name: String) {
         let prefix = StateKey.prefix(ofNamespace: name)
         var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        // `key(_:)` builds an inline key in these words: they must hold the longest one.
+        precondition(MemoryLayout.size(ofValue: words) >= StateKey.inlineCapacity, "StateNamespace's words are shorter than an inline StateKey")
         withUnsafeMutableBytes(of: &words) { words in
             prefix.prefix(StateKey.inlineCapacity).withUnsafeBytes { words.copyMemory(from: $0) }
         }

@@ -23,16 +23,20 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
     public let onlyReplayed: Int
     /// The first input offset whose outputs differ, if any.
     public let firstDifference: Int64?
-    /// Outputs in the sink (any partition's) that carry no ``SourceHeader``, so no input range
-    /// can claim them: written with `sink.source_header: false`, or by another producer.
+    /// Outputs in the sink (any partition's) that no input range can claim: no ``SourceHeader``
+    /// naming one of the application's source topics (written with `sink.source_header: false`,
+    /// or by another producer).
     public let unattributedCommitted: Int
 
-    /// Whether the comparison with the committed output means anything. Replayed outputs that
-    /// found no committed twin may be among the committed outputs without a source header: then
-    /// the audit cannot tell a difference from a match. (A committed output *with* a source
-    /// header in the range that the replay did not make is a difference either way.)
+    /// Whether the comparison with the committed output means anything. Any of the unattributed
+    /// outputs may be an output of this range: then a match may hide committed outputs the
+    /// replay would not make, and replayed outputs without a twin may have one among them. Only
+    /// a certain difference survives: a committed output *with* a source header in the range
+    /// that the replay did not make, or more replayed outputs without a twin than there are
+    /// unattributed outputs at all.
     public var isComparable: Bool {
-        !(unattributedCommitted > 0 && onlyReplayed > 0 && onlyCommitted == 0)
+        guard let committedUpTo, committedUpTo > from, unattributedCommitted > 0 else { return true }
+        return onlyCommitted > 0 || onlyReplayed > unattributedCommitted
     }
 
     /// Whether the replay's outputs differ from the committed ones for the same inputs.
@@ -43,8 +47,9 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
         if let committedUpTo, committedUpTo > from {
             if !isComparable {
                 line += "; for \(from)..<\(committedUpTo) they CANNOT BE COMPARED with the committed output: "
-                    + "\(unattributedCommitted) outputs in the sink carry no `\(SourceHeader.name)` header (written with "
-                    + "`sink.source_header: false`), so no input range can claim them; \(matching) match, \(onlyReplayed) not found"
+                    + "\(unattributedCommitted) outputs in the sink carry no `\(SourceHeader.name)` header naming a source "
+                    + "of this application (written with `sink.source_header: false`, or by another producer), and any of "
+                    + "them may belong to these inputs; \(matching) replayed outputs match, \(onlyReplayed) have no twin with a header"
             } else if onlyCommitted == 0, onlyReplayed == 0 {
                 line += "; for \(from)..<\(committedUpTo) they match the \(matching) committed outputs"
             } else {
@@ -123,7 +128,8 @@ public enum ReplayAudit {
                 if let position = try consumer.position([partition])[partition] ?? nil, position >= ends[partition]! { done.insert(partition) }
             }
         }
-        let (committedOutputs, unattributed) = try readCommittedOutputs(kafka: kafka, sinkTopic: sinkTopic, restored: restored, committed: committed, logger: logger)
+        let (committedOutputs, unattributed) = try readCommittedOutputs(
+            kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed, logger: logger)
 
         return restored.keys.sorted().map { partition in
             let from = restored[partition]!.offset
@@ -160,10 +166,13 @@ public enum ReplayAudit {
     }
 
     /// The committed outputs in `sinkTopic` whose source is in a replayed range, by source
-    /// partition and offset, as a read_committed reader sees them; and how many outputs carry
-    /// no source header at all.
+    /// partition and offset, as a read_committed reader sees them; and how many outputs no input
+    /// can claim (no source header naming one of `sourceTopics`).
+    ///
+    /// An output's source is its *last* `exactly.source` header: the processor appends its own
+    /// after the output's headers, which may hold one passed through from an upstream pipeline.
     private static func readCommittedOutputs(
-        kafka: KafkaConfiguration, sinkTopic: String,
+        kafka: KafkaConfiguration, sinkTopic: String, sourceTopics: Set<String>,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
         committed: [TopicPartition: PartitionOffset], logger: Logger
     ) throws -> (outputs: [TopicPartition: [Int64: [[UInt8]]]], unattributed: Int) {
@@ -185,8 +194,8 @@ public enum ReplayAudit {
         let deadline = ContinuousClock.now + .seconds(600)
         while done.count < sinkPartitions.count, ContinuousClock.now < deadline {
             for record in try reader.poll(maxRecords: 5_000, timeout: .milliseconds(100)) {
-                guard let header = record.headers.first(where: { $0.name == SourceHeader.name }), let value = header.value,
-                    let source = SourceHeader.parse(value)
+                guard let header = record.headers.last(where: { $0.name == SourceHeader.name }), let value = header.value,
+                    let source = SourceHeader.parse(value), sourceTopics.contains(source.partition.topic)
                 else {
                     unattributed += 1
                     continue

@@ -40,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
         valueName: "id|latest|path"))
     var replayFrom: String?
 
-    @Flag(help: "With --replay-from-checkpoint: produce nothing; report per partition what would be emitted and whether it matches the output already committed.")
+    @Flag(help: "With --replay-from-checkpoint: produce nothing; report per partition what would be emitted and whether it matches the output already committed (exit 3: it differs; exit 4: it cannot tell).")
     var dryRun = false
 
     @Flag(help: "With --replay-from-checkpoint: replay even where the sink already holds committed output for the same input range.")
@@ -187,7 +187,7 @@ struct RunCommand: AsyncParsableCommand {
                     throw ExitCode(3)
                 }
                 if !audit.allSatisfy(\.isComparable) {
-                    print("some outputs could not be compared: the sink holds outputs without the `\(SourceHeader.name)` header (sink.source_header: false)")
+                    print("some outputs could not be compared: the sink holds outputs that no input can claim (no `\(SourceHeader.name)` header naming a source of this application; sink.source_header: false, or another producer)")
                     throw ExitCode(4)
                 }
                 return

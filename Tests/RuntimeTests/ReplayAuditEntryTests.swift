@@ -1,0 +1,50 @@
+import KafkaClient
+import Testing
+
+@testable import Runtime
+
+/// What a `--dry-run` concludes for one partition, from its counts: a match, a difference
+/// (exit 3), or no conclusion (exit 4) when the sink holds outputs no input can claim.
+@Suite struct ReplayAuditEntryTests {
+    private func entry(matching: Int, onlyCommitted: Int, onlyReplayed: Int, unattributed: Int, committedUpTo: Int64? = 100) -> ReplayAuditEntry {
+        ReplayAuditEntry(
+            partition: TopicPartition("orders", 0), from: 50, to: 150, outputs: matching + onlyReplayed, deadLetters: 0,
+            committedUpTo: committedUpTo, matching: matching, onlyCommitted: onlyCommitted, onlyReplayed: onlyReplayed,
+            firstDifference: onlyCommitted + onlyReplayed > 0 ? 60 : nil, unattributedCommitted: unattributed)
+    }
+
+    @Test func withEveryOutputAttributedTheCountsDecide() {
+        #expect(entry(matching: 50, onlyCommitted: 0, onlyReplayed: 0, unattributed: 0).isComparable)
+        #expect(!entry(matching: 50, onlyCommitted: 0, onlyReplayed: 0, unattributed: 0).differs)
+        #expect(entry(matching: 40, onlyCommitted: 0, onlyReplayed: 10, unattributed: 0).differs)
+        #expect(entry(matching: 40, onlyCommitted: 10, onlyReplayed: 0, unattributed: 0).differs)
+    }
+
+    @Test func unattributedOutputsLeaveAMatchOrAMissingTwinUndecided() {
+        // The replay made nothing in the range, or everything it made matched: the outputs
+        // without a source header may still be committed outputs of these inputs.
+        let nothingReplayed = entry(matching: 0, onlyCommitted: 0, onlyReplayed: 0, unattributed: 20)
+        #expect(!nothingReplayed.isComparable)
+        #expect(!nothingReplayed.differs)
+        #expect(nothingReplayed.description.contains("CANNOT BE COMPARED"))
+        #expect(!entry(matching: 50, onlyCommitted: 0, onlyReplayed: 0, unattributed: 1).isComparable)
+        // As many replayed outputs without a twin as there are unattributed outputs: they may be those.
+        #expect(!entry(matching: 0, onlyCommitted: 0, onlyReplayed: 20, unattributed: 20).isComparable)
+    }
+
+    @Test func aCertainDifferenceIsReportedWhateverTheUnattributedOutputs() {
+        // More replayed outputs without a twin than unattributed outputs in the whole sink.
+        let tooMany = entry(matching: 40, onlyCommitted: 0, onlyReplayed: 10, unattributed: 1)
+        #expect(tooMany.isComparable)
+        #expect(tooMany.differs)
+        #expect(tooMany.description.contains("DIFFER"))
+        // A committed output with a source header in the range that the replay did not make.
+        #expect(entry(matching: 40, onlyCommitted: 1, onlyReplayed: 0, unattributed: 500).differs)
+    }
+
+    @Test func withoutACommittedRangeThereIsNothingToCompare() {
+        let fresh = entry(matching: 0, onlyCommitted: 0, onlyReplayed: 0, unattributed: 20, committedUpTo: nil)
+        #expect(fresh.isComparable)
+        #expect(!fresh.differs)
+    }
+}
