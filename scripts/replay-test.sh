@@ -22,6 +22,8 @@ bootstrap=$BOOTSTRAP
 sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpoints#" -e "s#retained: .*#retained: 50#" \
     demo/order-totals.yaml > "$work/pipeline.yaml"
 run() { "$EXACTLY_BIN" run --config "$@" --log-level warning; }
+# The id of application $1's newest checkpoint.
+newest_checkpoint() { ls -t "$work/checkpoints/$1/manifests/" | head -n 1 | sed 's/\.json$//'; }
 
 # The same pipeline as another application whose outputs carry no source header.
 sed -e "s#^application: .*#application: bare-totals#" -e "s#  topic: order-totals#  topic: bare-totals\n  source_header: false#" \
@@ -32,9 +34,9 @@ grep -q "source_header: false" "$work/bare.yaml" || fail "could not turn the sou
 # bare application's) holds the state after the first.
 workload produce --bootstrap "$bootstrap" --topic orders --partitions 4 --records 10000 --keys 200 > /dev/null
 run "$work/pipeline.yaml" --stop-after-records 10000 > "$work/run-1.txt"
-checkpoint=$(ls -t "$work/checkpoints/order-totals/manifests/" | head -n 1 | sed 's/\.json$//')
+checkpoint=$(newest_checkpoint order-totals)
 run "$work/bare.yaml" --stop-after-records 10000 > "$work/bare-1.txt"
-bare_checkpoint=$(ls -t "$work/checkpoints/bare-totals/manifests/" | head -n 1 | sed 's/\.json$//')
+bare_checkpoint=$(newest_checkpoint bare-totals)
 workload produce --bootstrap "$bootstrap" --topic orders --partitions 4 --records 10000 --keys 200 --start 10000 > /dev/null
 run "$work/pipeline.yaml" --stop-after-records 10000 > "$work/run-2.txt"
 run "$work/bare.yaml" --stop-after-records 10000 > "$work/bare-2.txt"
