@@ -47,6 +47,9 @@ bootstrap=$BOOTSTRAP
 
 sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpoints#" \
     -e "s#interval: .*#interval: 200ms#" demo/order-totals.yaml > "$work/pipeline.yaml"
+# Two lanes whatever the machine's cores (the default is one on 2 cores): kills then also land
+# between one lane's barrier and the other's.
+printf 'processing:\n  lanes: 2\n' >> "$work/pipeline.yaml"
 workload expected --partitions "$partitions" --records "$records" --keys "$keys" > "$work/expected.jsonl"
 
 phases=(afterCapture afterOffsetsSent afterManifestDurable afterCommitSent afterCommitReturned)

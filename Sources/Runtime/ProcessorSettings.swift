@@ -39,12 +39,18 @@ public struct ProcessorSettings: Sendable {
     /// `KafkaClient` leaves such a handle to the process exit instead: librdkafka issue #4312.)
     public var staticMembership = true
     /// How many lanes process partitions in parallel (each a serial queue; a partition stays in
-    /// one lane). Defaults to the number of cores, at most 4: the processing thread, librdkafka's
-    /// threads and, in development, the broker need the rest.
+    /// one lane). Defaults to one fewer than the cores, at least 1 and at most 4: the Kafka side
+    /// (the processing thread's polling and librdkafka's threads) takes about a core's worth of
+    /// CPU, and a lane that has to share a core with it is preempted inside its checkpoint
+    /// barrier (docs/RUNTIME.md, "How many lanes").
     public var processingLanes = ProcessorSettings.defaultProcessingLanes
     /// The default for ``processingLanes``.
     public static var defaultProcessingLanes: Int {
-        min(4, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        defaultProcessingLanes(cores: sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }
+    /// The default for ``processingLanes`` on a machine with `cores` cores.
+    public static func defaultProcessingLanes(cores: Int) -> Int {
+        min(4, max(1, cores - 1))
     }
     /// Whether every output carries the ``SourceHeader`` (`exactly.source` =
     /// `<topic>/<partition>/<offset>` of its input): what makes outputs traceable and lets a

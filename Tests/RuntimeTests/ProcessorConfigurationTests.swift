@@ -67,9 +67,14 @@ import Testing
         #expect(configuration.bootstrapServers == nil)
         #expect(configuration.instance == "0")
         #expect(configuration.checkpoint == CheckpointSettings())
-        #expect(configuration.processingLanes == nil, "the processor's default: the core count, at most 4")
+        #expect(configuration.processingLanes == nil, "the processor's default: one fewer than the cores, from 1 to 4")
         #expect(configuration.staticMembership, "a restart should take its place in the group at once")
         #expect(configuration.sourceHeader, "outputs name their input unless told otherwise")
+    }
+
+    @Test func theDefaultLanesLeaveACoreForTheKafkaSide() {
+        let lanes = [1, 2, 3, 4, 5, 8, 64].map { ProcessorSettings.defaultProcessingLanes(cores: $0) }
+        #expect(lanes == [1, 1, 2, 3, 4, 4, 4])
     }
 
     @Test func theSourceHeaderCanBeTurnedOff() throws {
