@@ -83,13 +83,14 @@ final class ProcessingLane: @unchecked Sendable {
 
     // MARK: Work handed over by the processing thread
 
-    /// Processes `records`, consecutive records of `partition` (one of this lane's), in order.
-    func submit(_ records: ArraySlice<ConsumedRecord>, of partition: PartitionRuntime) {
-        backlog.add(records.count, ordering: .relaxed)
+    /// Processes `batch.records[range]`, consecutive records of `partition` (one of this
+    /// lane's), in order.
+    func submit(_ range: Range<Int>, of batch: PolledBatch, of partition: PartitionRuntime) {
+        backlog.add(range.count, ordering: .relaxed)
         queue.async { [self] in
-            defer { backlog.subtract(records.count, ordering: .relaxed) }
+            defer { backlog.subtract(range.count, ordering: .relaxed) }
             countingSends {
-                unlessFailed { () throws(ProcessorFailure) in try process(records, of: partition) }
+                unlessFailed { () throws(ProcessorFailure) in try process(batch.records[range], of: partition) }
             }
         }
     }

@@ -69,6 +69,8 @@ public final class Processor: @unchecked Sendable {
     private var failure: String?
     /// The capture in flight: its barriers are queued in the lanes, and not all have reported.
     private var pendingCapture: PendingCapture?
+    /// Every batch of polled records handed to the lanes and not yet freed, oldest first.
+    private var retiringBatches: [PolledBatch] = []
     private var startedAt = ContinuousClock.now
     /// A checkpoint whose offsets are in the transaction, waiting for its outputs to be
     /// delivered before the coordinator hears "offsets sent": the commit then finds nothing to
@@ -132,6 +134,7 @@ public final class Processor: @unchecked Sendable {
                 if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
                     requestShutdown()
                 }
+                freeProcessedBatches()
                 if coordinator.acceptsInput, lanes.allSatisfy(\.hasRoom), let consumer {
                     // The lanes' capture reports do not wake a poll: while they are awaited, a
                     // short wait keeps the checkpoint from idling behind an input lull.
@@ -224,6 +227,9 @@ public final class Processor: @unchecked Sendable {
 
     /// Hands each run of one partition's records to the partition's lane.
     private func handOver(_ records: [ConsumedRecord]) {
+        guard !records.isEmpty else { return }
+        let batch = PolledBatch(records)
+        retiringBatches.append(batch)
         var start = records.startIndex
         while start < records.endIndex {
             let key = records[start].topicPartition
@@ -231,12 +237,22 @@ public final class Processor: @unchecked Sendable {
             while end < records.endIndex, records[end].topicPartition == key { end += 1 }
             // A partition revoked during this poll has no runtime any more: its records are dropped.
             if let partition = partitions[key] {
-                partition.lane.submit(records[start..<end], of: partition)
+                partition.lane.submit(start..<end, of: batch, of: partition)
                 statistics.recordsProcessed += end - start
                 metrics.recordsProcessed.increment(by: end - start)
             }
             start = end
         }
+    }
+
+    /// Lets go of the batches, oldest first, that no lane refers to any more: the processing
+    /// thread frees their records, not the lane that finished last (``PolledBatch``).
+    private func freeProcessedBatches() {
+        var processed = 0
+        while processed < retiringBatches.count, isKnownUniquelyReferenced(&retiringBatches[processed]) {
+            processed += 1
+        }
+        if processed > 0 { retiringBatches.removeFirst(processed) }
     }
 
     /// Stops the processor with the first lane's failure, if a lane failed.

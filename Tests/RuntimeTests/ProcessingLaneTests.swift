@@ -14,12 +14,12 @@ import Testing
 /// its outputs back, so its producer never has to reach one.
 @Suite struct ProcessingLaneTests {
     /// Records `offsets` of partition 0 of `in`, record i for user `u<i / 10>` (ten records per user).
-    func records(_ offsets: Range<Int64>) -> ArraySlice<ConsumedRecord> {
-        offsets.map { offset in
+    func records(_ offsets: Range<Int64>) -> PolledBatch {
+        PolledBatch(offsets.map { offset in
             ConsumedRecord(
                 topicPartition: TopicPartition("in", 0), offset: offset, key: nil,
                 value: Array(#"{"user":"u\#(offset / 10)","amount":1}"#.utf8))
-        }[...]
+        })
     }
 
     /// A producer for a port nothing listens on; its connection errors are not logged.
@@ -45,12 +45,12 @@ import Testing
 
         let reported = DispatchSemaphore(value: 0)
         let capture = Mutex<LaneCapture?>(nil)
-        lane.submit(records(0..<100), of: partition)  // users u0...u9
+        lane.submit(0..<100, of: records(0..<100), of: partition)  // users u0...u9
         lane.barrier(capturing: [partition]) { laneCapture in
             capture.withLock { $0 = laneCapture }
             reported.signal()
         }
-        lane.submit(records(100..<150), of: partition)  // users u10...u14, after the barrier
+        lane.submit(0..<50, of: records(100..<150), of: partition)  // users u10...u14, after the barrier
         #expect(reported.wait(timeout: .now() + .seconds(10)) == .success)
         lane.quiesce()
 
