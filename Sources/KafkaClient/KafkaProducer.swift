@@ -26,6 +26,8 @@ public final class KafkaProducer: Sendable {
     /// How often ``send(_:queueFullTimeout:)`` serves delivery reports: every this many sends
     /// of a thread.
     static let sendsPerServe: UInt32 = 256
+    /// ``ProducerConfiguration/servesDeliveryReportsWhileSending``.
+    private let servesWhileSending: Bool
     /// librdkafka's handle of each topic sent to, made at the first send to it.
     ///
     /// Naming the topic per record (`RD_KAFKA_V_TOPIC`) makes librdkafka look the topic up by
@@ -44,6 +46,7 @@ public final class KafkaProducer: Sendable {
             logger: logger,
             statistics: configuration.kafka.makeStatisticsBridge()
         )
+        servesWhileSending = configuration.servesDeliveryReportsWhileSending
         handle = try KafkaHandle(
             type: RD_KAFKA_PRODUCER,
             properties: configuration.librdkafkaProperties,
@@ -117,7 +120,7 @@ public final class KafkaProducer: Sendable {
                 // queue's lock, which librdkafka's threads contend for at high rates. Counted per
                 // thread: a counter the producer shared was a cache line every sending thread
                 // wrote per record, next to the `closed` flag each send reads.
-                if exactly_count_send_on_this_thread() % Self.sendsPerServe == 0 {
+                if servesWhileSending, exactly_count_send_on_this_thread() % Self.sendsPerServe == 0 {
                     rd_kafka_poll(handle.pointer, 0)
                 }
                 return

@@ -34,6 +34,13 @@ public struct ProducerConfiguration: Sendable {
     /// `queue.buffering.max.kbytes`: the other bound of that queue, in KiB (librdkafka's
     /// default is 1 GiB; a quarter of it holds a million records of up to 256 bytes).
     public var queueMaxKilobytes: Int
+    /// Whether ``KafkaProducer/send(_:queueFullTimeout:)`` serves delivery reports as it goes
+    /// (every 256 sends of a thread). Serving one runs its callback and frees the record's
+    /// copy in librdkafka (the message, its headers), so it costs the sending thread; turn it off
+    /// when another thread calls ``KafkaProducer/poll(timeout:)`` often enough instead (every
+    /// few milliseconds: a report not yet served still counts towards `queueMaxMessages`).
+    /// A send that finds the queue full serves reports while it waits either way.
+    public var servesDeliveryReportsWhileSending: Bool
 
     /// Producer settings for `kafka`'s cluster.
     public init(
@@ -44,8 +51,10 @@ public struct ProducerConfiguration: Sendable {
         linger: Duration = .milliseconds(5),
         partitioner: Partitioner = .murmur2Random,
         queueMaxMessages: Int = 1_000_000,
-        queueMaxKilobytes: Int = 262_144
+        queueMaxKilobytes: Int = 262_144,
+        servesDeliveryReportsWhileSending: Bool = true
     ) {
+        self.servesDeliveryReportsWhileSending = servesDeliveryReportsWhileSending
         self.queueMaxMessages = queueMaxMessages
         self.queueMaxKilobytes = queueMaxKilobytes
         self.kafka = kafka

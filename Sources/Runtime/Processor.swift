@@ -135,6 +135,7 @@ public final class Processor: @unchecked Sendable {
                     requestShutdown()
                 }
                 freeProcessedBatches()
+                producer?.poll()  // the lanes' delivery reports (they do not serve them)
                 if coordinator.acceptsInput, lanes.allSatisfy(\.hasRoom), let consumer {
                     // The lanes' capture reports do not wake a poll: while they are awaited, a
                     // short wait keeps the checkpoint from idling behind an input lull.
@@ -164,7 +165,10 @@ public final class Processor: @unchecked Sendable {
             configuration: ProducerConfiguration(
                 kafka: kafka,
                 transactionalID: settings.transactionalID,
-                transactionTimeout: settings.transactionTimeout
+                transactionTimeout: settings.transactionTimeout,
+                // Served on the processing thread, once per loop (`serveDeliveryReports`): the
+                // lanes, one of which is the bottleneck on a small machine, only send.
+                servesDeliveryReportsWhileSending: false
             ),
             logger: logger
         )

@@ -80,6 +80,31 @@ import Testing
         #expect(committed[TopicPartition(topic, 1)]?.offset == 7)
     }
 
+    /// A producer told not to serve delivery reports while sending leaves them all to `poll`:
+    /// a sender (a processing lane) then pays nothing for them.
+    @Test func deliveryReportsWaitForPollWhenSendingDoesNotServeThem() async throws {
+        let cluster = try MockCluster()
+        let topic = uniqueTopic()
+        cluster.createTopic(topic, partitions: 1)
+        try await BlockingCalls.run {
+            let producer = try KafkaProducer(
+                configuration: ProducerConfiguration(kafka: cluster.kafka, servesDeliveryReportsWhileSending: false))
+            for index in 0..<1_000 { try producer.send(ProducerRecord(topic: topic, partition: 0, value: [UInt8(index % 256)])) }
+            // Once a reader has them, their reports are on the way or waiting; more sends
+            // (past the 1,024th, where a serving producer would serve) must not serve them.
+            let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: cluster.kafka, groupID: uniqueTopic("g")))
+            try consumer.subscribe(topics: [topic])
+            _ = try consume(consumer, count: 1_000)
+            try consumer.close()
+            for _ in 0..<100 { try producer.send(ProducerRecord(topic: topic, partition: 0, value: [1])) }
+            #expect(producer.deliveredCount == 0, "sending served delivery reports")
+            let deadline = ContinuousClock.now + .seconds(10)
+            while producer.deliveredCount < 1_100, ContinuousClock.now < deadline { producer.poll(timeout: .milliseconds(100)) }
+            #expect(producer.deliveredCount == 1_100)
+            try producer.close()
+        }
+    }
+
     @Test func undeliverableRecordIsSurfacedNotDropped() async throws {
         let cluster = try MockCluster()
         let topic = uniqueTopic()
