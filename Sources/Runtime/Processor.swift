@@ -166,8 +166,8 @@ public final class Processor: @unchecked Sendable {
                 kafka: kafka,
                 transactionalID: settings.transactionalID,
                 transactionTimeout: settings.transactionTimeout,
-                // Served on the processing thread, once per loop (`serveDeliveryReports`): the
-                // lanes, one of which is the bottleneck on a small machine, only send.
+                // Served on the processing thread, once per loop of `run()`: the lanes, one of
+                // which is the bottleneck on a small machine, only send.
                 servesDeliveryReportsWhileSending: false
             ),
             logger: logger

@@ -40,8 +40,8 @@ public struct ProcessorSettings: Sendable {
     public var staticMembership = true
     /// How many lanes process partitions in parallel (each a serial queue; a partition stays in
     /// one lane). Defaults to one fewer than the cores, at least 1 and at most 4: the Kafka side
-    /// (the processing thread's polling and librdkafka's threads) takes about a core's worth of
-    /// CPU, and a lane that has to share a core with it is preempted inside its checkpoint
+    /// (the processing thread's polling and librdkafka's threads) takes about half of the
+    /// process's CPU, and a lane that shares a core with it is preempted inside its checkpoint
     /// barrier (docs/RUNTIME.md, "How many lanes").
     public var processingLanes = ProcessorSettings.defaultProcessingLanes
     /// The default for ``processingLanes``.
