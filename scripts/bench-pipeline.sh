@@ -64,8 +64,10 @@ config() {
 }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 
-lanes=$(( $(nproc) - 1 )); (( lanes < 1 )) && lanes=1; (( lanes > 4 )) && lanes=4
-say "input: $records JSON records of about 100 bytes, $keys keys, $partitions partitions ($(nproc) cores, so $lanes processing lanes by default)"
+# The processor's default lane count, from the cores it counts (online ones, not the affinity).
+cores=$(getconf _NPROCESSORS_ONLN)
+lanes=$(( cores - 1 )); (( lanes < 1 )) && lanes=1; (( lanes > 4 )) && lanes=4
+say "input: $records JSON records of about 100 bytes, $keys keys, $partitions partitions ($cores cores, so $lanes processing lanes by default)"
 "$load" produce "$bootstrap" orders "$records" "$keys" "$partitions"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

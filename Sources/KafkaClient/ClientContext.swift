@@ -15,7 +15,7 @@ final class ClientContext: Sendable {
     let rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])?
     let deliveries = Mutex(DeliveryLedger())
     /// Records delivered: counted per record by the delivery callback, so an atomic rather than
-    /// a lock (the lanes serve delivery reports as they send).
+    /// a lock (reports may be served by several sending threads at once).
     let delivered = Atomic<Int>(0)
     /// Whether the group has handed this consumer an assignment (possibly empty) at least once:
     /// librdkafka calls the rebalance callback after every successful SyncGroup.

@@ -215,6 +215,7 @@ public final class Processor: @unchecked Sendable {
     private func close() {
         stopped = true
         for lane in lanes { lane.quiesce() }  // nothing is produced after this
+        retiringBatches.removeAll()  // no lane refers to them any more: freed here
         // Closing the consumer revokes the assignment through the handler, which does nothing
         // once stopped: what was not committed is left for the next owner to redo.
         do { try consumer?.close() } catch { logger.warning("closing the consumer: \(error)") }

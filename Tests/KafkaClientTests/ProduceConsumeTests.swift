@@ -90,17 +90,18 @@ import Testing
             let producer = try KafkaProducer(
                 configuration: ProducerConfiguration(kafka: cluster.kafka, servesDeliveryReportsWhileSending: false))
             for index in 0..<1_000 { try producer.send(ProducerRecord(topic: topic, partition: 0, value: [UInt8(index % 256)])) }
-            // Once a reader has them, their reports are on the way or waiting; more sends
-            // (past the 1,024th, where a serving producer would serve) must not serve them.
+            // Once a reader has them, their reports are on the way or waiting; 256 more sends
+            // must not serve them. (A serving producer serves at every 256th send of the
+            // thread, counted since the thread began, so 256 sends pass one whatever the count.)
             let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: cluster.kafka, groupID: uniqueTopic("g")))
             try consumer.subscribe(topics: [topic])
             _ = try consume(consumer, count: 1_000)
             try consumer.close()
-            for _ in 0..<100 { try producer.send(ProducerRecord(topic: topic, partition: 0, value: [1])) }
+            for _ in 0..<256 { try producer.send(ProducerRecord(topic: topic, partition: 0, value: [1])) }
             #expect(producer.deliveredCount == 0, "sending served delivery reports")
             let deadline = ContinuousClock.now + .seconds(10)
-            while producer.deliveredCount < 1_100, ContinuousClock.now < deadline { producer.poll(timeout: .milliseconds(100)) }
-            #expect(producer.deliveredCount == 1_100)
+            while producer.deliveredCount < 1_256, ContinuousClock.now < deadline { producer.poll(timeout: .milliseconds(100)) }
+            #expect(producer.deliveredCount == 1_256)
             try producer.close()
         }
     }
