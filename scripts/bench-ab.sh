@@ -44,23 +44,19 @@ bootstrap=$BOOTSTRAP
 say "input: $records records, $keys keys, $partitions partitions; checkpoints every $interval; $rounds rounds"
 "$work/pipeline-load" produce "$bootstrap" orders "$records" "$keys" "$partitions" >/dev/null
 
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$2"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 declare -a rates_0 rates_1 cpu_0 cpu_1 stall_0 stall_1
 run=0
 for round in $(seq 1 "$rounds"); do
     for side in 0 1; do
         run=$((run + 1))
-        sed -e "s#^application: .*#application: ab-$run#" -e "s#bootstrap: .*#bootstrap: $bootstrap#" \
-            -e "s#  topic: .*#  topic: out-$run#" -e "s#dead_letter_topic: .*#dead_letter_topic: out-$run-dead-letters#" \
-            -e "s#dir: .*#dir: $work/checkpoints-$run#" -e "s#interval: .*#interval: $interval#" demo/order-totals.yaml > "$work/ab-$run.yaml"
+        config=$(bench_config "ab-$run" orders "out-$run" "$interval" "$work/checkpoints-$run")
         out="$work/run-$run.log"
-        "${builds[$side]}" run --config "$work/ab-$run.yaml" --stop-after-records "$records" --log-level warning > "$out" 2>&1 \
+        "${builds[$side]}" run --config "$config" --stop-after-records "$records" --log-level warning > "$out" 2>&1 \
             || { cat "$out" >&2; echo "run $run (${builds[$side]}) failed" >&2; exit 1; }
-        rate=$(field records_per_second "$out"); cpu=$(field cpu_us_per_record "$out"); stall=$(field stall_p99_ms "$out")
+        rate=$(field records_per_second < "$out"); cpu=$(field cpu_us_per_record < "$out"); stall=$(field stall_p99_ms < "$out")
         eval "rates_$side+=(\"$rate\"); cpu_$side+=(\"$cpu\"); stall_$side+=(\"$stall\")"
         printf 'round %s %-9s %8s records/s  %5s us/record  stall p99 %s ms (on CPU %s ms)  %s\n' "$round" \
-            "$([ $side = 0 ] && echo baseline || echo candidate)" "$rate" "$cpu" "$stall" "$(field stall_on_cpu_p99_ms "$out")" "${builds[$side]}"
+            "$([ $side = 0 ] && echo baseline || echo candidate)" "$rate" "$cpu" "$stall" "$(field stall_on_cpu_p99_ms < "$out")" "${builds[$side]}"
         "$work/pipeline-load" delete "$bootstrap" "out-$run" >/dev/null 2>&1 || true
     done
 done

@@ -54,15 +54,7 @@ bootstrap=$BOOTSTRAP
 
 # A pipeline configuration for application $1 reading $2, writing $3, checkpointing every $4;
 # with a fifth argument `bare`, outputs carry no source header (sink.source_header: false).
-config() {
-    local bare=""
-    [ "${5:-}" = bare ] && bare="\n  source_header: false"
-    sed -e "s#^application: .*#application: $1#" -e "s#bootstrap: .*#bootstrap: $bootstrap#" \
-        -e "s#topics: .*#topics: [$2]#" -e "s#  topic: .*#  topic: $3#" -e "s#dead_letter_topic: .*#dead_letter_topic: $3-dead-letters$bare#" \
-        -e "s#dir: .*#dir: $work/checkpoints#" -e "s#interval: .*#interval: $4#" demo/order-totals.yaml > "$work/$1.yaml"
-    echo "$work/$1.yaml"
-}
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+config() { bench_config "$1" "$2" "$3" "$4" "$work/checkpoints" "${5:-}"; }
 
 # The processor's default lane count, from the cores it counts (online ones, not the affinity).
 cores=$(getconf _NPROCESSORS_ONLN)
@@ -71,8 +63,6 @@ say "input: $records JSON records of about 100 bytes, $keys keys, $partitions pa
 "$load" produce "$bootstrap" orders "$records" "$keys" "$partitions"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-# The median of the numbers given (the middle one; the lower middle of an even count).
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 raw_rates=(); one_rates=(); hundred_rates=(); one_ratios=(); hundred_ratios=(); bare_rates=(); bare_ratios=(); bare_cpu=()
 raw_before_rates=(); raw_before_starved=(); one_ratios_before=(); hundred_ratios_before=()

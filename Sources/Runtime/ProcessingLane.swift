@@ -216,8 +216,10 @@ final class ProcessingLane: @unchecked Sendable {
     }
 
     /// Inlined, and its result passed with `consume`: together they save about two reference
-    /// counts per record (uprobes). The record is still copied once more before `process`
-    /// takes it (four up and four down per record), which neither removes.
+    /// counts per record (uprobes). The record is still copied once more (four up and four down
+    /// per record): `Record.init` itself builds `self` in a stack slot and copies it out, a pair
+    /// the optimizer keeps even with the init not inlined or with `consuming` parameters
+    /// (Swift 6.3.1, read in the SIL; docs/RUNTIME.md).
     @inline(__always)
     private static func record(_ consumed: UnsafePointer<ConsumedRecord>) -> Record {
         // Field by field through the pointer: a copy of the whole consumed record first would

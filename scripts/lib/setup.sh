@@ -80,6 +80,25 @@ prepare_bench_work() {
     cc -O2 -o "$WORK/pipeline-load" "$EXACTLY_ROOT/scripts/bench/pipeline-load.c" $(pkg-config --cflags --libs rdkafka) -lpthread
 }
 
+# bench_config APP SOURCE SINK INTERVAL CHECKPOINTS [bare]: writes WORK/APP.yaml, the demo
+# pipeline (demo/order-totals.yaml) as application APP reading SOURCE into SINK on $BOOTSTRAP,
+# checkpointing every INTERVAL into CHECKPOINTS; with `bare`, outputs carry no source header
+# (sink.source_header: false). Prints the file's path.
+bench_config() {
+    local bare=""
+    [ "${6:-}" = bare ] && bare="\n  source_header: false"
+    sed -e "s#^application: .*#application: $1#" -e "s#bootstrap: .*#bootstrap: $BOOTSTRAP#" \
+        -e "s#topics: .*#topics: [$2]#" -e "s#  topic: .*#  topic: $3#" -e "s#dead_letter_topic: .*#dead_letter_topic: $3-dead-letters$bare#" \
+        -e "s#dir: .*#dir: $5#" -e "s#interval: .*#interval: $4#" "$EXACTLY_ROOT/demo/order-totals.yaml" > "$WORK/$1.yaml"
+    echo "$WORK/$1.yaml"
+}
+
+# field NAME: the value of NAME=... in the summary line `exactly run` and the load tool print (stdin).
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+
+# median NUMBERS...: the middle one (the lower middle of an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 # What the conformance tests need: clients that others wrote.
 ensure_test_dependencies() {
     ensure_debian_packages kcat python3-confluent-kafka python3-venv curl
