@@ -63,30 +63,44 @@ say "input: $records JSON records of about 100 bytes, $keys keys, $partitions pa
 "$load" produce "$bootstrap" orders "$records" "$keys" "$partitions"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+sum() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a + b }'; }
+# The broker's CPU time so far, in clock ticks, and its CPU per record since TICKS: the broker
+# shares the cores with the pipe or the pipeline it serves, so what it spends per record is part
+# of what a record costs the machine.
+hz=$(getconf CLK_TCK)
+broker_ticks() { awk '{ print $14 + $15 }' "/proc/$BROKER_PID/stat"; }
+broker_us_per_record() { awk -v d="$(( $(broker_ticks) - $1 ))" -v hz="$hz" -v n="$records" 'BEGIN { printf "%.2f", d * 1e6 / hz / n }'; }
 range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 raw_rates=(); one_rates=(); hundred_rates=(); one_ratios=(); hundred_ratios=(); bare_rates=(); bare_ratios=(); bare_cpu=()
 raw_before_rates=(); raw_before_starved=(); one_ratios_before=(); hundred_ratios_before=()
+raw_cpu=(); raw_broker=(); one_broker=(); hundred_broker=(); one_cpu_ratios=(); hundred_cpu_ratios=()
 one_p50=(); one_p99=(); hundred_p50=(); hundred_p99=(); one_cpu_p99=(); hundred_cpu_p99=(); capture_p99=(); commit_p50=(); commit_p99=(); one_cpu=(); hundred_cpu=(); one_checkpoints=(); hundred_checkpoints=()
 for round in $(seq "$rounds"); do
     say "round $round/$rounds: raw librdkafka pipe (no state, no transactions; jemalloc, fetch wake-ups)"
+    ticks=$(broker_ticks)
     raw=$("$work/pipeline-load-jemalloc" pipe "$bootstrap" orders "raw-out-$round" "$records" wake)
-    echo "$raw"
+    raw_broker+=("$(broker_us_per_record "$ticks")")
+    echo "$raw (broker: ${raw_broker[-1]} us per record)"
     "$load" delete "$bootstrap" "raw-out-$round"
     say "round $round/$rounds: raw pipe as before (glibc malloc, no fetch wake-ups)"
     raw_before=$("$load" pipe "$bootstrap" orders "raw-before-out-$round" "$records")
     echo "$raw_before"
     "$load" delete "$bootstrap" "raw-before-out-$round"
     say "round $round/$rounds: exactly-once running sum, checkpoint every 1 s"
+    ticks=$(broker_ticks)
     one_second=$("$exactly" run --config "$(config "bench-1s-$round" orders "out-1s-$round" 1s)" --stop-after-records "$records" --log-level warning)
-    echo "$one_second"
+    one_broker+=("$(broker_us_per_record "$ticks")")
+    echo "$one_second (broker: ${one_broker[-1]} us per record)"
     "$load" delete "$bootstrap" "out-1s-$round"
     say "round $round/$rounds: exactly-once running sum, checkpoint every 1 s, outputs without the source header"
     bare=$("$exactly" run --config "$(config "bench-bare-$round" orders "out-bare-$round" 1s bare)" --stop-after-records "$records" --log-level warning)
     echo "$bare"
     "$load" delete "$bootstrap" "out-bare-$round"
     say "round $round/$rounds: exactly-once running sum, checkpoint every 100 ms"
+    ticks=$(broker_ticks)
     hundred_ms=$("$exactly" run --config "$(config "bench-100ms-$round" orders "out-100ms-$round" 100ms)" --stop-after-records "$records" --log-level warning)
-    echo "$hundred_ms"
+    hundred_broker+=("$(broker_us_per_record "$ticks")")
+    echo "$hundred_ms (broker: ${hundred_broker[-1]} us per record)"
     "$load" delete "$bootstrap" "out-100ms-$round"
     raw_rates+=("$(echo "$raw" | field records_per_second)")
     one_rates+=("$(echo "$one_second" | field records_per_second)")
@@ -107,6 +121,11 @@ for round in $(seq "$rounds"); do
     commit_p50+=("$(echo "$one_second" | field commit_p50_ms)"); commit_p99+=("$(echo "$one_second" | field commit_p99_ms)")
     one_cpu+=("$(echo "$one_second" | field cpu_us_per_record)"); hundred_cpu+=("$(echo "$hundred_ms" | field cpu_us_per_record)")
     one_checkpoints+=("$(echo "$one_second" | field checkpoints)"); hundred_checkpoints+=("$(echo "$hundred_ms" | field checkpoints)")
+    raw_cpu+=("$(echo "$raw" | field cpu_us_per_record)")
+    # What a record costs the machine (the process and the broker), raw pipe over pipeline: what
+    # the throughput ratio tends to when both keep every core busy.
+    one_cpu_ratios+=("$(ratio "$(sum "${raw_cpu[-1]}" "${raw_broker[-1]}")" "$(sum "${one_cpu[-1]}" "${one_broker[-1]}")")")
+    hundred_cpu_ratios+=("$(ratio "$(sum "${raw_cpu[-1]}" "${raw_broker[-1]}")" "$(sum "${hundred_cpu[-1]}" "${hundred_broker[-1]}")")")
     echo "round $round: ratio 1 s ${one_ratios[-1]}, 100 ms ${hundred_ratios[-1]}, 1 s without source headers ${bare_ratios[-1]} (to the raw pipe as before: ${one_ratios_before[-1]}, ${hundred_ratios_before[-1]})"
 done
 
@@ -136,4 +155,6 @@ echo "  commit round trip, 1 s: p50 $(median "${commit_p50[@]}") ms, p99 $(media
 echo "checkpoint stall, 100 ms: p50 $(median "${hundred_p50[@]}") ms, p99 $(median "${hundred_p99[@]}") ms (per round p99: ${hundred_p99[*]}; ${hundred_checkpoints[*]} checkpoints)"
 echo "  on CPU, 100 ms:         p99 $(median "${hundred_cpu_p99[@]}") ms (per round: ${hundred_cpu_p99[*]})"
 echo "CPU per record of the exactly process (all its threads, librdkafka's too; the broker is another process): 1 s $(median "${one_cpu[@]}") us, 100 ms $(median "${hundred_cpu[@]}") us, 1 s without source headers $(median "${bare_cpu[@]}") us"
+echo "CPU per record, the process + the broker: raw pipe $(median "${raw_cpu[@]}") + $(median "${raw_broker[@]}") us, 1 s $(median "${one_cpu[@]}") + $(median "${one_broker[@]}") us, 100 ms $(median "${hundred_cpu[@]}") + $(median "${hundred_broker[@]}") us"
+echo "  raw pipe's CPU per record over the pipeline's (the ratio's ceiling while both keep all $(nproc) cores busy): 1 s $(median "${one_cpu_ratios[@]}") ($(range "${one_cpu_ratios[@]}")), 100 ms $(median "${hundred_cpu_ratios[@]}") ($(range "${hundred_cpu_ratios[@]}"))"
 echo "first output after a kill and restart with 1M keys: $(echo "$recovery" | field first_output_ms) ms (goal < 1000 ms)"

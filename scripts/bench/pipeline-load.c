@@ -6,8 +6,10 @@
  *   pipeline-load pipe BOOTSTRAP IN OUT RECORDS [wake]
  *       the baseline: consumes IN from the beginning and produces every record unchanged to
  *       OUT (no state, no transactions), until RECORDS were consumed and delivered; prints
- *       "raw-pipe records=N seconds=S records_per_second=R starved_seconds=W", W being the time
- *       the consumer had nothing to hand out. With "wake", a thread wakes librdkafka's fetcher
+ *       "raw-pipe records=N seconds=S records_per_second=R starved_seconds=W cpu_us_per_record=C",
+ *       W being the time the consumer had nothing to hand out and C the CPU time of all of the
+ *       tool's threads (librdkafka's too) per record, over the same span as S, as exactly's
+ *       cpu_us_per_record is. With "wake", a thread wakes librdkafka's fetcher
  *       when the fetch-ahead queue runs low, as exactly's consumer does (KafkaClient's
  *       FetchWakeup, whose comment says why).
  *   pipeline-load delete BOOTSTRAP TOPIC...
@@ -26,6 +28,13 @@
 static double seconds_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU time of every thread of the process, in seconds. */
+static double process_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -155,6 +164,7 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     pthread_t waker;
     if (wake) pthread_create(&waker, NULL, wake_fetcher, consumer);
     double started = seconds_now();
+    double cpu_at_start = process_cpu_seconds();
     double starved = 0;
     long consumed = 0;
     while (consumed < records) {
@@ -174,14 +184,15 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     rd_kafka_topic_destroy(out_topic);
     int status = finish(producer);
     double elapsed = seconds_now() - started;
+    double cpu = process_cpu_seconds() - cpu_at_start;
     if (wake) {
         atomic_store(&wakeup_stop, 1);
         pthread_join(waker, NULL);
     }
     rd_kafka_consumer_close(consumer);
     rd_kafka_destroy(consumer);
-    printf("raw-pipe records=%ld seconds=%.3f records_per_second=%.0f starved_seconds=%.3f\n", consumed, elapsed,
-           consumed / elapsed, starved);
+    printf("raw-pipe records=%ld seconds=%.3f records_per_second=%.0f starved_seconds=%.3f cpu_us_per_record=%.2f\n",
+           consumed, elapsed, consumed / elapsed, starved, consumed ? cpu * 1e6 / consumed : 0.0);
     return status;
 }
 
