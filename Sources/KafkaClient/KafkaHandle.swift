@@ -128,7 +128,7 @@ private let kafkaDeliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer
     if error == RD_KAFKA_RESP_ERR_NO_ERROR {
         // Borrowed, not retained: the context lives as long as the handle, and a retain per
         // record would bounce the context's reference count between the sending threads.
-        unmanaged._withUnsafeGuaranteedRef { $0.delivered.add(1, ordering: .relaxed) }
+        _ = unmanaged._withUnsafeGuaranteedRef { $0.delivered.add(1, ordering: .relaxed) }
         return
     }
     let context = unmanaged.takeUnretainedValue()

@@ -77,9 +77,9 @@ struct RunCommand: AsyncParsableCommand {
 
         let text: String
         do {
-            text = try String(contentsOfFile: config, encoding: .utf8)
+            text = try ConfigurationFile.text(at: config)
         } catch {
-            throw ValidationError("cannot read the configuration `\(config)`: \(error)")
+            throw ValidationError("\(error)")
         }
         let configuration: ProcessorConfiguration
         let pipeline: Pipeline

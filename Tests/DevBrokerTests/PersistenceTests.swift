@@ -55,7 +55,7 @@ struct PersistenceTests {
 
     /// The offsets a restarted broker has for group `g`, topic `t`, partition 0.
     func committedAfterRestart(_ dir: String) throws -> (offset: Int64, metadata: String?) {
-        var restarted = try makeState(dataDirectory: dir)
+        let restarted = try makeState(dataDirectory: dir)
         let p = restarted.offsetFetch(try TestRequests.offsetFetch(group: "g", topic: "t", requireStable: true)).topics[0].partitions[0]
         restarted.store?.close()
         return (p.offset, p.metadata)
