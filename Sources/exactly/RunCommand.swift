@@ -151,11 +151,17 @@ struct RunCommand: AsyncParsableCommand {
         configured.slowBarrier = slowBarrier
         if let lanes = configuration.processingLanes { configured.processingLanes = lanes }
         let settings = configured
-        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
-            directory: configuration.checkpointDirectory,
-            application: configuration.application,
-            instance: settings.transactionalID
-        ))
+        let store: CheckpointStore
+        do {
+            store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
+                directory: configuration.checkpointDirectory,
+                application: configuration.application,
+                instance: settings.transactionalID
+            ))
+        } catch {
+            if let broker { await broker.stop() }
+            throw ValidationError("\(config): `checkpoint.dir` = `\(configuration.checkpointDirectory)` cannot hold checkpoints: \(error)")
+        }
         var settingsWithReplay = settings
         if let replayFrom {
             let checkpoint = try Self.resolveReplay(replayFrom, store: store, configuration: configuration)
