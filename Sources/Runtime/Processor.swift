@@ -360,8 +360,15 @@ public final class Processor: @unchecked Sendable {
             do {
                 try producer.abortTransaction(timeout: settings.checkpoint.timeout)
             } catch {
-                logger.warning("aborting checkpoint \(id) failed: \(error)")
-                return failed(id, .abort, error)
+                let next = failed(id, .abort, error)
+                if next.contains(where: { if case .abortTransaction = $0 { true } else { false } }) {
+                    // Retried until the broker answers: say so, and that nothing is at risk, so
+                    // that an operator who sees this every few seconds knows what to look at.
+                    logger.warning("aborting checkpoint \(id) failed, trying again: \(error). Check that Kafka is reachable (librdkafka's connection errors are logged). Nothing of this checkpoint is committed; committed output, offsets and checkpoints stay as they are")
+                } else {
+                    logger.warning("aborting checkpoint \(id) failed: \(error)")
+                }
+                return next
             }
             transactionOpen = false
             pendingCapture = nil  // the lanes' reports, in the inbox since the quiesce, are stale
@@ -643,7 +650,7 @@ public final class Processor: @unchecked Sendable {
 
     private func revoke(_ revoked: [TopicPartition], lost: Bool) throws {
         if lost {
-            logger.warning("partitions \(revoked) were lost to another member: aborting the open epoch")
+            logger.warning("partitions \(revoked) were lost (another member took them, or the group coordinator was out of reach for the session timeout): aborting the open epoch")
             try perform(coordinator.epochLost(now: .now))
         } else if revoked.contains(where: { partitions[$0] != nil }) {
             if let pendingCapture {
