@@ -236,7 +236,8 @@ final class ProcessingLane: @unchecked Sendable {
     }
 
     /// Sends an output of the record at `offset` into the open transaction, or holds it for the
-    /// next one; either way it carries the record's source header.
+    /// next one; either way it carries the record's source header unless `sink.source_header`
+    /// is off (``send(_:isDeadLetter:sourcePrefix:sourceOffset:)`` decides).
     private func output(_ emission: consuming Emission, from offset: Int64, sourcePrefix: [UInt8]) throws(ProcessorFailure) {
         let isDeadLetter = emission.isDeadLetter
         let output = emission.takeRecord()
