@@ -54,10 +54,13 @@ enum DurableFiles {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw failure("cannot stat", path) }
         let size = Int(info.st_size)
+        var readError: Int32?
         var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             var done = 0
             while done < size {
                 let got = read(descriptor, buffer.baseAddress! + done, size - done)
+                if got < 0, errno == EINTR { continue }
+                if got < 0 { readError = errno }
                 if got <= 0 { break }
                 done += got
             }
@@ -65,11 +68,17 @@ enum DurableFiles {
         }
         // A file that grew while read is read again to its end rather than silently cut.
         var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
+        while readError == nil {
             let got = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+            if got < 0, errno == EINTR { continue }
+            if got < 0 { readError = errno }
             if got <= 0 { break }
             bytes.append(contentsOf: chunk[0..<got])
         }
+        // A failed read is an I/O error, not the end of the file: the bytes so far would fail
+        // their checksum and be reported as a damaged checkpoint, sending the user after the
+        // wrong cause.
+        if let readError { throw failure("cannot read", path, code: readError) }
         return bytes
     }
 

@@ -8,7 +8,7 @@ import Testing
 @Suite struct CheckpointDamageTests {
     enum Damage: String, CaseIterable, CustomTestStringConvertible {
         case flipByteInStateFile, truncateStateFile, deleteStateFile, replaceStateFile, flipByteInManifest
-        case truncateManifest
+        case truncateManifest, unreadableStateFile
         case deleteManifest, tornWrite, tornStateFileWrite
         var testDescription: String { rawValue }
     }
@@ -69,6 +69,10 @@ import Testing
             #expect(error.expectedChecksum != nil && error.expectedChecksum != error.actualChecksum)
         case .flipByteInManifest:
             #expect(error.expectedChecksum != error.actualChecksum)
+        case .unreadableStateFile:
+            // The system's reason, not a checksum or size the bytes read so far would fail.
+            #expect(error.file == fixture.newestDelta)
+            #expect(error.description.contains("cannot read (Is a directory, errno 21)"))
         case .truncateManifest, .deleteManifest, .tornWrite, .tornStateFileWrite:
             break
         }
@@ -133,6 +137,11 @@ import Testing
             try FileManager.default.removeItem(atPath: fixture.newestDelta)
             try FileManager.default.copyItem(atPath: older, toPath: fixture.newestDelta)
             return ("i1-3", .fileChecksumMismatch)
+        case .unreadableStateFile:
+            // A path that opens but whose read fails (EISDIR), as a failing disk's EIO would.
+            try FileManager.default.removeItem(atPath: fixture.newestDelta)
+            try FileManager.default.createDirectory(atPath: fixture.newestDelta, withIntermediateDirectories: false)
+            return ("i1-3", .ioFailure)
         case .flipByteInManifest:
             try flipByte(in: fixture.newestManifest, at: 60)
             return ("i1-3", .manifestCorrupt)
