@@ -1,0 +1,56 @@
+import KafkaClient
+import Testing
+
+@testable import Runtime
+
+/// The `--dry-run` audit's reads say how far they are every few seconds, run as long as records
+/// keep coming, and give up with a message that says where when nothing comes.
+@Suite struct ReadProgressTests {
+    private let start = ContinuousClock.now
+
+    private func at(_ seconds: Double) -> ContinuousClock.Instant {
+        start + .milliseconds(Int64(seconds * 1000))
+    }
+
+    @Test func aLineIsDueEveryIntervalWithTheCountAndShare() {
+        var progress = ReadProgress("replaying the input", expected: 1_000, startedAt: start, interval: .seconds(5))
+        #expect(progress.record(100, at: at(1)) == nil)
+        #expect(progress.record(150, at: at(4.9)) == nil)
+        #expect(progress.record(0, at: at(5)) == "replaying the input: 250 of about 1000 records (25%)")
+        // The next one is an interval after that line, not after the start.
+        #expect(progress.record(500, at: at(9)) == nil)
+        #expect(progress.record(0, at: at(10)) == "replaying the input: 750 of about 1000 records (75%)")
+        #expect(progress.arrived == 750)
+    }
+
+    @Test func theShareStopsAtAHundredAndAnEmptyReadIsComplete() {
+        // The expected count comes from offsets, which the records read need not match exactly.
+        var over = ReadProgress("reading the committed output", expected: 10, startedAt: start, interval: .seconds(1))
+        #expect(over.record(12, at: at(1))?.hasSuffix("12 of about 10 records (100%)") == true)
+        var empty = ReadProgress("reading the committed output", expected: 0, startedAt: start, interval: .seconds(1))
+        #expect(empty.record(0, at: at(1))?.hasSuffix("0 of about 0 records (100%)") == true)
+    }
+
+    @Test func aReadStallsOnlyWhenNothingArrivesForTheWholeLimit() {
+        var progress = ReadProgress("replaying the input", expected: 1_000, startedAt: start, stallLimit: .seconds(60))
+        #expect(!progress.hasStalled(at: at(59)))
+        #expect(progress.hasStalled(at: at(60)))
+        // A long read is not cut short while records keep arriving.
+        _ = progress.record(1, at: at(59))
+        #expect(!progress.hasStalled(at: at(118)))
+        _ = progress.record(0, at: at(118))  // a poll that brought nothing does not count
+        #expect(progress.hasStalled(at: at(119)))
+    }
+
+    @Test func theErrorSaysWhereTheReadStoppedAndThatNothingWasWritten() {
+        let error = ReplayAuditError(
+            activity: "replaying the input", stalledFor: .seconds(60), arrived: 400, expected: 1_000,
+            unfinished: [(TopicPartition("orders", 1), 700), (TopicPartition("orders", 3), 300)])
+        let text = error.description
+        #expect(text.contains("while replaying the input: no record arrived for 60.0 seconds"))
+        #expect(text.contains("400 of about 1000 records read"))
+        #expect(text.contains("\(TopicPartition("orders", 1)) (end 700), \(TopicPartition("orders", 3)) (end 300)"))
+        #expect(text.contains("Check that Kafka is reachable"))
+        #expect(text.hasSuffix("Nothing was produced or committed."))
+    }
+}
