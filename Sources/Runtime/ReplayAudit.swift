@@ -99,7 +99,7 @@ public enum ReplayAudit {
         var states = restored.mapValues(\.state)
         var processors = try Dictionary(uniqueKeysWithValues: restored.keys.map { ($0, try pipeline.processor(topic: $0.topic, partition: $0.partition)) })
         for (partition, state) in states { processors[partition]!.restore(from: state) }
-        var replayed: [TopicPartition: [Int64: [[UInt8]]]] = [:]
+        var replayed: [TopicPartition: [Int64: [Int]]] = [:]
         var counts: [TopicPartition: (outputs: Int, deadLetters: Int)] = [:]
         var done = Set(restored.keys.filter { ends[$0]! <= restored[$0]!.offset })
         var progress = ReadProgress(
@@ -122,7 +122,7 @@ public enum ReplayAudit {
                     } else {
                         counts[partition, default: (0, 0)].outputs += 1
                         if let upTo = committed[partition]?.offset, record.offset < upTo {
-                            replayed[partition, default: [:]][record.offset, default: []].append(emission.record.value)
+                            replayed[partition, default: [:]][record.offset, default: []].append(digest(emission.record.value))
                         }
                     }
                 }
@@ -169,7 +169,7 @@ public enum ReplayAudit {
         }
     }
 
-    /// The committed outputs in `sinkTopic` whose source is in a replayed range, by source
+    /// The committed outputs (their digests) in `sinkTopic` whose source is in a replayed range, by source
     /// partition and offset, as a read_committed reader sees them; and how many outputs no input
     /// can claim (no source header naming one of `sourceTopics`).
     ///
@@ -179,7 +179,7 @@ public enum ReplayAudit {
         kafka: KafkaConfiguration, sinkTopic: String, sourceTopics: Set<String>,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
         committed: [TopicPartition: PartitionOffset], logger: Logger
-    ) throws -> (outputs: [TopicPartition: [Int64: [[UInt8]]]], unattributed: Int) {
+    ) throws -> (outputs: [TopicPartition: [Int64: [Int]]], unattributed: Int) {
         let wanted = restored.mapValues(\.offset)
         guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return ([:], 0) }
         let admin = try KafkaAdmin(configuration: kafka, logger: logger)
@@ -192,7 +192,7 @@ public enum ReplayAudit {
         var ends: [TopicPartition: Int64] = [:]
         for partition in sinkPartitions { ends[partition] = try reader.watermarkOffsets(partition).high }
         try reader.subscribe(topics: [sinkTopic])
-        var outputs: [TopicPartition: [Int64: [[UInt8]]]] = [:]
+        var outputs: [TopicPartition: [Int64: [Int]]] = [:]
         var unattributed = 0
         var done = Set(sinkPartitions.filter { ends[$0]! == 0 })
         var progress = ReadProgress("reading the committed output", expected: ends.values.reduce(0, +), startedAt: .now)
@@ -207,7 +207,7 @@ public enum ReplayAudit {
                     continue
                 }
                 if let from = wanted[source.partition], let upTo = committed[source.partition]?.offset, source.offset >= from, source.offset < upTo {
-                    outputs[source.partition, default: [:]][source.offset, default: []].append(record.value)
+                    outputs[source.partition, default: [:]][source.offset, default: []].append(digest(record.value))
                 }
             }
             for partition in sinkPartitions where !done.contains(partition) {
@@ -215,6 +215,16 @@ public enum ReplayAudit {
             }
         }
         return (outputs, unattributed)
+    }
+
+    /// What the audit keeps of an output's value to compare it: its 64-bit hash (seeded per
+    /// process, the same for both sides of one audit). Both sides of a large range are held in
+    /// memory at once, and a value is about 50-150 bytes plus an array's 32; two different values
+    /// share a hash with a probability of about 2^-64.
+    private static func digest(_ value: [UInt8]) -> Int {
+        var hasher = Hasher()
+        value.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
     }
 
     /// Counts a poll's `count` records into `progress`, logs its line when one is due, and gives
