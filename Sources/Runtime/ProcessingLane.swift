@@ -36,6 +36,8 @@ final class ProcessingLane: @unchecked Sendable {
     private let stampsSource: Bool
     private let heldCapacityBytes: Int
     private let slowBarrier: SlowBarrier?
+    /// To say so plainly when a send fails because a newer process took over (`nil` in tests).
+    private let identity: InstanceIdentity?
 
     private let backlog = Atomic<Int>(0)
     private let heldBytes = Atomic<Int>(0)
@@ -57,9 +59,10 @@ final class ProcessingLane: @unchecked Sendable {
     /// while no transaction is open.
     init(
         index: Int, producer: KafkaProducer, sinkTopic: String, deadLetterTopic: String, stampsSource: Bool = true,
-        heldCapacityBytes: Int, producedCounter: Counter, slowBarrier: SlowBarrier? = nil
+        heldCapacityBytes: Int, producedCounter: Counter, slowBarrier: SlowBarrier? = nil, identity: InstanceIdentity? = nil
     ) {
         self.slowBarrier = slowBarrier
+        self.identity = identity
         self.producedCounter = producedCounter
         queue = DispatchQueue(label: "exactly.lane.\(index)")
         self.producer = producer
@@ -297,8 +300,11 @@ final class ProcessingLane: @unchecked Sendable {
         recordsProduced += 1
     }
 
-    /// The transaction cannot take this record: the lane stops; recovery redoes the epoch.
+    /// The transaction cannot take this record: the lane stops; recovery redoes the epoch. A
+    /// fence is said as such (the processor's own explanation, as when a commit finds it): the
+    /// advice to restart would fence the process that took over.
     private func failedSend(to topic: String, _ error: KafkaError) -> ProcessorFailure {
-        ProcessorFailure(message: "producing to \(topic) failed: \(error). The open transaction is aborted; restart to recover from the last checkpoint.")
+        if let fenced = identity?.fencedExplanation(of: error) { return ProcessorFailure(message: fenced) }
+        return ProcessorFailure(message: "producing to \(topic) failed: \(error). The open transaction is aborted; restart to recover from the last checkpoint.")
     }
 }

@@ -182,7 +182,7 @@ public final class Processor: @unchecked Sendable {
                 index: $0, producer: producer, sinkTopic: settings.sinkTopic, deadLetterTopic: settings.deadLetterTopic,
                 stampsSource: settings.sourceHeader,
                 heldCapacityBytes: max(1, settings.heldBackCapacityBytes / laneCount), producedCounter: metrics.recordsProduced,
-                slowBarrier: $0 == 0 ? settings.slowBarrier : nil)
+                slowBarrier: $0 == 0 ? settings.slowBarrier : nil, identity: InstanceIdentity(settings))
         }
         // Fences any older instance with our transactional id and finishes what it left open,
         // so the committed offsets we read next are final.
@@ -532,12 +532,7 @@ public final class Processor: @unchecked Sendable {
     /// The error in words, plainly explained when this instance was fenced (a newer process
     /// with the same identity took over its producer or its place in the group).
     private func explain(_ error: any Error) -> String {
-        guard let kafka = error as? KafkaError, let name = kafka.rdKafkaName,
-              ["_FENCED", "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "FENCED_INSTANCE_ID"].contains(name)
-        else { return "\(error)" }
-        return "this process was fenced: another process started with the same identity "
-            + "`\(settings.transactionalID)` (application `\(settings.application)`, instance `\(settings.instance)`) "
-            + "and took over from the last committed checkpoint. Run each instance id once. (\(kafka.message))"
+        InstanceIdentity(settings).fencedExplanation(of: error) ?? "\(error)"
     }
 
     static func severity(of error: any Error) -> CheckpointCoordinator.Severity {

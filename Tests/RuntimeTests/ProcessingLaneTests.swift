@@ -1,4 +1,5 @@
 import CoreMetrics
+import DevBroker
 import Dispatch
 import KafkaClient
 import KeyedState
@@ -11,7 +12,8 @@ import Testing
 @testable import Runtime
 
 /// The checkpoint barrier on a lane, without a broker: before a transaction opens, a lane holds
-/// its outputs back, so its producer never has to reach one.
+/// its outputs back, so its producer never has to reach one. And what a lane says when a send
+/// fails because a newer process took over, against the development broker.
 @Suite struct ProcessingLaneTests {
     /// Records `offsets` of partition 0 of `in`, record i for user `u<i / 10>` (ten records per user).
     func records(_ offsets: Range<Int64>) -> PolledBatch {
@@ -62,6 +64,50 @@ import Testing
         #expect(partition.nextOffset == 150)
         #expect(partition.state.count == 15)
         #expect(lane.failure == nil)
+    }
+
+    /// Which step finds a fence first is a race: a commit, a send of offsets, or (this test) a
+    /// lane's produce. Each must say that the process was fenced, not advise a restart (which
+    /// would fence the process that took over).
+    @Test func aSendFencedByANewerProcessSaysSoAndAdvisesNoRestart() async throws {
+        let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 1))
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let settings = ProcessorSettings(
+            kafka: KafkaConfiguration(bootstrapServers: [broker.bootstrapServers]), application: "fence", instance: "0",
+            sourceTopics: ["in"], sinkTopic: "out")
+        let pipeline = try Pipeline(yaml: "operators:\n  - key_by: user\n")
+        let transactional = ProducerConfiguration(kafka: settings.kafka, transactionalID: settings.transactionalID)
+        let (fencedProducer, newer) = try await BlockingCalls.run {
+            let first = try KafkaProducer(configuration: transactional, logger: quiet)
+            try first.initTransactions()
+            try first.beginTransaction()
+            let second = try KafkaProducer(configuration: transactional, logger: quiet)
+            try second.initTransactions()  // fences the first
+            return (first, second)
+        }
+        let lane = ProcessingLane(
+            index: 0, producer: fencedProducer, sinkTopic: "out", deadLetterTopic: "dead", heldCapacityBytes: 1 << 20,
+            producedCounter: Counter(label: "produced", factory: TestMetrics()), identity: InstanceIdentity(settings))
+        let partition = PartitionRuntime(
+            state: PartitionState(), processor: try pipeline.processor(topic: "in", partition: 0), startOffset: 0, mutedUntil: 0, lane: lane)
+        lane.openTransaction()
+        lane.submit(0..<10, of: records(0..<10), of: partition)
+        // librdkafka learns of the fence when it adds the partition to the transaction, after
+        // the produce call returned; a later produce then fails.
+        let deadline = ContinuousClock.now + .seconds(30)
+        var offset: Int64 = 10
+        while lane.failure == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            lane.submit(0..<10, of: records(offset..<offset + 10), of: partition)
+            offset += 10
+        }
+        lane.quiesce()
+        let failure = try #require(lane.failure)
+        #expect(failure.hasPrefix("this process was fenced: another process started with the same identity `fence-0`"))
+        #expect(!failure.contains("restart"))
+        try? newer.close()
+        try? fencedProducer.close()
+        await broker.stop()
     }
 
     @Test func aBarrierSkipsAPartitionThatReadNothing() throws {
