@@ -69,9 +69,9 @@ enum DurableFiles {
         // A file that grew while read is read again to its end rather than silently cut.
         var chunk = [UInt8](repeating: 0, count: 65536)
         while readError == nil {
-            let got = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-            if got < 0, errno == EINTR { continue }
-            if got < 0 { readError = errno }
+            let (got, code) = chunk.withUnsafeMutableBytes { (read(descriptor, $0.baseAddress!, $0.count), errno) }
+            if got < 0, code == EINTR { continue }
+            if got < 0 { readError = code }
             if got <= 0 { break }
             bytes.append(contentsOf: chunk[0..<got])
         }

@@ -1,6 +1,6 @@
 /// How far a long read of known size has come, for the `--dry-run` audit's two reads (the input it
 /// replays, the sink's committed output): a progress line every `interval`, and whether the read
-/// has stalled (nothing arrived for `stallLimit`), so that a read of a large topic is neither
+/// has stalled (nothing arrived and no position moved for `stallLimit`), so that a read of a large topic is neither
 /// silent nor cut short by a fixed deadline, and one that cannot go on says so.
 ///
 /// A value: the caller tells it what arrived and when, and logs the lines it returns.
@@ -38,7 +38,13 @@ struct ReadProgress: Sendable {
         return "\(activity): \(arrived) of about \(expected) records (\(percent)%)"
     }
 
-    /// Whether nothing has arrived for `stallLimit` by `now`.
+    /// Notes progress that brought no records at `now` (a read position that moved over
+    /// transaction markers or aborted records): the read is not stalled.
+    mutating func moved(at now: ContinuousClock.Instant) {
+        lastArrival = now
+    }
+
+    /// Whether nothing has arrived (nor moved) for `stallLimit` by `now`.
     func hasStalled(at now: ContinuousClock.Instant) -> Bool {
         now - lastArrival >= stallLimit
     }

@@ -89,9 +89,12 @@ public enum ReplayAudit {
             }
         )
         defer { try? consumer.close() }
+        // Where each partition's replay starts (records below the low watermark are gone) and ends.
+        var starts: [TopicPartition: Int64] = [:]
         var ends: [TopicPartition: Int64] = [:]
-        for partition in restored.keys {
-            ends[partition] = try consumer.watermarkOffsets(partition).high
+        for (partition, entry) in restored {
+            let (low, high) = try consumer.watermarkOffsets(partition)
+            (starts[partition], ends[partition]) = (max(entry.offset, low), high)
         }
         try consumer.subscribe(topics: sourceTopics)
 
@@ -101,15 +104,18 @@ public enum ReplayAudit {
         for (partition, state) in states { processors[partition]!.restore(from: state) }
         var replayed: [TopicPartition: [Int64: [Int]]] = [:]
         var counts: [TopicPartition: (outputs: Int, deadLetters: Int)] = [:]
-        var done = Set(restored.keys.filter { ends[$0]! <= restored[$0]!.offset })
+        var done = Set(restored.keys.filter { ends[$0]! <= starts[$0]! })
         var progress = ReadProgress(
-            "replaying the input", expected: restored.reduce(0) { $0 + max(0, ends[$1.key]! - $1.value.offset) }, startedAt: .now)
+            "replaying the input", expected: restored.keys.reduce(0) { $0 + max(0, ends[$1]! - starts[$1]!) }, startedAt: .now)
+        var positions: [TopicPartition: Int64] = [:]
         while done.count < restored.count {
-            let records = try consumer.poll(maxRecords: 5_000, timeout: .milliseconds(100))
-            try report(&progress, records.count, unfinished: restored.keys.filter { !done.contains($0) }, ends: ends, logger: logger)
-            for record in records {
+            var replayedNow = 0
+            for record in try consumer.poll(maxRecords: 5_000, timeout: .milliseconds(100)) {
                 let partition = record.topicPartition
-                guard processors[partition] != nil, states[partition] != nil, record.offset < ends[partition]! else { continue }
+                // Only records of the replayed ranges count: others (partitions not restored, or
+                // written after the audit started) must not keep a stalled read looking alive.
+                guard !done.contains(partition), processors[partition] != nil, states[partition] != nil, record.offset < ends[partition]! else { continue }
+                replayedNow += 1
                 let input = Record(key: record.key, value: record.value, headers: record.headers.map { RecordHeader(name: $0.name, value: $0.value ?? []) },
                                    topic: partition.topic, partition: partition.partition, offset: record.offset, timestamp: record.timestampMilliseconds ?? 0)
                 // The processor and state are changed in place, in their dictionaries: a copy taken
@@ -128,9 +134,8 @@ public enum ReplayAudit {
                 }
                 if record.offset + 1 >= ends[partition]! { done.insert(partition) }
             }
-            for partition in restored.keys where !done.contains(partition) {
-                if let position = try consumer.position([partition])[partition] ?? nil, position >= ends[partition]! { done.insert(partition) }
-            }
+            try checkPositions(of: consumer, unfinished: restored.keys, done: &done, positions: &positions, ends: ends, progress: &progress)
+            try report(&progress, replayedNow, unfinished: restored.keys.filter { !done.contains($0) }, positions: positions, ends: ends, logger: logger)
         }
         let (committedOutputs, unattributed) = try readCommittedOutputs(
             kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed, logger: logger)
@@ -189,17 +194,24 @@ public enum ReplayAudit {
             logger: logger
         )
         defer { try? reader.close() }
+        var starts: [TopicPartition: Int64] = [:]
         var ends: [TopicPartition: Int64] = [:]
-        for partition in sinkPartitions { ends[partition] = try reader.watermarkOffsets(partition).high }
+        for partition in sinkPartitions { (starts[partition], ends[partition]) = try reader.watermarkOffsets(partition) }
         try reader.subscribe(topics: [sinkTopic])
         var outputs: [TopicPartition: [Int64: [Int]]] = [:]
         var unattributed = 0
-        var done = Set(sinkPartitions.filter { ends[$0]! == 0 })
-        var progress = ReadProgress("reading the committed output", expected: ends.values.reduce(0, +), startedAt: .now)
+        // Empty partitions, and partitions whose records have all expired, have nothing to read.
+        var done = Set(sinkPartitions.filter { ends[$0]! <= starts[$0]! })
+        var progress = ReadProgress(
+            "reading the committed output", expected: sinkPartitions.reduce(0) { $0 + ends[$1]! - starts[$1]! }, startedAt: .now)
+        var positions: [TopicPartition: Int64] = [:]
         while done.count < sinkPartitions.count {
-            let records = try reader.poll(maxRecords: 5_000, timeout: .milliseconds(100))
-            try report(&progress, records.count, unfinished: sinkPartitions.filter { !done.contains($0) }, ends: ends, logger: logger)
-            for record in records {
+            var readNow = 0
+            for record in try reader.poll(maxRecords: 5_000, timeout: .milliseconds(100)) {
+                // The sink as it was when the audit started: outputs written since are not compared.
+                guard !done.contains(record.topicPartition), record.offset < ends[record.topicPartition] ?? 0 else { continue }
+                readNow += 1
+                if record.offset + 1 >= ends[record.topicPartition]! { done.insert(record.topicPartition) }
                 guard let header = record.headers.last(where: { $0.name == SourceHeader.name }), let value = header.value,
                     let source = SourceHeader.parse(value), sourceTopics.contains(source.partition.topic)
                 else {
@@ -210,11 +222,27 @@ public enum ReplayAudit {
                     outputs[source.partition, default: [:]][source.offset, default: []].append(digest(record.value))
                 }
             }
-            for partition in sinkPartitions where !done.contains(partition) {
-                if let position = try reader.position([partition])[partition] ?? nil, position >= ends[partition]! { done.insert(partition) }
-            }
+            try checkPositions(of: reader, unfinished: sinkPartitions, done: &done, positions: &positions, ends: ends, progress: &progress)
+            try report(&progress, readNow, unfinished: sinkPartitions.filter { !done.contains($0) }, positions: positions, ends: ends, logger: logger)
         }
         return (outputs, unattributed)
+    }
+
+    /// Marks done each partition of `unfinished` (not yet `done`) whose read position reached its
+    /// end: a tail of transaction markers or aborted records moves the position, not the
+    /// records. A position that moved counts as progress for the stall detector.
+    private static func checkPositions(
+        of consumer: KafkaConsumer, unfinished: some Collection<TopicPartition>, done: inout Set<TopicPartition>,
+        positions: inout [TopicPartition: Int64], ends: [TopicPartition: Int64], progress: inout ReadProgress
+    ) throws {
+        for partition in unfinished where !done.contains(partition) {
+            guard let position = try consumer.position([partition])[partition] ?? nil else { continue }
+            if position > positions[partition] ?? .min {
+                positions[partition] = position
+                progress.moved(at: .now)
+            }
+            if position >= ends[partition]! { done.insert(partition) }
+        }
     }
 
     /// What the audit keeps of an output's value to compare it: its 64-bit hash (seeded per
@@ -230,13 +258,14 @@ public enum ReplayAudit {
     /// Counts a poll's `count` records into `progress`, logs its line when one is due, and gives
     /// up with a ``ReplayAuditError`` when nothing has arrived for its stall limit.
     private static func report(
-        _ progress: inout ReadProgress, _ count: Int, unfinished: [TopicPartition], ends: [TopicPartition: Int64], logger: Logger
+        _ progress: inout ReadProgress, _ count: Int, unfinished: [TopicPartition], positions: [TopicPartition: Int64],
+        ends: [TopicPartition: Int64], logger: Logger
     ) throws(ReplayAuditError) {
         let now = ContinuousClock.now
         if let line = progress.record(count, at: now) { logger.info("dry run: \(line)") }
         guard progress.hasStalled(at: now) else { return }
         throw ReplayAuditError(
             activity: progress.activity, stalledFor: progress.stallLimit, arrived: progress.arrived, expected: progress.expected,
-            unfinished: unfinished.sorted().map { ($0, ends[$0] ?? 0) })
+            unfinished: unfinished.sorted().map { ReplayAuditError.Unfinished(partition: $0, position: positions[$0], end: ends[$0] ?? 0) })
     }
 }

@@ -71,6 +71,16 @@ import Testing
     /// would fence the process that took over).
     @Test func aSendFencedByANewerProcessSaysSoAndAdvisesNoRestart() async throws {
         let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 1))
+        do {
+            try await fencedSend(on: broker)
+        } catch {
+            await broker.stop()
+            throw error
+        }
+        await broker.stop()
+    }
+
+    private func fencedSend(on broker: DevBroker) async throws {
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let settings = ProcessorSettings(
             kafka: KafkaConfiguration(bootstrapServers: [broker.bootstrapServers]), application: "fence", instance: "0",
@@ -107,7 +117,6 @@ import Testing
         #expect(!failure.contains("restart"))
         try? newer.close()
         try? fencedProducer.close()
-        await broker.stop()
     }
 
     @Test func aBarrierSkipsAPartitionThatReadNothing() throws {

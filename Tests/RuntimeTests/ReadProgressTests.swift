@@ -40,16 +40,23 @@ import Testing
         #expect(!progress.hasStalled(at: at(118)))
         _ = progress.record(0, at: at(118))  // a poll that brought nothing does not count
         #expect(progress.hasStalled(at: at(119)))
+        // A position moving over transaction markers or aborted records is progress too.
+        progress.moved(at: at(119))
+        #expect(!progress.hasStalled(at: at(178)))
+        #expect(progress.arrived == 1)
     }
 
     @Test func theErrorSaysWhereTheReadStoppedAndThatNothingWasWritten() {
         let error = ReplayAuditError(
             activity: "replaying the input", stalledFor: .seconds(60), arrived: 400, expected: 1_000,
-            unfinished: [(TopicPartition("orders", 1), 700), (TopicPartition("orders", 3), 300)])
+            unfinished: [
+                .init(partition: TopicPartition("orders", 1), position: 412, end: 700),
+                .init(partition: TopicPartition("orders", 3), position: nil, end: 300),
+            ])
         let text = error.description
-        #expect(text.contains("while replaying the input: no record arrived for 60.0 seconds"))
+        #expect(text.contains("while replaying the input: nothing arrived for 60 s"))
         #expect(text.contains("400 of about 1000 records read"))
-        #expect(text.contains("\(TopicPartition("orders", 1)) (end 700), \(TopicPartition("orders", 3)) (end 300)"))
+        #expect(text.contains("\(TopicPartition("orders", 1)) at 412 of 700, \(TopicPartition("orders", 3)) at no position yet (end 300)"))
         #expect(text.contains("Check that Kafka is reachable"))
         #expect(text.hasSuffix("Nothing was produced or committed."))
     }
