@@ -179,12 +179,18 @@ struct RunCommand: AsyncParsableCommand {
                     restored[partition] = (try store.restore(partition, from: checkpoint), offset)
                 }
                 let (sources, sink) = (configuration.sourceTopics, configuration.sinkTopic)
-                let audit = try await BlockingCalls.run { [restored] in
-                    try ReplayAudit.run(
-                        kafka: settings.kafka, application: application, pipeline: pipeline,
-                        sourceTopics: sources, sinkTopic: sink,
-                        checkpoint: checkpoint, restored: restored, committed: committed, logger: logger
-                    )
+                let audit: [ReplayAuditEntry]
+                do {
+                    audit = try await BlockingCalls.run { [restored] in
+                        try ReplayAudit.run(
+                            kafka: settings.kafka, application: application, pipeline: pipeline,
+                            sourceTopics: sources, sinkTopic: sink,
+                            checkpoint: checkpoint, restored: restored, committed: committed, logger: logger
+                        )
+                    }
+                } catch {
+                    if let broker { await broker.stop() }  // the embedded broker stops cleanly on this path too
+                    throw error
                 }
                 print("dry run of a replay from checkpoint \(checkpoint) (nothing was produced or committed):")
                 for entry in audit { print("  \(entry)") }
