@@ -54,8 +54,7 @@ say "input: $records records, $keys keys, $partitions partitions; checkpoints ev
 config=$(bench_config threads orders threads-out "$interval" "$work/checkpoints")
 "$exactly" run --config "$config" --stop-after-records "$records" --log-level warning > "$work/run.log" 2>&1 &
 pid=$!
-# On an early exit, stop the run as well as the broker (prepare_bench_work's trap stops the broker).
-trap 'kill "$pid" 2>/dev/null || true; if [ -n "$BROKER_PID" ]; then kill "$BROKER_PID" 2>/dev/null || true; fi; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+RUN_PID=$pid  # stopped by prepare_bench_work's exit trap if this script ends early
 
 # Each thread's id, name and schedstat (ns on a CPU, ns runnable but waiting, time slices).
 snapshot() {
@@ -77,6 +76,7 @@ sleep "$window"
 snapshot > "$work/threads-after"; ended=$(date +%s.%N); broker_after=$(broker_ticks); head -1 /proc/stat > "$work/stat-after"
 kill -0 "$pid" 2>/dev/null || { echo "exactly run ended inside the window, so the figures would mix in its idle end; give more --records or a shorter --window" >&2; exit 1; }
 wait "$pid" || { cat "$work/run.log" >&2; echo "exactly run failed" >&2; exit 1; }
+RUN_PID=""
 say "exactly: $(field records_per_second < "$work/run.log") records/s, $(field cpu_us_per_record < "$work/run.log") us of CPU per record"
 
 # Threads started inside the window count from zero; threads that ended in it are left out. Sorted

@@ -106,7 +106,19 @@ struct RunCommand: AsyncParsableCommand {
             broker = started
             bootstrap = [started.bootstrapServers]
         }
+        // Whatever ends the run, the embedded broker stops cleanly (its files stay consistent).
+        do {
+            try await process(configuration: configuration, pipeline: pipeline, bootstrap: bootstrap, logger: logger)
+        } catch {
+            if let broker { await broker.stop() }
+            throw error
+        }
+        if let broker { await broker.stop() }
+    }
 
+    /// The run once the Kafka to use is known (`bootstrap`: the configured one or the embedded
+    /// broker, which the caller stops afterwards).
+    private func process(configuration: ProcessorConfiguration, pipeline: Pipeline, bootstrap: [String], logger: Logger) async throws {
         // Before anything makes a metric: swift-metrics binds each metric to the backend in
         // place when it is made.
         var metricsServer: MetricsServer?
@@ -116,7 +128,6 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 metricsServer = try await MetricsServer.start(host: metricsHost, port: metricsPort, registry: registry)
             } catch {
-                if let broker { await broker.stop() }
                 throw ValidationError("\(error)")
             }
             logger.notice("metrics at http://\(metricsHost):\(metricsServer!.port)/metrics")
@@ -159,7 +170,6 @@ struct RunCommand: AsyncParsableCommand {
                 instance: settings.transactionalID
             ))
         } catch {
-            if let broker { await broker.stop() }
             throw ValidationError("\(config): `checkpoint.dir` = `\(configuration.checkpointDirectory)` cannot hold checkpoints: \(error)")
         }
         var settingsWithReplay = settings
@@ -179,22 +189,15 @@ struct RunCommand: AsyncParsableCommand {
                     restored[partition] = (try store.restore(partition, from: checkpoint), offset)
                 }
                 let (sources, sink) = (configuration.sourceTopics, configuration.sinkTopic)
-                let audit: [ReplayAuditEntry]
-                do {
-                    audit = try await BlockingCalls.run { [restored] in
-                        try ReplayAudit.run(
-                            kafka: settings.kafka, application: application, pipeline: pipeline,
-                            sourceTopics: sources, sinkTopic: sink,
-                            checkpoint: checkpoint, restored: restored, committed: committed, logger: logger
-                        )
-                    }
-                } catch {
-                    if let broker { await broker.stop() }  // the embedded broker stops cleanly on this path too
-                    throw error
+                let audit = try await BlockingCalls.run { [restored] in
+                    try ReplayAudit.run(
+                        kafka: settings.kafka, application: application, pipeline: pipeline,
+                        sourceTopics: sources, sinkTopic: sink,
+                        checkpoint: checkpoint, restored: restored, committed: committed, logger: logger
+                    )
                 }
                 print("dry run of a replay from checkpoint \(checkpoint) (nothing was produced or committed):")
                 for entry in audit { print("  \(entry)") }
-                if let broker { await broker.stop() }
                 if audit.contains(where: \.differs) {
                     throw ExitCode(3)
                 }
@@ -206,7 +209,6 @@ struct RunCommand: AsyncParsableCommand {
             }
             let overlaps = ReplayGuard.overlaps(checkpointOffsets: offsets, committed: committed)
             if !overlaps.isEmpty, !allowDuplicateOutput {
-                if let broker { await broker.stop() }
                 throw ValidationError(ReplayGuard.refusal(checkpoint: checkpoint, sink: configuration.sinkTopic, overlaps: overlaps))
             }
             settingsWithReplay.replayFrom = checkpoint
@@ -231,7 +233,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         signals.cancel()
         if let metricsServer { await metricsServer.stop() }
-        if let broker { await broker.stop() }
         switch outcome {
         case .success(let statistics):
             if stopAfterRecords != nil {

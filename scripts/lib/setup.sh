@@ -71,11 +71,13 @@ workload() { /usr/bin/python3 "$EXACTLY_ROOT/scripts/crash/workload.py" "$@"; }
 
 # For benchmarks: a scratch directory WORK (removed at exit) and the load tool compiled into
 # it as WORK/pipeline-load (scripts/bench/pipeline-load.c: produce input, a raw pipe, delete
-# topics). At exit the development broker whose pid is in BROKER_PID, if any, is stopped too.
+# topics). At exit the development broker whose pid is in BROKER_PID, and the process in RUN_PID,
+# if any, are stopped too.
 prepare_bench_work() {
     WORK=$(mktemp -d)
     BROKER_PID=""
-    trap 'if [ -n "$BROKER_PID" ]; then kill "$BROKER_PID" 2>/dev/null || true; fi; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+    RUN_PID=""  # a benchmark's own background process, stopped with the broker on exit
+    trap 'for p in $RUN_PID $BROKER_PID; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
     say "compiling the load tool (scripts/bench/pipeline-load.c)"
     cc -O2 -o "$WORK/pipeline-load" "$EXACTLY_ROOT/scripts/bench/pipeline-load.c" $(pkg-config --cflags --libs rdkafka) -lpthread
 }
