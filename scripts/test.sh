@@ -34,6 +34,9 @@ EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/replay-test.sh
 say "running the metrics test (exactly run --metrics-port, scraped while it runs)"
 EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/metrics-test.sh
 
+say "running the embedded broker test (exactly run's refusals when its development broker cannot start)"
+EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/embedded-broker-test.sh
+
 for conformance in scripts/conformance/*.sh; do
     [ -e "$conformance" ] || continue
     say "running $conformance"

@@ -51,7 +51,7 @@ public final class DevBroker: Sendable {
         guard configuration.initialRebalanceDelay >= .zero, configuration.initialRebalanceDelay <= .seconds(300) else {
             throw DevBrokerError(.invalidConfiguration, "the initial rebalance delay must be 0 to 300 s, got \(configuration.initialRebalanceDelay)")
         }
-        let store = try configuration.dataDirectory.map { try DataStore(path: $0) }
+        let store = try configuration.dataDirectory.map { try DataStore(path: $0, remedy: configuration.remedies.unwritableDataDirectory) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
         do {
             let state = try BrokerState(configuration: configuration, store: store, logger: logger, nowMs: BrokerCore.wallMs())
@@ -78,7 +78,7 @@ public final class DevBroker: Sendable {
             return DevBroker(host: configuration.host, port: port, group: group, channel: channel, core: core, ticker: ticker)
         } catch let error as IOError {
             try? await group.shutdownGracefully()
-            throw DevBrokerError(.listen, "cannot listen on \(configuration.host):\(configuration.port) (\(error.description)); pick another --port or --host, or stop what holds that address")
+            throw DevBrokerError(.listen, "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode))); \(configuration.remedies.unboundAddress)")
         } catch {
             try? await group.shutdownGracefully()
             throw error

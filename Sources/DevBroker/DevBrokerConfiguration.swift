@@ -17,6 +17,27 @@ public struct DevBrokerConfiguration: Sendable {
     /// in Kafka's development set-ups, so that tests do not wait). Each member joining meanwhile
     /// restarts the wait, up to the members' rebalance timeout.
     public var initialRebalanceDelay: Duration
+    /// What errors advise when the data directory cannot be created or the address cannot be
+    /// bound: `exactly broker`'s flags by default.
+    public var remedies: Remedies
+
+    /// Advice that names the settings as the person starting the broker knows them: a program
+    /// that embeds the broker has its own names for the data directory and the port.
+    public struct Remedies: Sendable {
+        /// For a data directory that cannot be created or written.
+        public var unwritableDataDirectory: String
+        /// For an address that cannot be bound.
+        public var unboundAddress: String
+
+        /// Advice in terms of `exactly broker`'s flags.
+        public init(
+            unwritableDataDirectory: String = "pick a writable --data-dir",
+            unboundAddress: String = "pick another --port or --host, or stop what holds that address"
+        ) {
+            self.unwritableDataDirectory = unwritableDataDirectory
+            self.unboundAddress = unboundAddress
+        }
+    }
 
     /// Settings with Kafka-like defaults: 127.0.0.1:9092, in memory, one partition per
     /// auto-created topic, auto-creation on, two event-loop threads. Checked by `DevBroker.start`.
@@ -27,7 +48,8 @@ public struct DevBrokerConfiguration: Sendable {
         defaultPartitions: Int = 1,
         autoCreateTopics: Bool = true,
         threads: Int = 2,
-        initialRebalanceDelay: Duration = .zero
+        initialRebalanceDelay: Duration = .zero,
+        remedies: Remedies = Remedies()
     ) {
         self.host = host
         self.port = port
@@ -36,5 +58,6 @@ public struct DevBrokerConfiguration: Sendable {
         self.autoCreateTopics = autoCreateTopics
         self.threads = threads
         self.initialRebalanceDelay = initialRebalanceDelay
+        self.remedies = remedies
     }
 }

@@ -102,7 +102,14 @@ struct RunCommand: AsyncParsableCommand {
         if bootstrap.isEmpty {
             let dataDirectory = configuration.checkpointDirectory + "/.embedded-broker"
             logger.notice("no kafka.bootstrap configured: starting the embedded development broker on 127.0.0.1:\(embeddedBrokerPort) (data in \(dataDirectory); not for production)")
-            let started = try await DevBroker.start(DevBrokerConfiguration(port: embeddedBrokerPort, dataDirectory: dataDirectory, defaultPartitions: 8))
+            // Its errors advise in this command's terms: the data lives under checkpoint.dir,
+            // the port is --embedded-broker-port, and a real Kafka avoids it altogether.
+            let remedies = DevBrokerConfiguration.Remedies(
+                unwritableDataDirectory: "the embedded development broker keeps its data under `checkpoint.dir` (`\(configuration.checkpointDirectory)` in \(config)): set it to a directory this user can write, or name a Kafka in `kafka.bootstrap`",
+                unboundAddress: "pick another --embedded-broker-port, stop what holds that port, or name a Kafka in `kafka.bootstrap`"
+            )
+            let started = try await DevBroker.start(DevBrokerConfiguration(
+                port: embeddedBrokerPort, dataDirectory: dataDirectory, defaultPartitions: 8, remedies: remedies))
             broker = started
             bootstrap = [started.bootstrapServers]
         }

@@ -112,4 +112,35 @@ struct PersistenceTests {
         let error = #expect(throws: DevBrokerError.self) { _ = try makeState(dataDirectory: dir) }
         #expect(error?.description.contains("state.log") == true)
     }
+    @Test func aDataDirectoryThatCannotBeCreatedIsNamedWithTheSystemsReasonAndTheCallersAdvice() async throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/a-file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        let byDefault = await #expect(throws: DevBrokerError.self) {
+            _ = try await DevBroker.start(DevBrokerConfiguration(port: 0, dataDirectory: file + "/data"))
+        }
+        #expect(byDefault?.code == .dataDirectory)
+        // The path Foundation names is the one its mkdir failed on: `a-file/data` here.
+        #expect(byDefault?.description.hasPrefix("cannot create the data directory \(file)/data (\(file)") == true)
+        #expect(byDefault?.description.hasSuffix(": Not a directory); pick a writable --data-dir") == true)
+        #expect(byDefault?.description.contains("NSCocoaErrorDomain") == false)
+        let embedded = await #expect(throws: DevBrokerError.self) {
+            _ = try await DevBroker.start(DevBrokerConfiguration(
+                port: 0, dataDirectory: file + "/data",
+                remedies: .init(unwritableDataDirectory: "set checkpoint.dir", unboundAddress: "pick another port")))
+        }
+        #expect(embedded?.description.hasSuffix("Not a directory); set checkpoint.dir") == true)
+    }
+
+    @Test func anAddressInUseIsNamedWithTheCallersAdvice() async throws {
+        let first = try await DevBroker.start(DevBrokerConfiguration(port: 0))
+        let error = await #expect(throws: DevBrokerError.self) {
+            _ = try await DevBroker.start(DevBrokerConfiguration(
+                port: first.port, remedies: .init(unwritableDataDirectory: "", unboundAddress: "pick another port")))
+        }
+        await first.stop()
+        #expect(error?.code == .listen)
+        #expect(error?.description == "cannot listen on 127.0.0.1:\(first.port): Address already in use; pick another port")
+    }
 }

@@ -19,12 +19,14 @@ final class DataStore: @unchecked Sendable {
     /// Its size, to know when to compact it.
     private var stateLogBytes = 0
 
-    init(path: String) throws {
+    /// Opens (creating it when missing) the data directory at `path`; `remedy` is the advice
+    /// given when it cannot be created.
+    init(path: String, remedy: String = DevBrokerConfiguration.Remedies().unwritableDataDirectory) throws {
         directory = URL(fileURLWithPath: path, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: directory.appendingPathComponent("logs"), withIntermediateDirectories: true)
         } catch {
-            throw DevBrokerError(.dataDirectory, "cannot create the data directory \(path) (\(error)); pick a writable --data-dir")
+            throw DevBrokerError(.dataDirectory, "cannot create the data directory \(path) (\(FileErrorReason(error))); \(remedy)")
         }
     }
 

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `exactly run` without `kafka.bootstrap` starts the embedded development broker; when that broker
+# cannot start, the refusal speaks in `exactly run`'s terms: a `checkpoint.dir` that cannot hold
+# the broker's data is named as that key (not as the `--data-dir` of `exactly broker`) with the
+# system's reason (not Foundation's error dump), and a port in use names --embedded-broker-port.
+# Nothing is left running, and the exit status is not 0.
+set -euo pipefail
+source "$(dirname "$0")/lib/setup.sh"
+cd "$EXACTLY_ROOT"
+ensure_build_dependencies
+ensure_exactly_binary
+work=$(mktemp -d)
+broker_pid=""
+fail() { echo "embedded broker test FAILED: $*" >&2; echo "files kept in $work" >&2; exit 1; }
+cleanup() {
+    [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# The demo pipeline without `kafka.bootstrap`, checkpoints under $1.
+embedded_config() { sed -e '/^  bootstrap:/d' -e "s#^  dir: .*#  dir: $1#" demo/order-totals.yaml > "$work/pipeline.yaml"; }
+
+# 1. checkpoint.dir below a regular file: the broker's data directory cannot be created.
+touch "$work/a-file"
+embedded_config "$work/a-file/checkpoints"
+if timeout 60 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" --embedded-broker-port "$(free_port)" > "$work/unwritable.txt" 2>&1; then
+    fail "a checkpoint.dir below a regular file was accepted"
+fi
+error=$(grep '^Error:' "$work/unwritable.txt" || true)
+for expected in "checkpoint.dir" "$work/a-file/checkpoints" "Not a directory" "kafka.bootstrap"; do
+    [[ "$error" == *"$expected"* ]] || fail "the refusal of an unwritable checkpoint.dir does not say \`$expected\`: $(cat "$work/unwritable.txt")"
+done
+for unexpected in "--data-dir" "NSCocoaErrorDomain"; do
+    [[ "$error" != *"$unexpected"* ]] || fail "the refusal of an unwritable checkpoint.dir says \`$unexpected\`: $error"
+done
+say "an unwritable checkpoint.dir: $error"
+
+# 2. The embedded broker's port is taken (by another development broker).
+start_dev_broker "$EXACTLY_BIN" "$work/broker.log"
+broker_pid=$BROKER_PID
+embedded_config "$work/checkpoints"
+if timeout 60 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" --embedded-broker-port "$BROKER_PORT" > "$work/in-use.txt" 2>&1; then
+    fail "an embedded broker port in use was accepted"
+fi
+error=$(grep '^Error:' "$work/in-use.txt" || true)
+for expected in "127.0.0.1:$BROKER_PORT" "Address already in use" "--embedded-broker-port" "kafka.bootstrap"; do
+    [[ "$error" == *"$expected"* ]] || fail "the refusal of a port in use does not say \`$expected\`: $(cat "$work/in-use.txt")"
+done
+say "a port in use: $error"
+say "embedded broker test passed"
+rm -rf "$work"
