@@ -96,13 +96,24 @@ public enum ReplayAudit {
             let (low, high) = try consumer.watermarkOffsets(partition)
             (starts[partition], ends[partition]) = (max(entry.offset, low), high)
         }
+
+        // The committed side first, so that the replay is compared as it runs and never held.
+        let (committedOutputs, unattributed) = try readCommittedOutputs(
+            kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed, logger: logger)
+        var comparisons: [TopicPartition: OutputComparison] = [:]
+        for (partition, entry) in restored {
+            guard let upTo = committed[partition]?.offset, upTo > entry.offset else { continue }
+            comparisons[partition] = OutputComparison(committed: committedOutputs[partition] ?? [])
+        }
+        // Joined only now: a member that polls nothing for as long as the sink read takes would
+        // be dropped from its group (max.poll.interval.ms).
         try consumer.subscribe(topics: sourceTopics)
 
         // Replay every partition to the end the log had when the audit started.
         var states = restored.mapValues(\.state)
         var processors = try Dictionary(uniqueKeysWithValues: restored.keys.map { ($0, try pipeline.processor(topic: $0.topic, partition: $0.partition)) })
         for (partition, state) in states { processors[partition]!.restore(from: state) }
-        var replayed: [TopicPartition: [Int64: [Int]]] = [:]
+        var digests: [Int] = []
         var counts: [TopicPartition: (outputs: Int, deadLetters: Int)] = [:]
         var done = Set(restored.keys.filter { ends[$0]! <= starts[$0]! })
         var progress = ReadProgress(
@@ -122,61 +133,39 @@ public enum ReplayAudit {
                 // out and stored back shared the state's tables with the dictionary's copy while it
                 // changed them, so each record copied a whole table (25k records/s on 100k keys).
                 let emissions = try processors[partition]!.process(input, state: &states[partition]!)
+                digests.removeAll(keepingCapacity: true)
                 for emission in emissions {
                     if emission.isDeadLetter {
                         counts[partition, default: (0, 0)].deadLetters += 1
                     } else {
                         counts[partition, default: (0, 0)].outputs += 1
-                        if let upTo = committed[partition]?.offset, record.offset < upTo {
-                            replayed[partition, default: [:]][record.offset, default: []].append(digest(emission.record.value))
-                        }
+                        digests.append(digest(emission.record.value))
                     }
+                }
+                if let upTo = committed[partition]?.offset, record.offset < upTo {
+                    comparisons[partition]?.replayed(offset: record.offset, digests: digests)
                 }
                 if record.offset + 1 >= ends[partition]! { done.insert(partition) }
             }
             try checkPositions(of: consumer, unfinished: restored.keys, done: &done, positions: &positions, ends: ends, progress: &progress)
             try report(&progress, replayedNow, unfinished: restored.keys.filter { !done.contains($0) }, positions: positions, ends: ends, logger: logger)
         }
-        let (committedOutputs, unattributed) = try readCommittedOutputs(
-            kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed, logger: logger)
-
         return restored.keys.sorted().map { partition in
             let from = restored[partition]!.offset
-            let upTo = committed[partition]?.offset
-            var matching = 0, onlyCommitted = 0, onlyReplayed = 0
-            var firstDifference: Int64?
-            if let upTo, upTo > from {
-                let mine = replayed[partition] ?? [:]
-                let theirs = committedOutputs[partition] ?? [:]
-                for offset in Set(mine.keys).union(theirs.keys).sorted() {
-                    var remaining = theirs[offset] ?? []
-                    for value in mine[offset] ?? [] {
-                        if let index = remaining.firstIndex(of: value) {
-                            remaining.remove(at: index)
-                            matching += 1
-                        } else {
-                            onlyReplayed += 1
-                            firstDifference = firstDifference ?? offset
-                        }
-                    }
-                    if !remaining.isEmpty {
-                        onlyCommitted += remaining.count
-                        firstDifference = firstDifference ?? offset
-                    }
-                }
-            }
+            var comparison = comparisons[partition] ?? OutputComparison(committed: [])
+            comparison.finish()
             return ReplayAuditEntry(
                 partition: partition, from: from, to: max(from, ends[partition]!),
                 outputs: counts[partition]?.outputs ?? 0, deadLetters: counts[partition]?.deadLetters ?? 0,
-                committedUpTo: upTo, matching: matching, onlyCommitted: onlyCommitted, onlyReplayed: onlyReplayed,
-                firstDifference: firstDifference, unattributedCommitted: unattributed
+                committedUpTo: committed[partition]?.offset, matching: comparison.matching, onlyCommitted: comparison.onlyCommitted,
+                onlyReplayed: comparison.onlyReplayed, firstDifference: comparison.firstDifference, unattributedCommitted: unattributed
             )
         }
     }
 
-    /// The committed outputs (their digests) in `sinkTopic` whose source is in a replayed range, by source
-    /// partition and offset, as a read_committed reader sees them; and how many outputs no input
-    /// can claim (no source header naming one of `sourceTopics`).
+    /// The committed outputs in `sinkTopic` whose source is in a replayed range, as (source offset,
+    /// digest) pairs by source partition, in sink order, as a read_committed reader sees them; and
+    /// how many outputs no input can claim (no source header naming one of `sourceTopics`).
     ///
     /// An output's source is its *last* `exactly.source` header: the processor appends its own
     /// after the output's headers, which may hold one passed through from an upstream pipeline.
@@ -184,7 +173,7 @@ public enum ReplayAudit {
         kafka: KafkaConfiguration, sinkTopic: String, sourceTopics: Set<String>,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
         committed: [TopicPartition: PartitionOffset], logger: Logger
-    ) throws -> (outputs: [TopicPartition: [Int64: [Int]]], unattributed: Int) {
+    ) throws -> (outputs: [TopicPartition: [(offset: Int64, digest: Int)]], unattributed: Int) {
         let wanted = restored.mapValues(\.offset)
         guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return ([:], 0) }
         let admin = try KafkaAdmin(configuration: kafka, logger: logger)
@@ -198,7 +187,7 @@ public enum ReplayAudit {
         var ends: [TopicPartition: Int64] = [:]
         for partition in sinkPartitions { (starts[partition], ends[partition]) = try reader.watermarkOffsets(partition) }
         try reader.subscribe(topics: [sinkTopic])
-        var outputs: [TopicPartition: [Int64: [Int]]] = [:]
+        var outputs: [TopicPartition: [(offset: Int64, digest: Int)]] = [:]
         var unattributed = 0
         // Empty partitions, and partitions whose records have all expired, have nothing to read.
         var done = Set(sinkPartitions.filter { ends[$0]! <= starts[$0]! })
@@ -219,7 +208,7 @@ public enum ReplayAudit {
                     continue
                 }
                 if let from = wanted[source.partition], let upTo = committed[source.partition]?.offset, source.offset >= from, source.offset < upTo {
-                    outputs[source.partition, default: [:]][source.offset, default: []].append(digest(record.value))
+                    outputs[source.partition, default: []].append((source.offset, digest(record.value)))
                 }
             }
             try checkPositions(of: reader, unfinished: sinkPartitions, done: &done, positions: &positions, ends: ends, progress: &progress)
@@ -246,8 +235,8 @@ public enum ReplayAudit {
     }
 
     /// What the audit keeps of an output's value to compare it: its 64-bit hash (seeded per
-    /// process, the same for both sides of one audit). Both sides of a large range are held in
-    /// memory at once, and a value is about 50-150 bytes plus an array's 32; two different values
+    /// process, the same for both sides of one audit). The committed side of a large range is
+    /// held in memory, and a value is about 50-150 bytes plus an array's 32; two different values
     /// share a hash with a probability of about 2^-64.
     private static func digest(_ value: [UInt8]) -> Int {
         var hasher = Hasher()
