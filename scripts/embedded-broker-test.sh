@@ -2,21 +2,25 @@
 # `exactly run` without `kafka.bootstrap` starts the embedded development broker; when that broker
 # cannot start, the refusal speaks in `exactly run`'s terms: a `checkpoint.dir` that cannot hold
 # the broker's data is named as that key (not as the `--data-dir` of `exactly broker`) with the
-# system's reason (not Foundation's error dump), and a port in use names --embedded-broker-port.
-# Nothing is left running, and the exit status is not 0.
+# system's reason (not Foundation's error dump), and a port in use names --embedded-broker-port
+# (not --port or --host). Either way the exit status is not 0.
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$EXACTLY_ROOT"
 ensure_build_dependencies
 ensure_exactly_binary
 work=$(mktemp -d)
-broker_pid=""
+BROKER_PID=""
 fail() { echo "embedded broker test FAILED: $*" >&2; echo "files kept in $work" >&2; exit 1; }
+# BROKER_PID is set by start_dev_broker before it can give up, so a broker that started late is
+# stopped too; nothing here may fail under set -e.
 cleanup() {
-    [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null
+    [ -z "$BROKER_PID" ] || kill "$BROKER_PID" 2>/dev/null || true
     wait 2>/dev/null || true
 }
 trap cleanup EXIT
+# `exactly run` takes SIGTERM for "finish the checkpoint and stop": a hung run gets SIGKILL too.
+run_refused() { timeout -k 10 60 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" "$@"; }
 
 # The demo pipeline without `kafka.bootstrap`, checkpoints under $1.
 embedded_config() { sed -e '/^  bootstrap:/d' -e "s#^  dir: .*#  dir: $1#" demo/order-totals.yaml > "$work/pipeline.yaml"; }
@@ -24,7 +28,7 @@ embedded_config() { sed -e '/^  bootstrap:/d' -e "s#^  dir: .*#  dir: $1#" demo/
 # 1. checkpoint.dir below a regular file: the broker's data directory cannot be created.
 touch "$work/a-file"
 embedded_config "$work/a-file/checkpoints"
-if timeout 60 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" --embedded-broker-port "$(free_port)" > "$work/unwritable.txt" 2>&1; then
+if run_refused --embedded-broker-port "$(free_port)" > "$work/unwritable.txt" 2>&1; then
     fail "a checkpoint.dir below a regular file was accepted"
 fi
 error=$(grep '^Error:' "$work/unwritable.txt" || true)
@@ -38,15 +42,20 @@ say "an unwritable checkpoint.dir: $error"
 
 # 2. The embedded broker's port is taken (by another development broker).
 start_dev_broker "$EXACTLY_BIN" "$work/broker.log"
-broker_pid=$BROKER_PID
 embedded_config "$work/checkpoints"
-if timeout 60 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" --embedded-broker-port "$BROKER_PORT" > "$work/in-use.txt" 2>&1; then
+if run_refused --embedded-broker-port "$BROKER_PORT" > "$work/in-use.txt" 2>&1; then
     fail "an embedded broker port in use was accepted"
 fi
 error=$(grep '^Error:' "$work/in-use.txt" || true)
 for expected in "127.0.0.1:$BROKER_PORT" "Address already in use" "--embedded-broker-port" "kafka.bootstrap"; do
     [[ "$error" == *"$expected"* ]] || fail "the refusal of a port in use does not say \`$expected\`: $(cat "$work/in-use.txt")"
 done
+for unexpected in "--port or" "--host"; do
+    [[ "$error" != *"$unexpected"* ]] || fail "the refusal of a port in use says \`$unexpected\`: $error"
+done
 say "a port in use: $error"
+kill "$BROKER_PID"
+wait "$BROKER_PID" 2>/dev/null || true
+BROKER_PID=""
 say "embedded broker test passed"
 rm -rf "$work"

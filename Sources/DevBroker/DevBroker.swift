@@ -54,7 +54,18 @@ public final class DevBroker: Sendable {
         let store = try configuration.dataDirectory.map { try DataStore(path: $0, remedy: configuration.remedies.unwritableDataDirectory) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
         do {
-            let state = try BrokerState(configuration: configuration, store: store, logger: logger, nowMs: BrokerCore.wallMs())
+            let state: BrokerState
+            do {
+                state = try BrokerState(configuration: configuration, store: store, logger: logger, nowMs: BrokerCore.wallMs())
+            } catch let error as DevBrokerError {
+                throw error
+            } catch {
+                // A directory that exists but cannot be written (left by another user, say) fails
+                // here, on the first write of the state, with a file error of Foundation's.
+                throw DevBrokerError(
+                    .dataDirectory,
+                    "cannot use the data directory \(configuration.dataDirectory ?? "") (\(FileErrorReason(error))); \(configuration.remedies.unwritableDataDirectory)")
+            }
             let core = BrokerCore(state: state, logger: logger)
             let channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)

@@ -1,8 +1,8 @@
 /// The `--dry-run` comparison of one input partition's committed outputs with its replayed
 /// ones, each output known by the input offset it came from and a digest of its value.
 ///
-/// The committed side is held as one flat array of (offset, digest) pairs, 16 bytes an output,
-/// sorted once; the replay is compared as it runs, record by record in offset order (a
+/// The committed side is held as one flat array of (offset, digest) pairs, 16 bytes an output
+/// (up to twice that while the sink is read and the array grows), sorted once; the replay is compared as it runs, record by record in offset order (a
 /// partition's records arrive in order), and keeps nothing. Holding both sides in dictionaries
 /// of arrays took about 60 bytes an output on each side, several GB for a range of 100 million.
 ///
@@ -28,18 +28,20 @@ struct OutputComparison {
         self.committed.sort { ($0.offset, $0.digest) < ($1.offset, $1.digest) }
     }
 
-    /// Compares the outputs the replay made for the record at `offset`, which must be above any
-    /// offset given before. Call it for every replayed record in the compared range, with or
-    /// without outputs, so that committed outputs of a record that now makes none are counted.
-    mutating func replayed(offset: Int64, digests: [Int]) {
+    /// Compares the outputs the replay made for the record at `offset` (their digests, in
+    /// ascending order), which should be above any offset given before: a record given again, or
+    /// out of order, finds no committed twins left and counts as replayed only. Call it for every
+    /// replayed record in the compared range, with or without outputs, so that committed outputs
+    /// of a record that now makes none are counted.
+    mutating func replayed(offset: Int64, sortedDigests digests: [Int]) {
         passCommitted(below: offset)
         // The committed outputs of this record are next ..< end, sorted by digest.
         var end = next
         while end < committed.count, committed[end].offset == offset { end += 1 }
         var unmatched = end - next
-        // Both sides sorted by digest, then merged: a record makes few outputs.
+        // Both sides sorted by digest, then merged.
         var candidate = next
-        for digest in digests.sorted() {
+        for digest in digests {
             while candidate < end, committed[candidate].digest < digest { candidate += 1 }
             if candidate < end, committed[candidate].digest == digest {
                 matching += 1
@@ -71,6 +73,7 @@ struct OutputComparison {
         }
     }
 
+    /// The lowest, not the first found: a record given out of order may differ below one before it.
     private mutating func noteDifference(at offset: Int64) {
         firstDifference = min(firstDifference ?? offset, offset)
     }

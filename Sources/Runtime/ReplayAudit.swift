@@ -98,12 +98,19 @@ public enum ReplayAudit {
         }
 
         // The committed side first, so that the replay is compared as it runs and never held.
-        let (committedOutputs, unattributed) = try readCommittedOutputs(
+        var (committedOutputs, unattributed) = try readCommittedOutputs(
             kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed, logger: logger)
         var comparisons: [TopicPartition: OutputComparison] = [:]
         for (partition, entry) in restored {
             guard let upTo = committed[partition]?.offset, upTo > entry.offset else { continue }
-            comparisons[partition] = OutputComparison(committed: committedOutputs[partition] ?? [])
+            // Taken out of the dictionary, not copied: sorting a copy would hold the side twice.
+            comparisons[partition] = OutputComparison(committed: committedOutputs.removeValue(forKey: partition) ?? [])
+        }
+        // Retention may have removed input while the sink was read: where the replay starts is
+        // read again (its ends stay those of the audit's start).
+        for (partition, entry) in restored {
+            let (low, _) = try consumer.watermarkOffsets(partition)
+            starts[partition] = max(entry.offset, low)
         }
         // Joined only now: a member that polls nothing for as long as the sink read takes would
         // be dropped from its group (max.poll.interval.ms).
@@ -143,7 +150,8 @@ public enum ReplayAudit {
                     }
                 }
                 if let upTo = committed[partition]?.offset, record.offset < upTo {
-                    comparisons[partition]?.replayed(offset: record.offset, digests: digests)
+                    digests.sort()
+                    comparisons[partition]?.replayed(offset: record.offset, sortedDigests: digests)
                 }
                 if record.offset + 1 >= ends[partition]! { done.insert(partition) }
             }

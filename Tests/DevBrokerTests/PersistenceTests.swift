@@ -118,7 +118,8 @@ struct PersistenceTests {
         let file = dir + "/a-file"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
         let byDefault = await #expect(throws: DevBrokerError.self) {
-            _ = try await DevBroker.start(DevBrokerConfiguration(port: 0, dataDirectory: file + "/data"))
+            let started = try await DevBroker.start(DevBrokerConfiguration(port: 0, dataDirectory: file + "/data"))
+            await started.stop()
         }
         #expect(byDefault?.code == .dataDirectory)
         // The path Foundation names is the one its mkdir failed on: `a-file/data` here.
@@ -126,9 +127,10 @@ struct PersistenceTests {
         #expect(byDefault?.description.hasSuffix(": Not a directory); pick a writable --data-dir") == true)
         #expect(byDefault?.description.contains("NSCocoaErrorDomain") == false)
         let embedded = await #expect(throws: DevBrokerError.self) {
-            _ = try await DevBroker.start(DevBrokerConfiguration(
+            let started = try await DevBroker.start(DevBrokerConfiguration(
                 port: 0, dataDirectory: file + "/data",
                 remedies: .init(unwritableDataDirectory: "set checkpoint.dir", unboundAddress: "pick another port")))
+            await started.stop()
         }
         #expect(embedded?.description.hasSuffix("Not a directory); set checkpoint.dir") == true)
     }
@@ -136,8 +138,9 @@ struct PersistenceTests {
     @Test func anAddressInUseIsNamedWithTheCallersAdvice() async throws {
         let first = try await DevBroker.start(DevBrokerConfiguration(port: 0))
         let error = await #expect(throws: DevBrokerError.self) {
-            _ = try await DevBroker.start(DevBrokerConfiguration(
+            let second = try await DevBroker.start(DevBrokerConfiguration(
                 port: first.port, remedies: .init(unwritableDataDirectory: "", unboundAddress: "pick another port")))
+            await second.stop()
         }
         await first.stop()
         #expect(error?.code == .listen)

@@ -7,7 +7,7 @@ import Testing
 @Suite struct OutputComparisonTests {
     private func compare(committed: [(Int64, Int)], replayed: [(Int64, [Int])]) -> OutputComparison {
         var comparison = OutputComparison(committed: committed.map { (offset: $0.0, digest: $0.1) })
-        for (offset, digests) in replayed { comparison.replayed(offset: offset, digests: digests) }
+        for (offset, digests) in replayed { comparison.replayed(offset: offset, sortedDigests: digests.sorted()) }
         comparison.finish()
         return comparison
     }
@@ -50,14 +50,26 @@ import Testing
         #expect(comparison.firstDifference == 11)
     }
 
-    @Test func theFirstDifferenceIsTheLowestOffsetWhicheverSideFindsItFirst() {
+    @Test func aCommittedOutputPassedOverAndAnExtraAfterItBothCount() {
         // The committed output of 11 is counted missing only when the replay passes it, at 12,
-        // where the replay also makes an output without a twin: the lower offset is reported.
+        // where the replay also makes an output without a twin: 11 is the first difference.
         let comparison = compare(committed: [(11, 2), (20, 5)], replayed: [(12, [8]), (20, [5])])
         #expect(comparison.firstDifference == 11)
         #expect(comparison.onlyCommitted == 1)
         #expect(comparison.onlyReplayed == 1)
         #expect(comparison.matching == 1)
+    }
+
+    @Test func aRecordGivenAgainOrOutOfOrderCountsAsReplayedOnlyAndTheLowestDifferenceIsReported() {
+        // 10 again after 12: its committed twin was taken the first time. Then 11, below the
+        // difference already found at 12.
+        let comparison = compare(
+            committed: [(10, 1), (12, 3)],
+            replayed: [(10, [1]), (12, [5]), (10, [1]), (11, [7])])
+        #expect(comparison.matching == 1)
+        #expect(comparison.onlyCommitted == 1)  // 3 at 12
+        #expect(comparison.onlyReplayed == 3)  // 5 at 12, 1 at 10 again, 7 at 11
+        #expect(comparison.firstDifference == 10)
     }
 
     @Test func aRecordWithoutOutputsMatchesACommittedRecordWithoutOutputs() {

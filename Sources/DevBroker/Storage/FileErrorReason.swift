@@ -17,8 +17,10 @@ struct FileErrorReason: CustomStringConvertible {
             reason = String(cString: strerror(Int32(system.code)))
         } else if cocoa.domain == NSPOSIXErrorDomain {
             reason = String(cString: strerror(Int32(cocoa.code)))
+        } else if let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? any Error {
+            reason = "\(underlying)"
         } else {
-            reason = "\(error)"
+            reason = cocoa.localizedFailureReason ?? cocoa.localizedDescription
         }
         description = path.map { "\($0): \(reason)" } ?? reason
     }
