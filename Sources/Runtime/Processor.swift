@@ -36,6 +36,8 @@ public struct ProcessorFailure: Error, CustomStringConvertible, Sendable {
 public final class Processor: @unchecked Sendable {
     // @unchecked: see the class documentation; cross-thread entries are an Atomic and a Mutex.
     private let settings: ProcessorSettings
+    /// Who this process is, for explaining a fence wherever one surfaces.
+    private let identity: InstanceIdentity
     private let pipeline: Pipeline
     private let store: any CheckpointStorage
     private let logger: Logger
@@ -87,6 +89,7 @@ public final class Processor: @unchecked Sendable {
     /// A processor for `settings` running `pipeline`, checkpointing into `store`.
     public init(settings: ProcessorSettings, pipeline: Pipeline, store: any CheckpointStorage, logger: Logger) throws {
         self.settings = settings
+        identity = InstanceIdentity(settings)
         self.pipeline = pipeline
         self.store = store
         self.logger = logger
@@ -182,7 +185,7 @@ public final class Processor: @unchecked Sendable {
                 index: $0, producer: producer, sinkTopic: settings.sinkTopic, deadLetterTopic: settings.deadLetterTopic,
                 stampsSource: settings.sourceHeader,
                 heldCapacityBytes: max(1, settings.heldBackCapacityBytes / laneCount), producedCounter: metrics.recordsProduced,
-                slowBarrier: $0 == 0 ? settings.slowBarrier : nil, identity: InstanceIdentity(settings))
+                slowBarrier: $0 == 0 ? settings.slowBarrier : nil, identity: identity)
         }
         // Fences any older instance with our transactional id and finishes what it left open,
         // so the committed offsets we read next are final.
@@ -532,7 +535,7 @@ public final class Processor: @unchecked Sendable {
     /// The error in words, plainly explained when this instance was fenced (a newer process
     /// with the same identity took over its producer or its place in the group).
     private func explain(_ error: any Error) -> String {
-        InstanceIdentity(settings).fencedExplanation(of: error) ?? "\(error)"
+        identity.fencedExplanation(of: error) ?? "\(error)"
     }
 
     static func severity(of error: any Error) -> CheckpointCoordinator.Severity {

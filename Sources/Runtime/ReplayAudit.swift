@@ -89,13 +89,9 @@ public enum ReplayAudit {
             }
         )
         defer { try? consumer.close() }
-        // Where each partition's replay starts (records below the low watermark are gone) and ends.
-        var starts: [TopicPartition: Int64] = [:]
+        // Where each partition's replay ends: the log's end when the audit started.
         var ends: [TopicPartition: Int64] = [:]
-        for (partition, entry) in restored {
-            let (low, high) = try consumer.watermarkOffsets(partition)
-            (starts[partition], ends[partition]) = (max(entry.offset, low), high)
-        }
+        for partition in restored.keys { ends[partition] = try consumer.watermarkOffsets(partition).high }
 
         // The committed side first, so that the replay is compared as it runs and never held.
         var (committedOutputs, unattributed) = try readCommittedOutputs(
@@ -106,8 +102,9 @@ public enum ReplayAudit {
             // Taken out of the dictionary, not copied: sorting a copy would hold the side twice.
             comparisons[partition] = OutputComparison(committed: committedOutputs.removeValue(forKey: partition) ?? [])
         }
-        // Retention may have removed input while the sink was read: where the replay starts is
-        // read again (its ends stay those of the audit's start).
+        // Where each replay starts: records below the low watermark are gone, read only now since
+        // retention may remove input while the sink is read.
+        var starts: [TopicPartition: Int64] = [:]
         for (partition, entry) in restored {
             let (low, _) = try consumer.watermarkOffsets(partition)
             starts[partition] = max(entry.offset, low)
