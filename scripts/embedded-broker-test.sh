@@ -3,19 +3,23 @@
 # cannot start, the refusal speaks in `exactly run`'s terms: a `checkpoint.dir` that cannot hold
 # the broker's data is named as that key (not as the `--data-dir` of `exactly broker`) with the
 # system's reason (not Foundation's error dump), and a port in use names --embedded-broker-port
-# (not --port or --host). Either way the exit status is not 0.
+# (not --port or --host). Either way the exit status is not 0. And when the broker's data
+# directory stops taking writes in the middle of a run (a full disk, say), the run stops at once
+# with status 1, naming the file and `checkpoint.dir`, instead of waiting on a broker that
+# answers nothing.
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$EXACTLY_ROOT"
-ensure_build_dependencies
-ensure_exactly_binary
+prepare_workload_test
 work=$(mktemp -d)
 BROKER_PID=""
+RUN_PID=""
 fail() { echo "embedded broker test FAILED: $*" >&2; echo "files kept in $work" >&2; exit 1; }
 # BROKER_PID is set by start_dev_broker before it can give up, so a broker that started late is
 # stopped too; nothing here may fail under set -e.
 cleanup() {
     [ -z "$BROKER_PID" ] || kill "$BROKER_PID" 2>/dev/null || true
+    [ -z "$RUN_PID" ] || kill -9 "$RUN_PID" 2>/dev/null || true
     wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -57,5 +61,27 @@ say "a port in use: $error"
 kill "$BROKER_PID"
 wait "$BROKER_PID" 2>/dev/null || true
 BROKER_PID=""
+
+# 3. The data directory fails mid-run: a directory stands where each partition file of the sink
+#    and dead-letter topics goes, so the broker's first write of an output fails.
+embedded_config "$work/full"
+mkdir -p "$work/full/.embedded-broker/logs"
+for topic in order-totals orders-dead-letters; do
+    for p in 0 1 2 3 4 5 6 7; do mkdir "$work/full/.embedded-broker/logs/$topic-$p.log"; done
+done
+port=$(free_port)
+timeout -k 10 120 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" --embedded-broker-port "$port" > "$work/full.txt" 2>&1 &
+RUN_PID=$!
+for _ in $(seq 100); do grep -q "listening on 127.0.0.1:$port" "$work/full.txt" && break; sleep 0.1; done
+grep -q "listening on 127.0.0.1:$port" "$work/full.txt" || fail "the embedded broker did not start: $(cat "$work/full.txt")"
+workload produce --bootstrap "127.0.0.1:$port" --topic orders --partitions 8 --records 100 --keys 10 >/dev/null
+status=0
+wait "$RUN_PID" || status=$?
+RUN_PID=""
+[ "$status" -eq 1 ] || fail "a run whose broker could not write its data directory ended with status $status, not 1: $(tail -5 "$work/full.txt")"
+for expected in "cannot write to order-totals-" "$work/full/.embedded-broker/logs/order-totals-" "Is a directory" "acknowledges nothing" "checkpoint.dir" "stopping at once"; do
+    grep -qF -- "$expected" "$work/full.txt" || fail "a run whose broker could not write its data directory does not say \`$expected\`: $(cat "$work/full.txt")"
+done
+say "a data directory that fails mid-run: $(grep -m1 'cannot write to' "$work/full.txt")"
 say "embedded broker test passed"
 rm -rf "$work"

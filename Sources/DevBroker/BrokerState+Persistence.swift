@@ -3,9 +3,9 @@ import NIOCore
 
 /// BrokerState: the snapshot written to the data directory.
 extension BrokerState {
-    func persist() {
-        guard let store else { return }
-        let snapshot = BrokerSnapshot(
+    /// What `state.log` records of the state.
+    var snapshot: BrokerSnapshot {
+        BrokerSnapshot(
             topics: topics.mapValues { Int32($0.count) },
             groupGenerations: groups.mapValues(\.generation),
             offsets: offsets,
@@ -13,10 +13,25 @@ extension BrokerState {
             producerEpochs: producerEpochs,
             nextProducerId: nextProducerId
         )
+    }
+
+    /// Saves the state after a change; a failure stops the broker answering (``failStorage(_:)``).
+    mutating func persist() {
+        guard let store, storageFailure == nil else { return }
         do {
             try store.saveState(snapshot)
         } catch {
-            logger.error("cannot save broker state to \(store.directory.path): \(error)")
+            failStorage("cannot save the broker state (\(FileErrorReason(error, path: store.directory.path + "/state.log")))")
         }
+    }
+
+    /// Records the first failed write to the data directory. The change that needed it is in
+    /// memory only, so the broker must not answer the request that made it, nor any after:
+    /// `BrokerCore` closes every connection instead. What was written before stays readable
+    /// (a torn last write is cut off when the directory is loaded).
+    mutating func failStorage(_ what: String) {
+        guard storageFailure == nil else { return }
+        storageFailure = "\(what); the development broker stops answering so that it acknowledges nothing it could not keep, and everything acknowledged before is in its data directory. Free space or fix the directory, then restart: \(storageRemedy)"
+        logger.critical("\(storageFailure!)")
     }
 }

@@ -31,7 +31,8 @@ extension BrokerState {
                         do {
                             try store?.append(tp, topics[topic.name]![Int(p.index)].batches.last!.bytes)
                         } catch {
-                            logger.error("cannot write \(tp) to the data directory: \(error)")
+                            failStorage("cannot write to \(tp.topic)-\(tp.partition) in the data directory (\(FileErrorReason(error, path: store?.logPath(tp))))")
+                            return fail(.kafkaStorageError)
                         }
                     case .duplicate(let base):
                         if firstOffset < 0 { firstOffset = base }

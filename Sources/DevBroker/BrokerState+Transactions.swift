@@ -119,36 +119,59 @@ extension BrokerState {
         return .none
     }
 
+    /// Commits in two steps, as Kafka's coordinator does: the decision and the transaction's
+    /// offsets are durable before any marker is written. Markers first, then the state, would
+    /// leave a broker killed in between with COMMIT markers in the logs (the outputs visible) and
+    /// the transaction still open in `state.log`: its restart would abort it and drop its
+    /// offsets, and a consumer-processor would produce those outputs a second time.
     mutating func commit(_ id: String, nowMs: Int64) {
-        let txn = transactions[id]!
-        writeMarkers(txn, commit: true, nowMs: nowMs)
-        for (group, committed) in txn.pendingOffsets {
+        prepareCommit(id)
+        guard storageFailure == nil else { return }
+        completeCommit(id, nowMs: nowMs)
+    }
+
+    /// The first step of a commit: applies its offsets and saves the transaction as decided.
+    mutating func prepareCommit(_ id: String) {
+        for (group, committed) in transactions[id]!.pendingOffsets {
             offsets[group, default: [:]].merge(committed) { _, new in new }
         }
+        transactions[id]!.pendingOffsets = [:]
+        transactions[id]!.phase = .prepareCommit
+        persist()
+    }
+
+    /// Writes the COMMIT markers of a commit already decided (``commit(_:nowMs:)``, or a restart
+    /// that found it decided) and empties the transaction.
+    mutating func completeCommit(_ id: String, nowMs: Int64, onRestart: Bool = false) {
+        writeMarkers(transactions[id]!, commit: true, nowMs: nowMs, onRestart: onRestart)
         transactions[id]!.reset()
     }
 
     /// Writes ABORT markers and drops the pending offsets; with `bumpEpoch` (timeout, restart)
     /// the producer that owned the transaction is fenced.
-    mutating func abort(_ id: String, bumpEpoch: Bool, nowMs: Int64) {
+    mutating func abort(_ id: String, bumpEpoch: Bool, nowMs: Int64, onRestart: Bool = false) {
         var txn = transactions[id]!
         if bumpEpoch && txn.producerEpoch < Int16.max - 1 {
             txn.producerEpoch += 1
             producerEpochs[txn.producerId] = txn.producerEpoch
         }
-        writeMarkers(txn, commit: false, nowMs: nowMs)
+        writeMarkers(txn, commit: false, nowMs: nowMs, onRestart: onRestart)
         txn.reset()
         transactions[id] = txn
     }
 
-    mutating func writeMarkers(_ txn: TransactionState, commit: Bool, nowMs: Int64) {
+    /// Writes a marker to each of the transaction's partitions, as Kafka does; `onRestart`, only
+    /// to those where the producer's transaction is still open, since a broker that stopped
+    /// while writing a commit's or an abort's markers may have written some of them.
+    mutating func writeMarkers(_ txn: TransactionState, commit: Bool, nowMs: Int64, onRestart: Bool = false) {
         for tp in txn.partitions.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) }) {
-            guard topics[tp.topic] != nil, Int(tp.partition) < topics[tp.topic]!.count else { continue }
+            guard storageFailure == nil, topics[tp.topic] != nil, Int(tp.partition) < topics[tp.topic]!.count else { continue }
+            if onRestart, topics[tp.topic]![Int(tp.partition)].openTransactions[txn.producerId] == nil { continue }
             let bytes = topics[tp.topic]![Int(tp.partition)].writeMarker(producerId: txn.producerId, producerEpoch: txn.producerEpoch, commit: commit, timestamp: nowMs)
             do {
                 try store?.append(tp, bytes)
             } catch {
-                logger.error("cannot write the transaction marker of \(tp) to the data directory: \(error)")
+                failStorage("cannot write the transaction marker of \(tp.topic)-\(tp.partition) to the data directory (\(FileErrorReason(error, path: store?.logPath(tp))))")
             }
         }
     }

@@ -27,6 +27,12 @@ struct BrokerState {
     var nextToken: ConsumerGroup.Token = 1
     let store: DataStore?
     let logger: Logger
+    /// Set once a write to the data directory fails: what failed and what to do. From then on
+    /// the server answers nothing (`BrokerCore`), so that no client is told of a change the
+    /// broker could not keep.
+    var storageFailure: String?
+    /// Advice for a data directory that cannot be written, in the starter's terms.
+    let storageRemedy: String
 
     /// Kafka's `transaction.max.timeout.ms` default.
     static let maxTransactionTimeoutMs: Int32 = 900_000
@@ -39,7 +45,14 @@ struct BrokerState {
         initialRebalanceDelayMs = TimeAmount(configuration.initialRebalanceDelay).nanoseconds / 1_000_000
         self.store = store
         self.logger = logger
-        guard let store, let snapshot = try store.loadState() else { return }
+        storageRemedy = configuration.remedies.unwritableDataDirectory
+        guard let store else { return }
+        guard let snapshot = try store.loadState() else {
+            // A new directory is written at once, so that one that cannot be written is refused
+            // at start, not at the first change a client is waiting on.
+            try store.saveState(self.snapshot)
+            return
+        }
         for (name, count) in snapshot.topics {
             topics[name] = try (0..<count).map { try store.loadPartition(TopicPartition(topic: name, partition: $0)) }
         }
@@ -53,13 +66,19 @@ struct BrokerState {
         for (id, txn) in transactions {
             transactionOfProducer[txn.producerId] = id
         }
+        // A commit decided before the broker stopped is finished: its offsets are applied
+        // already, and some of its markers may be written.
+        for (id, txn) in transactions where txn.phase == .prepareCommit {
+            logger.info("finishing the commit of transaction \(id) (producer \(txn.producerId)) that was decided when the broker stopped")
+            completeCommit(id, nowMs: nowMs, onRestart: true)
+        }
         // A transaction open when the broker stopped can never be finished by its producer's
         // session, so it is aborted now; the epoch bump fences that producer if it is still alive.
         for (id, txn) in transactions where txn.phase == .ongoing {
             logger.info("aborting transaction \(id) (producer \(txn.producerId)) that was open when the broker stopped")
-            abort(id, bumpEpoch: true, nowMs: nowMs)
+            abort(id, bumpEpoch: true, nowMs: nowMs, onRestart: true)
         }
-        persist()
+        try store.saveState(self.snapshot)
     }
 
     mutating func makeToken() -> ConsumerGroup.Token {

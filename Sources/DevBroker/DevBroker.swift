@@ -39,9 +39,17 @@ public final class DevBroker: Sendable {
     /// Loads the data directory (if any), binds, and returns once the broker accepts connections.
     /// Logs one line with the address when ready.
     ///
-    /// - Throws: `DevBrokerError` for a bad configuration, an unreadable data directory, or an
-    ///   address that cannot be bound.
-    public static func start(_ configuration: DevBrokerConfiguration, logger: Logger = Logger(label: "exactly.devbroker")) async throws -> DevBroker {
+    /// - Parameter onStorageFailure: called once if a write to the data directory fails later
+    ///   (a full disk, say), with what failed and what to do. The broker has then stopped
+    ///   answering: it closes every connection rather than acknowledge a change it could not
+    ///   keep, and everything it acknowledged before is in the directory. The caller should
+    ///   stop (``stop()``) and report the message.
+    /// - Throws: `DevBrokerError` for a bad configuration, a data directory that cannot be read
+    ///   or written, or an address that cannot be bound.
+    public static func start(
+        _ configuration: DevBrokerConfiguration, logger: Logger = Logger(label: "exactly.devbroker"),
+        onStorageFailure: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws -> DevBroker {
         guard configuration.defaultPartitions > 0 else {
             throw DevBrokerError(.invalidConfiguration, "default partitions must be at least 1, got \(configuration.defaultPartitions)")
         }
@@ -66,7 +74,7 @@ public final class DevBroker: Sendable {
                     .dataDirectory,
                     "cannot use the data directory \(configuration.dataDirectory ?? "") (\(FileErrorReason(error))); \(configuration.remedies.unwritableDataDirectory)")
             }
-            let core = BrokerCore(state: state, logger: logger)
+            let core = BrokerCore(state: state, logger: logger, onStorageFailure: onStorageFailure)
             let channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -94,6 +102,12 @@ public final class DevBroker: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
+    }
+
+    /// What failed when a write to the data directory failed, and what to do; `nil` while the
+    /// broker answers requests.
+    public var storageFailure: String? {
+        core.storageFailure
     }
 
     /// For tests: answers each of the next `count` EndTxn requests (commit or abort) `delay`

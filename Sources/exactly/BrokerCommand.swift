@@ -39,23 +39,28 @@ struct BrokerCommand: AsyncParsableCommand {
             handler.logLevel = .info
             return handler
         }
-        let broker = try await DevBroker.start(DevBrokerConfiguration(
-            host: host, port: port, dataDirectory: dataDir,
-            defaultPartitions: defaultPartitions, autoCreateTopics: autoCreateTopics,
-            initialRebalanceDelay: .milliseconds(initialRebalanceDelayMs)
-        ))
-        await Self.waitForTerminationSignal()
+        let waiter = SignalWaiter()
+        // A data directory that can no longer be written (the broker logged why) ends the
+        // command as a signal would, but with a failing exit status.
+        let broker = try await DevBroker.start(
+            DevBrokerConfiguration(
+                host: host, port: port, dataDirectory: dataDir,
+                defaultPartitions: defaultPartitions, autoCreateTopics: autoCreateTopics,
+                initialRebalanceDelay: .milliseconds(initialRebalanceDelayMs)),
+            onStorageFailure: { _ in waiter.fire() })
+        await Self.waitForTerminationSignal(waiter)
         Logger(label: "exactly.devbroker").info("stopping the development broker")
         await broker.stop()
+        if broker.storageFailure != nil { throw ExitCode(1) }
     }
 
-    /// Suspends until SIGINT or SIGTERM; the signal sources run on their own dispatch queue.
-    private static func waitForTerminationSignal() async {
+    /// Suspends until SIGINT or SIGTERM (or until `waiter` fires otherwise); the signal sources
+    /// run on their own dispatch queue.
+    private static func waitForTerminationSignal(_ waiter: SignalWaiter) async {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let queue = DispatchQueue(label: "exactly.broker.signals")
         let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: queue) }
-        let waiter = SignalWaiter()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             waiter.arm(continuation)
             for source in sources {

@@ -108,8 +108,15 @@ struct RunCommand: AsyncParsableCommand {
                 unwritableDataDirectory: "the embedded development broker keeps its data under `checkpoint.dir` (`\(configuration.checkpointDirectory)` in \(config)): set it to a directory this user can write, or name a Kafka in `kafka.bootstrap`",
                 unboundAddress: "pick another --embedded-broker-port, stop what holds that port, or name a Kafka in `kafka.bootstrap`"
             )
-            let started = try await DevBroker.start(DevBrokerConfiguration(
-                port: embeddedBrokerPort, dataDirectory: dataDirectory, defaultPartitions: 8, remedies: remedies))
+            // Once its data directory cannot be written (it said why, with `remedies`), the
+            // broker answers nothing and the run cannot commit again: it stops at once, as after
+            // a crash, and the next start recovers from the last checkpoint Kafka committed.
+            let started = try await DevBroker.start(
+                DevBrokerConfiguration(port: embeddedBrokerPort, dataDirectory: dataDirectory, defaultPartitions: 8, remedies: remedies),
+                onStorageFailure: { _ in
+                    Logger(label: "exactly").critical("the embedded development broker stopped (above); stopping at once: the open transaction is not committed, and the next start recovers from the last checkpoint")
+                    _exit(1)
+                })
             broker = started
             bootstrap = [started.bootstrapServers]
         }

@@ -1,4 +1,7 @@
 import Foundation
+import Logging
+import NIOPosix
+import Synchronization
 import Testing
 @testable import DevBroker
 import ExactlyTesting
@@ -33,6 +36,47 @@ struct PersistenceTests {
         // Idempotence state was rebuilt from the log: a retried batch is still a duplicate.
         let next = try restarted.initProducerId(TestRequests.initProducerId("tx"), nowMs: 0)
         #expect(next.producerEpoch > pid.producerEpoch)
+    }
+
+    /// A broker killed inside a commit, after its decision was saved: at the first marker, or
+    /// with one of its two partitions marked.
+    @Test(arguments: [0, 1])
+    func aCommitDecidedBeforeTheBrokerStoppedIsFinishedOnRestart(markedBeforeTheKill: Int) throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var pid: InitProducerIdResponse
+        do {
+            var state = try makeState(dataDirectory: dir)
+            state.createTopic("t", partitions: 2)
+            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 5, metadata: "ckpt-1"))
+            pid = try state.initProducerId(TestRequests.initProducerId("tx"), nowMs: 0)
+            _ = state.addPartitionsToTxn(try TestRequests.addPartitions("tx", pid, topic: "t", partitions: [0, 1]), nowMs: 0)
+            for partition: Int32 in [0, 1] {
+                let batch = TestBatch.make(["out-\(partition)"], producerId: pid.producerId, epoch: pid.producerEpoch, baseSequence: 0, transactional: true)
+                #expect(state.produce(try TestRequests.produce("t", partition: partition, transactionalId: "tx", batch), nowMs: 0).topics[0].partitions[0].errorCode == .none)
+            }
+            #expect(state.addOffsetsToTxn(try TestRequests.addOffsets("tx", pid, group: "g"), nowMs: 0) == .none)
+            _ = state.txnOffsetCommit(try TestRequests.txnOffsetCommit("tx", pid, group: "g", topic: "t", offset: 9, metadata: "ckpt-2"))
+            state.prepareCommit("tx")
+            var marked = state.transactions["tx"]!
+            marked.partitions = Set([TopicPartition(topic: "t", partition: 0)].prefix(markedBeforeTheKill))
+            state.writeMarkers(marked, commit: true, nowMs: 0)
+            state.store?.close()  // killed here
+        }
+        var restarted = try makeState(dataDirectory: dir)
+        for partition: Int32 in [0, 1] {
+            let p = restarted.fetch(try TestRequests.fetch("t", partition: partition, offset: 0, readCommitted: true)).topics[0].partitions[0]
+            // The output and one COMMIT marker: none aborted, none written twice.
+            #expect(TestBatch.values(p.batches, aborted: p.abortedTransactions) == ["out-\(partition)"])
+            #expect(p.abortedTransactions?.isEmpty ?? true)
+            #expect(p.highWatermark == 2)
+            #expect(p.lastStableOffset == 2)
+        }
+        let offset = restarted.offsetFetch(try TestRequests.offsetFetch(group: "g", topic: "t", requireStable: true)).topics[0].partitions[0]
+        #expect(offset.offset == 9)
+        #expect(offset.metadata == "ckpt-2")
+        // The producer, not fenced, learns on retrying its commit that it went through.
+        #expect(restarted.endTxn(try TestRequests.endTxn("tx", pid, commit: true), nowMs: 0) == .none)
     }
 
     @Test func tornBatchAtTheEndOfAPartitionFileIsCutOff() throws {
@@ -133,6 +177,66 @@ struct PersistenceTests {
             await started.stop()
         }
         #expect(embedded?.description.hasSuffix("Not a directory); set checkpoint.dir") == true)
+    }
+
+    @Test func aDataDirectoryWhoseFilesCannotBeWrittenIsNamedWithTheCallersAdvice() async throws {
+        // The directory exists and its logs can be made, but the state log cannot be written:
+        // a directory stands where the file goes (tests run as root, which any permission allows).
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/state.log", withIntermediateDirectories: true)
+        let error = await #expect(throws: DevBrokerError.self) {
+            let started = try await DevBroker.start(DevBrokerConfiguration(
+                port: 0, dataDirectory: dir,
+                remedies: .init(unwritableDataDirectory: "set checkpoint.dir", unboundAddress: "pick another port")))
+            await started.stop()
+        }
+        #expect(error?.code == .dataDirectory)
+        #expect(error?.description.hasPrefix("cannot use the data directory \(dir) (") == true, "\(String(describing: error))")
+        #expect(error?.description.hasSuffix("); set checkpoint.dir") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("NSCocoaErrorDomain") == false)
+    }
+
+    /// A full disk, say, once the broker runs: the request whose write failed is not answered,
+    /// nor is any after it, the failure is reported once, and what was written before is kept.
+    @Test func aWriteThatFailsStopsTheBrokerAnsweringAndKeepsWhatItAcknowledged() throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var state = try makeState(dataDirectory: dir)
+        state.createTopic("kept", partitions: 1)
+        state.createTopic("lost", partitions: 1)
+        #expect(try state.produceOne("kept", TestBatch.make(["acknowledged"])).errorCode == .none)
+        // A directory where the partition's file goes: the first write to it fails.
+        try FileManager.default.createDirectory(atPath: dir + "/logs/lost-0.log", withIntermediateDirectories: true)
+        let reported = Mutex<[String]>([])
+        let core = BrokerCore(state: state, logger: Logger(label: "test"), onStorageFailure: { message in reported.withLock { $0.append(message) } })
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        func answer(_ request: KafkaRequest) -> BrokerCore.Answer {
+            core.handle(request, clientId: "test", clientHost: "test", on: loop)
+        }
+        guard case .now = answer(.produce(try TestRequests.produce("kept", TestBatch.make(["also acknowledged"])))) else {
+            Issue.record("a write that worked was not answered")
+            return
+        }
+        guard case .close = answer(.produce(try TestRequests.produce("lost", TestBatch.make(["never acknowledged"])))) else {
+            Issue.record("the request whose write failed was answered")
+            return
+        }
+        guard case .close = answer(.apiVersions), case .close = answer(.produce(try TestRequests.produce("kept", TestBatch.make(["after"])))) else {
+            Issue.record("a request after the failure was answered")
+            return
+        }
+        let messages = reported.withLock { $0 }
+        #expect(messages.count == 1)
+        #expect(messages.first?.hasPrefix("cannot write to lost-0 in the data directory (\(dir)/logs/lost-0.log: ") == true, "\(messages)")
+        #expect(messages.first?.hasSuffix("Free space or fix the directory, then restart: pick a writable --data-dir") == true, "\(messages)")
+        #expect(core.storageFailure == messages.first)
+        core.close()
+
+        try FileManager.default.removeItem(atPath: dir + "/logs/lost-0.log")
+        let restarted = try makeState(dataDirectory: dir)
+        #expect(try restarted.visibleValues("kept", readCommitted: true) == ["acknowledged", "also acknowledged"])
+        #expect(try restarted.visibleValues("lost", readCommitted: true).isEmpty)
     }
 
     @Test func anAddressInUseIsNamedWithTheCallersAdvice() async throws {

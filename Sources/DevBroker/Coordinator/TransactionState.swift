@@ -3,6 +3,9 @@ struct TransactionState: Codable, Sendable {
     enum Phase: String, Codable, Sendable {
         case empty
         case ongoing
+        /// The commit is decided and durable (its offsets already applied to the groups), its
+        /// markers not all written: a broker that stops here finishes the commit on restart.
+        case prepareCommit
     }
     var transactionalId: String
     var producerId: Int64

@@ -31,6 +31,7 @@ struct KafkaErrorCode: RawRepresentable, Equatable, Hashable, Sendable, Codable 
     static let invalidProducerIdMapping = Self(49)
     static let invalidTransactionTimeout = Self(50)
     static let concurrentTransactions = Self(51)
+    static let kafkaStorageError = Self(56)
     static let unknownProducerId = Self(59)
     static let nonEmptyGroup = Self(68)
     static let groupIdNotFound = Self(69)

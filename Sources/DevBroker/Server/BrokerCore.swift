@@ -22,6 +22,9 @@ final class BrokerCore: Sendable {
 
     private let inner: NIOLockedValueBox<Inner>
     let logger: Logger
+    /// Called once, off the lock, when a write to the data directory fails (with what failed
+    /// and what to do), so that a program embedding the broker can stop.
+    private let onStorageFailure: @Sendable (String) -> Void
 
     /// For tests: the next `remaining` EndTxn answers go out `delay` after the state applied
     /// them; `held` counts those on hold right now.
@@ -42,9 +45,15 @@ final class BrokerCore: Sendable {
         }
     }
 
-    init(state: BrokerState, logger: Logger) {
+    init(state: BrokerState, logger: Logger, onStorageFailure: @escaping @Sendable (String) -> Void = { _ in }) {
         inner = NIOLockedValueBox(Inner(state: state))
         self.logger = logger
+        self.onStorageFailure = onStorageFailure
+    }
+
+    /// What failed when a write to the data directory failed; `nil` while the broker answers.
+    var storageFailure: String? {
+        inner.withLockedValue { $0.state.storageFailure }
     }
 
     static func nowMs() -> Int64 {
@@ -57,18 +66,18 @@ final class BrokerCore: Sendable {
     }
 
     /// Answers one request; the future completes at once except for held-back answers.
-    /// A nil reply means no response is sent (Produce with acks=0).
+    /// A nil reply means no response is sent (Produce with acks=0). Once the data directory
+    /// could not be written, every request is answered by closing its connection.
     func handle(_ request: KafkaRequest, clientId: String, clientHost: String, on eventLoop: EventLoop) -> Answer {
         let now = Self.nowMs()
         var completions: [(EventLoopPromise<Reply>, Reply)] = []
-        let reply: Reply?
         var held: EventLoopPromise<Reply>?
         func hold() -> EventLoopPromise<Reply> {
             let p = eventLoop.makePromise(of: Reply.self)
             held = p
             return p
         }
-        reply = self.inner.withLockedValue { inner -> Reply? in
+        func apply(_ inner: inout Inner) -> Reply? {
             switch request {
             case .apiVersions:
                 return ApiVersionsResponse()
@@ -140,35 +149,87 @@ final class BrokerCore: Sendable {
                 return inner.state.describeConfigs(r)
             }
         }
+        let (reply, failure) = inner.withLockedValue { inner -> (Reply?, Failure?) in
+            if inner.state.storageFailure != nil { return (nil, Failure(message: nil, pending: [])) }
+            let reply = apply(&inner)
+            return (reply, Self.failureIfNew(&inner))
+        }
+        if let failure {
+            // Nothing the request changed may be acknowledged: the answers it completed fail
+            // instead, and their connections close. (Its own held answer, if any, is among
+            // those or among the held-back ones the failure took.)
+            fail(failure, plus: completions.map(\.0))
+            return .close
+        }
         for (p, value) in completions { p.succeed(value) }
         if let held { return .later(held.futureResult) }
         return .now(reply ?? nil)
     }
 
-    /// An answer available at once, or one held back.
+    /// An answer available at once, one held back, or none: the connection is to be closed.
     enum Answer {
         case now(Reply)
         case later(EventLoopFuture<Reply>)
+        case close
+    }
+
+    /// A write to the data directory that failed: its message when it failed just now, and the
+    /// held-back answers to fail.
+    private struct Failure {
+        var message: String?
+        var pending: [EventLoopPromise<Reply>]
+    }
+
+    /// Under the lock, after a change: when the change's write failed, takes every held-back
+    /// answer, to be failed.
+    private static func failureIfNew(_ inner: inout Inner) -> Failure? {
+        guard let message = inner.state.storageFailure else { return nil }
+        let pending = Array(inner.groupPromises.values) + inner.fetchWaiters.values.map(\.promise)
+        inner.groupPromises = [:]
+        inner.fetchWaiters = [:]
+        return Failure(message: message, pending: pending)
+    }
+
+    /// Off the lock: fails the held-back answers (`ConnectionHandler` closes their connections)
+    /// and tells the embedding program, once.
+    private func fail(_ failure: Failure, plus more: [EventLoopPromise<Reply>] = []) {
+        for promise in failure.pending + more {
+            promise.fail(ChannelError.ioOnClosedChannel)
+        }
+        if let message = failure.message { onStorageFailure(message) }
     }
 
     /// Timeouts: group sessions and rebalances, transactions.
     func tick() {
         var completions: [(EventLoopPromise<Reply>, Reply)] = []
-        inner.withLockedValue { inner in
+        let failure = inner.withLockedValue { inner -> Failure? in
+            guard inner.state.storageFailure == nil else { return nil }
             let actions = inner.state.tick(nowMs: Self.nowMs(), wallMs: Self.wallMs())
             completions += Self.resolve(&inner, actions)
             completions += Self.wakeFetchers(&inner)
+            return Self.failureIfNew(&inner)
         }
-        for (p, value) in completions { p.succeed(value) }
+        settle(completions, failure)
     }
 
     /// Expires every member of group `id` now, as if their sessions had timed out (for tests).
     func expireMembers(ofGroup id: String) {
         var completions: [(EventLoopPromise<Reply>, Reply)] = []
-        inner.withLockedValue { inner in
+        let failure = inner.withLockedValue { inner -> Failure? in
+            guard inner.state.storageFailure == nil else { return nil }
             completions += Self.resolve(&inner, inner.state.expireMembers(ofGroup: id, nowMs: Self.nowMs()))
+            return Self.failureIfNew(&inner)
         }
-        for (p, value) in completions { p.succeed(value) }
+        settle(completions, failure)
+    }
+
+    /// Completes the answers a change released, or, when its write failed, fails them.
+    private func settle(_ completions: [(EventLoopPromise<Reply>, Reply)], _ failure: Failure?) {
+        if let failure {
+            fail(failure, plus: completions.map(\.0))
+        } else {
+            for (p, value) in completions { p.succeed(value) }
+        }
     }
 
     private func expireFetch(_ id: UInt64) {

@@ -92,6 +92,10 @@ final class ConnectionHandler: ChannelInboundHandler {
                 }.futureResult
             case .later(let f):
                 future = f
+            case .close:
+                // The data directory failed (logged once by the broker): say nothing more.
+                context.close(promise: nil)
+                return
             }
             busy = true
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -103,7 +107,8 @@ final class ConnectionHandler: ChannelInboundHandler {
                     handler.write(reply, header: header, key: key, context: context)
                     if context.channel.isActive { handler.processNext(context: context) }
                 case .failure:
-                    // Only a stopping broker fails a held-back answer.
+                    // Only a stopping broker, or one whose data directory failed, fails a
+                    // held-back answer.
                     context.close(promise: nil)
                 }
             }

@@ -30,6 +30,11 @@ final class DataStore: @unchecked Sendable {
         }
     }
 
+    /// The file that holds a partition's batches.
+    func logPath(_ tp: TopicPartition) -> String {
+        logURL(tp).path
+    }
+
     private func logURL(_ tp: TopicPartition) -> URL {
         directory.appendingPathComponent("logs").appendingPathComponent("\(tp.topic)-\(tp.partition).log")
     }

@@ -6,9 +6,11 @@ import Foundation
 struct FileErrorReason: CustomStringConvertible {
     let description: String
 
-    init(_ error: any Error) {
+    /// `error` as a reason; `path`, when given, names the file if the error itself does not
+    /// (a failed write through a `FileHandle` carries no path).
+    init(_ error: any Error, path fallback: String? = nil) {
         let cocoa = error as NSError
-        let path = cocoa.userInfo[NSFilePathErrorKey] as? String
+        let path = cocoa.userInfo[NSFilePathErrorKey] as? String ?? fallback
         let reason: String
         // On Linux the underlying error is kept as a Swift error, not bridged.
         if let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? any Error,
