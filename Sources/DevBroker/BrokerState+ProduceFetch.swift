@@ -10,6 +10,7 @@ extension BrokerState {
                 func fail(_ code: KafkaErrorCode) -> ProduceResponse.Partition {
                     .init(index: p.index, errorCode: code, baseOffset: -1, logStartOffset: -1)
                 }
+                guard storageFailure == nil else { return fail(.kafkaStorageError) }
                 guard let count, p.index >= 0, Int(p.index) < count else { return fail(.unknownTopicOrPartition) }
                 let tp = TopicPartition(topic: topic.name, partition: p.index)
                 let batches: [(header: RecordBatchHeader, bytes: ByteBuffer)]

@@ -15,6 +15,17 @@ extension BrokerState {
         guard Self.isValidTopicName(name) else { return .invalidTopic }
         guard topics[name] == nil else { return .topicAlreadyExists }
         guard partitions > 0 && partitions <= 10_000 else { return .invalidPartitions }
+        // A file left by a deleted topic of the same name (the broker stopped between saving
+        // the deletion and removing the files) must not come back as this topic's records.
+        for p in 0..<partitions {
+            let tp = TopicPartition(topic: name, partition: p)
+            do {
+                try store?.deletePartition(tp)
+            } catch {
+                failStorage("cannot remove the old file of \(name)-\(p) from the data directory (\(FileErrorReason(error, path: store?.logPath(tp))))")
+                return .kafkaStorageError
+            }
+        }
         topics[name] = Array(repeating: PartitionLog(), count: Int(partitions))
         logger.info("created topic \(name) with \(partitions) partition(s)")
         persist()
@@ -60,14 +71,22 @@ extension BrokerState {
     mutating func deleteTopics(_ request: DeleteTopicsRequest) -> DeleteTopicsResponse {
         DeleteTopicsResponse(topics: request.names.map { name in
             guard let logs = topics.removeValue(forKey: name) else { return (name, .unknownTopicOrPartition) }
-            for p in 0..<logs.count {
-                store?.deletePartition(TopicPartition(topic: name, partition: Int32(p)))
-            }
             for group in offsets.keys {
                 offsets[group] = offsets[group]?.filter { $0.key.topic != name }
             }
-            logger.info("deleted topic \(name)")
+            // The deletion is saved before the files go: a broker stopped in between has no
+            // such topic, and its leftover files are removed when the name is created again.
             persist()
+            for p in 0..<logs.count where storageFailure == nil {
+                let tp = TopicPartition(topic: name, partition: Int32(p))
+                do {
+                    try store?.deletePartition(tp)
+                } catch {
+                    failStorage("cannot remove the file of \(name)-\(p) from the data directory (\(FileErrorReason(error, path: store?.logPath(tp))))")
+                }
+            }
+            guard storageFailure == nil else { return (name, .kafkaStorageError) }
+            logger.info("deleted topic \(name)")
             return (name, .none)
         })
     }

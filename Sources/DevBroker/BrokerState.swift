@@ -47,22 +47,22 @@ struct BrokerState {
         self.logger = logger
         storageRemedy = configuration.remedies.unwritableDataDirectory
         guard let store else { return }
-        guard let snapshot = try store.loadState() else {
+        guard let saved = try store.loadState() else {
             // A new directory is written at once, so that one that cannot be written is refused
             // at start, not at the first change a client is waiting on.
             try store.saveState(self.snapshot)
             return
         }
-        for (name, count) in snapshot.topics {
+        for (name, count) in saved.topics {
             topics[name] = try (0..<count).map { try store.loadPartition(TopicPartition(topic: name, partition: $0)) }
         }
-        for (id, generation) in snapshot.groupGenerations {
+        for (id, generation) in saved.groupGenerations {
             groups[id] = ConsumerGroup(groupId: id, generation: generation)
         }
-        offsets = snapshot.offsets
-        transactions = snapshot.transactions
-        producerEpochs = snapshot.producerEpochs
-        nextProducerId = snapshot.nextProducerId
+        offsets = saved.offsets
+        transactions = saved.transactions
+        producerEpochs = saved.producerEpochs
+        nextProducerId = saved.nextProducerId
         for (id, txn) in transactions {
             transactionOfProducer[txn.producerId] = id
         }
@@ -78,6 +78,9 @@ struct BrokerState {
             logger.info("aborting transaction \(id) (producer \(txn.producerId)) that was open when the broker stopped")
             abort(id, bumpEpoch: true, nowMs: nowMs, onRestart: true)
         }
+        // A marker that could not be written: `state.log` keeps the transaction as it was (the
+        // next start tries again), and this one is refused.
+        if let storageFailure { throw DevBrokerError(.dataDirectory, storageFailure) }
         try store.saveState(self.snapshot)
     }
 

@@ -72,18 +72,28 @@ struct BrokerCommand: AsyncParsableCommand {
     }
 }
 
-/// Resumes the waiting task on the first signal only.
+/// Resumes the waiting task once: on the first signal, or at once if the broker's data directory
+/// failed before the task began to wait (the broker runs from the moment it is started).
 private final class SignalWaiter: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private struct State {
+        var continuation: CheckedContinuation<Void, Never>?
+        var fired = false
+    }
+    private let state = Mutex(State())
 
     func arm(_ c: CheckedContinuation<Void, Never>) {
-        continuation.withLock { $0 = c }
+        let firedAlready = state.withLock { state -> Bool in
+            if !state.fired { state.continuation = c }
+            return state.fired
+        }
+        if firedAlready { c.resume() }
     }
 
     func fire() {
-        let c = continuation.withLock { c -> CheckedContinuation<Void, Never>? in
-            defer { c = nil }
-            return c
+        let c = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            defer { state.continuation = nil }
+            state.fired = true
+            return state.continuation
         }
         c?.resume()
     }

@@ -114,7 +114,7 @@ struct RunCommand: AsyncParsableCommand {
             let started = try await DevBroker.start(
                 DevBrokerConfiguration(port: embeddedBrokerPort, dataDirectory: dataDirectory, defaultPartitions: 8, remedies: remedies),
                 onStorageFailure: { _ in
-                    Logger(label: "exactly").critical("the embedded development broker stopped (above); stopping at once: the open transaction is not committed, and the next start recovers from the last checkpoint")
+                    Logger(label: "exactly").critical("the embedded development broker stopped (above); stopping at once: the broker's next start finishes or aborts the transaction in flight, and this run's next start recovers from the checkpoint Kafka committed")
                     _exit(1)
                 })
             broker = started

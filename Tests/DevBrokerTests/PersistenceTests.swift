@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
@@ -77,6 +78,80 @@ struct PersistenceTests {
         #expect(offset.metadata == "ckpt-2")
         // The producer, not fenced, learns on retrying its commit that it went through.
         #expect(restarted.endTxn(try TestRequests.endTxn("tx", pid, commit: true), nowMs: 0) == .none)
+    }
+
+    /// The same through EndTxn itself: the second marker's write fails (as on a full disk), so
+    /// the broker stops inside the commit. Written before the decision was saved, the first
+    /// marker would have made that partition's output visible while a restart aborted the rest
+    /// and dropped the offsets.
+    @Test func aCommitWhoseMarkerCannotBeWrittenIsFinishedByTheNextStartThatCan() throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/logs/t-1.log", aside = dir + "/t-1.log.aside"
+        var pid: InitProducerIdResponse
+        do {
+            var state = try makeState(dataDirectory: dir)
+            state.createTopic("t", partitions: 2)
+            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 5, metadata: "ckpt-1"))
+            pid = try state.initProducerId(TestRequests.initProducerId("tx"), nowMs: 0)
+            _ = state.addPartitionsToTxn(try TestRequests.addPartitions("tx", pid, topic: "t", partitions: [0, 1]), nowMs: 0)
+            for partition: Int32 in [0, 1] {
+                let batch = TestBatch.make(["out-\(partition)"], producerId: pid.producerId, epoch: pid.producerEpoch, baseSequence: 0, transactional: true)
+                #expect(state.produce(try TestRequests.produce("t", partition: partition, transactionalId: "tx", batch), nowMs: 0).topics[0].partitions[0].errorCode == .none)
+            }
+            #expect(state.addOffsetsToTxn(try TestRequests.addOffsets("tx", pid, group: "g"), nowMs: 0) == .none)
+            _ = state.txnOffsetCommit(try TestRequests.txnOffsetCommit("tx", pid, group: "g", topic: "t", offset: 9, metadata: "ckpt-2"))
+            state.store?.close()  // the next writes open their files again, by path
+            try FileManager.default.moveItem(atPath: file, toPath: aside)
+            try FileManager.default.createDirectory(atPath: file, withIntermediateDirectories: false)
+            _ = state.endTxn(try TestRequests.endTxn("tx", pid, commit: true), nowMs: 0)  // not answered: BrokerCore sees the failure
+            #expect(state.storageFailure?.hasPrefix("cannot write the transaction marker of t-1 to the data directory (\(file): Is a directory)") == true)
+            state.store?.close()
+        }
+        // A start that still cannot use the partition's file is refused, and keeps the decision.
+        let refused = #expect(throws: DevBrokerError.self) { _ = try makeState(dataDirectory: dir) }
+        #expect(refused?.description.hasPrefix("cannot read t-1 from the data directory (\(file): ") == true, "\(String(describing: refused))")
+        try FileManager.default.removeItem(atPath: file)
+        try FileManager.default.moveItem(atPath: aside, toPath: file)
+        var restarted = try makeState(dataDirectory: dir)
+        for partition: Int32 in [0, 1] {
+            let p = restarted.fetch(try TestRequests.fetch("t", partition: partition, offset: 0, readCommitted: true)).topics[0].partitions[0]
+            #expect(TestBatch.values(p.batches, aborted: p.abortedTransactions) == ["out-\(partition)"])
+            #expect(p.highWatermark == 2)
+            #expect(p.lastStableOffset == 2)
+        }
+        let offset = restarted.offsetFetch(try TestRequests.offsetFetch(group: "g", topic: "t", requireStable: true)).topics[0].partitions[0]
+        #expect(offset.offset == 9)
+        #expect(offset.metadata == "ckpt-2")
+        #expect(restarted.endTxn(try TestRequests.endTxn("tx", pid, commit: true), nowMs: 0) == .none)
+    }
+
+    /// A deleted topic whose file outlived the deletion (the broker stopped between saving the
+    /// deletion and removing the file) does not lend its records to a topic of the same name.
+    @Test func aFileLeftByADeletedTopicIsNotReadAsANewTopicOfTheSameName() throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/logs/t-0.log"
+        do {
+            var state = try makeState(dataDirectory: dir)
+            state.createTopic("t", partitions: 1)
+            _ = try state.produceOne("t", TestBatch.make(["deleted"]))
+            let left = try Data(contentsOf: URL(fileURLWithPath: file))
+            guard case .deleteTopics(let request) = try TestRequests.decode(.deleteTopics, 3, { w in
+                w.arrayCount(1); w.string("t"); w.int32(1000)
+            }) else { fatalError() }
+            #expect(state.deleteTopics(request).topics.map(\.errorCode) == [.none])
+            #expect(!FileManager.default.fileExists(atPath: file))
+            try left.write(to: URL(fileURLWithPath: file))  // as if the broker had stopped before removing it
+            state.store?.close()
+        }
+        var restarted = try makeState(dataDirectory: dir)
+        #expect(restarted.topics["t"] == nil)
+        restarted.createTopic("t", partitions: 1)
+        _ = try restarted.produceOne("t", TestBatch.make(["new"]))
+        #expect(try restarted.visibleValues("t", readCommitted: false) == ["new"])
+        restarted.store?.close()
+        #expect(try makeState(dataDirectory: dir).visibleValues("t", readCommitted: false) == ["new"])
     }
 
     @Test func tornBatchAtTheEndOfAPartitionFileIsCutOff() throws {
@@ -218,6 +293,11 @@ struct PersistenceTests {
             Issue.record("a write that worked was not answered")
             return
         }
+        // A reader waiting for more records: its answer is held back, then failed.
+        guard case .later(let waiting) = answer(.fetch(try TestRequests.fetch("kept", offset: 2, readCommitted: true, maxWaitMs: 30_000))) else {
+            Issue.record("a fetch past the end was answered at once")
+            return
+        }
         guard case .close = answer(.produce(try TestRequests.produce("lost", TestBatch.make(["never acknowledged"])))) else {
             Issue.record("the request whose write failed was answered")
             return
@@ -226,6 +306,7 @@ struct PersistenceTests {
             Issue.record("a request after the failure was answered")
             return
         }
+        #expect(throws: ChannelError.self) { _ = try waiting.wait() }
         let messages = reported.withLock { $0 }
         #expect(messages.count == 1)
         #expect(messages.first?.hasPrefix("cannot write to lost-0 in the data directory (\(dir)/logs/lost-0.log: ") == true, "\(messages)")

@@ -24,7 +24,13 @@ final class DataStore: @unchecked Sendable {
     init(path: String, remedy: String = DevBrokerConfiguration.Remedies().unwritableDataDirectory) throws {
         directory = URL(fileURLWithPath: path, isDirectory: true)
         do {
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("logs"), withIntermediateDirectories: true)
+            let logs = directory.appendingPathComponent("logs")
+            try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+            // Written and removed at once: a directory whose partition files cannot be made is
+            // refused now, not at the first record a client is waiting on.
+            let probe = logs.appendingPathComponent(".writable")
+            try Data().write(to: probe)
+            try FileManager.default.removeItem(at: probe)
         } catch {
             throw DevBrokerError(.dataDirectory, "cannot create the data directory \(path) (\(FileErrorReason(error))); \(remedy)")
         }
@@ -60,7 +66,15 @@ final class DataStore: @unchecked Sendable {
     func loadPartition(_ tp: TopicPartition) throws -> PartitionLog {
         var log = PartitionLog()
         let url = logURL(tp)
-        guard let data = FileManager.default.contents(atPath: url.path) else { return log }
+        // A file that is not there was never written; one that is there but cannot be read is
+        // not an empty partition.
+        guard FileManager.default.fileExists(atPath: url.path) else { return log }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw DevBrokerError(.dataDirectory, "cannot read \(tp.topic)-\(tp.partition) from the data directory (\(FileErrorReason(error, path: url.path)))")
+        }
         var buffer = ByteBuffer(bytes: data)
         var valid = 0
         while buffer.readableBytes >= RecordBatchHeader.logOverhead {
@@ -82,9 +96,14 @@ final class DataStore: @unchecked Sendable {
         return log
     }
 
-    func deletePartition(_ tp: TopicPartition) {
+    /// Removes a partition's file, if it was ever written.
+    func deletePartition(_ tp: TopicPartition) throws {
         try? handles.removeValue(forKey: tp)?.close()
-        try? FileManager.default.removeItem(at: logURL(tp))
+        do {
+            try FileManager.default.removeItem(at: logURL(tp))
+        } catch where !FileManager.default.fileExists(atPath: logURL(tp).path) {
+            // Never written: a partition's file is made at its first batch.
+        }
     }
 
     /// Records `snapshot` as the broker's state: one line appended to `state.log`.
