@@ -48,16 +48,7 @@ struct PersistenceTests {
         var pid: InitProducerIdResponse
         do {
             var state = try makeState(dataDirectory: dir)
-            state.createTopic("t", partitions: 2)
-            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 5, metadata: "ckpt-1"))
-            pid = try state.initProducerId(TestRequests.initProducerId("tx"), nowMs: 0)
-            _ = state.addPartitionsToTxn(try TestRequests.addPartitions("tx", pid, topic: "t", partitions: [0, 1]), nowMs: 0)
-            for partition: Int32 in [0, 1] {
-                let batch = TestBatch.make(["out-\(partition)"], producerId: pid.producerId, epoch: pid.producerEpoch, baseSequence: 0, transactional: true)
-                #expect(state.produce(try TestRequests.produce("t", partition: partition, transactionalId: "tx", batch), nowMs: 0).topics[0].partitions[0].errorCode == .none)
-            }
-            #expect(state.addOffsetsToTxn(try TestRequests.addOffsets("tx", pid, group: "g"), nowMs: 0) == .none)
-            _ = state.txnOffsetCommit(try TestRequests.txnOffsetCommit("tx", pid, group: "g", topic: "t", offset: 9, metadata: "ckpt-2"))
+            pid = try state.openTwoPartitionTransaction()
             state.prepareCommit("tx")
             var marked = state.transactions["tx"]!
             marked.partitions = Set([TopicPartition(topic: "t", partition: 0)].prefix(markedBeforeTheKill))
@@ -65,19 +56,7 @@ struct PersistenceTests {
             state.store?.close()  // killed here
         }
         var restarted = try makeState(dataDirectory: dir)
-        for partition: Int32 in [0, 1] {
-            let p = restarted.fetch(try TestRequests.fetch("t", partition: partition, offset: 0, readCommitted: true)).topics[0].partitions[0]
-            // The output and one COMMIT marker: none aborted, none written twice.
-            #expect(TestBatch.values(p.batches, aborted: p.abortedTransactions) == ["out-\(partition)"])
-            #expect(p.abortedTransactions?.isEmpty ?? true)
-            #expect(p.highWatermark == 2)
-            #expect(p.lastStableOffset == 2)
-        }
-        let offset = restarted.offsetFetch(try TestRequests.offsetFetch(group: "g", topic: "t", requireStable: true)).topics[0].partitions[0]
-        #expect(offset.offset == 9)
-        #expect(offset.metadata == "ckpt-2")
-        // The producer, not fenced, learns on retrying its commit that it went through.
-        #expect(restarted.endTxn(try TestRequests.endTxn("tx", pid, commit: true), nowMs: 0) == .none)
+        try restarted.expectTwoPartitionTransactionCommitted(pid)
     }
 
     /// The same through EndTxn itself: the second marker's write fails (as on a full disk), so
@@ -91,16 +70,7 @@ struct PersistenceTests {
         var pid: InitProducerIdResponse
         do {
             var state = try makeState(dataDirectory: dir)
-            state.createTopic("t", partitions: 2)
-            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 5, metadata: "ckpt-1"))
-            pid = try state.initProducerId(TestRequests.initProducerId("tx"), nowMs: 0)
-            _ = state.addPartitionsToTxn(try TestRequests.addPartitions("tx", pid, topic: "t", partitions: [0, 1]), nowMs: 0)
-            for partition: Int32 in [0, 1] {
-                let batch = TestBatch.make(["out-\(partition)"], producerId: pid.producerId, epoch: pid.producerEpoch, baseSequence: 0, transactional: true)
-                #expect(state.produce(try TestRequests.produce("t", partition: partition, transactionalId: "tx", batch), nowMs: 0).topics[0].partitions[0].errorCode == .none)
-            }
-            #expect(state.addOffsetsToTxn(try TestRequests.addOffsets("tx", pid, group: "g"), nowMs: 0) == .none)
-            _ = state.txnOffsetCommit(try TestRequests.txnOffsetCommit("tx", pid, group: "g", topic: "t", offset: 9, metadata: "ckpt-2"))
+            pid = try state.openTwoPartitionTransaction()
             state.store?.close()  // the next writes open their files again, by path
             try FileManager.default.moveItem(atPath: file, toPath: aside)
             try FileManager.default.createDirectory(atPath: file, withIntermediateDirectories: false)
@@ -114,16 +84,7 @@ struct PersistenceTests {
         try FileManager.default.removeItem(atPath: file)
         try FileManager.default.moveItem(atPath: aside, toPath: file)
         var restarted = try makeState(dataDirectory: dir)
-        for partition: Int32 in [0, 1] {
-            let p = restarted.fetch(try TestRequests.fetch("t", partition: partition, offset: 0, readCommitted: true)).topics[0].partitions[0]
-            #expect(TestBatch.values(p.batches, aborted: p.abortedTransactions) == ["out-\(partition)"])
-            #expect(p.highWatermark == 2)
-            #expect(p.lastStableOffset == 2)
-        }
-        let offset = restarted.offsetFetch(try TestRequests.offsetFetch(group: "g", topic: "t", requireStable: true)).topics[0].partitions[0]
-        #expect(offset.offset == 9)
-        #expect(offset.metadata == "ckpt-2")
-        #expect(restarted.endTxn(try TestRequests.endTxn("tx", pid, commit: true), nowMs: 0) == .none)
+        try restarted.expectTwoPartitionTransactionCommitted(pid)
     }
 
     /// A deleted topic whose file outlived the deletion (the broker stopped between saving the
@@ -330,5 +291,41 @@ struct PersistenceTests {
         await first.stop()
         #expect(error?.code == .listen)
         #expect(error?.description == "cannot listen on 127.0.0.1:\(first.port): Address already in use; pick another port")
+    }
+}
+
+extension BrokerState {
+    /// Topic `t` with 2 partitions, group `g` at offset 5 (`ckpt-1`), and transaction `tx` open
+    /// with one output in each partition (`out-0`, `out-1`) and offset 9 (`ckpt-2`) for `g`.
+    mutating func openTwoPartitionTransaction() throws -> InitProducerIdResponse {
+        createTopic("t", partitions: 2)
+        _ = offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 5, metadata: "ckpt-1"))
+        let pid = try initProducerId(TestRequests.initProducerId("tx"), nowMs: 0)
+        _ = addPartitionsToTxn(try TestRequests.addPartitions("tx", pid, topic: "t", partitions: [0, 1]), nowMs: 0)
+        for partition: Int32 in [0, 1] {
+            let batch = TestBatch.make(["out-\(partition)"], producerId: pid.producerId, epoch: pid.producerEpoch, baseSequence: 0, transactional: true)
+            #expect(produce(try TestRequests.produce("t", partition: partition, transactionalId: "tx", batch), nowMs: 0).topics[0].partitions[0].errorCode == .none)
+        }
+        #expect(addOffsetsToTxn(try TestRequests.addOffsets("tx", pid, group: "g"), nowMs: 0) == .none)
+        _ = txnOffsetCommit(try TestRequests.txnOffsetCommit("tx", pid, group: "g", topic: "t", offset: 9, metadata: "ckpt-2"))
+        return pid
+    }
+
+    /// ``openTwoPartitionTransaction()``'s transaction committed exactly once: each output
+    /// visible to read_committed behind one COMMIT marker (none aborted, none written twice),
+    /// the group at offset 9, and the producer, not fenced, told on retrying its commit that it
+    /// went through.
+    mutating func expectTwoPartitionTransactionCommitted(_ pid: InitProducerIdResponse) throws {
+        for partition: Int32 in [0, 1] {
+            let p = fetch(try TestRequests.fetch("t", partition: partition, offset: 0, readCommitted: true)).topics[0].partitions[0]
+            #expect(TestBatch.values(p.batches, aborted: p.abortedTransactions) == ["out-\(partition)"])
+            #expect(p.abortedTransactions?.isEmpty ?? true)
+            #expect(p.highWatermark == 2)
+            #expect(p.lastStableOffset == 2)
+        }
+        let offset = offsetFetch(try TestRequests.offsetFetch(group: "g", topic: "t", requireStable: true)).topics[0].partitions[0]
+        #expect(offset.offset == 9)
+        #expect(offset.metadata == "ckpt-2")
+        #expect(endTxn(try TestRequests.endTxn("tx", pid, commit: true), nowMs: 0) == .none)
     }
 }

@@ -96,14 +96,16 @@ final class DataStore: @unchecked Sendable {
         return log
     }
 
-    /// Removes a partition's file, if it was ever written.
+    /// Removes a partition's file, if it was ever written. Anything else at its path (a
+    /// directory) is not the broker's to remove: that throws.
     func deletePartition(_ tp: TopicPartition) throws {
         try? handles.removeValue(forKey: tp)?.close()
-        do {
-            try FileManager.default.removeItem(at: logURL(tp))
-        } catch where !FileManager.default.fileExists(atPath: logURL(tp).path) {
-            // Never written: a partition's file is made at its first batch.
-        }
+        let path = logURL(tp).path
+        var isDirectory: ObjCBool = false
+        // Not there: never written (a partition's file is made at its first batch).
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        if isDirectory.boolValue { throw POSIXError(.EISDIR) }
+        try FileManager.default.removeItem(atPath: path)
     }
 
     /// Records `snapshot` as the broker's state: one line appended to `state.log`.
