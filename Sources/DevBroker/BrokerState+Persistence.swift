@@ -25,6 +25,12 @@ extension BrokerState {
         }
     }
 
+    /// ``failStorage(_:)`` for a partition's file: `what` is the action, the file's path and the
+    /// system's reason are added.
+    mutating func failStorage(_ what: String, _ tp: TopicPartition, _ error: any Error) {
+        failStorage("\(what) (\(FileErrorReason(error, path: store?.logPath(tp))))")
+    }
+
     /// Records the first failed write to the data directory. The change that needed it is in
     /// memory only, so the broker must not answer the request that made it, nor any after:
     /// `BrokerCore` closes every connection instead. What was written before stays readable

@@ -32,7 +32,7 @@ extension BrokerState {
                         do {
                             try store?.append(tp, topics[topic.name]![Int(p.index)].batches.last!.bytes)
                         } catch {
-                            failStorage("cannot write to \(tp.topic)-\(tp.partition) in the data directory (\(FileErrorReason(error, path: store?.logPath(tp))))")
+                            failStorage("cannot write to \(tp.topic)-\(tp.partition) in the data directory", tp, error)
                             return fail(.kafkaStorageError)
                         }
                     case .duplicate(let base):

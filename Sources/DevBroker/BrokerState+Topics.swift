@@ -17,15 +17,7 @@ extension BrokerState {
         guard partitions > 0 && partitions <= 10_000 else { return .invalidPartitions }
         // A file left by a deleted topic of the same name (the broker stopped between saving
         // the deletion and removing the files) must not come back as this topic's records.
-        for p in 0..<partitions {
-            let tp = TopicPartition(topic: name, partition: p)
-            do {
-                try store?.deletePartition(tp)
-            } catch {
-                failStorage("cannot remove the old file of \(name)-\(p) from the data directory (\(FileErrorReason(error, path: store?.logPath(tp))))")
-                return .kafkaStorageError
-            }
-        }
+        guard removeFiles(ofTopic: name, partitions: partitions, "the old file") else { return .kafkaStorageError }
         topics[name] = Array(repeating: PartitionLog(), count: Int(partitions))
         logger.info("created topic \(name) with \(partitions) partition(s)")
         persist()
@@ -77,15 +69,9 @@ extension BrokerState {
             // The deletion is saved before the files go: a broker stopped in between has no
             // such topic, and its leftover files are removed when the name is created again.
             persist()
-            for p in 0..<logs.count where storageFailure == nil {
-                let tp = TopicPartition(topic: name, partition: Int32(p))
-                do {
-                    try store?.deletePartition(tp)
-                } catch {
-                    failStorage("cannot remove the file of \(name)-\(p) from the data directory (\(FileErrorReason(error, path: store?.logPath(tp))))")
-                }
+            guard storageFailure == nil, removeFiles(ofTopic: name, partitions: Int32(logs.count), "the file") else {
+                return (name, .kafkaStorageError)
             }
-            guard storageFailure == nil else { return (name, .kafkaStorageError) }
             logger.info("deleted topic \(name)")
             return (name, .none)
         })
@@ -121,5 +107,20 @@ extension BrokerState {
             }
             return .init(errorCode: .none, message: nil, type: r.type, name: r.name, configs: configs)
         })
+    }
+
+    /// Removes the files of partitions 0..<`partitions` of topic `name` (those ever written);
+    /// `false`, with the broker stopped, when one cannot be removed.
+    private mutating func removeFiles(ofTopic name: String, partitions: Int32, _ which: String) -> Bool {
+        for p in 0..<partitions {
+            let tp = TopicPartition(topic: name, partition: p)
+            do {
+                try store?.deletePartition(tp)
+            } catch {
+                failStorage("cannot remove \(which) of \(name)-\(p) from the data directory", tp, error)
+                return false
+            }
+        }
+        return true
     }
 }

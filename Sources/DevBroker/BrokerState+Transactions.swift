@@ -171,7 +171,7 @@ extension BrokerState {
             do {
                 try store?.append(tp, bytes)
             } catch {
-                failStorage("cannot write the transaction marker of \(tp.topic)-\(tp.partition) to the data directory (\(FileErrorReason(error, path: store?.logPath(tp))))")
+                failStorage("cannot write the transaction marker of \(tp.topic)-\(tp.partition) to the data directory", tp, error)
             }
         }
     }
