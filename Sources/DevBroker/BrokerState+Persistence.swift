@@ -21,7 +21,7 @@ extension BrokerState {
         do {
             try store.saveState(snapshot)
         } catch {
-            failStorage("cannot save the broker state (\(FileErrorReason(error, path: store.directory.path + "/state.log")))")
+            failStorage("cannot save the broker state (\(FileErrorReason(error, path: store.stateLogPath)))")
         }
     }
 

@@ -159,6 +159,9 @@ final class DataStore: @unchecked Sendable {
 
     private var stateLogURL: URL { directory.appendingPathComponent("state.log") }
 
+    /// The file that holds the broker's state.
+    var stateLogPath: String { stateLogURL.path }
+
     private func openStateLog() throws -> FileHandle {
         if let stateLog { return stateLog }
         if !FileManager.default.fileExists(atPath: stateLogURL.path) {
