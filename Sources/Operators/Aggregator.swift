@@ -12,3 +12,12 @@ protocol Aggregator: Sendable {
     /// The output value for `accumulator` of `key`, inside `window` for window operators.
     func result(_ accumulator: StateValue, key: [UInt8], window: Window?) throws -> [UInt8]
 }
+
+extension Aggregator {
+    /// ``add(_:to:)`` for a record the caller holds `inout`: a closure that captures an `inout`
+    /// record and passes it on as a plain argument copies it first (four reference counts up
+    /// and down per record); passed `inout` it is only borrowed.
+    func add(_ record: inout Record, to accumulator: StateValue?) throws -> StateValue {
+        try add(record, to: accumulator)
+    }
+}

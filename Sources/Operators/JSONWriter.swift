@@ -45,7 +45,26 @@ struct JSONWriter {
         } else if value == value.rounded(.towardZero), abs(value) < 9_007_199_254_740_992 {
             Self.appendInteger(Int64(value), to: &bytes)
         } else if !Self.appendShortDecimal(value, to: &bytes) {
-            bytes.append(contentsOf: value.description.utf8)
+            // Swift's shortest round-trip digits (what `description` gives), written straight
+            // into the buffer: `description` made a String per number, a heap allocation once
+            // it is longer than 15 bytes, as running sums' binary fractions often are.
+            var stream = ByteStream(bytes: bytes)
+            bytes = []
+            value.write(to: &stream)
+            bytes = stream.bytes
+        }
+    }
+
+    /// Appends what is written to it to a byte array; `Double.write(to:)` hands it ASCII bytes.
+    private struct ByteStream: TextOutputStream {
+        var bytes: [UInt8]
+
+        mutating func write(_ string: String) {
+            bytes.append(contentsOf: string.utf8)
+        }
+
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+            bytes.append(contentsOf: buffer)
         }
     }
 

@@ -72,12 +72,25 @@ public struct PartitionProcessor: Sendable {
     public mutating func process(
         _ record: consuming Record, state: inout PartitionState, into emissions: inout [Emission]
     ) throws(PipelineStoppedError) {
-        // The record is moved on (`consume`), and an error names the source from this
-        // processor's own fields: copying the record's topic first, or letting the compiler copy
-        // the whole record into `processUntyped`, counted references up and down per record.
+        var record = record
+        try process(reusing: &record, state: &state, into: &emissions)
+    }
+
+    /// ``process(_:state:into:)`` for a caller that keeps one `Record` for a run of records and
+    /// sets its fields for each: the operators work on `record` in place, and an output takes
+    /// its key, value and headers. On return `record` holds whatever is left of it; set every
+    /// field again before the next call.
+    ///
+    /// Why: a `Record` built per call in another module was built in a stack slot and copied
+    /// into the call (four reference counts up and four down per record, uprobes).
+    public mutating func process(
+        reusing record: inout Record, state: inout PartitionState, into emissions: inout [Emission]
+    ) throws(PipelineStoppedError) {
+        // An error names the source from this processor's own fields and the offset read first
+        // (the operators may have changed the record by then).
         let offset = record.offset
         do {
-            try processUntyped(consume record, state: &state, into: &emissions)
+            try processUntyped(&record, state: &state, into: &emissions)
         } catch let error as PipelineStoppedError {
             throw error
         } catch {
@@ -165,7 +178,7 @@ public struct PartitionProcessor: Sendable {
             reason: RecordError(.operatorFailed, "\(error)"))
     }
 
-    private mutating func processUntyped(_ record: consuming Record, state: inout PartitionState, into emissions: inout [Emission]) throws {
+    private mutating func processUntyped(_ record: inout Record, state: inout PartitionState, into emissions: inout [Emission]) throws {
         triggerOffset = record.offset
         if let eventTime = pipeline.eventTime {
             do {
@@ -176,7 +189,7 @@ public struct PartitionProcessor: Sendable {
             }
         }
         let eventTime = record.eventTime
-        try run(from: 0, consume record, state: &state, into: &emissions)
+        try run(from: 0, &record, state: &state, into: &emissions)
         guard let time = eventTime, time > maxEventTime else { return }
         maxEventTime = time
         if pipeline.watermarks.mode == .perPartition, let local = localWatermark, local > watermark {
@@ -195,6 +208,13 @@ public struct PartitionProcessor: Sendable {
 
     /// Runs `record` through the operators from `start` on.
     mutating func run(from start: Int, _ record: consuming Record, state: inout PartitionState, into emissions: inout [Emission]) throws {
+        var record = record
+        try run(from: start, &record, state: &state, into: &emissions)
+    }
+
+    /// Runs `record` through the operators from `start` on, in place: an output moves the
+    /// record's key, value and headers out.
+    mutating func run(from start: Int, _ record: inout Record, state: inout PartitionState, into emissions: inout [Emission]) throws {
         var index = start
         while index < stages.count {
             do {
@@ -216,7 +236,7 @@ public struct PartitionProcessor: Sendable {
                     // The result is made inside the update: if either step throws, state is unchanged.
                     var value: [UInt8] = []
                     try state.updateValue(stateKey) { current in
-                        let accumulator = try aggregation.aggregator.add(record, to: current)
+                        let accumulator = try aggregation.aggregator.add(&record, to: current)
                         value = try aggregation.aggregator.result(accumulator, key: key, window: nil)
                         return accumulator
                     }

@@ -175,13 +175,12 @@ final class ProcessingLane: @unchecked Sendable {
 
     // MARK: The record path
 
-    // Written to copy as little as it can: per record it builds one `Record` from the consumed
-    // record's fields (not a copy of the whole consumed record first), moves each emission out
-    // of the list instead of copying it, and hands an output's source header to the producer
-    // from the stack.
+    // Written to copy as little as it can: one `Record` serves the whole run, its fields set
+    // from each consumed record in turn; each emission is moved out of the list instead of
+    // copied, and an output's source header goes to the producer from the stack.
     private func process(_ records: ArraySlice<ConsumedRecord>, of partition: PartitionRuntime) throws(ProcessorFailure) {
-        guard let firstOffset = records.first?.offset else { return }
-        if partition.firstOffsetRead == nil { partition.firstOffsetRead = firstOffset }
+        guard let firstRecord = records.first else { return }
+        if partition.firstOffsetRead == nil { partition.firstOffsetRead = firstRecord.offset }
         let (mutedUntil, sourcePrefix) = (partition.mutedUntil, partition.sourcePrefix)
         // The partition's processor, state and position are taken `inout` once for the whole
         // run, and the emission buffer is a local meanwhile: each is a class's property, and
@@ -189,6 +188,10 @@ final class ProcessingLane: @unchecked Sendable {
         var emissions: [Emission] = []
         swap(&emissions, &self.emissions)
         defer { swap(&emissions, &self.emissions) }
+        // A run is one partition's records: the topic and partition are set once.
+        var record = Record(
+            key: nil, value: [], topic: firstRecord.topicPartition.topic, partition: firstRecord.topicPartition.partition,
+            offset: firstRecord.offset, timestamp: 0)
         try partition.withRecordPath { (processor, state, nextOffset) throws(ProcessorFailure) in
             // Through a buffer pointer, whose elements are borrowed in place: the slice's
             // subscript copies each consumed record out (four reference counts up, and down
@@ -198,9 +201,9 @@ final class ProcessingLane: @unchecked Sendable {
                 for position in consumed.indices {
                     let offset = first[position].offset
                     emissions.removeAll(keepingCapacity: true)
-                    let record = Self.record(first + position)
+                    Self.load(first + position, into: &record, topic: firstRecord.topicPartition)
                     do {
-                        try processor.process(consume record, state: &state, into: &emissions)
+                        try processor.process(reusing: &record, state: &state, into: &emissions)
                     } catch {
                         throw ProcessorFailure(message: "\(error)")
                     }
@@ -218,24 +221,27 @@ final class ProcessingLane: @unchecked Sendable {
         if !transactionOpen { heldBytes.store(held.bytes, ordering: .relaxed) }
     }
 
-    /// Inlined, and its result passed with `consume`: together they save about two reference
-    /// counts per record (uprobes). The record is still copied once more (four up and four down
-    /// per record): `Record.init` itself builds `self` in a stack slot and copies it out, a pair
-    /// the optimizer keeps even with the init not inlined or with `consuming` parameters
-    /// (Swift 6.3.1, read in the SIL; docs/RUNTIME.md).
+    /// Sets every field of `record` from the consumed record, of the run's `partition`, field by
+    /// field through the pointer: a copy of the whole consumed record first
+    /// would count up and down the references of fields the record does not take, and a new
+    /// `Record` per consumed record was built in a stack slot and copied once more (four
+    /// reference counts up and four down per record, uprobes; docs/RUNTIME.md).
     @inline(__always)
-    private static func record(_ consumed: UnsafePointer<ConsumedRecord>) -> Record {
-        // Field by field through the pointer: a copy of the whole consumed record first would
-        // count up and down the references of fields the record does not take.
-        Record(
-            key: consumed.pointee.key,
-            value: consumed.pointee.value,
-            headers: consumed.pointee.headers.isEmpty ? [] : consumed.pointee.headers.map { RecordHeader(name: $0.name, value: $0.value ?? []) },
-            topic: consumed.pointee.topicPartition.topic,
-            partition: consumed.pointee.topicPartition.partition,
-            offset: consumed.pointee.offset,
-            timestamp: consumed.pointee.timestampMilliseconds ?? 0
-        )
+    private static func load(_ consumed: UnsafePointer<ConsumedRecord>, into record: inout Record, topic partition: TopicPartition) {
+        // An operator may have changed the source coordinates (a `map` returns a whole record);
+        // they are set again only then, as the topic's string may be a counted reference.
+        if record.partition != partition.partition { record.partition = partition.partition }
+        if record.topic != partition.topic { record.topic = partition.topic }
+        record.key = consumed.pointee.key
+        record.value = consumed.pointee.value
+        if consumed.pointee.headers.isEmpty {
+            if !record.headers.isEmpty { record.headers = [] }
+        } else {
+            record.headers = consumed.pointee.headers.map { RecordHeader(name: $0.name, value: $0.value ?? []) }
+        }
+        record.offset = consumed.pointee.offset
+        record.timestamp = consumed.pointee.timestampMilliseconds ?? 0
+        record.eventTime = nil
     }
 
     /// Sends an output of the record at `offset` into the open transaction, or holds it for the

@@ -53,4 +53,43 @@ import Testing
         #expect(deadLetters(emitted).map { $0.header(DeadLetterHeader.code) } == ["missingKey"])
         #expect(outputs(emitted) == [#"{"key":"k","count":1}"#])
     }
+
+    /// The runtime keeps one `Record` per run of records and sets its fields for each
+    /// (`process(reusing:)`): the emissions must be those of a record built per call, whatever
+    /// the operators left in the reused one (a `map` that rewrote it, a dead letter).
+    @Test func aReusedRecordEmitsWhatAFreshRecordDoes() throws {
+        let pipeline = Pipeline()
+            .map { record in
+                var changed = record
+                changed.headers.append(RecordHeader(name: "seen", text: "yes"))
+                return changed
+            }
+            .keyBy(field: "user")
+            .aggregate(.fields([.count(), .sum("amount")]))
+        let input = [
+            record(#"{"user": "k1", "amount": 40}"#, offset: 0, timestamp: 10),
+            record(#"{"amount": 1}"#, offset: 1, timestamp: 11),
+            record(#"{"user": "k2", "amount": 1.5}"#, offset: 2, timestamp: 12),
+            record(#"{"user": "k1", "amount": "x"}"#, offset: 3, timestamp: 13),
+            record(#"{"user": "k1", "amount": 2.5}"#, offset: 4, timestamp: 14),
+        ]
+        let fresh = try run(pipeline, input)
+
+        var processor = try pipeline.processor(topic: "in", partition: 0)
+        var state = PartitionState()
+        var reused: [Emission] = []
+        var record = Record(key: nil, value: [], topic: "in", partition: 0, offset: 0, timestamp: 0)
+        for next in input {
+            record.key = next.key
+            record.value = next.value
+            record.headers = next.headers
+            record.offset = next.offset
+            record.timestamp = next.timestamp
+            record.eventTime = nil
+            try processor.process(reusing: &record, state: &state, into: &reused)
+        }
+        #expect(reused.count == 5)
+        #expect(deadLetters(reused).count == 2)
+        #expect(reused.map(\.record) == fresh.map(\.record))
+    }
 }
