@@ -35,9 +35,4 @@ public struct Record: Sendable, Equatable {
         self.timestamp = timestamp
         self.eventTime = eventTime
     }
-
-    /// A record with nothing in it, to swap a record out of a variable for a while.
-    static var empty: Record {
-        Record(key: nil, value: [], topic: "", partition: 0, offset: -1, timestamp: 0)
-    }
 }

@@ -201,7 +201,7 @@ final class ProcessingLane: @unchecked Sendable {
                 for position in consumed.indices {
                     let offset = first[position].offset
                     emissions.removeAll(keepingCapacity: true)
-                    Self.load(first + position, into: &record, topic: firstRecord.topicPartition)
+                    Self.load(first + position, into: &record, of: firstRecord.topicPartition)
                     do {
                         try processor.process(reusing: &record, state: &state, into: &emissions)
                     } catch {
@@ -221,17 +221,17 @@ final class ProcessingLane: @unchecked Sendable {
         if !transactionOpen { heldBytes.store(held.bytes, ordering: .relaxed) }
     }
 
-    /// Sets every field of `record` from the consumed record, of the run's `partition`, field by
-    /// field through the pointer: a copy of the whole consumed record first
-    /// would count up and down the references of fields the record does not take, and a new
-    /// `Record` per consumed record was built in a stack slot and copied once more (four
-    /// reference counts up and four down per record, uprobes; docs/RUNTIME.md).
+    /// Sets every field of `record` from the consumed record, read from `source`, field by field
+    /// through the pointer: a copy of the whole consumed record first would count up and down
+    /// the references of fields the record does not take, and a new `Record` per consumed record
+    /// was built in a stack slot and copied once more (four reference counts up and four down
+    /// per record, uprobes; docs/RUNTIME.md).
     @inline(__always)
-    private static func load(_ consumed: UnsafePointer<ConsumedRecord>, into record: inout Record, topic partition: TopicPartition) {
-        // An operator may have changed the source coordinates (a `map` returns a whole record);
+    private static func load(_ consumed: UnsafePointer<ConsumedRecord>, into record: inout Record, of source: TopicPartition) {
+        // An operator may have changed the source coordinates (a `map` returns a whole record):
         // they are set again only then, as the topic's string may be a counted reference.
-        if record.partition != partition.partition { record.partition = partition.partition }
-        if record.topic != partition.topic { record.topic = partition.topic }
+        if record.partition != source.partition { record.partition = source.partition }
+        if record.topic != source.topic { record.topic = source.topic }
         record.key = consumed.pointee.key
         record.value = consumed.pointee.value
         if consumed.pointee.headers.isEmpty {
