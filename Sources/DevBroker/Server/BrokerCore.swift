@@ -201,23 +201,24 @@ final class BrokerCore: Sendable {
 
     /// Timeouts: group sessions and rebalances, transactions.
     func tick() {
-        var completions: [(EventLoopPromise<Reply>, Reply)] = []
-        let failure = inner.withLockedValue { inner -> Failure? in
-            guard inner.state.storageFailure == nil else { return nil }
+        change { inner in
             let actions = inner.state.tick(nowMs: Self.nowMs(), wallMs: Self.wallMs())
-            completions += Self.resolve(&inner, actions)
-            completions += Self.wakeFetchers(&inner)
-            return Self.failureIfNew(&inner)
+            return Self.resolve(&inner, actions) + Self.wakeFetchers(&inner)
         }
-        settle(completions, failure)
     }
 
     /// Expires every member of group `id` now, as if their sessions had timed out (for tests).
     func expireMembers(ofGroup id: String) {
+        change { inner in Self.resolve(&inner, inner.state.expireMembers(ofGroup: id, nowMs: Self.nowMs())) }
+    }
+
+    /// A change no request asked for (a timeout, a test's): made under the lock unless the data
+    /// directory failed already, then the answers it released are settled.
+    private func change(_ body: (inout Inner) -> [(EventLoopPromise<Reply>, Reply)]) {
         var completions: [(EventLoopPromise<Reply>, Reply)] = []
         let failure = inner.withLockedValue { inner -> Failure? in
             guard inner.state.storageFailure == nil else { return nil }
-            completions += Self.resolve(&inner, inner.state.expireMembers(ofGroup: id, nowMs: Self.nowMs()))
+            completions = body(&inner)
             return Self.failureIfNew(&inner)
         }
         settle(completions, failure)
