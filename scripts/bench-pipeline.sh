@@ -10,14 +10,21 @@
 # exactly's consumer does. librdkafka stops fetching when its fetch-ahead queue is full and
 # looks again only when its broker thread next wakes, up to a second later; a pipe that drains
 # the queue within the second waits (KafkaClient's FetchWakeup). Without the wake-ups the raw
-# pipe waited about half of its run (its starved_seconds): that is the pipe the ratios were
-# taken against until 2026-11-25, still run as a reference ("raw pipe as before").
+# pipe waited about half of its run: that is the pipe the ratios were taken against until
+# 2026-11-25 (docs/RUNTIME.md).
 #
-# Each round runs both raw pipes, then the 1 s pipeline, the 1 s pipeline with
+# Each round runs the raw pipe, then the 1 s pipeline, the 1 s pipeline with
 # `sink.source_header: false` (outputs without the exactly.source header: what lineage costs,
 # docs/RUNTIME.md), then the 100 ms pipeline on the same input; a ratio is taken within its round (this machine's speed drifts by 10-25% from one
 # minute to the next, the raw pipe less than the CPU-bound pipelines), and the summary gives
 # the median of the rounds and their range.
+#
+# Two more runs per round say where the gap to the raw pipe is (the summary's last lines):
+# librdkafka's textbook exactly-once pipe (a transactional producer, a read_committed consumer,
+# the exactly.source header on every output, positions sent and the transaction committed every
+# second; no state, no checkpoint files), and exactly with no operators at 1 s (its runtime and
+# checkpoints, outputs equal to inputs). The pipe, the pipe made exactly-once, exactly's runtime,
+# the running sum's operators: each step's CPU per record is the next cost.
 #
 # Goals (issue 5): >= 0.9 of the raw pipe at a 1 s interval, >= 0.8 at 100 ms; stall p99 < 5 ms
 # (the stall: how long a lane stands still for a checkpoint, i.e. its barrier's capture, wall-clock;
@@ -72,7 +79,7 @@ broker_ticks() { awk '{ print $14 + $15 }' "/proc/$BROKER_PID/stat"; }
 broker_us_per_record() { awk -v d="$(( $(broker_ticks) - $1 ))" -v hz="$hz" -v n="$records" 'BEGIN { printf "%.2f", d * 1e6 / hz / n }'; }
 range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 raw_rates=(); one_rates=(); hundred_rates=(); one_ratios=(); hundred_ratios=(); bare_rates=(); bare_ratios=(); bare_cpu=()
-raw_before_rates=(); raw_before_starved=(); one_ratios_before=(); hundred_ratios_before=()
+tx_rates=(); tx_ratios=(); tx_cpu=(); none_rates=(); none_ratios=(); none_cpu=()
 raw_cpu=(); raw_broker=(); one_broker=(); hundred_broker=(); one_cpu_ratios=(); hundred_cpu_ratios=()
 one_p50=(); one_p99=(); hundred_p50=(); hundred_p99=(); one_cpu_p99=(); hundred_cpu_p99=(); capture_p99=(); commit_p50=(); commit_p99=(); one_cpu=(); hundred_cpu=(); one_checkpoints=(); hundred_checkpoints=()
 for round in $(seq "$rounds"); do
@@ -82,10 +89,18 @@ for round in $(seq "$rounds"); do
     raw_broker+=("$(broker_us_per_record "$ticks")")
     echo "$raw (broker: ${raw_broker[-1]} us per record)"
     "$load" delete "$bootstrap" "raw-out-$round"
-    say "round $round/$rounds: raw pipe as before (glibc malloc, no fetch wake-ups)"
-    raw_before=$("$load" pipe "$bootstrap" orders "raw-before-out-$round" "$records")
-    echo "$raw_before"
-    "$load" delete "$bootstrap" "raw-before-out-$round"
+    say "round $round/$rounds: librdkafka's exactly-once pipe (transactional, read_committed, source header, commits every 1 s; no state)"
+    tx=$("$work/pipeline-load-jemalloc" pipe "$bootstrap" orders "tx-out-$round" "$records" wake transactional)
+    echo "$tx"
+    "$load" delete "$bootstrap" "tx-out-$round"
+    say "round $round/$rounds: exactly-once with no operators, checkpoint every 1 s"
+    none_config=$(config "bench-none-$round" orders "out-none-$round" 1s)
+    # The same configuration with an empty pipeline: every output is its input.
+    sed -i '/^pipeline:/,$d' "$none_config"
+    printf 'pipeline:\n  operators: []\n' >> "$none_config"
+    none=$("$exactly" run --config "$none_config" --stop-after-records "$records" --log-level warning)
+    echo "$none"
+    "$load" delete "$bootstrap" "out-none-$round"
     say "round $round/$rounds: exactly-once running sum, checkpoint every 1 s"
     ticks=$(broker_ticks)
     one_second=$("$exactly" run --config "$(config "bench-1s-$round" orders "out-1s-$round" 1s)" --stop-after-records "$records" --log-level warning)
@@ -110,10 +125,12 @@ for round in $(seq "$rounds"); do
     bare_rates+=("$(echo "$bare" | field records_per_second)")
     bare_ratios+=("$(ratio "${bare_rates[-1]}" "${raw_rates[-1]}")")
     bare_cpu+=("$(echo "$bare" | field cpu_us_per_record)")
-    raw_before_rates+=("$(echo "$raw_before" | field records_per_second)")
-    raw_before_starved+=("$(echo "$raw_before" | field starved_seconds)")
-    one_ratios_before+=("$(ratio "${one_rates[-1]}" "${raw_before_rates[-1]}")")
-    hundred_ratios_before+=("$(ratio "${hundred_rates[-1]}" "${raw_before_rates[-1]}")")
+    tx_rates+=("$(echo "$tx" | field records_per_second)")
+    tx_ratios+=("$(ratio "${tx_rates[-1]}" "${raw_rates[-1]}")")
+    tx_cpu+=("$(echo "$tx" | field cpu_us_per_record)")
+    none_rates+=("$(echo "$none" | field records_per_second)")
+    none_ratios+=("$(ratio "${none_rates[-1]}" "${raw_rates[-1]}")")
+    none_cpu+=("$(echo "$none" | field cpu_us_per_record)")
     one_p50+=("$(echo "$one_second" | field stall_p50_ms)"); one_p99+=("$(echo "$one_second" | field stall_p99_ms)")
     hundred_p50+=("$(echo "$hundred_ms" | field stall_p50_ms)"); hundred_p99+=("$(echo "$hundred_ms" | field stall_p99_ms)")
     one_cpu_p99+=("$(echo "$one_second" | field stall_on_cpu_p99_ms)"); hundred_cpu_p99+=("$(echo "$hundred_ms" | field stall_on_cpu_p99_ms)")
@@ -126,7 +143,7 @@ for round in $(seq "$rounds"); do
     # the throughput ratio tends to when both keep every core busy.
     one_cpu_ratios+=("$(ratio "$(sum "${raw_cpu[-1]}" "${raw_broker[-1]}")" "$(sum "${one_cpu[-1]}" "${one_broker[-1]}")")")
     hundred_cpu_ratios+=("$(ratio "$(sum "${raw_cpu[-1]}" "${raw_broker[-1]}")" "$(sum "${hundred_cpu[-1]}" "${hundred_broker[-1]}")")")
-    echo "round $round: ratio 1 s ${one_ratios[-1]}, 100 ms ${hundred_ratios[-1]}, 1 s without source headers ${bare_ratios[-1]} (to the raw pipe as before: ${one_ratios_before[-1]}, ${hundred_ratios_before[-1]})"
+    echo "round $round: ratio 1 s ${one_ratios[-1]}, 100 ms ${hundred_ratios[-1]}, 1 s without source headers ${bare_ratios[-1]}; librdkafka's exactly-once pipe ${tx_ratios[-1]}, exactly with no operators ${none_ratios[-1]}"
 done
 
 say "recovery: 1,000,000 keys of state, a kill, a restart"
@@ -143,12 +160,13 @@ echo "$recovery"
 
 echo
 echo "== results ($records records, $keys keys, $partitions partitions, $(nproc) cores, $(date -u +%Y-%m-%d)): median of $rounds rounds (range)"
-printf '%-34s %24s %16s %8s %s\n' "pipeline" "records/s" "ratio" "goal" "(ratio to the raw pipe as before)"
+printf '%-34s %24s %16s %8s\n' "pipeline" "records/s" "ratio" "goal"
 printf '%-34s %24s %16s\n' "raw librdkafka pipe" "$(median "${raw_rates[@]}") ($(range "${raw_rates[@]}"))" "1.00"
-printf '%-34s %24s %16s %8s %s\n' "exactly-once, 1 s checkpoints" "$(median "${one_rates[@]}") ($(range "${one_rates[@]}"))" "$(median "${one_ratios[@]}") ($(range "${one_ratios[@]}"))" ">= 0.90" "($(median "${one_ratios_before[@]}"), $(range "${one_ratios_before[@]}"))"
-printf '%-34s %24s %16s %8s %s\n' "exactly-once, 100 ms checkpoints" "$(median "${hundred_rates[@]}") ($(range "${hundred_rates[@]}"))" "$(median "${hundred_ratios[@]}") ($(range "${hundred_ratios[@]}"))" ">= 0.80" "($(median "${hundred_ratios_before[@]}"), $(range "${hundred_ratios_before[@]}"))"
+printf '%-34s %24s %16s %8s %s\n' "exactly-once, 1 s checkpoints" "$(median "${one_rates[@]}") ($(range "${one_rates[@]}"))" "$(median "${one_ratios[@]}") ($(range "${one_ratios[@]}"))" ">= 0.90" ""
+printf '%-34s %24s %16s %8s %s\n' "exactly-once, 100 ms checkpoints" "$(median "${hundred_rates[@]}") ($(range "${hundred_rates[@]}"))" "$(median "${hundred_ratios[@]}") ($(range "${hundred_ratios[@]}"))" ">= 0.80" ""
 printf '%-34s %24s %16s %8s\n' "  1 s, sink.source_header: false" "$(median "${bare_rates[@]}") ($(range "${bare_rates[@]}"))" "$(median "${bare_ratios[@]}") ($(range "${bare_ratios[@]}"))" "(none)"
-printf '%-34s %24s %s\n' "raw pipe as before (reference)" "$(median "${raw_before_rates[@]}") ($(range "${raw_before_rates[@]}"))" "glibc malloc, no fetch wake-ups; starved ${raw_before_starved[*]} s of its rounds"
+printf '%-34s %24s %16s %8s\n' "librdkafka exactly-once pipe" "$(median "${tx_rates[@]}") ($(range "${tx_rates[@]}"))" "$(median "${tx_ratios[@]}") ($(range "${tx_ratios[@]}"))" "(none)"
+printf '%-34s %24s %16s %8s\n' "exactly, no operators, 1 s" "$(median "${none_rates[@]}") ($(range "${none_rates[@]}"))" "$(median "${none_ratios[@]}") ($(range "${none_ratios[@]}"))" "(none)"
 echo "checkpoint stall, 1 s:    p50 $(median "${one_p50[@]}") ms, p99 $(median "${one_p99[@]}") ms (per round p99: ${one_p99[*]}; ${one_checkpoints[*]} checkpoints; goal p99 < 5 ms)"
 echo "  on CPU, 1 s:            p99 $(median "${one_cpu_p99[@]}") ms (per round: ${one_cpu_p99[*]}; the stall less the time the lane waited for a CPU)"
 echo "  commit round trip, 1 s: p50 $(median "${commit_p50[@]}") ms, p99 $(median "${commit_p99[@]}") ms (not a stall: the lanes go on processing, their outputs held for the next transaction)"
@@ -157,4 +175,5 @@ echo "  on CPU, 100 ms:         p99 $(median "${hundred_cpu_p99[@]}") ms (per ro
 echo "CPU per record of the exactly process (all its threads, librdkafka's too; the broker is another process): 1 s $(median "${one_cpu[@]}") us, 100 ms $(median "${hundred_cpu[@]}") us, 1 s without source headers $(median "${bare_cpu[@]}") us"
 echo "CPU per record, the process + the broker: raw pipe $(median "${raw_cpu[@]}") + $(median "${raw_broker[@]}") us, 1 s $(median "${one_cpu[@]}") + $(median "${one_broker[@]}") us, 100 ms $(median "${hundred_cpu[@]}") + $(median "${hundred_broker[@]}") us"
 echo "  raw pipe's CPU per record over the pipeline's (the ratio's ceiling while both keep all $(nproc) cores busy): 1 s $(median "${one_cpu_ratios[@]}") ($(range "${one_cpu_ratios[@]}")), 100 ms $(median "${hundred_cpu_ratios[@]}") ($(range "${hundred_cpu_ratios[@]}"))"
+echo "where the gap is, CPU per record of the process at 1 s (medians): raw pipe $(median "${raw_cpu[@]}") us; made exactly-once by librdkafka (transactions, read_committed, the source header) $(median "${tx_cpu[@]}") us; exactly with no operators $(median "${none_cpu[@]}") us; with the running sum's operators $(median "${one_cpu[@]}") us"
 echo "first output after a kill and restart with 1M keys: $(echo "$recovery" | field first_output_ms) ms (goal < 1000 ms)"

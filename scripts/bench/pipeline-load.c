@@ -3,7 +3,7 @@
  *   pipeline-load produce BOOTSTRAP TOPIC RECORDS KEYS PARTITIONS [FIRST_KEY]
  *       writes RECORDS JSON orders of about 100 bytes, {"user":"k<i % KEYS>","amount":..,"pad":".."},
  *       to partition (key % PARTITIONS), so each key stays in one partition.
- *   pipeline-load pipe BOOTSTRAP IN OUT RECORDS [wake]
+ *   pipeline-load pipe BOOTSTRAP IN OUT RECORDS [wake] [transactional]
  *       the baseline: consumes IN from the beginning and produces every record unchanged to
  *       OUT (no state, no transactions), until RECORDS were consumed and delivered; prints
  *       "raw-pipe records=N seconds=S records_per_second=R starved_seconds=W cpu_us_per_record=C",
@@ -11,7 +11,12 @@
  *       tool's threads (librdkafka's too) per record, over the same span as S, as exactly's
  *       cpu_us_per_record is. With "wake", a thread wakes librdkafka's fetcher
  *       when the fetch-ahead queue runs low, as exactly's consumer does (KafkaClient's
- *       FetchWakeup, whose comment says why).
+ *       FetchWakeup, whose comment says why). With "transactional", the pipe is librdkafka's
+ *       textbook exactly-once pipe and does the Kafka work exactly does, but nothing else: a
+ *       transactional producer, a read_committed consumer, every output stamped with a header
+ *       shaped like exactly.source (<topic>/<partition>/<offset>), and each second the consumed
+ *       positions sent into the transaction and the transaction committed (prints
+ *       "transactional-pipe ..." and commits=N).
  *   pipeline-load delete BOOTSTRAP TOPIC...
  *       deletes the topics (a run's output), so that the development broker, which keeps what
  *       it holds in memory, does not grow from one run to the next.
@@ -52,13 +57,15 @@ static void configure(rd_kafka_conf_t *conf, const char *key, const char *value)
     }
 }
 
-static rd_kafka_t *new_producer(const char *bootstrap) {
+/* An idempotent producer; a transactional one when `transactional_id` is given. */
+static rd_kafka_t *new_producer(const char *bootstrap, const char *transactional_id) {
     char error[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     configure(conf, "bootstrap.servers", bootstrap);
     configure(conf, "linger.ms", "5");
     configure(conf, "queue.buffering.max.messages", "1000000");
     configure(conf, "enable.idempotence", "true");
+    if (transactional_id) configure(conf, "transactional.id", transactional_id);
     rd_kafka_conf_set_dr_msg_cb(conf, count_failures);
     rd_kafka_t *producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
     if (!producer) { fprintf(stderr, "producer: %s\n", error); exit(1); }
@@ -77,6 +84,39 @@ static void produce_or_wait(rd_kafka_t *producer, rd_kafka_topic_t *topic, int32
     }
 }
 
+/* The same with one header, as exactly stamps its outputs. */
+static void produce_with_header_or_wait(rd_kafka_t *producer, rd_kafka_topic_t *topic, const rd_kafka_message_t *source) {
+    char header[96];
+    int length = snprintf(header, sizeof header, "%s/%d/%lld", rd_kafka_topic_name(source->rkt), (int)source->partition,
+                          (long long)source->offset);
+    while (rd_kafka_producev(producer, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(source->key, source->key_len),
+                             RD_KAFKA_V_VALUE(source->payload, source->len), RD_KAFKA_V_HEADER("exactly.source", header, length),
+                             RD_KAFKA_V_END)
+           == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer, 1);
+    }
+}
+
+static void fail_on(rd_kafka_error_t *error, const char *what) {
+    if (!error) return;
+    fprintf(stderr, "%s: %s\n", what, rd_kafka_error_string(error));
+    exit(1);
+}
+
+/* Sends the consumer's positions into the open transaction, commits it and opens the next. */
+static void commit_epoch(rd_kafka_t *consumer, rd_kafka_t *producer) {
+    rd_kafka_topic_partition_list_t *positions = NULL;
+    if (rd_kafka_assignment(consumer, &positions) || !positions) { fprintf(stderr, "assignment failed\n"); exit(1); }
+    rd_kafka_position(consumer, positions);
+    rd_kafka_consumer_group_metadata_t *group = rd_kafka_consumer_group_metadata(consumer);
+    fail_on(rd_kafka_send_offsets_to_transaction(producer, positions, group, 30000), "send offsets to the transaction");
+    rd_kafka_consumer_group_metadata_destroy(group);
+    rd_kafka_topic_partition_list_destroy(positions);
+    fail_on(rd_kafka_commit_transaction(producer, 30000), "commit the transaction");
+    fail_on(rd_kafka_begin_transaction(producer), "begin a transaction");
+}
+
 static int finish(rd_kafka_t *producer) {
     while (rd_kafka_outq_len(producer) > 0) rd_kafka_poll(producer, 50);
     rd_kafka_destroy(producer);
@@ -85,7 +125,7 @@ static int finish(rd_kafka_t *producer) {
 }
 
 static int produce_orders(const char *bootstrap, const char *topic, long records, long keys, int partitions, long first_key) {
-    rd_kafka_t *producer = new_producer(bootstrap);
+    rd_kafka_t *producer = new_producer(bootstrap, NULL);
     rd_kafka_topic_t *handle = rd_kafka_topic_new(producer, topic, NULL);
     char key[32], value[160];
     for (long i = 0; i < records; i++) {
@@ -137,7 +177,7 @@ static void *wake_fetcher(void *argument) {
     return NULL;
 }
 
-static int pipe_records(const char *bootstrap, const char *in, const char *out, long records, int wake) {
+static int pipe_records(const char *bootstrap, const char *in, const char *out, long records, int wake, int transactional) {
     char error[512], group[64];
     snprintf(group, sizeof group, "raw-pipe-%d", (int)getpid());
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -145,6 +185,7 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     configure(conf, "group.id", group);
     configure(conf, "auto.offset.reset", "earliest");
     configure(conf, "enable.auto.commit", "false");
+    if (transactional) configure(conf, "isolation.level", "read_committed");
     /* The fetch-ahead queue exactly's consumer uses (KafkaClient's ConsumerConfiguration).
      * librdkafka stops fetching when it is full and looks again only when its broker thread
      * next wakes, up to a second later; without "wake" a pipe that drains the queue within
@@ -158,28 +199,56 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     rd_kafka_topic_partition_list_add(topics, in, RD_KAFKA_PARTITION_UA);
     rd_kafka_subscribe(consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
-    rd_kafka_t *producer = new_producer(bootstrap);
+    char transactional_id[64];
+    snprintf(transactional_id, sizeof transactional_id, "raw-pipe-%d", (int)getpid());
+    rd_kafka_t *producer = new_producer(bootstrap, transactional ? transactional_id : NULL);
     rd_kafka_topic_t *out_topic = rd_kafka_topic_new(producer, out, NULL);
+    if (transactional) {
+        fail_on(rd_kafka_init_transactions(producer, 30000), "init transactions");
+        fail_on(rd_kafka_begin_transaction(producer), "begin a transaction");
+    }
 
     pthread_t waker;
     if (wake) pthread_create(&waker, NULL, wake_fetcher, consumer);
     double started = seconds_now();
     double cpu_at_start = process_cpu_seconds();
     double starved = 0;
-    long consumed = 0;
+    long consumed = 0, commits = 0;
+    double epoch_started = started;
     while (consumed < records) {
-        double asked = seconds_now();
-        rd_kafka_message_t *message = rd_kafka_consumer_poll(consumer, 100);
+        /* The clock is read only when the queue is empty: read per record it was up to a sixth
+         * of the pipe's CPU on a VM whose clock reads are slow, and the baseline would be slow. */
+        rd_kafka_message_t *message = rd_kafka_consumer_poll(consumer, 0);
         if (!message) {
+            double asked = seconds_now();
+            message = rd_kafka_consumer_poll(consumer, 100);
             starved += seconds_now() - asked;
-            continue;
+            if (!message) continue;
         }
         if (!message->err) {
-            produce_or_wait(producer, out_topic, RD_KAFKA_PARTITION_UA, message->key, message->key_len, message->payload, message->len);
+            if (transactional) {
+                produce_with_header_or_wait(producer, out_topic, message);
+            } else {
+                produce_or_wait(producer, out_topic, RD_KAFKA_PARTITION_UA, message->key, message->key_len, message->payload, message->len);
+            }
             consumed++;
-            if ((consumed & 4095) == 0) rd_kafka_poll(producer, 0);
+            if ((consumed & 4095) == 0) {
+                rd_kafka_poll(producer, 0);
+                /* A one-second epoch, as exactly's 1 s checkpoint interval. */
+                if (transactional && seconds_now() - epoch_started >= 1.0) {
+                    rd_kafka_message_destroy(message);
+                    commit_epoch(consumer, producer);
+                    commits++;
+                    epoch_started = seconds_now();
+                    continue;
+                }
+            }
         }
         rd_kafka_message_destroy(message);
+    }
+    if (transactional) {
+        commit_epoch(consumer, producer);
+        commits++;
     }
     rd_kafka_topic_destroy(out_topic);
     int status = finish(producer);
@@ -191,8 +260,11 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
     }
     rd_kafka_consumer_close(consumer);
     rd_kafka_destroy(consumer);
-    printf("raw-pipe records=%ld seconds=%.3f records_per_second=%.0f starved_seconds=%.3f cpu_us_per_record=%.2f\n",
-           consumed, elapsed, consumed / elapsed, starved, consumed ? cpu * 1e6 / consumed : 0.0);
+    printf("%s records=%ld seconds=%.3f records_per_second=%.0f starved_seconds=%.3f cpu_us_per_record=%.2f",
+           transactional ? "transactional-pipe" : "raw-pipe", consumed, elapsed, consumed / elapsed, starved,
+           consumed ? cpu * 1e6 / consumed : 0.0);
+    if (transactional) printf(" commits=%ld", commits);
+    printf("\n");
     return status;
 }
 
@@ -232,14 +304,20 @@ int main(int argc, char **argv) {
     if (argc >= 7 && strcmp(argv[1], "produce") == 0) {
         return produce_orders(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atoi(argv[6]), argc > 7 ? atol(argv[7]) : 0);
     }
-    if ((argc == 6 || (argc == 7 && strcmp(argv[6], "wake") == 0)) && strcmp(argv[1], "pipe") == 0) {
-        return pipe_records(argv[2], argv[3], argv[4], atol(argv[5]), argc == 7);
+    if (argc >= 6 && argc <= 8 && strcmp(argv[1], "pipe") == 0) {
+        int wake = 0, transactional = 0;
+        for (int i = 6; i < argc; i++) {
+            if (strcmp(argv[i], "wake") == 0) wake = 1;
+            else if (strcmp(argv[i], "transactional") == 0) transactional = 1;
+            else { fprintf(stderr, "unknown pipe option `%s` (allowed: wake, transactional)\n", argv[i]); return 2; }
+        }
+        return pipe_records(argv[2], argv[3], argv[4], atol(argv[5]), wake, transactional);
     }
     if (argc >= 4 && strcmp(argv[1], "delete") == 0) {
         return delete_topics(argv[2], argv + 3, argc - 3);
     }
     fprintf(stderr, "usage: %s produce BOOTSTRAP TOPIC RECORDS KEYS PARTITIONS [FIRST_KEY]\n"
-                    "       %s pipe BOOTSTRAP IN OUT RECORDS [wake]\n"
+                    "       %s pipe BOOTSTRAP IN OUT RECORDS [wake] [transactional]\n"
                     "       %s delete BOOTSTRAP TOPIC...\n", argv[0], argv[0], argv[0]);
     return 2;
 }
