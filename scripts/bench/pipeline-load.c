@@ -73,29 +73,27 @@ static rd_kafka_t *new_producer(const char *bootstrap, const char *transactional
 }
 
 /* Through a topic handle, as exactly's producer does: naming the topic per record makes
- * librdkafka look it up under its client-wide write lock for every record. */
+ * librdkafka look it up under its client-wide write lock for every record. `headers` (or NULL)
+ * is librdkafka's once the record is queued, as exactly's producer hands them over. */
 static void produce_or_wait(rd_kafka_t *producer, rd_kafka_topic_t *topic, int32_t partition,
-                            const void *key, size_t key_length, const void *value, size_t length) {
+                            const void *key, size_t key_length, const void *value, size_t length,
+                            rd_kafka_headers_t *headers) {
     while (rd_kafka_producev(producer, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_length),
-                             RD_KAFKA_V_VALUE((void *)value, length), RD_KAFKA_V_END)
+                             RD_KAFKA_V_VALUE((void *)value, length), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END)
            == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer, 1);
     }
 }
 
-/* The same with one header, as exactly stamps its outputs. */
-static void produce_with_header_or_wait(rd_kafka_t *producer, rd_kafka_topic_t *topic, const rd_kafka_message_t *source) {
-    char header[96];
-    int length = snprintf(header, sizeof header, "%s/%d/%lld", rd_kafka_topic_name(source->rkt), (int)source->partition,
+/* The header exactly stamps its outputs with: exactly.source = <topic>/<partition>/<offset>. */
+static rd_kafka_headers_t *source_header(const rd_kafka_message_t *source) {
+    char value[96];
+    int length = snprintf(value, sizeof value, "%s/%d/%lld", rd_kafka_topic_name(source->rkt), (int)source->partition,
                           (long long)source->offset);
-    while (rd_kafka_producev(producer, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(source->key, source->key_len),
-                             RD_KAFKA_V_VALUE(source->payload, source->len), RD_KAFKA_V_HEADER("exactly.source", header, length),
-                             RD_KAFKA_V_END)
-           == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        rd_kafka_poll(producer, 1);
-    }
+    rd_kafka_headers_t *headers = rd_kafka_headers_new(1);
+    rd_kafka_header_add(headers, "exactly.source", -1, value, length);
+    return headers;
 }
 
 static void fail_on(rd_kafka_error_t *error, const char *what) {
@@ -134,7 +132,7 @@ static int produce_orders(const char *bootstrap, const char *topic, long records
         int length = snprintf(value, sizeof value,
                               "{\"user\":\"%s\",\"amount\":%ld,\"pad\":\"%.*s\"}", key, i % 97,
                               (int)(100 - 32 - key_length), "................................................................................");
-        produce_or_wait(producer, handle, (int32_t)(k % partitions), key, (size_t)key_length, value, (size_t)length);
+        produce_or_wait(producer, handle, (int32_t)(k % partitions), key, (size_t)key_length, value, (size_t)length, NULL);
         if ((i & 4095) == 0) rd_kafka_poll(producer, 0);
     }
     rd_kafka_topic_destroy(handle);
@@ -225,26 +223,21 @@ static int pipe_records(const char *bootstrap, const char *in, const char *out, 
             starved += seconds_now() - asked;
             if (!message) continue;
         }
-        if (!message->err) {
-            if (transactional) {
-                produce_with_header_or_wait(producer, out_topic, message);
-            } else {
-                produce_or_wait(producer, out_topic, RD_KAFKA_PARTITION_UA, message->key, message->key_len, message->payload, message->len);
-            }
+        int produced = !message->err;
+        if (produced) {
+            produce_or_wait(producer, out_topic, RD_KAFKA_PARTITION_UA, message->key, message->key_len, message->payload,
+                            message->len, transactional ? source_header(message) : NULL);
             consumed++;
-            if ((consumed & 4095) == 0) {
-                rd_kafka_poll(producer, 0);
-                /* A one-second epoch, as exactly's 1 s checkpoint interval. */
-                if (transactional && seconds_now() - epoch_started >= 1.0) {
-                    rd_kafka_message_destroy(message);
-                    commit_epoch(consumer, producer);
-                    commits++;
-                    epoch_started = seconds_now();
-                    continue;
-                }
-            }
         }
         rd_kafka_message_destroy(message);
+        if (!produced || (consumed & 4095) != 0) continue;
+        rd_kafka_poll(producer, 0);
+        /* A one-second epoch, as exactly's 1 s checkpoint interval. */
+        if (transactional && seconds_now() - epoch_started >= 1.0) {
+            commit_epoch(consumer, producer);
+            commits++;
+            epoch_started = seconds_now();
+        }
     }
     if (transactional) {
         commit_epoch(consumer, producer);
