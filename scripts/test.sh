@@ -37,6 +37,11 @@ EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/metrics-test.s
 say "running the embedded broker test (exactly run's refusals when its development broker cannot start)"
 EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/embedded-broker-test.sh
 
+# The README's first command, as a new user runs it (a release build, the demo's crash and
+# restart, its read_committed check): CI proves the main job works, not only its parts.
+say "running the main job as the README shows it (scripts/run.sh)"
+bash scripts/run.sh
+
 for conformance in scripts/conformance/*.sh; do
     [ -e "$conformance" ] || continue
     say "running $conformance"
