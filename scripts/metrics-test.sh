@@ -3,7 +3,7 @@
 # a scrape while the processor runs shows the records it processed and produced, its committed
 # checkpoints, stall and commit histograms, its assigned partitions, and librdkafka's consumer
 # lag; other paths are 404; a bad port is refused with a message naming it; SIGTERM still
-# finishes with a checkpoint and exit 0.
+# finishes with a checkpoint and exit 0. Also the log's progress line (--progress-interval).
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$EXACTLY_ROOT"
@@ -30,9 +30,13 @@ if "$EXACTLY_BIN" run --config "$work/pipeline.yaml" --metrics-port 70000 > "$wo
     fail "--metrics-port 70000 was accepted"
 fi
 grep -q "metrics-port 70000" "$work/bad-port.txt" || fail "the refusal of a bad port does not name it: $(cat "$work/bad-port.txt")"
+if "$EXACTLY_BIN" run --config "$work/pipeline.yaml" --progress-interval=-5 > "$work/bad-interval.txt" 2>&1; then
+    fail "--progress-interval=-5 was accepted"
+fi
+grep -q "progress-interval -5" "$work/bad-interval.txt" || fail "the refusal of a negative progress interval does not name it: $(cat "$work/bad-interval.txt")"
 
 port=$(free_port)
-"$EXACTLY_BIN" run --config "$work/pipeline.yaml" --metrics-port "$port" --metrics-host 127.0.0.1 --log-level notice > "$work/run.log" 2>&1 &
+"$EXACTLY_BIN" run --config "$work/pipeline.yaml" --metrics-port "$port" --metrics-host 127.0.0.1 --progress-interval 2 > "$work/run.log" 2>&1 &
 run_pid=$!
 url="http://127.0.0.1:$port/metrics"
 value() { { grep -E "^$1(\{| )" "$work/metrics.txt" || true; } | head -n 1 | awk '{print $NF}'; }
@@ -57,8 +61,16 @@ done
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")
 [ "$status" = 404 ] || fail "GET / answered $status, not 404"
 
+# The log says the same every 2 s (--progress-interval); the scrape loop above took 10 s or more.
+sleep 2.5
+progress=$(grep "progress: " "$work/run.log" | tail -n 1)
+case "$progress" in
+    *"progress: 20,000 records read, "*" a second over the last "*" checkpoint"*" committed, the last ("*") "*" s ago; 4 partitions assigned") ;;
+    *) fail "the last progress line does not say 20,000 records read, the checkpoints committed and 4 partitions: '${progress:-no progress line}'" ;;
+esac
+
 kill -TERM "$run_pid"
 if ! wait "$run_pid"; then fail "exactly run did not exit 0 after SIGTERM: $(tail -5 "$work/run.log")"; fi
 run_pid=""
-say "metrics test passed: a scrape showed 20000 records processed and produced, $(value exactly_checkpoints_committed_total) checkpoints committed, the stall and commit histograms, 4 partitions and the consumer lag; / is 404; a bad port is refused"
+say "metrics test passed: a scrape showed 20000 records processed and produced, $(value exactly_checkpoints_committed_total) checkpoints committed, the stall and commit histograms, 4 partitions and the consumer lag; / is 404; a bad port is refused; the log's progress line said the same"
 rm -rf "$work"

@@ -74,6 +74,8 @@ public final class Processor: @unchecked Sendable {
     /// Every batch of polled records handed to the lanes and not yet freed, oldest first.
     private var retiringBatches: [PolledBatch] = []
     private var startedAt = ContinuousClock.now
+    /// The periodic progress line, when ``ProcessorSettings/progressInterval`` asks for one.
+    private var progress: ProgressLog?
     /// A checkpoint whose offsets are in the transaction, waiting for its outputs to be
     /// delivered before the coordinator hears "offsets sent": the commit then finds nothing to
     /// flush, so the stall is the EndTxn round trip, not the epoch's produce backlog.
@@ -114,6 +116,7 @@ public final class Processor: @unchecked Sendable {
     /// Runs until shutdown (returns) or a failure (throws). *Blocking.*
     public func run() throws(ProcessorFailure) {
         startedAt = .now
+        progress = settings.progressInterval.map { ProgressLog(interval: $0, startingAt: startedAt) }
         let cpuAtStart = CPUTime.ofProcess()
         defer {
             statistics.runningTime = .now - startedAt
@@ -134,6 +137,7 @@ public final class Processor: @unchecked Sendable {
                 try checkDelivery()
                 try tick()
                 if stopped { break }
+                logProgressIfDue()
                 if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
                     requestShutdown()
                 }
@@ -263,6 +267,14 @@ public final class Processor: @unchecked Sendable {
         if processed > 0 { retiringBatches.removeFirst(processed) }
     }
 
+    /// Logs the progress line when one is due (``ProcessorSettings/progressInterval``).
+    private func logProgressIfDue() {
+        guard progress != nil,
+            let line = progress!.line(at: .now, recordsRead: statistics.recordsProcessed, partitionsAssigned: partitions.count)
+        else { return }
+        logger.info("\(line)")
+    }
+
     /// Stops the processor with the first lane's failure, if a lane failed.
     private func throwIfALaneFailed() throws(ProcessorFailure) {
         if let failure = lanes.lazy.compactMap(\.failure).first {
@@ -353,6 +365,7 @@ public final class Processor: @unchecked Sendable {
             }
             statistics.checkpointsCompleted += 1
             metrics.checkpointsCommitted.increment()
+            progress?.committed(id, at: .now)
             recordCommitted(id)
             logger.debug("checkpoint \(id) complete", metadata: ["stall": "\(statistics.stalls.last ?? .zero)"])
             return []

@@ -61,6 +61,9 @@ public struct ProcessorSettings: Sendable {
     public var sourceHeader = true
     /// For benchmarks: finish with a checkpoint once this many records were processed.
     public var stopAfterRecords: Int?
+    /// How often to log a progress line (records read and their rate, checkpoints committed,
+    /// partitions assigned: ``ProgressLog``); `nil` logs none. `exactly run` logs one every 30 s.
+    public var progressInterval: Duration?
     /// Where the processor's metrics go (records, checkpoints, stalls, commits, partitions);
     /// `nil` means swift-metrics' bootstrapped `MetricsSystem.factory` (a no-op until bootstrapped).
     public var metricsFactory: (any MetricsFactory)?

@@ -49,6 +49,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "For benchmarks: finish with a checkpoint after this many records and print the figures.")
     var stopAfterRecords: Int?
 
+    @Option(help: "Log a progress line (records read and their rate, checkpoints committed, partitions assigned) every this many seconds, at level info; 0 logs none.")
+    var progressInterval: Int = 30
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -71,6 +74,9 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "exactly")
+        guard progressInterval >= 0 else {
+            throw ValidationError("--progress-interval \(progressInterval) is negative: give seconds between progress lines, or 0 for none")
+        }
         if let metricsPort, !(0...65535).contains(metricsPort) {
             throw ValidationError("--metrics-port \(metricsPort) is not a port: use 1-65535 (or 0 for any free one)")
         }
@@ -174,6 +180,7 @@ struct RunCommand: AsyncParsableCommand {
         configured.staticMembership = configuration.staticMembership
         configured.sourceHeader = configuration.sourceHeader
         configured.slowBarrier = slowBarrier
+        configured.progressInterval = progressInterval > 0 ? .seconds(progressInterval) : nil
         if let lanes = configuration.processingLanes { configured.processingLanes = lanes }
         let settings = configured
         let store: CheckpointStore
