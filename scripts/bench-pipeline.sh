@@ -77,7 +77,6 @@ sum() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a + b }'; }
 hz=$(getconf CLK_TCK)
 broker_ticks() { awk '{ print $14 + $15 }' "/proc/$BROKER_PID/stat"; }
 broker_us_per_record() { awk -v d="$(( $(broker_ticks) - $1 ))" -v hz="$hz" -v n="$records" 'BEGIN { printf "%.2f", d * 1e6 / hz / n }'; }
-range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 raw_rates=(); one_rates=(); hundred_rates=(); one_ratios=(); hundred_ratios=(); bare_rates=(); bare_ratios=(); bare_cpu=()
 tx_rates=(); tx_ratios=(); tx_cpu=(); none_rates=(); none_ratios=(); none_cpu=()
 raw_cpu=(); raw_broker=(); one_broker=(); hundred_broker=(); one_cpu_ratios=(); hundred_cpu_ratios=()

@@ -66,7 +66,6 @@ run_quix() {
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
-range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 exactly_rates=(); quix_rates=(); ratios=(); exactly_cpu=(); quix_cpu=()
 for round in $(seq "$rounds"); do
     order=(exactly quix)

@@ -101,6 +101,9 @@ field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 # median NUMBERS...: the middle one (the lower middle of an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# range NUMBERS...: the lowest and the highest, as LOW-HIGH.
+range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
+
 # What the conformance tests need: clients that others wrote.
 ensure_test_dependencies() {
     ensure_debian_packages kcat python3-confluent-kafka python3-venv curl
