@@ -72,5 +72,5 @@ esac
 kill -TERM "$run_pid"
 if ! wait "$run_pid"; then fail "exactly run did not exit 0 after SIGTERM: $(tail -5 "$work/run.log")"; fi
 run_pid=""
-say "metrics test passed: a scrape showed 20000 records processed and produced, $(value exactly_checkpoints_committed_total) checkpoints committed, the stall and commit histograms, 4 partitions and the consumer lag; / is 404; a bad port is refused; the log's progress line said the same"
+say "metrics test passed: a scrape showed 20000 records processed and produced, exactly_checkpoints_committed_total = $(value exactly_checkpoints_committed_total), the stall and commit histograms, 4 partitions and the consumer lag; / is 404; a bad port is refused; the log's progress line said the same"
 rm -rf "$work"
