@@ -26,11 +26,7 @@ partitions=8
 quix_version=3.28.1
 
 ensure_build_dependencies
-ensure_debian_packages python3-venv
-if [ ! -x "$EXACTLY_VENV/bin/python" ]; then
-    say "creating a Python venv in .venv"
-    /usr/bin/python3 -m venv "$EXACTLY_VENV"
-fi
+ensure_venv
 if [ "$("$EXACTLY_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("quixstreams"))' 2>/dev/null)" != "$quix_version" ]; then
     say "installing quixstreams $quix_version (and its confluent-kafka, rocksdict) into .venv (pip)"
     "$EXACTLY_VENV/bin/pip" install -q "quixstreams==$quix_version" || {

@@ -49,7 +49,7 @@ public struct ProgressLog: Sendable {
     }
 
     private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        Double(duration.nanoseconds) / 1e9
     }
 
     /// `12.0` as "12", `0.44` as "0.4": tenths, without a trailing ".0".
@@ -59,7 +59,7 @@ public struct ProgressLog: Sendable {
     }
 
     /// `4512000` as "4,512,000", whatever the locale: log lines are read by people and by greps.
-    static func grouped(_ value: Int) -> String {
+    private static func grouped(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var out = ""
         for (index, digit) in digits.enumerated() {

@@ -10,44 +10,27 @@ on the first difference, naming it.
 """
 
 import json
+import os
 import sys
 
-from confluent_kafka import Consumer, TopicPartition
+# The crash test's read_committed reader: every record of a topic, read to each partition's end.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crash"))
+from workload import read_committed  # noqa: E402
 
 
 def read_totals(bootstrap, topic, records):
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap,
-        "group.id": "compare-totals",
-        "isolation.level": "read_committed",
-        "enable.auto.commit": False,
-    })
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        finals, read, idle = {}, 0, 0
-        # The pipelines committed before this runs: a few empty polls in a row mean the end.
-        while idle < 3:
-            batch = consumer.consume(10000, 1.0)
-            if not batch:
-                idle += 1
-                continue
-            idle = 0
-            for message in batch:
-                if message.error():
-                    raise SystemExit(f"{topic}: {message.error()}")
-                read += 1
-                total = json.loads(message.value())
-                key, count = total["key"], total["count"]
-                previous = finals.get(key, (0, 0.0))[0]
-                if count != previous + 1:
-                    raise SystemExit(f"{topic}: key {key} went from count {previous} to {count} (offset {message.offset()} of partition {message.partition()}): an update lost or repeated")
-                finals[key] = (count, float(total["sum"]))
-        if read != records:
-            raise SystemExit(f"{topic}: read_committed read {read} records, expected {records}")
-        return finals
-    finally:
-        consumer.close()
+    finals, read = {}, 0
+    for value in read_committed(bootstrap, topic, 120):
+        read += 1
+        total = json.loads(value)
+        key, count = total["key"], total["count"]
+        previous = finals.get(key, (0, 0.0))[0]
+        if count != previous + 1:
+            raise SystemExit(f"{topic}: key {key} went from count {previous} to {count}: an update lost or repeated")
+        finals[key] = (count, float(total["sum"]))
+    if read != records:
+        raise SystemExit(f"{topic}: read_committed read {read} records, expected {records}")
+    return finals
 
 
 def main():

@@ -104,13 +104,19 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 # range NUMBERS...: the lowest and the highest, as LOW-HIGH.
 range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 
-# What the conformance tests need: clients that others wrote.
-ensure_test_dependencies() {
-    ensure_debian_packages kcat python3-confluent-kafka python3-venv curl
+# The project's Python venv, .venv (Debian's Python), for what pip installs.
+ensure_venv() {
+    ensure_debian_packages python3-venv
     if [ ! -x "$EXACTLY_VENV/bin/python" ]; then
-        say "creating a Python venv for kafka-python in .venv"
+        say "creating a Python venv in .venv"
         /usr/bin/python3 -m venv "$EXACTLY_VENV"
     fi
+}
+
+# What the conformance tests need: clients that others wrote.
+ensure_test_dependencies() {
+    ensure_debian_packages kcat python3-confluent-kafka curl
+    ensure_venv
     if ! "$EXACTLY_VENV/bin/python" -c 'import kafka' 2>/dev/null; then
         say "installing kafka-python into .venv (pip)"
         "$EXACTLY_VENV/bin/pip" install -q 'kafka-python>=2.0'
