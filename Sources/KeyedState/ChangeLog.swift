@@ -73,6 +73,12 @@ public struct ChangeLog: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         slots.updateValue(change, forKey: key, hash: hash)
     }
 
+    /// Records `change` for `key` (whose `hashValue` is `hash`), which the log must not hold:
+    /// ``slot(of:hash:)`` just said so. ``record(_:for:)`` would probe for it a second time.
+    mutating func recordNew(_ change: StateValue?, for key: StateKey, hash: Int) {
+        slots.insertNew(key, change, hash: hash)
+    }
+
     /// Makes room for `capacity` changes in all without growing.
     public mutating func reserveCapacity(_ capacity: Int) {
         slots.reserveCapacity(capacity)

@@ -139,7 +139,7 @@ public struct PartitionState: Sendable {
         let value = try transform(stored)
         if stored == nil { count += 1 }
         reserveChangeLogIfNew()
-        changesSinceCapture.record(.some(value), for: key, hash: hash)
+        changesSinceCapture.recordNew(.some(value), for: key, hash: hash)
         return value
     }
 

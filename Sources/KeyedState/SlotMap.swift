@@ -42,8 +42,9 @@ struct SlotMap<Value: SlotValue>: Sendable, Sequence {
 
     /// The value of `key`, or `nil`.
     func value(for key: StateKey, hash: Int) -> Value? {
-        guard let table, let slot = table.slot(of: key, hash: hash) else { return nil }
-        return table.entries[slot].value
+        // Not `guard let table`: binding the table retained and released it on every lookup.
+        guard let slot = table?.slot(of: key, hash: hash) else { return nil }
+        return table.unsafelyUnwrapped.entries[slot].value
     }
 
     /// Replaces the value in `slot` (from ``slot(of:hash:)``, with no insertion or removal since).
