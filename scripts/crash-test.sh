@@ -6,7 +6,12 @@
 #
 #   scripts/crash-test.sh                  10 cycles (the default test run)
 #   scripts/crash-test.sh --cycles 1000    the long run
+#   KAFKA_BOOTSTRAP=host:port scripts/crash-test.sh
+#                                          against that Kafka, on topics of its own
 #   options: --records N (total input, default 40000) --keys N (default 1000) --seed N
+#
+# On the development broker, started here, unless KAFKA_BOOTSTRAP names a Kafka that allows
+# transactions (docker-compose.yml starts one); its topics are deleted when the test passes.
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$EXACTLY_ROOT"
@@ -41,12 +46,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_dev_broker "$EXACTLY_BIN" "$work/broker.log" --data-dir "$work/broker" --default-partitions "$partitions"
+workload_kafka "$work" "$partitions"
 broker_pid=$BROKER_PID
 bootstrap=$BOOTSTRAP
-
-sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpoints#" \
-    -e "s#interval: .*#interval: 200ms#" demo/order-totals.yaml > "$work/pipeline.yaml"
+workload_config "$work/pipeline.yaml" "$work/checkpoints" 200ms
 # Two lanes whatever the machine's cores (the default is one on 2 cores): kills then also land
 # between one lane's barrier and the other's.
 printf 'processing:\n  lanes: 2\n' >> "$work/pipeline.yaml"
@@ -62,7 +65,7 @@ say "crash test: $cycles cycles, $records records, $keys keys, seed $seed"
 for cycle in $(seq 1 "$cycles"); do
     if [ "$produced" -lt $(( records - chunk )) ]; then
         count=$chunk
-        workload produce --bootstrap "$bootstrap" --topic orders --partitions "$partitions" --records "$count" --keys "$keys" --start "$produced" > /dev/null
+        workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions "$partitions" --records "$count" --keys "$keys" --start "$produced" > /dev/null
         produced=$(( produced + count ))
     fi
     log="$work/run-$cycle.log"
@@ -96,7 +99,7 @@ done
 # Two instances share the partitions; the second is killed and the first takes its
 # partitions over (after the group's session timeout). Then a second process with the first
 # one's identity starts: it fences the first, which must stop with an error, and finishes.
-workload produce --bootstrap "$bootstrap" --topic orders --partitions "$partitions" --records $(( records - produced )) --keys "$keys" --start "$produced" > /dev/null
+workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions "$partitions" --records $(( records - produced )) --keys "$keys" --start "$produced" > /dev/null
 sed -e 's#^instance: .*#instance: "1"#' "$work/pipeline.yaml" > "$work/pipeline-1.yaml"
 say "two instances share the partitions; instance 1 is killed, instance 0 takes over"
 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$work/instance-0.log" 2>&1 &
@@ -129,7 +132,7 @@ if [ "$first_status" -ge 128 ]; then
 fi
 
 say "checking the output"
-if ! workload verify --bootstrap "$bootstrap" --topic order-totals --expected "$work/expected.jsonl" --wait 180; then
+if ! workload verify --bootstrap "$bootstrap" --topic "$OUTPUT_TOPIC" --expected "$work/expected.jsonl" --wait 180; then
     failed=1
     exit 1
 fi
@@ -140,4 +143,5 @@ if ! wait "$processor_pid"; then
     exit 1
 fi
 processor_pid=""
+workload_kafka_done
 echo "crash test passed: $cycles cycles ($phase_kills at named phases, $random_kills at random moments), a takeover after a kill, a fenced zombie; $records records, exactly once"

@@ -13,6 +13,8 @@
 # partitions in every cycle and at least once while a capture was pending.
 #
 #   scripts/rebalance-test.sh                 4 cycles (the default test run)
+#   KAFKA_BOOTSTRAP=host:port scripts/rebalance-test.sh
+#                                             against that Kafka, on topics of its own
 #   options: --cycles N, --records N (default 40000), --keys N (default 1000),
 #            --barrier-ms N (default 150)
 set -euo pipefail
@@ -74,7 +76,7 @@ stop_instance() {  # stop_instance PID NAME LOG: SIGTERM, then at most 60 s to e
     [ "$status" = 0 ] || fail "$name did not stop cleanly on SIGTERM (exit $status, log: $log)"
 }
 
-start_dev_broker "$EXACTLY_BIN" "$work/broker.log" --data-dir "$work/broker" --default-partitions "$partitions"
+workload_kafka "$work" "$partitions"
 broker_pid=$BROKER_PID
 bootstrap=$BOOTSTRAP
 
@@ -82,9 +84,8 @@ bootstrap=$BOOTSTRAP
 # lanes, whatever the machine's cores. Dynamic membership, so that a member that leaves gives
 # its partitions back at once (a static member's stay with its identity until the session
 # times out).
-sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpoints#" \
-    -e "s#interval: .*#interval: 50ms#" -e "s#^  transaction_timeout: .*#&\n  static_membership: false#" \
-    demo/order-totals.yaml > "$work/pipeline-0.yaml"
+workload_config "$work/pipeline-0.yaml" "$work/checkpoints" 50ms
+sed -i -e "s#^  transaction_timeout: .*#&\n  static_membership: false#" "$work/pipeline-0.yaml"
 printf 'processing:\n  lanes: 2\n' >> "$work/pipeline-0.yaml"
 sed -e 's#^instance: .*#instance: "1"#' "$work/pipeline-0.yaml" > "$work/pipeline-1.yaml"
 workload expected --partitions "$partitions" --records "$records" --keys "$keys" > "$work/expected.jsonl"
@@ -98,7 +99,7 @@ trickle() {  # trickle START COUNT
     local at=$1 end=$(( $1 + $2 )) size
     while [ "$at" -lt "$end" ]; do
         size=$(( end - at < piece ? end - at : piece ))
-        workload produce --bootstrap "$bootstrap" --topic orders --partitions "$partitions" --records "$size" --keys "$keys" --start "$at" > /dev/null
+        workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions "$partitions" --records "$size" --keys "$keys" --start "$at" > /dev/null
         at=$(( at + size ))
         sleep 0.1
     done
@@ -141,7 +142,7 @@ trickle "$produced" $(( records - produced ))
 produced=$records
 
 say "checking the output"
-workload verify --bootstrap "$bootstrap" --topic order-totals --expected "$work/expected.jsonl" --wait 180 || fail "the output is not exactly once (logs: $work)"
+workload verify --bootstrap "$bootstrap" --topic "$OUTPUT_TOPIC" --expected "$work/expected.jsonl" --wait 180 || fail "the output is not exactly once (logs: $work)"
 stop_instance "$first_pid" "instance 0" "$log0"
 first_pid=""
 
@@ -149,4 +150,5 @@ first_pid=""
 during_capture=$(lines_matching "revoked while checkpoint .* is being captured" "$log0")
 revocations=$(lines_matching "revoked" "$log0")
 [ "$during_capture" -ge 1 ] || fail "none of instance 0's $revocations revocations came during a capture (log: $log0): the test did not test what it is for"
+workload_kafka_done
 echo "rebalance test passed: $cycles joins and leaves; $revocations revocations in instance 0, $during_capture of them during a capture; $records records, exactly once"

@@ -7,6 +7,8 @@ others, so the proof does not rest on Exactly's own Kafka code.
   workload.py produce  --bootstrap B --topic in  --partitions 8 --records 20000 --keys 500 [--start 0]
   workload.py expected --partitions 8 --records 20000 --keys 500 > expected.jsonl
   workload.py verify   --bootstrap B --topic out --expected expected.jsonl [--wait 60]
+  workload.py create-topics --bootstrap B --partitions 8 TOPIC...   (for a Kafka that is not ours)
+  workload.py delete-topics --bootstrap B TOPIC...
 
 The pipeline under test keys by `user` and keeps a running count and sum of `amount`, emitting
 one record per input: {"key": user, "count": n, "sum": s}. Record i goes to partition
@@ -136,6 +138,42 @@ def verify(args):
     print("exactly once: every expected output appears once, nothing else")
 
 
+def create_topics(args):
+    """Creates each topic with --partitions partitions; one that exists must have that many."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    existing = admin.list_topics(timeout=30).topics
+    wanted = []
+    for topic in args.topics:
+        if topic in existing:
+            count = len(existing[topic].partitions)
+            if count != args.partitions:
+                sys.exit(f"topic {topic} exists with {count} partitions, not {args.partitions}: "
+                         f"delete it or choose another name")
+        else:
+            wanted.append(NewTopic(topic, num_partitions=args.partitions, replication_factor=-1))
+    if not wanted:
+        return
+    for topic, future in admin.create_topics(wanted, request_timeout=30).items():
+        try:
+            future.result()
+        except Exception as error:  # the admin client raises KafkaException with the broker's error
+            sys.exit(f"could not create topic {topic} on {args.bootstrap}: {error}")
+    print(f"created {', '.join(t.topic for t in wanted)} ({args.partitions} partitions)")
+
+
+def delete_topics(args):
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    for topic, future in admin.delete_topics(args.topics, request_timeout=30).items():
+        try:
+            future.result()
+        except Exception as error:
+            sys.exit(f"could not delete topic {topic} on {args.bootstrap}: {error}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -155,8 +193,17 @@ def main():
     v.add_argument("--topic", required=True)
     v.add_argument("--expected", required=True)
     v.add_argument("--wait", type=float, default=0, help="keep reading up to this many seconds until the output is complete")
+    c = commands.add_parser("create-topics")
+    c.add_argument("--bootstrap", required=True)
+    c.add_argument("--partitions", type=int, required=True)
+    c.add_argument("topics", nargs="+")
+    d = commands.add_parser("delete-topics")
+    d.add_argument("--bootstrap", required=True)
+    d.add_argument("topics", nargs="+")
     args = parser.parse_args()
-    {"produce": produce, "expected": expected, "verify": verify}[args.command](args)
+    commands = {"produce": produce, "expected": expected, "verify": verify,
+                "create-topics": create_topics, "delete-topics": delete_topics}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,45 @@ prepare_workload_test() {
 # scripts/crash/workload.py: the known input, its expected output, and the read_committed check.
 workload() { /usr/bin/python3 "$EXACTLY_ROOT/scripts/crash/workload.py" "$@"; }
 
+# workload_kafka WORK PARTITIONS: the Kafka a workload test runs against, and its names.
+# The development broker, started here with its data in WORK (pid in BROKER_PID), unless
+# KAFKA_BOOTSTRAP names a Kafka: then the run's application id and topics carry this script's
+# name, its process id and the time, so that runs never meet on a shared cluster, and the topics
+# are created here with PARTITIONS partitions (a production cluster need not create them on
+# first use). Sets BOOTSTRAP, APPLICATION, INPUT_TOPIC, OUTPUT_TOPIC and DEAD_LETTER_TOPIC.
+workload_kafka() {
+    local work=$1 partitions=$2
+    if [ -n "${KAFKA_BOOTSTRAP:-}" ]; then
+        BOOTSTRAP=$KAFKA_BOOTSTRAP
+        BROKER_PID=""
+        APPLICATION="exactly-$(basename "$0" .sh)-$$-$(date +%s)"
+        INPUT_TOPIC=$APPLICATION-orders OUTPUT_TOPIC=$APPLICATION-totals DEAD_LETTER_TOPIC=$APPLICATION-dead-letters
+        say "running against the Kafka at $BOOTSTRAP (application and topics $APPLICATION*)"
+        workload create-topics --bootstrap "$BOOTSTRAP" --partitions "$partitions" \
+            "$INPUT_TOPIC" "$OUTPUT_TOPIC" "$DEAD_LETTER_TOPIC"
+    else
+        start_dev_broker "$EXACTLY_BIN" "$work/broker.log" --data-dir "$work/broker" --default-partitions "$partitions"
+        APPLICATION=order-totals INPUT_TOPIC=orders OUTPUT_TOPIC=order-totals DEAD_LETTER_TOPIC=orders-dead-letters
+    fi
+}
+
+# workload_config FILE CHECKPOINTS INTERVAL: writes the demo pipeline (demo/order-totals.yaml)
+# to FILE for the Kafka and names workload_kafka chose, checkpointing every INTERVAL into
+# CHECKPOINTS.
+workload_config() {
+    sed -e "s#bootstrap: .*#bootstrap: $BOOTSTRAP#" -e "s#^application: .*#application: $APPLICATION#" \
+        -e "s#topics: .*#topics: [$INPUT_TOPIC]#" -e "s#  topic: .*#  topic: $OUTPUT_TOPIC#" \
+        -e "s#dead_letter_topic: .*#dead_letter_topic: $DEAD_LETTER_TOPIC#" \
+        -e "s#dir: .*#dir: $2#" -e "s#interval: .*#interval: $3#" "$EXACTLY_ROOT/demo/order-totals.yaml" > "$1"
+}
+
+# workload_kafka_done: after a passed test on KAFKA_BOOTSTRAP, deletes the run's topics.
+workload_kafka_done() {
+    [ -n "${KAFKA_BOOTSTRAP:-}" ] || return 0
+    workload delete-topics --bootstrap "$BOOTSTRAP" "$INPUT_TOPIC" "$OUTPUT_TOPIC" "$DEAD_LETTER_TOPIC" \
+        || say "the test passed, but its topics $APPLICATION-* are left on $BOOTSTRAP"
+}
+
 # For benchmarks: a scratch directory WORK (removed at exit) and the load tool compiled into
 # it as WORK/pipeline-load (scripts/bench/pipeline-load.c: produce input, a raw pipe, delete
 # topics). At exit the development broker whose pid is in BROKER_PID, and the process in RUN_PID,
