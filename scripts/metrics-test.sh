@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The metrics endpoint of `exactly run --metrics-port`, end to end on the development broker:
+# The metrics endpoint of `exactly run --metrics-port`, end to end (on the development broker,
+# or on the Kafka named by KAFKA_BOOTSTRAP, on topics of its own):
 # a scrape while the processor runs shows the records it processed and produced, its committed
 # checkpoints, stall and commit histograms, its assigned partitions, and librdkafka's consumer
 # lag; other paths are 404; a bad port is refused with a message naming it; SIGTERM still
@@ -21,10 +22,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_dev_broker "$EXACTLY_BIN" "$work/broker.log" --default-partitions 4
+workload_kafka "$work" 4
 broker_pid=$BROKER_PID
-sed -e "s#bootstrap: .*#bootstrap: $BOOTSTRAP#" -e "s#dir: .*#dir: $work/checkpoints#" demo/order-totals.yaml > "$work/pipeline.yaml"
-/usr/bin/python3 scripts/crash/workload.py produce --bootstrap "$BOOTSTRAP" --topic orders --partitions 4 --records 20000 --keys 200 > /dev/null
+workload_config "$work/pipeline.yaml" "$work/checkpoints" 500ms
+workload produce --bootstrap "$BOOTSTRAP" --topic "$INPUT_TOPIC" --partitions 4 --records 20000 --keys 200 > /dev/null
 
 if "$EXACTLY_BIN" run --config "$work/pipeline.yaml" --metrics-port 70000 > "$work/bad-port.txt" 2>&1; then
     fail "--metrics-port 70000 was accepted"
@@ -72,5 +73,6 @@ esac
 kill -TERM "$run_pid"
 if ! wait "$run_pid"; then fail "exactly run did not exit 0 after SIGTERM: $(tail -5 "$work/run.log")"; fi
 run_pid=""
+workload_kafka_done
 say "metrics test passed: a scrape showed 20000 records processed and produced, exactly_checkpoints_committed_total = $(value exactly_checkpoints_committed_total), the stall and commit histograms, 4 partitions and the consumer lag; / is 404; a bad port is refused; the log's progress line said the same"
 rm -rf "$work"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# --replay-from-checkpoint, end to end on the development broker:
+# --replay-from-checkpoint, end to end (on the development broker, or on the Kafka named by
+# KAFKA_BOOTSTRAP, on topics of its own):
 #   a dry run from an older checkpoint reports outputs that match the committed ones (exit 0);
 #   a dry run of a changed pipeline reports that its outputs differ (exit 3);
 #   a dry run over outputs written without the source header says it cannot compare (exit 4);
@@ -16,28 +17,30 @@ fail() { echo "replay test FAILED: $*" >&2; echo "logs kept in $work" >&2; exit 
 cleanup() { [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-start_dev_broker "$EXACTLY_BIN" "$work/broker.log" --data-dir "$work/broker" --default-partitions 4
+workload_kafka "$work" 4
 broker_pid=$BROKER_PID
 bootstrap=$BOOTSTRAP
-sed -e "s#bootstrap: .*#bootstrap: $bootstrap#" -e "s#dir: .*#dir: $work/checkpoints#" -e "s#retained: .*#retained: 50#" \
-    demo/order-totals.yaml > "$work/pipeline.yaml"
+bare=$APPLICATION-bare replayed=$OUTPUT_TOPIC-replayed
+workload_more_topics 4 "$bare" "$replayed"
+workload_config "$work/pipeline.yaml" "$work/checkpoints" 500ms
+sed -i -e "s#retained: .*#retained: 50#" "$work/pipeline.yaml"
 run() { "$EXACTLY_BIN" run --config "$@" --log-level warning; }
 # The id of application $1's newest checkpoint.
 newest_checkpoint() { ls -t "$work/checkpoints/$1/manifests/" | head -n 1 | sed 's/\.json$//'; }
 
 # The same pipeline as another application whose outputs carry no source header.
-sed -e "s#^application: .*#application: bare-totals#" -e "s#  topic: order-totals#  topic: bare-totals\n  source_header: false#" \
+sed -e "s#^application: .*#application: $bare#" -e "s#  topic: $OUTPUT_TOPIC\$#  topic: $bare\n  source_header: false#" \
     "$work/pipeline.yaml" > "$work/bare.yaml"
 grep -q "source_header: false" "$work/bare.yaml" || fail "could not turn the source header off"
 
 # Two halves of input, each processed to the end by both applications; checkpoint A (and the
 # bare application's) holds the state after the first.
-workload produce --bootstrap "$bootstrap" --topic orders --partitions 4 --records 10000 --keys 200 > /dev/null
+workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions 4 --records 10000 --keys 200 > /dev/null
 run "$work/pipeline.yaml" --stop-after-records 10000 > "$work/run-1.txt"
-checkpoint=$(newest_checkpoint order-totals)
+checkpoint=$(newest_checkpoint "$APPLICATION")
 run "$work/bare.yaml" --stop-after-records 10000 > "$work/bare-1.txt"
-bare_checkpoint=$(newest_checkpoint bare-totals)
-workload produce --bootstrap "$bootstrap" --topic orders --partitions 4 --records 10000 --keys 200 --start 10000 > /dev/null
+bare_checkpoint=$(newest_checkpoint "$bare")
+workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions 4 --records 10000 --keys 200 --start 10000 > /dev/null
 run "$work/pipeline.yaml" --stop-after-records 10000 > "$work/run-2.txt"
 run "$work/bare.yaml" --stop-after-records 10000 > "$work/bare-2.txt"
 say "replaying from checkpoint $checkpoint (the state after the first 10,000 inputs)"
@@ -72,12 +75,14 @@ fi
 grep -q "would produce again" "$work/refused.txt" || fail "the refusal does not say why: $(cat "$work/refused.txt")"
 say "refused as it should: $(grep -o 'replaying checkpoint [^:]*' "$work/refused.txt" | head -n 1)"
 
-sed -e "s#  topic: order-totals#  topic: order-totals-replayed#" "$work/pipeline.yaml" > "$work/replay.yaml"
+sed -e "s#  topic: $OUTPUT_TOPIC\$#  topic: $replayed#" "$work/pipeline.yaml" > "$work/replay.yaml"
+grep -q "topic: $replayed" "$work/replay.yaml" || fail "could not point the sink at $replayed"
 run "$work/replay.yaml" --replay-from-checkpoint "$checkpoint" --allow-duplicate-output --stop-after-records 10000 > "$work/replay.txt"
 workload expected --partitions 4 --records 20000 --keys 200 | tail -n 10000 > "$work/expected-second-half.jsonl"
-workload verify --bootstrap "$bootstrap" --topic order-totals-replayed --expected "$work/expected-second-half.jsonl" --wait 60 \
+workload verify --bootstrap "$bootstrap" --topic "$replayed" --expected "$work/expected-second-half.jsonl" --wait 60 \
     || fail "the replayed topic does not hold exactly the outputs of the replayed inputs"
-grep -lq "\"descendsFrom\":\"$checkpoint\"" "$work"/checkpoints/order-totals/manifests/*.json \
+grep -lq "\"descendsFrom\":\"$checkpoint\"" "$work/checkpoints/$APPLICATION"/manifests/*.json \
     || fail "no checkpoint of the replay records that it descends from $checkpoint"
+workload_kafka_done
 rm -rf "$work"
 echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), duplicate replay refused, replay into a new topic exactly once"

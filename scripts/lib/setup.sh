@@ -101,11 +101,22 @@ workload_config() {
         -e "s#dir: .*#dir: $2#" -e "s#interval: .*#interval: $3#" "$EXACTLY_ROOT/demo/order-totals.yaml" > "$1"
 }
 
+# workload_more_topics PARTITIONS NAME...: on KAFKA_BOOTSTRAP, creates more topics for the run
+# (named after APPLICATION, to be deleted with the others); the development broker makes them
+# on first use.
+WORKLOAD_MORE_TOPICS=()
+workload_more_topics() {
+    local partitions=$1; shift
+    [ -n "${KAFKA_BOOTSTRAP:-}" ] || return 0
+    workload create-topics --bootstrap "$BOOTSTRAP" --partitions "$partitions" "$@"
+    WORKLOAD_MORE_TOPICS+=("$@")
+}
+
 # workload_kafka_done: after a passed test on KAFKA_BOOTSTRAP, deletes the run's topics.
 workload_kafka_done() {
     [ -n "${KAFKA_BOOTSTRAP:-}" ] || return 0
     workload delete-topics --bootstrap "$BOOTSTRAP" "$INPUT_TOPIC" "$OUTPUT_TOPIC" "$DEAD_LETTER_TOPIC" \
-        || say "the test passed, but its topics $APPLICATION-* are left on $BOOTSTRAP"
+        "${WORKLOAD_MORE_TOPICS[@]}" || say "the test passed, but its topics $APPLICATION-* are left on $BOOTSTRAP"
 }
 
 # For benchmarks: a scratch directory WORK (removed at exit) and the load tool compiled into
