@@ -3,9 +3,9 @@
 #
 #   scripts/test.sh                 build and run all tests
 #   KAFKA_BOOTSTRAP=host:9092 scripts/test.sh
-#                                   run the Swift integration tests and the crash, rebalance,
-#                                   replay and metrics tests against that Kafka instead of the
-#                                   development broker
+#                                   run the Swift integration tests, the crash, rebalance,
+#                                   replay and metrics tests and the conformance runs against
+#                                   that Kafka instead of the development broker
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$EXACTLY_ROOT"

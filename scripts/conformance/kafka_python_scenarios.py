@@ -72,7 +72,13 @@ def group_rebalance():
     assignments = {}
 
     def member(label):
-        c = KafkaConsumer(t, bootstrap_servers=BOOTSTRAP, group_id=g, session_timeout_ms=6000, heartbeat_interval_ms=500)
+        c = KafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=g, session_timeout_ms=6000, heartbeat_interval_ms=500)
+        # The topic's metadata before the subscription: then the first join already knows the
+        # topic, and no metadata change makes the member rejoin while the group forms (the
+        # kafka-python 3.0.12 bug of kafka-python.sh; against a Kafka not started here, whose
+        # rebalance delay this script cannot choose, it is the only guard).
+        c.partitions_for_topic(t)
+        c.subscribe([t])
         try:
             while not stop.is_set():
                 c.poll(timeout_ms=100)
