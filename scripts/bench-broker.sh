@@ -14,9 +14,8 @@ SIZE=${2:-100}
 PARTITIONS=${3:-1}
 
 ensure_build_dependencies
-say "building the broker (swift build -c release --product exactly)"
-swift build -c release --product exactly >/dev/null
-BIN="$(swift build -c release --show-bin-path)/exactly"
+build_release_exactly
+BIN=$EXACTLY_RELEASE
 
 OUT="$EXACTLY_ROOT/.build/bench"
 mkdir -p "$OUT"

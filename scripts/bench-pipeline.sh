@@ -40,9 +40,8 @@ rounds=${3:-3}
 partitions=8
 
 ensure_build_dependencies
-say "building exactly (release)"
-swift build -c release --product exactly >/dev/null
-exactly="$(swift build -c release --show-bin-path)/exactly"
+build_release_exactly
+exactly=$EXACTLY_RELEASE
 prepare_bench_work
 work=$WORK
 load="$work/pipeline-load"

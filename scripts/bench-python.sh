@@ -35,9 +35,8 @@ if [ "$("$EXACTLY_VENV/bin/python" -c 'import importlib.metadata as m; print(m.v
     }
 fi
 python="$EXACTLY_VENV/bin/python"
-say "building exactly (release)"
-swift build -c release --product exactly >/dev/null
-exactly="$(swift build -c release --show-bin-path)/exactly"
+build_release_exactly
+exactly=$EXACTLY_RELEASE
 prepare_bench_work
 work=$WORK
 load="$work/pipeline-load"

@@ -41,9 +41,8 @@ partitions=8
 
 ensure_build_dependencies
 if [ -z "$exactly" ]; then
-    say "building exactly (release)"
-    swift build -c release --product exactly >/dev/null
-    exactly="$(swift build -c release --show-bin-path)/exactly"
+    build_release_exactly
+    exactly=$EXACTLY_RELEASE
 fi
 prepare_bench_work
 work=$WORK

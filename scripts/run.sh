@@ -11,9 +11,8 @@ source "$(dirname "$0")/lib/setup.sh"
 cd "$EXACTLY_ROOT"
 
 ensure_build_dependencies
-say "building exactly (release)"
-swift build -c release --product exactly >/dev/null
-exactly="$(swift build -c release --show-bin-path)/exactly"
+build_release_exactly
+exactly=$EXACTLY_RELEASE
 
 if [ $# -gt 0 ]; then
     exec "$exactly" run "$@"

@@ -58,6 +58,14 @@ ensure_exactly_binary() {
     fi
 }
 
+# Sets EXACTLY_RELEASE to the `exactly` executable of a release build made now (the main job
+# and the benchmarks run it).
+build_release_exactly() {
+    say "building exactly (release)"
+    swift build -c release --product exactly >/dev/null
+    EXACTLY_RELEASE="$(swift build -c release --show-bin-path)/exactly"
+}
+
 # What the workload tests (crash, rebalance, replay) need: the build, Debian's confluent-kafka
 # for their workload and checker (a client that others wrote), and the `exactly` executable.
 prepare_workload_test() {
