@@ -87,6 +87,8 @@ public final class Processor: @unchecked Sendable {
     public private(set) var statistics = ProcessorStatistics()
     /// The same figures as they happen, for a metrics endpoint.
     private let metrics: ProcessorMetrics
+    /// Whether this processor is alive and ready, for the health endpoints.
+    private var health: HealthBoard? { settings.health }
 
     /// A processor for `settings` running `pipeline`, checkpointing into `store`.
     public init(settings: ProcessorSettings, pipeline: Pipeline, store: any CheckpointStorage, logger: Logger) throws {
@@ -126,9 +128,12 @@ public final class Processor: @unchecked Sendable {
         }
         do {
             try start()
+            health?.update { $0.enter(.running, at: .now) }
             while !stopped {
+                health?.loopTurned()
                 if shutdown.load(ordering: .acquiring), !shutdownForwarded {
                     shutdownForwarded = true
+                    health?.update { $0.enter(.stoppingOnRequest, at: .now) }
                     logger.info("shutdown requested: finishing with a checkpoint")
                     try perform(coordinator.forceCheckpoint(.shutdown, now: .now))
                 }
@@ -158,6 +163,7 @@ public final class Processor: @unchecked Sendable {
             failure = failure ?? explain(error)
         }
         close()
+        health?.update { [failure] in $0.enter(.stopped(failure: failure), at: .now) }
         if let failure {
             throw ProcessorFailure(message: failure)
         }
@@ -366,6 +372,7 @@ public final class Processor: @unchecked Sendable {
             statistics.checkpointsCompleted += 1
             metrics.checkpointsCommitted.increment()
             progress?.committed(id, at: .now)
+            health?.update { $0.committed(at: .now) }
             recordCommitted(id)
             logger.debug("checkpoint \(id) complete", metadata: ["stall": "\(statistics.stalls.last ?? .zero)"])
             return []
@@ -600,6 +607,7 @@ public final class Processor: @unchecked Sendable {
 
     private func assign(_ assigned: [TopicPartition]) throws -> [TopicPartition: Int64] {
         guard let consumer else { return [:] }
+        health?.update { [count = assigned.count] in $0.enter(.restoring(partitions: count), at: .now) }
         let committed = try consumer.committed(assigned, timeout: .seconds(30))
         var startOffsets: [TopicPartition: Int64] = [:]
         for partition in assigned {
@@ -656,6 +664,10 @@ public final class Processor: @unchecked Sendable {
             }
         }
         metrics.assignedPartitions.record(partitions.count)
+        health?.update { [count = partitions.count] in
+            $0.assigned(count)
+            $0.enter(.running, at: .now)
+        }
         return startOffsets
     }
 
@@ -683,6 +695,7 @@ public final class Processor: @unchecked Sendable {
             partitions.removeValue(forKey: partition)?.lane.partitionCount -= 1
         }
         metrics.assignedPartitions.record(partitions.count)
+        health?.update { [count = partitions.count] in $0.assigned(count) }
     }
 }
 

@@ -67,6 +67,9 @@ public struct ProcessorSettings: Sendable {
     /// Where the processor's metrics go (records, checkpoints, stalls, commits, partitions);
     /// `nil` means swift-metrics' bootstrapped `MetricsSystem.factory` (a no-op until bootstrapped).
     public var metricsFactory: (any MetricsFactory)?
+    /// Where the processor posts whether it is alive and ready (``HealthBoard``), for the
+    /// health endpoints; `nil` posts nothing.
+    public var health: HealthBoard?
     /// `--replay-from-checkpoint`: each partition this checkpoint holds is restored from it
     /// (not from what the committed offsets name) the first time it is assigned; the run's
     /// checkpoints record that they descend from it.

@@ -2,9 +2,11 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import Runtime
 
 /// The metrics endpoint of `exactly run --metrics-port`: `GET /metrics` answers with every
-/// metric of `registry` in Prometheus' text format; any other path is 404.
+/// metric of `registry` in Prometheus' text format; `GET /livez` and `GET /readyz` with 200 or
+/// 503 and a line saying why (``ProcessorHealth``); any other path is 404.
 ///
 /// One event-loop thread of its own, so a scrape never waits behind processing (which runs on
 /// Dispatch threads) and processing never waits behind a scrape.
@@ -23,7 +25,7 @@ final class MetricsServer: Sendable {
     /// Listens on `host:port`.
     ///
     /// - Throws: a `MetricsServerError` naming the address when it cannot be bound.
-    static func start(host: String, port: Int, registry: PrometheusCollectorRegistry) async throws -> MetricsServer {
+    static func start(host: String, port: Int, registry: PrometheusCollectorRegistry, health: HealthBoard) async throws -> MetricsServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             let channel = try await ServerBootstrap(group: group)
@@ -32,7 +34,7 @@ final class MetricsServer: Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                        try channel.pipeline.syncOperations.addHandler(MetricsRequestHandler(registry: registry))
+                        try channel.pipeline.syncOperations.addHandler(MetricsRequestHandler(registry: registry, health: health))
                     }
                 }
                 .bind(host: host, port: port)
@@ -62,10 +64,12 @@ private final class MetricsRequestHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let registry: PrometheusCollectorRegistry
+    private let health: HealthBoard
     private var request: HTTPRequestHead?
 
-    init(registry: PrometheusCollectorRegistry) {
+    init(registry: PrometheusCollectorRegistry, health: HealthBoard) {
         self.registry = registry
+        self.health = health
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -84,10 +88,21 @@ private final class MetricsRequestHandler: ChannelInboundHandler {
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         let (status, contentType, body): (HTTPResponseStatus, String, [UInt8])
-        if path == "/metrics", head.method == .GET || head.method == .HEAD {
+        let readable = head.method == .GET || head.method == .HEAD
+        switch path {
+        case "/metrics" where readable:
             (status, contentType, body) = (.ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
-        } else {
-            (status, contentType, body) = (.notFound, "text/plain; charset=utf-8", Array("not found: the metrics are at GET /metrics\n".utf8))
+        case "/livez" where readable, "/readyz" where readable:
+            let current = health.current()
+            let verdict = path == "/livez" ? current.liveness(at: .now) : current.readiness(at: .now)
+            (status, contentType, body) = (
+                verdict.passes ? .ok : .serviceUnavailable, "text/plain; charset=utf-8", Array("\(verdict)\n".utf8)
+            )
+        default:
+            (status, contentType, body) = (
+                .notFound, "text/plain; charset=utf-8",
+                Array("not found: the metrics are at GET /metrics, liveness at GET /livez, readiness at GET /readyz\n".utf8)
+            )
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)

@@ -55,10 +55,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
-    @Option(help: "Serve Prometheus metrics at http://<metrics-host>:<port>/metrics (records, checkpoints, stalls, commits, assigned partitions, and librdkafka's queues and consumer lag). Off unless given.")
+    @Option(help: "Serve Prometheus metrics at http://<metrics-host>:<port>/metrics (records, checkpoints, stalls, commits, assigned partitions, and librdkafka's queues and consumer lag), and health probes at /livez and /readyz (200 or 503 with the reason). Off unless given.")
     var metricsPort: Int?
 
-    @Option(help: "The address the metrics endpoint listens on.")
+    @Option(help: "The address the metrics and health endpoints listen on.")
     var metricsHost: String = "0.0.0.0"
 
     /// How often librdkafka reports its statistics (queues, consumer lag) when metrics are on.
@@ -142,15 +142,17 @@ struct RunCommand: AsyncParsableCommand {
         // Before anything makes a metric: swift-metrics binds each metric to the backend in
         // place when it is made.
         var metricsServer: MetricsServer?
+        let health = HealthBoard(checkpoint: configuration.checkpoint)
         if let metricsPort {
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             do {
-                metricsServer = try await MetricsServer.start(host: metricsHost, port: metricsPort, registry: registry)
+                metricsServer = try await MetricsServer.start(host: metricsHost, port: metricsPort, registry: registry, health: health)
             } catch {
                 throw ValidationError("\(error)")
             }
-            logger.notice("metrics at http://\(metricsHost):\(metricsServer!.port)/metrics")
+            let address = "http://\(metricsHost):\(metricsServer!.port)"
+            logger.notice("metrics at \(address)/metrics, liveness at \(address)/livez, readiness at \(address)/readyz")
         }
 
         let faults: FaultInjection?
@@ -180,6 +182,7 @@ struct RunCommand: AsyncParsableCommand {
         configured.staticMembership = configuration.staticMembership
         configured.sourceHeader = configuration.sourceHeader
         configured.slowBarrier = slowBarrier
+        configured.health = metricsServer == nil ? nil : health
         configured.progressInterval = progressInterval > 0 ? .seconds(progressInterval) : nil
         if let lanes = configuration.processingLanes { configured.processingLanes = lanes }
         let settings = configured

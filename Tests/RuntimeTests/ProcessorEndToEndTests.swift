@@ -6,6 +6,7 @@ import Logging
 import MetricsTestKit
 import Operators
 import Runtime
+import Synchronization
 import Testing
 
 /// The processor against the development broker (which honours transactions), with a real
@@ -144,10 +145,23 @@ import Testing
         settings.processingLanes = lanes
         let metrics = TestMetrics()
         settings.metricsFactory = metrics
+        let health = HealthBoard(checkpoint: settings.checkpoint)
+        settings.health = health
+        let readinessWhileRunning = Mutex<ProcessorHealth.Verdict?>(nil)
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "totals-app", instance: "totals-app-0"))
         let first = try await runProcessor(settings, store: store) {
-            try self.readCommitted("totals", count: 2000, kafka: kafka).count >= 2000
+            guard try self.readCommitted("totals", count: 2000, kafka: kafka).count >= 2000 else { return false }
+            readinessWhileRunning.withLock { $0 = health.current().readiness(at: .now) }
+            return true
         }
+        // The health probes' view: ready while it ran (committing, all partitions), stopped after.
+        let readiness = try #require(readinessWhileRunning.withLock { $0 })
+        #expect(readiness.passes, "\(readiness)")
+        #expect(readiness.explanation.hasPrefix("the last checkpoint committed "), "\(readiness)")
+        #expect(readiness.explanation.hasSuffix(" ago; 4 partitions assigned"), "\(readiness)")
+        #expect(health.current().phase == .stopped(failure: nil))
+        #expect(!health.current().readiness(at: .now).passes)
+        settings.health = nil
         #expect(first.recordsProcessed >= 2000)
         #expect(first.checkpointsCompleted >= 1)
         // The metrics endpoint's figures agree with the run's own.
