@@ -11,8 +11,8 @@
 ///   restart does not bring it back; the processor stops by itself after
 ///   `checkpoint.tolerable_failures` failed checkpoints) and never while partitions are being
 ///   restored (that takes as long as the state is large).
-/// - **Ready** means that it is doing its job: started, not restoring, not shutting down, and
-///   committing checkpoints. A checkpoint is committed every interval whether or not input
+/// - **Ready** means that it is doing its job: started, given its first assignment by the group
+///   (an empty one too) and restored it, not shutting down, and committing checkpoints. A checkpoint is committed every interval whether or not input
 ///   arrives (an idle epoch commits an empty transaction), so a gap longer than
 ///   ``uncommittedAfter`` means checkpoints fail, on busy and idle input alike. A rolling
 ///   update that waits for readiness waits until the new instance has restored its partitions.
@@ -63,6 +63,8 @@ public struct ProcessorHealth: Sendable, Equatable {
     public private(set) var lastCommit: ContinuousClock.Instant?
     /// How many partitions are assigned and restored.
     public private(set) var partitionsAssigned = 0
+    /// Whether the consumer group gave this member its first assignment (an empty one too).
+    public private(set) var joinedGroup = false
 
     /// The health of a processor that starts at `start` with `checkpoint` settings.
     public init(checkpoint: CheckpointSettings, startingAt start: ContinuousClock.Instant) {
@@ -91,9 +93,11 @@ public struct ProcessorHealth: Sendable, Equatable {
         lastCommit = instant
     }
 
-    /// `partitions` partitions are assigned and restored now.
+    /// `partitions` partitions are assigned and restored now (after the group's assignment,
+    /// which may be empty, or a revocation).
     public mutating func assigned(_ partitions: Int) {
         partitionsAssigned = partitions
+        joinedGroup = true
     }
 
     /// The liveness probe's answer at `now`.
@@ -128,6 +132,11 @@ public struct ProcessorHealth: Sendable, Equatable {
         case .running:
             let alive = liveness(at: now)
             guard alive.passes else { return alive }
+            // Until the group assigns, this instance holds nothing; a rolling update that moved
+            // on now would take the next instance down before this one took anything over.
+            guard joinedGroup else {
+                return Verdict(passes: false, explanation: "waiting for the consumer group's first assignment for \(Self.seconds(now - phaseSince))")
+            }
             // A restore or the start does not commit: count from whichever came last.
             let since = max(lastCommit ?? phaseSince, phaseSince)
             let uncommitted = now - since

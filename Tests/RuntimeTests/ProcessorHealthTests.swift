@@ -9,6 +9,7 @@ import Testing
     func running(at instant: ContinuousClock.Instant) -> ProcessorHealth {
         var health = ProcessorHealth(checkpoint: checkpoint, startingAt: start)
         health.enter(.running, at: instant)
+        health.assigned(0)
         health.lastLoopTurn = instant
         return health
     }
@@ -38,6 +39,20 @@ import Testing
         #expect(ready == ProcessorHealth.Verdict(passes: true, explanation: "the last checkpoint committed 0.5 s ago; 8 partitions assigned"))
         #expect("\(ready)" == "ok: the last checkpoint committed 0.5 s ago; 8 partitions assigned")
         #expect(health.liveness(at: start + .milliseconds(3_500)).explanation == "the processing loop came round 0.1 s ago")
+    }
+
+    @Test func aRunningProcessorIsNotReadyUntilTheGroupAssignsEvenNothing() {
+        var health = ProcessorHealth(checkpoint: checkpoint, startingAt: start)
+        health.enter(.running, at: start + .seconds(1))
+        health.committed(at: start + .seconds(2))
+        let waiting = health.readiness(at: start + .seconds(4))
+        #expect(waiting == ProcessorHealth.Verdict(passes: false, explanation: "waiting for the consumer group's first assignment for 3.0 s"))
+        #expect(health.liveness(at: start + .seconds(4)).passes)
+        // More instances than partitions: an empty assignment is a job done.
+        health.enter(.restoring(partitions: 0), at: start + .seconds(4))
+        health.assigned(0)
+        health.enter(.running, at: start + .seconds(4))
+        #expect(health.readiness(at: start + .seconds(5)).explanation == "the last checkpoint committed 3.0 s ago; 0 partitions assigned")
     }
 
     @Test func readinessFailsWhenNoCheckpointCommitsWithinIntervalPlusTimeout() {
@@ -113,6 +128,7 @@ import Testing
     @Test func theBoardCarriesTheLoopsHeartbeatAndTheEvents() {
         let board = HealthBoard(checkpoint: checkpoint, now: start)
         board.update { $0.enter(.running, at: start) }
+        board.update { $0.assigned(2) }
         board.loopTurned(at: start + .seconds(100))
         board.update { $0.committed(at: start + .seconds(100)) }
         let current = board.current()
