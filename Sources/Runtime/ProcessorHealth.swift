@@ -12,10 +12,11 @@
 ///   `checkpoint.tolerable_failures` failed checkpoints) and never while partitions are being
 ///   restored (that takes as long as the state is large).
 /// - **Ready** means that it is doing its job: started, given its first assignment by the group
-///   (an empty one too) and restored it, not shutting down, and committing checkpoints. A checkpoint is committed every interval whether or not input
-///   arrives (an idle epoch commits an empty transaction), so a gap longer than
-///   ``uncommittedAfter`` means checkpoints fail, on busy and idle input alike. A rolling
-///   update that waits for readiness waits until the new instance has restored its partitions.
+///   (an empty one too) and restored it, not shutting down, and committing checkpoints. A
+///   checkpoint is committed every interval whether or not input arrives (an idle epoch commits
+///   an empty transaction), so a gap longer than ``uncommittedAfter`` means checkpoints fail, on
+///   busy and idle input alike. A rolling update that waits for readiness waits until the new
+///   instance has restored its partitions.
 public struct ProcessorHealth: Sendable, Equatable {
     /// What the processor is doing.
     public enum Phase: Sendable, Equatable {
@@ -54,10 +55,11 @@ public struct ProcessorHealth: Sendable, Equatable {
     /// started running: an interval, the minimum pause, and the timeout of one checkpoint.
     public let uncommittedAfter: Duration
 
+    /// What the processor is doing now.
     public private(set) var phase: Phase = .starting
     /// When the phase began.
     public private(set) var phaseSince: ContinuousClock.Instant
-    /// When the processing loop last came round.
+    /// When the processing loop last came round (``HealthBoard`` sets it from its heartbeat).
     public var lastLoopTurn: ContinuousClock.Instant
     /// When the last checkpoint committed, if one did.
     public private(set) var lastCommit: ContinuousClock.Instant?
