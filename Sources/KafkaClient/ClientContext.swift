@@ -46,9 +46,30 @@ final class ClientContext: Sendable {
     }
 }
 
-/// What the delivery-report callback has learned since the caller last asked.
+/// What the delivery-report callback has learned since the caller last asked: how many records
+/// failed, the first of them, and which kinds (topic and error) were seen, so that each kind is
+/// logged once per window rather than once per record (a missing topic fails every record).
 struct DeliveryLedger: Sendable {
-    var failures: [DeliveryFailure] = []
+    private(set) var failureCount = 0
+    private(set) var firstFailure: DeliveryFailure?
+    private var kinds: Set<Kind> = []
+
+    private struct Kind: Hashable {
+        let topic: String
+        let code: Int32
+    }
+
+    /// Notes `failure`; true when it is the first of its kind since the last ``clear()``.
+    mutating func record(_ failure: DeliveryFailure) -> Bool {
+        failureCount += 1
+        if firstFailure == nil { firstFailure = failure }
+        return kinds.insert(Kind(topic: failure.topic, code: failure.rdKafkaCode)).inserted
+    }
+
+    /// Starts a new window.
+    mutating func clear() {
+        self = DeliveryLedger()
+    }
 }
 
 /// A record that could not be delivered, and why.

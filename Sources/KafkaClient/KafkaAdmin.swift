@@ -101,15 +101,73 @@ public final class KafkaAdmin: Sendable {
     /// Asks for the metadata of all topics rather than of `name` alone: a request naming one
     /// topic makes brokers with `auto.create.topics.enable` create it, and describing must not.
     public func describeTopic(_ name: String, timeout: Duration = .seconds(10)) throws(KafkaError) -> TopicDescription {
+        try withMetadataOfAllTopics(while: "describe topic `\(name)`", timeout: timeout) { metadata throws(KafkaError) in
+            try Self.describe(name, in: metadata)
+        }
+    }
+
+    /// The names of the cluster's topics (those it would create on first use are not among them).
+    public func topicNames(timeout: Duration = .seconds(10)) throws(KafkaError) -> Set<String> {
+        try withMetadataOfAllTopics(while: "list topics", timeout: timeout) { metadata in
+            Set((0..<Int(metadata.pointee.topic_cnt)).compactMap { index -> String? in
+                let entry = metadata.pointee.topics[index]
+                return entry.err == RD_KAFKA_RESP_ERR_NO_ERROR ? String(cString: entry.topic) : nil
+            })
+        }
+    }
+
+    /// Whether the cluster creates a topic on its first use (`auto.create.topics.enable` of a
+    /// broker it names, asked with DescribeConfigs).
+    ///
+    /// - Throws: when the cluster does not answer, or does not say (an ACL, an old broker).
+    public func createsTopicsOnFirstUse(timeout: Duration = .seconds(10)) throws(KafkaError) -> Bool {
+        let operation = "read the broker setting auto.create.topics.enable"
+        let broker = try withMetadataOfAllTopics(while: operation, timeout: timeout) { metadata throws(KafkaError) in
+            guard metadata.pointee.broker_cnt > 0 else { throw KafkaError(.broker, "\(operation): the cluster named no broker") }
+            return metadata.pointee.brokers[0].id
+        }
+        guard let resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, "\(broker)") else {
+            throw KafkaError(.broker, "\(operation): cannot name broker \(broker)")
+        }
+        defer { rd_kafka_ConfigResource_destroy(resource) }
+        var resources: [OpaquePointer?] = [resource]
+        return try withAdminResult(
+            operation, expecting: RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, timeout: timeout,
+            start: { options, queue in rd_kafka_DescribeConfigs(handle.pointer, &resources, 1, options, queue) }
+        ) { event throws(KafkaError) in
+            var count = 0
+            guard let described = rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(event), &count),
+                count > 0, let first = described[0]
+            else { throw KafkaError(.broker, "\(operation): no answer for broker \(broker)") }
+            if let error = KafkaError.from(rd_kafka_ConfigResource_error(first), while: operation) { throw error }
+            var entryCount = 0
+            let entries = rd_kafka_ConfigResource_configs(first, &entryCount)
+            for index in 0..<entryCount {
+                guard let entry = entries?[index], String(cString: rd_kafka_ConfigEntry_name(entry)) == "auto.create.topics.enable" else { continue }
+                return rd_kafka_ConfigEntry_value(entry).map { String(cString: $0) } == "true"
+            }
+            throw KafkaError(.broker, "\(operation): broker \(broker) did not name it")
+        }
+    }
+
+    /// Runs `body` on the metadata of every topic (a request naming none, which creates none),
+    /// freed afterwards.
+    private func withMetadataOfAllTopics<Result>(
+        while doing: String, timeout: Duration,
+        _ body: (UnsafePointer<rd_kafka_metadata>) throws(KafkaError) -> Result
+    ) throws(KafkaError) -> Result {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         if let error = KafkaError.from(
-            rd_kafka_metadata(handle.pointer, 1, nil, &metadata, timeout.timeoutMilliseconds),
-            while: "describe topic `\(name)`"
+            rd_kafka_metadata(handle.pointer, 1, nil, &metadata, timeout.timeoutMilliseconds), while: doing
         ) {
             throw error
         }
-        guard let metadata else { throw KafkaError(.broker, "describe topic `\(name)`: no metadata returned") }
+        guard let metadata else { throw KafkaError(.broker, "\(doing): no metadata returned") }
         defer { rd_kafka_metadata_destroy(metadata) }
+        return try body(metadata)
+    }
+
+    private static func describe(_ name: String, in metadata: UnsafePointer<rd_kafka_metadata>) throws(KafkaError) -> TopicDescription {
         for index in 0..<Int(metadata.pointee.topic_cnt) {
             let entry = metadata.pointee.topics[index]
             guard String(cString: entry.topic) == name else { continue }
@@ -140,6 +198,29 @@ public final class KafkaAdmin: Sendable {
         results: (OpaquePointer) -> [OpaquePointer?],
         tolerate: Set<rd_kafka_resp_err_t>
     ) throws(KafkaError) {
+        try withAdminResult(operation, expecting: expected, timeout: timeout, start: start) { event throws(KafkaError) in
+            for result in results(event) {
+                let code = rd_kafka_topic_result_error(result)
+                if code == RD_KAFKA_RESP_ERR_NO_ERROR || tolerate.contains(code) { continue }
+                let text = rd_kafka_topic_result_error_string(result).map { String(cString: $0) } ?? ""
+                throw KafkaError(
+                    .broker,
+                    "\(operation) failed: \(text.isEmpty ? String(cString: rd_kafka_err2str(code)) : text)",
+                    rdKafkaCode: code.rawValue
+                )
+            }
+        }
+    }
+
+    /// Starts an admin request on a private queue, waits for its result event of type
+    /// `expected` and hands it to `body`. Frees the queue, options and event on every path.
+    private func withAdminResult<Result>(
+        _ operation: String,
+        expecting expected: Int32,
+        timeout: Duration,
+        start: (OpaquePointer?, OpaquePointer?) -> Void,
+        _ body: (OpaquePointer) throws(KafkaError) -> Result
+    ) throws(KafkaError) -> Result {
         guard let queue = rd_kafka_queue_new(handle.pointer) else {
             throw KafkaError(.clientCreation, "\(operation): could not create a result queue")
         }
@@ -160,15 +241,6 @@ public final class KafkaAdmin: Sendable {
         guard rd_kafka_event_type(event) == expected else {
             throw KafkaError(.broker, "\(operation): unexpected result event \(String(cString: rd_kafka_event_name(event)))")
         }
-        for result in results(event) {
-            let code = rd_kafka_topic_result_error(result)
-            if code == RD_KAFKA_RESP_ERR_NO_ERROR || tolerate.contains(code) { continue }
-            let text = rd_kafka_topic_result_error_string(result).map { String(cString: $0) } ?? ""
-            throw KafkaError(
-                .broker,
-                "\(operation) failed: \(text.isEmpty ? String(cString: rd_kafka_err2str(code)) : text)",
-                rdKafkaCode: code.rawValue
-            )
-        }
+        return try body(event)
     }
 }

@@ -139,13 +139,17 @@ private let kafkaDeliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer
         rdKafkaCode: error.rawValue,
         reason: String(cString: rd_kafka_err2str(error))
     )
+    let firstOfItsKind = context.deliveries.withLock { $0.record(failure) }
     if error == RD_KAFKA_RESP_ERR__PURGE_QUEUE || error == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT {
         // Purged by an abort (or a close): expected, one per record in flight, not an error.
         context.logger.debug("\(failure)")
+    } else if firstOfItsKind {
+        // Once per topic and error until the producer reports the failures (a checkpoint's
+        // error then says how many): a topic that is missing fails every record sent there.
+        context.logger.error("\(failure) (further records for \(failure.topic) failing the same way are counted, not logged)")
     } else {
-        context.logger.error("\(failure)")
+        context.logger.debug("\(failure)")
     }
-    context.deliveries.withLock { $0.failures.append(failure) }
 }
 
 private let kafkaRebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void = {

@@ -308,20 +308,20 @@ public final class KafkaProducer: Sendable {
     public var name: String { handle.name }
 
     private func throwDeliveryFailures() throws(KafkaError) {
-        let failures = handle.context.deliveries.withLock { ledger in
-            defer { ledger.failures.removeAll() }
-            return ledger.failures
+        let (count, first) = handle.context.deliveries.withLock { ledger in
+            defer { ledger.clear() }
+            return (ledger.failureCount, ledger.firstFailure)
         }
-        guard let first = failures.first else { return }
+        guard let first else { return }
         throw KafkaError(
             .deliveryFailed,
-            "\(failures.count) record(s) were not delivered; the first: \(first)",
+            "\(count) record(s) were not delivered; the first: \(first)",
             rdKafkaCode: first.rdKafkaCode
         )
     }
 
     private func discardDeliveryFailures() {
-        handle.context.deliveries.withLock { $0.failures.removeAll() }
+        handle.context.deliveries.withLock { $0.clear() }
     }
 
     private func checkOpen() throws(KafkaError) {

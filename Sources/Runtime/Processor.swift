@@ -174,6 +174,7 @@ public final class Processor: @unchecked Sendable {
     private func start() throws {
         var kafka = settings.kafka
         kafka.clientID = settings.transactionalID
+        try checkTopics(kafka)
         let producer = try KafkaProducer(
             configuration: ProducerConfiguration(
                 kafka: kafka,
@@ -223,6 +224,59 @@ public final class Processor: @unchecked Sendable {
         try consumer.subscribe(topics: settings.sourceTopics)
         try perform(coordinator.started(now: .now))
         logger.info("processing \(settings.sourceTopics) into \(settings.sinkTopic) as \(settings.transactionalID)")
+    }
+
+    /// Refuses to start on a topic the cluster does not have and will not make: a source topic
+    /// (a consumer never creates one, so the processor would wait for it forever, quietly after
+    /// one warning from librdkafka), or a sink or dead-letter topic on a cluster that does not
+    /// create topics on first use (every checkpoint that sends there would fail, each after
+    /// librdkafka's metadata wait). When the topics cannot be listed, the producer's start says why.
+    private func checkTopics(_ kafka: KafkaConfiguration) throws {
+        let admin: KafkaAdmin
+        let existing: Set<String>
+        do {
+            admin = try KafkaAdmin(configuration: kafka, logger: logger)
+            existing = try admin.topicNames(timeout: .seconds(10))
+        } catch {
+            logger.debug("could not list the cluster's topics before starting: \(error)")
+            return
+        }
+        let bootstrap = kafka.bootstrapServers.joined(separator: ",")
+        let missing = settings.sourceTopics.filter { !existing.contains($0) }
+        if !missing.isEmpty {
+            let one = missing.count == 1
+            throw ProcessorFailure(message: "source topic\(one ? "" : "s") \(missing.map { "`\($0)`" }.joined(separator: ", ")) "
+                + "\(one ? "does" : "do") not exist on \(bootstrap) (\(Self.listing(existing))): fix `source.topics` in the configuration, "
+                + "or create \(one ? "it" : "them") first (a consumer does not create topics). Nothing was consumed or produced.")
+        }
+        let sinks = [(settings.sinkTopic, "sink.topic"), (settings.deadLetterTopic, "sink.dead_letter_topic")].filter { !existing.contains($0.0) }
+        guard !sinks.isEmpty else { return }
+        let createsTopics: Bool
+        do {
+            createsTopics = try admin.createsTopicsOnFirstUse(timeout: .seconds(10))
+        } catch {
+            for (topic, key) in sinks {
+                logger.warning("\(key) `\(topic)` does not exist on \(bootstrap) yet, and whether the cluster creates topics on first use is unknown (\(error)): if it does not, every checkpoint that sends there fails with \"Unknown topic or partition\". Create it (with the partitions you want), or fix `\(key)`")
+            }
+            return
+        }
+        if createsTopics {
+            for (topic, key) in sinks {
+                logger.info("\(key) `\(topic)` does not exist on \(bootstrap) yet: the cluster creates it when the first record goes there, with its default partition count")
+            }
+            return
+        }
+        let one = sinks.count == 1
+        throw ProcessorFailure(message: "\(sinks.map { "\($0.1) `\($0.0)`" }.joined(separator: " and ")) \(one ? "does" : "do") not exist on \(bootstrap), "
+            + "and the cluster does not create topics on first use (auto.create.topics.enable is false; \(Self.listing(existing))): "
+            + "create \(one ? "it" : "them") (with the partitions you want), or fix the configuration. Nothing was consumed or produced.")
+    }
+
+    /// "it has orders, totals": the cluster's topics for an error message, internal ones left out.
+    private static func listing(_ topics: Set<String>) -> String {
+        let visible = topics.filter { !$0.hasPrefix("__") }.sorted()
+        if visible.isEmpty { return "it has no topics" }
+        return "it has " + visible.prefix(20).joined(separator: ", ") + (visible.count > 20 ? ", and \(visible.count - 20) more" : "")
     }
 
     private func close() {

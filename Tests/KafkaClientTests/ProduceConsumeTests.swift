@@ -1,4 +1,6 @@
 import KafkaClient
+import Logging
+import Synchronization
 import Testing
 
 @Suite struct ProduceConsumeTests {
@@ -106,16 +108,17 @@ import Testing
         }
     }
 
-    @Test func undeliverableRecordIsSurfacedNotDropped() async throws {
+    @Test func undeliverableRecordsAreSurfacedNotDroppedAndLoggedOncePerKind() async throws {
+        let log = CapturedLog()
         let cluster = try MockCluster()
         let topic = uniqueTopic()
         cluster.createTopic(topic, partitions: 2)
         let error = try await BlockingCalls.run { () -> KafkaError? in
             var kafka = cluster.kafka
             kafka.properties["message.timeout.ms"] = "1500"
-            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka))
-            // Partition 9 does not exist: librdkafka fails the record when the timeout passes.
-            try producer.send(ProducerRecord(topic: topic, partition: 9, value: [1]))
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: Logger(label: "test") { _ in log })
+            // Partition 9 does not exist: librdkafka fails the records when the timeout passes.
+            for _ in 0..<50 { try producer.send(ProducerRecord(topic: topic, partition: 9, value: [1])) }
             do {
                 try producer.flush(timeout: .seconds(10))
                 return nil
@@ -125,7 +128,11 @@ import Testing
         }
         let failure = try #require(error)
         #expect(failure.code == .deliveryFailed)
-        #expect(failure.message.contains("\(topic)[9]"))
+        #expect(failure.message.hasPrefix("50 record(s) were not delivered; the first: record for \(topic)[9]"), "\(failure.message)")
+        // Logged once for the kind, not fifty times.
+        let errors = log.lines.withLock { $0 }.filter { $0.level == .error }
+        #expect(errors.count == 1, "\(errors.map(\.message))")
+        #expect(errors.first?.message.hasSuffix("(further records for \(topic) failing the same way are counted, not logged)") == true)
     }
 
     @Test func watermarksFollowTheLog() async throws {
@@ -152,5 +159,22 @@ import Testing
             let error = #expect(throws: KafkaError.self) { _ = try consumer.poll(maxRecords: 1, timeout: .zero) }
             #expect(error?.code == .closed)
         }
+    }
+}
+
+/// Keeps what is logged through it, for tests that assert what an operator reads.
+final class CapturedLog: LogHandler, @unchecked Sendable {
+    // @unchecked: the only mutable state is behind `lines`' lock; the rest is set before use.
+    let lines = Mutex<[(level: Logger.Level, message: String)]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        lines.withLock { $0.append((level, "\(message)")) }
     }
 }

@@ -187,6 +187,45 @@ import Testing
         await broker.stop()
     }
 
+    /// A source topic the cluster does not have, or a sink topic on a cluster that does not
+    /// create topics on first use, is refused at start with the key and the cluster's topics:
+    /// before, a mistyped source topic left the processor waiting forever after one warning.
+    @Test func missingTopicsAreRefusedAtStartNamingTheKeyAndWhatExists() async throws {
+        let broker = try await DevBroker.start(DevBrokerConfiguration(port: 0, defaultPartitions: 2, autoCreateTopics: false))
+        let kafka = KafkaConfiguration(bootstrapServers: [broker.bootstrapServers])
+        try await BlockingCalls.run {
+            let admin = try KafkaAdmin(configuration: kafka)
+            try admin.createTopic("orders", partitions: 2)
+            try admin.createTopic("totals", partitions: 2)
+            try admin.createTopic("totals-dead-letters", partitions: 2)
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-e2e-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func failure(source: String, sink: String) async throws -> String {
+            var settings = Self.settings(application: "missing-\(source)-\(sink)", kafka: kafka)
+            settings.sourceTopics = [source]
+            settings.sinkTopic = sink
+            settings.deadLetterTopic = "totals-dead-letters"
+            let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
+                directory: directory, application: settings.application, instance: settings.transactionalID))
+            let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
+            return try await BlockingCalls.run {
+                do throws(ProcessorFailure) {
+                    try processor.run()
+                    return "started"
+                } catch {
+                    return error.message
+                }
+            }
+        }
+        let source = try await failure(source: "ordres", sink: "totals")
+        #expect(source.hasPrefix("source topic `ordres` does not exist on \(broker.bootstrapServers) (it has orders, totals, totals-dead-letters): fix `source.topics`"), "\(source)")
+        let sink = try await failure(source: "orders", sink: "totls")
+        #expect(sink.hasPrefix("sink.topic `totls` does not exist on \(broker.bootstrapServers), and the cluster does not create topics on first use (auto.create.topics.enable is false; it has orders, totals, totals-dead-letters)"), "\(sink)")
+        #expect(sink.hasSuffix("Nothing was consumed or produced."))
+        await broker.stop()
+    }
+
     /// A record that stops the pipeline (`on_error: stop`) in one lane stops the processor with
     /// the pipeline's message while checkpoints of the other lanes' work go on; what a
     /// read_committed reader then sees is each output at most once, nothing else, and a restart
