@@ -246,7 +246,7 @@ public final class Processor: @unchecked Sendable {
         if !missing.isEmpty {
             let one = missing.count == 1
             throw ProcessorFailure(message: "source topic\(one ? "" : "s") \(missing.map { "`\($0)`" }.joined(separator: ", ")) "
-                + "\(one ? "does" : "do") not exist on \(bootstrap) (\(Self.listing(existing))): fix `source.topics` in the configuration, "
+                + "\(one ? "does" : "do") not exist on \(bootstrap), or this client may not see \(one ? "it" : "them") (\(Self.listing(existing))): fix `source.topics` in the configuration, "
                 + "or create \(one ? "it" : "them") first (a consumer does not create topics). Nothing was consumed or produced.")
         }
         let sinks = [(settings.sinkTopic, "sink.topic"), (settings.deadLetterTopic, "sink.dead_letter_topic")].filter { !existing.contains($0.0) }
@@ -272,7 +272,8 @@ public final class Processor: @unchecked Sendable {
             + "create \(one ? "it" : "them") (with the partitions you want), or fix the configuration. Nothing was consumed or produced.")
     }
 
-    /// "it has orders, totals": the cluster's topics for an error message, internal ones left out.
+    /// "it has orders, totals": the cluster's topics this client sees, for an error message,
+    /// internal ones left out.
     private static func listing(_ topics: Set<String>) -> String {
         let visible = topics.filter { !$0.hasPrefix("__") }.sorted()
         if visible.isEmpty { return "it has no topics" }
