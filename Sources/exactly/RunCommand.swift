@@ -125,6 +125,24 @@ struct RunCommand: AsyncParsableCommand {
                 })
             broker = started
             bootstrap = [started.bootstrapServers]
+            // An empty broker of our own: its source topics are made here, so that input may be
+            // written after the start (on any other Kafka a missing source topic is refused).
+            let (kafka, sources) = (KafkaConfiguration(bootstrapServers: bootstrap), configuration.sourceTopics)
+            do {
+                let created = try await BlockingCalls.run {
+                    let admin = try KafkaAdmin(configuration: kafka, logger: logger)
+                    let existing = try admin.topicNames()
+                    let missing = sources.filter { !existing.contains($0) }
+                    for topic in missing { try admin.createTopic(topic, partitions: 8, ifNotExists: true) }
+                    return missing
+                }
+                if !created.isEmpty {
+                    logger.info("created source topic\(created.count == 1 ? "" : "s") \(created.joined(separator: ", ")) on the embedded broker (8 partitions)")
+                }
+            } catch {
+                await started.stop()
+                throw ValidationError("could not create the source topics \(sources) on the embedded development broker: \(error)")
+            }
         }
         // Whatever ends the run, the embedded broker stops cleanly (its files stay consistent).
         do {
