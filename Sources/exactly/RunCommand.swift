@@ -61,6 +61,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The address the metrics and health endpoints listen on.")
     var metricsHost: String = "0.0.0.0"
 
+    /// Partitions of the embedded broker's topics: its source topics, made at start, and those
+    /// made on first use.
+    static let embeddedBrokerPartitions: Int32 = 8
+
     /// How often librdkafka reports its statistics (queues, consumer lag) when metrics are on.
     static let librdkafkaStatisticsInterval: Duration = .seconds(10)
 
@@ -118,7 +122,7 @@ struct RunCommand: AsyncParsableCommand {
             // broker answers nothing and the run cannot commit again: it stops at once, as after
             // a crash, and the next start recovers from the last checkpoint Kafka committed.
             let started = try await DevBroker.start(
-                DevBrokerConfiguration(port: embeddedBrokerPort, dataDirectory: dataDirectory, defaultPartitions: 8, remedies: remedies),
+                DevBrokerConfiguration(port: embeddedBrokerPort, dataDirectory: dataDirectory, defaultPartitions: Int(Self.embeddedBrokerPartitions), remedies: remedies),
                 onStorageFailure: { _ in
                     Logger(label: "exactly").critical("the embedded development broker stopped (above); stopping at once: the broker's next start finishes or aborts the transaction in flight, and this run's next start recovers from the checkpoint Kafka committed")
                     _exit(1)
@@ -133,11 +137,11 @@ struct RunCommand: AsyncParsableCommand {
                     let admin = try KafkaAdmin(configuration: kafka, logger: logger)
                     let existing = try admin.topicNames()
                     let missing = sources.filter { !existing.contains($0) }
-                    for topic in missing { try admin.createTopic(topic, partitions: 8, ifNotExists: true) }
+                    for topic in missing { try admin.createTopic(topic, partitions: Self.embeddedBrokerPartitions, ifNotExists: true) }
                     return missing
                 }
                 if !created.isEmpty {
-                    logger.info("created source topic\(created.count == 1 ? "" : "s") \(created.joined(separator: ", ")) on the embedded broker (8 partitions)")
+                    logger.info("created source topic\(created.count == 1 ? "" : "s") \(created.joined(separator: ", ")) on the embedded broker (\(Self.embeddedBrokerPartitions) partitions)")
                 }
             } catch {
                 await started.stop()
