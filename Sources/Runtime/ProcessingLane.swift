@@ -200,6 +200,10 @@ final class ProcessingLane: @unchecked Sendable {
                 guard let first = consumed.baseAddress else { return }
                 for position in consumed.indices {
                     let offset = first[position].offset
+                    if OffsetRegression.isRegression(offset, expected: nextOffset) {
+                        let regression = OffsetRegression(partition: firstRecord.topicPartition, expected: nextOffset!, delivered: offset)
+                        throw ProcessorFailure(message: regression.message(application: identity?.application))
+                    }
                     emissions.removeAll(keepingCapacity: true)
                     Self.load(first + position, into: &record, of: firstRecord.topicPartition)
                     do {

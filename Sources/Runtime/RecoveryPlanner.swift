@@ -61,7 +61,7 @@ public enum RecoveryPlanner {
             if let proof = newestFirst.first(where: \.knownCommitted) {
                 return .refuse(
                     "\(partition) has no committed offset in Kafka, but checkpoint \(proof.id) for it did commit "
-                        + "(at offset \(proof.nextOffset)): the group's offsets were lost (expired or reset). "
+                        + "(at offset \(proof.nextOffset)): the group's offsets were lost (expired, reset, or deleted with the topic). "
                         + "Starting fresh would process the partition again and duplicate committed output. Options: "
                         + "`--replay-from-checkpoint \(proof.id)` to resume from that checkpoint, or move the checkpoint "
                         + "directory away to start from scratch on purpose."

@@ -226,6 +226,51 @@ import Testing
         await broker.stop()
     }
 
+    /// A source topic deleted and created again under a running processor restarts its offsets
+    /// at 0, below the read positions: librdkafka resets the position to the earliest offset, and
+    /// processing on would fold the new records into the old topic's state under offsets that
+    /// committed outputs already name. The processor stops saying so, and what was committed
+    /// stays as it was. (A restart then refuses too: deleting the topic deleted the group's
+    /// committed offsets, which the recovery explains.)
+    @Test func aSourceLogThatWentBackStopsTheProcessorAndCommittedOutputStays() async throws {
+        let keys = 30
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<1000, keys: keys))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (processor, running) = try startProcessor("regress-app", instance: "0", kafka: kafka, directory: directory)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await BlockingCalls.run({ try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(2)).count }) < 1000,
+            ContinuousClock.now < deadline {}
+        // The topic again, holding fewer records than were read from each partition before.
+        try await BlockingCalls.run {
+            let admin = try KafkaAdmin(configuration: kafka)
+            try admin.deleteTopic("orders")
+            try admin.createTopic("orders", partitions: 4)
+            try self.produce(Self.input(0..<40, keys: keys), to: "orders", kafka: kafka)
+        }
+        // Without the stop it would process on; shut it down after a minute so the test fails
+        // instead of hanging.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            processor.requestShutdown()
+        }
+        defer { watchdog.cancel() }
+        let outcome: String?
+        do {
+            _ = try await running.value
+            outcome = nil
+        } catch let error as ProcessorFailure {
+            outcome = error.message
+        }
+        let message = try #require(outcome, "the processor must stop on its own")
+        #expect(message.contains(": Kafka delivered offset 0 where offset "), "\(message)")
+        #expect(message.contains("the partition's log went back"), "\(message)")
+        #expect(message.contains("the consumer group `regress-app`'s committed offsets"), "\(message)")
+        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(5)) }
+        #expect(outputs.count == 1000, "the committed outputs, each once, and nothing else")
+        #expect(outputs.sorted() == Self.expected(1000, keys: keys).sorted())
+        await broker.stop()
+    }
+
     /// A record that stops the pipeline (`on_error: stop`) in one lane stops the processor with
     /// the pipeline's message while checkpoints of the other lanes' work go on; what a
     /// read_committed reader then sees is each output at most once, nothing else, and a restart
