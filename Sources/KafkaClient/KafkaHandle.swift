@@ -86,8 +86,32 @@ final class KafkaHandle: @unchecked Sendable {
                 "not destroying consumer \(name): librdkafka \(version) would abort destroying a cooperative-sticky consumer before its first assignment (librdkafka issue #4312, fixed in 2.3.0); its memory is reclaimed when the process exits")
             return
         }
-        rd_kafka_destroy(pointer)
-        unmanagedContext.release()
+        // Sendable wrappers for the teardown's thread: the pointer is not used here after it,
+        // and the context (the callbacks' opaque) stays retained until the destroy returns.
+        let handle = DestroyedHandle(pointer: pointer, context: unmanagedContext)
+        let name = self.name
+        guard BoundedTeardown.run(deadline: Self.destroyDeadline, { handle.destroy() }) else {
+            let version = String(cString: rd_kafka_version_str())
+            context.logger.warning(
+                "librdkafka \(version) has not finished destroying \(name) after \(Self.destroyDeadline) (a known librdkafka hang, e.g. a consumer whose topic was deleted, librdkafka issue #4362): going on without it; its memory and threads are reclaimed when the process exits")
+            return
+        }
+    }
+
+    /// How long destroying a handle may take before it is left for the process exit. A closed
+    /// consumer or an idle producer is destroyed in milliseconds.
+    static let destroyDeadline: Duration = .seconds(10)
+
+    /// What the teardown thread needs to destroy a handle.
+    private struct DestroyedHandle: @unchecked Sendable {
+        // @unchecked: the pointer moves to the teardown thread; nothing else uses it after.
+        let pointer: OpaquePointer
+        let context: Unmanaged<ClientContext>
+
+        func destroy() {
+            rd_kafka_destroy(pointer)
+            context.release()
+        }
     }
 
     /// The handle's name (client id and instance), as it appears in librdkafka's logs.
