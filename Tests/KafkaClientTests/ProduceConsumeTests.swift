@@ -109,7 +109,7 @@ import Testing
     }
 
     @Test func undeliverableRecordsAreSurfacedNotDroppedAndLoggedOncePerKind() async throws {
-        let log = CapturedLog()
+        let log = CapturingLogHandler()
         let cluster = try MockCluster()
         let topic = uniqueTopic()
         cluster.createTopic(topic, partitions: 2)
@@ -130,9 +130,9 @@ import Testing
         #expect(failure.code == .deliveryFailed)
         #expect(failure.message.hasPrefix("50 record(s) were not delivered; the first: record for \(topic)[9]"), "\(failure.message)")
         // Logged once for the kind, not fifty times.
-        let errors = log.lines.withLock { $0 }.filter { $0.level == .error }
-        #expect(errors.count == 1, "\(errors.map(\.message))")
-        #expect(errors.first?.message.hasSuffix("(further records for \(topic) failing the same way are counted, not logged)") == true)
+        let errors = log.lines.withLock { $0 }.filter { $0.0 == .error }.map(\.1)
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.hasSuffix("(further records for \(topic) failing the same way are counted, not logged)") == true)
     }
 
     @Test func watermarksFollowTheLog() async throws {
@@ -159,22 +159,5 @@ import Testing
             let error = #expect(throws: KafkaError.self) { _ = try consumer.poll(maxRecords: 1, timeout: .zero) }
             #expect(error?.code == .closed)
         }
-    }
-}
-
-/// Keeps what is logged through it, for tests that assert what an operator reads.
-final class CapturedLog: LogHandler, @unchecked Sendable {
-    // @unchecked: the only mutable state is behind `lines`' lock; the rest is set before use.
-    let lines = Mutex<[(level: Logger.Level, message: String)]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        lines.withLock { $0.append((level, "\(message)")) }
     }
 }
