@@ -82,6 +82,19 @@ import Testing
         return try await running.value
     }
 
+    /// Runs `processor` on its own thread until it stops; its failure's message, or `nil` when
+    /// it stopped cleanly.
+    func failureMessage(of processor: Processor) async throws -> String? {
+        try await BlockingCalls.run { () -> String? in
+            do throws(ProcessorFailure) {
+                try processor.run()
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+    }
+
     /// A development broker with topics `orders` and `totals` (4 partitions each) and `input` in
     /// `orders`, and a fresh checkpoint directory (the caller removes it).
     func brokerWithInput(_ input: [(partition: Int32, user: String, amount: Int)]) async throws -> (DevBroker, KafkaConfiguration, String) {
@@ -209,14 +222,7 @@ import Testing
             let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
                 directory: directory, application: settings.application, instance: settings.transactionalID))
             let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
-            return try await BlockingCalls.run {
-                do throws(ProcessorFailure) {
-                    try processor.run()
-                    return "started"
-                } catch {
-                    return error.message
-                }
-            }
+            return try await failureMessage(of: processor) ?? "started"
         }
         let source = try await failure(source: "ordres", sink: "totals")
         #expect(source.hasPrefix("source topic `ordres` does not exist on \(broker.bootstrapServers), or this client may not see it (it has orders, totals, totals-dead-letters): fix `source.topics`"), "\(source)")
@@ -303,14 +309,7 @@ import Testing
         for _ in 0..<2 {
             let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "stop-app", instance: "stop-app-0"))
             let processor = try Processor(settings: settings, pipeline: pipeline, store: store, logger: Logger(label: "test"))
-            let outcome = try await BlockingCalls.run { () -> String? in
-                do throws(ProcessorFailure) {
-                    try processor.run()
-                    return nil
-                } catch {
-                    return error.message
-                }
-            }
+            let outcome = try await failureMessage(of: processor)
             let message = try #require(outcome, "the processor must stop on its own with the pipeline's error")
             #expect(message.contains("pipeline stopped at orders-2 offset \(badOffset) in operators[0] key_by"), "\(message)")
         }
