@@ -14,6 +14,8 @@ final class ClientContext: Sendable {
     /// Called synchronously on the thread that polls the consumer.
     let rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])?
     let deliveries = Mutex(DeliveryLedger())
+    /// A consumer's errors: which to log, and whether a topic it reads went missing.
+    let consumerErrors = Mutex(ConsumerErrorLedger())
     /// Records delivered: counted per record by the delivery callback, so an atomic rather than
     /// a lock (reports may be served by several sending threads at once).
     let delivered = Atomic<Int>(0)
@@ -31,6 +33,13 @@ final class ClientContext: Sendable {
         self.logger = logger
         self.statistics = statistics
         self.rebalanceHandler = rebalanceHandler
+    }
+
+    /// Notes a consumer's error (from the error callback, or an error message polled) and logs
+    /// it unless the same kind was logged within the last minute.
+    func consumerErrorOccurred(code: Int32, text: String) {
+        let line = consumerErrors.withLock { $0.record(code: code, text: text, at: .now) }
+        if let line { logger.error("\(line)") }
     }
 
     /// The context of `handle`, which must have been created by ``KafkaHandle``.

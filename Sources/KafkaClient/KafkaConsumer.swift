@@ -46,7 +46,8 @@ public final class KafkaConsumer: Sendable {
             type: RD_KAFKA_CONSUMER,
             properties: configuration.librdkafkaProperties,
             context: context,
-            wantsRebalance: true
+            wantsRebalance: true,
+            wantsConsumerErrors: true
         )
         // Route the main queue (logs, statistics, rebalances) to the consumer queue, so one
         // poll serves them all.
@@ -144,8 +145,11 @@ public final class KafkaConsumer: Sendable {
             if error == RD_KAFKA_RESP_ERR__FATAL {
                 throw KafkaError.from(error, while: "consume", handle: handle.pointer)!
             }
-            let text = String(cString: rd_kafka_message_errstr(message))
-            handle.context.logger.warning("consumer error: \(text) [\(String(cString: rd_kafka_err2name(error)))]")
+            var text = String(cString: rd_kafka_message_errstr(message))
+            if let topic = message.pointee.rkt, !text.hasPrefix(String(cString: rd_kafka_topic_name(topic))) {
+                text = "\(String(cString: rd_kafka_topic_name(topic))) [\(message.pointee.partition)]: \(text)"
+            }
+            handle.context.consumerErrorOccurred(code: error.rawValue, text: text)
             return
         }
         records.append(Self.record(from: message, topic: topicNames.name(of: message.pointee.rkt)))
@@ -179,6 +183,14 @@ public final class KafkaConsumer: Sendable {
             headers: headers,
             timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
         )
+    }
+
+    /// What librdkafka reported since the last call about subscribed topics or partitions
+    /// missing from the cluster (deleted, or no longer visible to this client), or `nil` if
+    /// nothing. librdkafka goes on trying, so these never end the consumer by themselves; the
+    /// caller decides, after confirming with the cluster's metadata, whether to stop.
+    public func takeMissingTopicReports() -> MissingTopicReports? {
+        handle.context.consumerErrors.withLock { $0.takeMissingTopicReports() }
     }
 
     /// Stops fetching `partitions` until ``resume(_:)``; records already fetched stay buffered.

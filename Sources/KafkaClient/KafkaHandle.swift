@@ -18,14 +18,15 @@ final class KafkaHandle: @unchecked Sendable {
     /// assignment arrives while it closes (cooperative-sticky, librdkafka before 2.4.0, #4527).
     let cooperativeCloseCanHang: Bool
 
-    /// Creates a handle of `type` with `properties`, wiring logs, statistics, delivery reports
-    /// and rebalances to `context`.
+    /// Creates a handle of `type` with `properties`, wiring logs, statistics, delivery reports,
+    /// rebalances and errors to `context`.
     init(
         type: rd_kafka_type_t,
         properties: [(String, String)],
         context: ClientContext,
         wantsDeliveryReports: Bool = false,
-        wantsRebalance: Bool = false
+        wantsRebalance: Bool = false,
+        wantsConsumerErrors: Bool = false
     ) throws(KafkaError) {
         let conf = try NativeConfiguration.make(properties + [("log.connection.close", "false")])
         let unmanaged = Unmanaged.passRetained(context)
@@ -39,6 +40,11 @@ final class KafkaHandle: @unchecked Sendable {
         }
         if wantsRebalance {
             rd_kafka_conf_set_rebalance_cb(conf, kafkaRebalanceCallback)
+        }
+        if wantsConsumerErrors {
+            // Without it librdkafka logs each error itself (a partition's error once a second
+            // for as long as it lasts) and the consumer learns nothing of it.
+            rd_kafka_conf_set_error_cb(conf, kafkaErrorCallback)
         }
         var errorText = [CChar](repeating: 0, count: 512)
         // On success rd_kafka_new takes the configuration; on failure it is still ours.
@@ -174,6 +180,12 @@ private let kafkaDeliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer
     } else {
         context.logger.debug("\(failure)")
     }
+}
+
+private let kafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+    handle, code, reason, _ in
+    guard let context = ClientContext.of(handle) else { return }
+    context.consumerErrorOccurred(code: code, text: reason.map { String(cString: $0) } ?? "")
 }
 
 private let kafkaRebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void = {

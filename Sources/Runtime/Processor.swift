@@ -58,6 +58,13 @@ public final class Processor: @unchecked Sendable {
     private var commitInFlight: CheckpointID?
     /// Runs what follows a commit (``recordCommitted(_:)``) in order, off the processing thread.
     private let bookkeeping = DispatchQueue(label: "exactly.checkpoint.bookkeeping")
+    /// Lists the cluster's topics when the consumer reports a source topic missing (a metadata
+    /// request, up to 10 s when the cluster is slow: not on the processing thread).
+    private let topicListing = DispatchQueue(label: "exactly.topic-listing")
+    /// Whether a source topic went from the cluster (``SourceTopicWatch``).
+    private var sourceWatch: SourceTopicWatch
+    /// The Kafka settings the processor's clients use (set by ``start()``).
+    private var clientKafka: KafkaConfiguration?
 
     private var consumer: KafkaConsumer?
     private var producer: KafkaProducer?
@@ -107,6 +114,7 @@ public final class Processor: @unchecked Sendable {
             restoredFrom: nil
         )
         faults = settings.faultInjection
+        sourceWatch = SourceTopicWatch(sourceTopics: settings.sourceTopics, grace: settings.missingSourceTopicGrace)
     }
 
     /// Asks the processor to finish: it completes a checkpoint, commits, and ``run()`` returns.
@@ -142,6 +150,7 @@ public final class Processor: @unchecked Sendable {
                 try checkDelivery()
                 try tick()
                 if stopped { break }
+                watchSourceTopics()
                 logProgressIfDue()
                 if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
                     requestShutdown()
@@ -157,10 +166,14 @@ public final class Processor: @unchecked Sendable {
                     try drainInbox(waiting: .milliseconds(1))
                 }
             }
-        } catch let error as ProcessorFailure {
-            failure = failure ?? error.message
         } catch {
-            failure = failure ?? explain(error)
+            // Logged now, as the rebalance handler and the coordinator's stop do: closing can
+            // take seconds (a consumer whose topic is gone: up to the destroy deadline), and the
+            // caller reports the failure only after that.
+            if failure == nil {
+                failure = (error as? ProcessorFailure)?.message ?? explain(error)
+                logger.error("stopping: \(failure!)")
+            }
         }
         close()
         health?.update { [failure] in $0.enter(.stopped(failure: failure), at: .now) }
@@ -174,6 +187,7 @@ public final class Processor: @unchecked Sendable {
     private func start() throws {
         var kafka = settings.kafka
         kafka.clientID = settings.transactionalID
+        clientKafka = kafka
         try checkTopics(kafka)
         let producer = try KafkaProducer(
             configuration: ProducerConfiguration(
@@ -270,6 +284,35 @@ public final class Processor: @unchecked Sendable {
         throw ProcessorFailure(message: "\(sinks.map { "\($0.1) `\($0.0)`" }.joined(separator: " and ")) \(one ? "does" : "do") not exist on \(bootstrap), "
             + "and the cluster does not create topics on first use (auto.create.topics.enable is false; \(Self.listing(existing))): "
             + "create \(one ? "it" : "them") (with the partitions you want), or fix the configuration. Nothing was consumed or produced.")
+    }
+
+    /// Hears the consumer's reports of a missing source topic and, once they have gone on for
+    /// the grace period, lists the cluster's topics in the background (``SourceTopicWatch``).
+    private func watchSourceTopics() {
+        if consumer?.takeMissingTopicReports() != nil {
+            sourceWatch.missingReported(at: .now)
+        }
+        guard sourceWatch.checkIsDue(at: .now), let kafka = clientKafka else { return }
+        let (inbox, logger) = (inbox, logger)
+        topicListing.async {
+            do {
+                let admin = try KafkaAdmin(configuration: kafka, logger: logger)
+                inbox.post(.topicsListed(.success(try admin.topicNames(timeout: .seconds(10)))))
+            } catch {
+                logger.warning("the consumer reports a source topic missing, and the cluster's topics could not be listed to confirm it: \(error); trying again")
+                inbox.post(.topicsListed(.failure(error)))
+            }
+        }
+    }
+
+    /// Stops the processor when the listing shows a source topic gone.
+    private func topicsListed(_ outcome: Result<Set<String>, any Error>) throws(ProcessorFailure) {
+        let missing = sourceWatch.listed(outcome, at: .now)
+        guard !missing.isEmpty, case .success(let existing) = outcome else { return }
+        throw ProcessorFailure(message: SourceTopicWatch.stopMessage(
+            missing: missing, bootstrap: settings.kafka.bootstrapServers.joined(separator: ","),
+            clusterListing: Self.listing(existing), grace: sourceWatch.grace,
+            lastCommitted: coordinator.lastCompleted, group: settings.application))
     }
 
     /// "it has orders, totals": the cluster's topics this client sees, for an error message,
@@ -589,6 +632,8 @@ public final class Processor: @unchecked Sendable {
                 case .failure(let error):
                     try perform(failed(id, .commit, error))
                 }
+            case .topicsListed(let outcome):
+                try topicsListed(outcome)
             case .offsetsSent(let id, let result):
                 // A report for a checkpoint aborted meanwhile is stale: its transaction is gone.
                 guard offsetsInFlight == id else { continue }

@@ -2,7 +2,7 @@ import Dispatch
 import Synchronization
 
 /// Where work done off the processing thread reports back to it: the lanes' captures, the
-/// checkpoint store's writes, and the transaction's offset sends and commits.
+/// checkpoint store's writes, the transaction's offset sends and commits, and topic listings.
 final class ProcessorInbox: Sendable {
     /// One finished piece of background work.
     enum Report {
@@ -15,6 +15,8 @@ final class ProcessorInbox: Sendable {
         /// The transaction of checkpoint `id`, whose commit was issued at `issued`, committed
         /// or failed to.
         case committed(CheckpointID, issued: ContinuousClock.Instant, Result<Void, any Error>)
+        /// The cluster's topic names, listed because the consumer reported a source topic missing.
+        case topicsListed(Result<Set<String>, any Error>)
     }
 
     private let reports = Mutex<[Report]>([])

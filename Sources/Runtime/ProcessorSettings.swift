@@ -70,6 +70,9 @@ public struct ProcessorSettings: Sendable {
     /// Where the processor posts whether it is alive and ready (``HealthBoard``), for the
     /// health endpoints; `nil` posts nothing.
     public var health: HealthBoard?
+    /// How long the consumer must have reported a source topic missing before the processor
+    /// checks the cluster's topic list, and stops if the topic is not on it (``SourceTopicWatch``).
+    public var missingSourceTopicGrace: Duration = .seconds(10)
     /// `--replay-from-checkpoint`: each partition this checkpoint holds is restored from it
     /// (not from what the committed offsets name) the first time it is assigned; the run's
     /// checkpoints record that they descend from it.

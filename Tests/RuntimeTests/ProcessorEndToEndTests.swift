@@ -277,6 +277,40 @@ import Testing
         await broker.stop()
     }
 
+    /// A source topic deleted under a running processor (and not created again) stops it with a
+    /// message naming the topic, once the consumer's reports have gone on for the grace period
+    /// and the cluster's topic list confirms it; what was committed stays, each output once.
+    @Test func aSourceTopicDeletedUnderTheProcessorStopsItAndCommittedOutputStays() async throws {
+        let keys = 30
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<1000, keys: keys))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = Self.settings(application: "gone-app", kafka: kafka)
+        settings.missingSourceTopicGrace = .seconds(1)
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "gone-app", instance: "gone-app-0"))
+        let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
+        let running = Task { try await self.failureMessage(of: processor) }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await BlockingCalls.run({ try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(2)).count }) < 1000,
+            ContinuousClock.now < deadline {}
+        try await BlockingCalls.run { try KafkaAdmin(configuration: kafka).deleteTopic("orders") }
+        // Without the watch it would go on committing empty checkpoints: shut it down after a
+        // minute so the test fails instead of hanging.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            processor.requestShutdown()
+        }
+        defer { watchdog.cancel() }
+        let message = try #require(try await running.value, "the processor must stop on its own")
+        #expect(message.hasPrefix("source topic `orders` no longer exists on \(broker.bootstrapServers) "), "\(message)")
+        #expect(message.contains("it has totals"), "\(message)")
+        #expect(message.contains("the consumer group `gone-app`'s committed offsets"), "\(message)")
+        #expect(message.contains("the last committed checkpoint is gone-app-0-"), "\(message)")
+        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(5)) }
+        #expect(outputs.count == 1000, "the committed outputs, each once, and nothing else")
+        #expect(outputs.sorted() == Self.expected(1000, keys: keys).sorted())
+        await broker.stop()
+    }
+
     /// A record that stops the pipeline (`on_error: stop`) in one lane stops the processor with
     /// the pipeline's message while checkpoints of the other lanes' work go on; what a
     /// read_committed reader then sees is each output at most once, nothing else, and a restart
