@@ -312,9 +312,11 @@ final class ProcessingLane: @unchecked Sendable {
 
     /// The transaction cannot take this record: the lane stops; recovery redoes the epoch. A
     /// fence is said as such (the processor's own explanation, as when a commit finds it): the
-    /// advice to restart would fence the process that took over.
+    /// advice to restart would fence the process that took over. So is a sink partition that
+    /// lost the producer's records (``SinkLogLoss``).
     private func failedSend(to topic: String, _ error: KafkaError) -> ProcessorFailure {
         if let fenced = identity?.fencedExplanation(of: error) { return ProcessorFailure(message: fenced) }
+        if let lost = SinkLogLoss.explanation(of: error, sinkTopics: [topic]) { return ProcessorFailure(message: "producing to \(topic) failed: \(lost)") }
         return ProcessorFailure(message: "producing to \(topic) failed: \(error). The open transaction is aborted; restart to recover from the last checkpoint.")
     }
 }

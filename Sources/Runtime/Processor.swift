@@ -653,9 +653,12 @@ public final class Processor: @unchecked Sendable {
     }
 
     /// The error in words, plainly explained when this instance was fenced (a newer process
-    /// with the same identity took over its producer or its place in the group).
+    /// with the same identity took over its producer or its place in the group) or a sink
+    /// partition lost the producer's records (``SinkLogLoss``).
     private func explain(_ error: any Error) -> String {
-        identity.fencedExplanation(of: error) ?? "\(error)"
+        identity.fencedExplanation(of: error)
+            ?? SinkLogLoss.explanation(of: error, sinkTopics: [settings.sinkTopic, settings.deadLetterTopic])
+            ?? "\(error)"
     }
 
     static func severity(of error: any Error) -> CheckpointCoordinator.Severity {

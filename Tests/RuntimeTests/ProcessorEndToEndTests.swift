@@ -311,6 +311,54 @@ import Testing
         await broker.stop()
     }
 
+    /// The sink topic deleted under a running processor, and created again by its next record:
+    /// the partitions no longer know the producer's sequence, the transaction fails fatally, and
+    /// the processor stops saying what most likely happened. A restart resumes from the last
+    /// committed checkpoint: the new topic then holds the outputs of the input that came after
+    /// it, each once, nothing else.
+    @Test func aSinkTopicDeletedUnderTheProcessorStopsItAndARestartWritesTheRestOnce() async throws {
+        let keys = 30
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<1000, keys: keys))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let settings = Self.settings(application: "sink-gone-app", kafka: kafka)
+        func makeProcessor() throws -> Processor {
+            let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "sink-gone-app", instance: "sink-gone-app-0"))
+            return try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
+        }
+        let first = try makeProcessor()
+        let running = Task { try await self.failureMessage(of: first) }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await BlockingCalls.run({ try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(2)).count }) < 1000,
+            ContinuousClock.now < deadline {}
+        try await BlockingCalls.run {
+            try KafkaAdmin(configuration: kafka).deleteTopic("totals")
+            try self.produce(Self.input(1000..<2000, keys: keys), to: "orders", kafka: kafka)
+        }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            first.requestShutdown()
+        }
+        let message = try #require(try await running.value, "the processor must stop on its own")
+        watchdog.cancel()
+        // Whichever notices first (a lane's send, or the checkpoint's offsets or commit) names
+        // the sink, with or without its dead-letter topic.
+        #expect(message.contains("Kafka no longer holds this producer's earlier records in a partition it writes to (OUT_OF_ORDER_SEQUENCE_NUMBER): most likely `totals`"), "\(message)")
+        #expect(message.contains("A restart resumes from the last committed checkpoint"), "\(message)")
+
+        let second = try makeProcessor()
+        let restarted = Task { try await BlockingCalls.run { try second.run() } }
+        let rest = Array(Self.expected(2000, keys: keys)[1000...])
+        let restDeadline = ContinuousClock.now + .seconds(60)
+        while try await BlockingCalls.run({ try self.readCommitted("totals", count: rest.count, kafka: kafka, patience: .seconds(2)).count }) < rest.count,
+            ContinuousClock.now < restDeadline {}
+        second.requestShutdown()
+        try await restarted.value
+        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: rest.count, kafka: kafka, patience: .seconds(5)) }
+        #expect(outputs.count == rest.count, "the outputs of the input after the last committed checkpoint, each once, and nothing else")
+        #expect(outputs.sorted() == rest.sorted())
+        await broker.stop()
+    }
+
     /// A record that stops the pipeline (`on_error: stop`) in one lane stops the processor with
     /// the pipeline's message while checkpoints of the other lanes' work go on; what a
     /// read_committed reader then sees is each output at most once, nothing else, and a restart
