@@ -147,22 +147,22 @@ extension BrokerState {
         transactions[id]!.reset()
     }
 
-    /// Writes ABORT markers and drops the pending offsets; with `bumpEpoch` (timeout, restart)
-    /// the producer that owned the transaction is fenced.
-    mutating func abort(_ id: String, bumpEpoch: Bool, nowMs: Int64, onRestart: Bool = false) {
+    /// Writes ABORT markers and drops the pending offsets; with `bumpEpoch` (a timeout) the
+    /// producer that owned the transaction is fenced.
+    mutating func abort(_ id: String, bumpEpoch: Bool, nowMs: Int64) {
         var txn = transactions[id]!
         if bumpEpoch && txn.producerEpoch < Int16.max - 1 {
             txn.producerEpoch += 1
             producerEpochs[txn.producerId] = txn.producerEpoch
         }
-        writeMarkers(txn, commit: false, nowMs: nowMs, onRestart: onRestart)
+        writeMarkers(txn, commit: false, nowMs: nowMs)
         txn.reset()
         transactions[id] = txn
     }
 
     /// Writes a marker to each of the transaction's partitions, as Kafka does; `onRestart`, only
     /// to those where the producer's transaction is still open, since a broker that stopped
-    /// while writing a commit's or an abort's markers may have written some of them.
+    /// while writing a commit's markers may have written some of them.
     mutating func writeMarkers(_ txn: TransactionState, commit: Bool, nowMs: Int64, onRestart: Bool = false) {
         for tp in txn.partitions.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) }) {
             guard storageFailure == nil, topics[tp.topic] != nil, Int(tp.partition) < topics[tp.topic]!.count else { continue }

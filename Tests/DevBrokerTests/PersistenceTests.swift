@@ -9,34 +9,63 @@ import ExactlyTesting
 
 @Suite("Data directory")
 struct PersistenceTests {
-    @Test func restartKeepsRecordsOffsetsMetadataAndAbortsTheOpenTransaction() throws {
+    /// A broker restarted under a transaction: records, offsets and metadata are kept, and so is
+    /// the open transaction, as Kafka's coordinator keeps it: its producer (a client reconnecting
+    /// after the restart) goes on, retries included, and commits it.
+    @Test func restartKeepsRecordsOffsetsMetadataAndTheOpenTransactionForItsProducer() throws {
         let dir = try TestKafka.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var pid: InitProducerIdResponse
-        do {
-            var state = try makeState(dataDirectory: dir)
-            state.createTopic("t", partitions: 2)
-            _ = try state.produceOne("t", TestBatch.make(["kept-1", "kept-2"]))
-            pid = try state.transaction("tx", topic: "t", values: ["committed"], commit: true)
-            _ = state.addPartitionsToTxn(try TestRequests.addPartitions("tx", pid, topic: "t"), nowMs: 0)
-            _ = try state.produceOne("t", TestBatch.make(["open"], producerId: pid.producerId, epoch: pid.producerEpoch, baseSequence: 1, transactional: true), transactionalId: "tx")
-            _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 2, metadata: "ckpt-1"))
-            state.store?.close()
-        }
+        let pid = try stateWithAnOpenTransaction(in: dir)
         var restarted = try makeState(dataDirectory: dir)
         #expect(restarted.topics["t"]?.count == 2)
         #expect(try restarted.visibleValues("t", readCommitted: false) == ["kept-1", "kept-2", "committed", "open"])
         #expect(try restarted.visibleValues("t", readCommitted: true) == ["kept-1", "kept-2", "committed"])
         let p = restarted.fetch(try TestRequests.fetch("t", offset: 0, readCommitted: true)).topics[0].partitions[0]
-        #expect(p.lastStableOffset == p.highWatermark)
+        #expect(p.lastStableOffset < p.highWatermark, "the open transaction still holds read_committed readers back")
         let offset = restarted.offsetFetch(try TestRequests.offsetFetch(group: "g", topic: "t", requireStable: true)).topics[0].partitions[0]
         #expect(offset.offset == 2)
         #expect(offset.metadata == "ckpt-1")
-        // The producer that held the transaction before the restart is fenced.
+        // Idempotence state was rebuilt from the log: a retried batch is a duplicate, the next one follows.
+        let retried = try restarted.produceOne("t", TestBatch.make(["open"], producerId: pid.producerId, epoch: pid.producerEpoch, baseSequence: 1, transactional: true), transactionalId: "tx")
+        #expect(retried.errorCode == .none)
+        #expect(retried.baseOffset == 4, "the batch already written (after the commit marker at 3), not a second copy")
+        let next = try restarted.produceOne("t", TestBatch.make(["open-2"], producerId: pid.producerId, epoch: pid.producerEpoch, baseSequence: 2, transactional: true), transactionalId: "tx")
+        #expect(next.errorCode == .none)
+        #expect(restarted.endTxn(try TestRequests.endTxn("tx", pid, commit: true), nowMs: 1_000) == .none)
+        #expect(try restarted.visibleValues("t", readCommitted: true) == ["kept-1", "kept-2", "committed", "open", "open-2"])
+    }
+
+    /// A transaction open at a restart whose producer never comes back is aborted after its
+    /// timeout, counted from when it began (not from the restart), and that producer is fenced.
+    @Test func aTransactionOpenAtARestartWhoseProducerNeverReturnsIsAbortedAfterItsTimeout() throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pid = try stateWithAnOpenTransaction(in: dir)
+        var restarted = try makeState(dataDirectory: dir)
+        _ = restarted.tick(nowMs: 0, wallMs: 60_000)
+        #expect(try restarted.visibleValues("t", readCommitted: true) == ["kept-1", "kept-2", "committed"], "open until its timeout")
+        _ = restarted.tick(nowMs: 0, wallMs: 60_001)
+        let p = restarted.fetch(try TestRequests.fetch("t", offset: 0, readCommitted: true)).topics[0].partitions[0]
+        #expect(p.lastStableOffset == p.highWatermark)
+        #expect(try restarted.visibleValues("t", readCommitted: true) == ["kept-1", "kept-2", "committed"], "aborted")
         #expect(restarted.endTxn(try TestRequests.endTxn("tx", pid, commit: true), nowMs: 0) == .invalidProducerEpoch)
-        // Idempotence state was rebuilt from the log: a retried batch is still a duplicate.
-        let next = try restarted.initProducerId(TestRequests.initProducerId("tx"), nowMs: 0)
-        #expect(next.producerEpoch > pid.producerEpoch)
+        let successor = try restarted.initProducerId(TestRequests.initProducerId("tx"), nowMs: 0)
+        #expect(successor.producerEpoch > pid.producerEpoch)
+    }
+
+    /// Topic `t` (2 partitions) with two plain records, a committed transaction of `tx`, and an
+    /// open one holding `open` (began at 0 ms, timeout 60 s); group `g` at offset 2 (`ckpt-1`).
+    /// The broker then stops; returns the producer of `tx`.
+    private func stateWithAnOpenTransaction(in dir: String) throws -> InitProducerIdResponse {
+        var state = try makeState(dataDirectory: dir)
+        state.createTopic("t", partitions: 2)
+        _ = try state.produceOne("t", TestBatch.make(["kept-1", "kept-2"]))
+        let pid = try state.transaction("tx", topic: "t", values: ["committed"], commit: true)
+        _ = state.addPartitionsToTxn(try TestRequests.addPartitions("tx", pid, topic: "t"), nowMs: 0)
+        _ = try state.produceOne("t", TestBatch.make(["open"], producerId: pid.producerId, epoch: pid.producerEpoch, baseSequence: 1, transactional: true), transactionalId: "tx")
+        _ = state.offsetCommit(try TestRequests.offsetCommit(group: "g", topic: "t", offset: 2, metadata: "ckpt-1"))
+        state.store?.close()
+        return pid
     }
 
     /// A broker killed inside a commit, after its decision was saved: at the first marker, or

@@ -2,7 +2,8 @@
 # Conformance with Debian's python3-confluent-kafka (it loads the system librdkafka), then with
 # the confluent-kafka wheel in .venv (a newer, bundled librdkafka):
 # produce/consume, group rebalancing, transactions, fencing, transactional offsets, transaction
-# timeout, and a restart with --data-dir that aborts the transaction left open.
+# timeout, and a restart with --data-dir that keeps the transaction left open (as Kafka does) until
+# a new producer with its transactional id aborts it.
 # (confluent-kafka 1.7 cannot set offset metadata; kafka-python.sh and the Swift tests cover it.)
 set -euo pipefail
 source "$(dirname "$0")/lib/broker.bash"

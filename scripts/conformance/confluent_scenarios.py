@@ -248,12 +248,20 @@ def before_restart():
 
 
 def after_restart():
-    """after a restart with --data-dir: records and offsets kept, the open transaction aborted"""
+    """after a restart with --data-dir: records and offsets kept; the open transaction kept open
+    (as Kafka keeps it, for its producer to finish) until a new producer with its transactional
+    id aborts it"""
     assert read_all(RESTART_TOPIC, "read_committed") == ["r%d" % i for i in range(5)]
     assert read_all(RESTART_TOPIC, "read_uncommitted") == ["r%d" % i for i in range(5)] + ["open"]
     c = consumer(RESTART_GROUP)
     assert c.committed([TopicPartition(RESTART_TOPIC, 0)], 10)[0].offset == 3
     c.close()
+    tx = producer(**{"transactional.id": RESTART_TOPIC + "-tx"})
+    tx.init_transactions(10)
+    tx.begin_transaction()
+    tx.produce(RESTART_TOPIC, value=b"after", partition=0)
+    tx.commit_transaction(10)
+    assert read_all(RESTART_TOPIC, "read_committed") == ["r%d" % i for i in range(5)] + ["after"]
 
 
 run(PHASE, [produce_and_consume, group_rebalance, groups_are_listed_and_described, metadata_round_trip, transactions_visibility, zombie_fenced,
