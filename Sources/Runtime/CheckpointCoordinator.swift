@@ -33,6 +33,11 @@ public struct CheckpointCoordinator: Sendable {
         case abortable
         /// The producer (or the store) can no longer be used.
         case fatal
+        /// The consumer's group membership is out of date (the group coordinator dropped it, for
+        /// one after a restart, or a rebalance moved on): the transaction must be aborted, and no
+        /// checkpoint can commit offsets until the consumer has rejoined, which librdkafka does
+        /// at its next heartbeat (``CheckpointCoordinator/groupRejoined()``).
+        case groupMembership
     }
 
     /// Why a checkpoint is forced ahead of its interval.
@@ -102,6 +107,9 @@ public struct CheckpointCoordinator: Sendable {
     private var force: ForceReason?
     /// The checkpoint whose snapshot covers everything processed before the force was asked for.
     private var forceSatisfiedBy: CheckpointID?
+    /// When a checkpoint last failed on the group membership, while the consumer has not
+    /// rejoined since: checkpoints wait for the rejoin, up to the checkpoint timeout.
+    private var membershipFailedAt: ContinuousClock.Instant?
 
     /// A coordinator whose first checkpoint will be `firstID`, continuing from `restoredFrom`.
     public init(settings: CheckpointSettings, firstID: CheckpointID, restoredFrom: CheckpointID?) {
@@ -148,7 +156,9 @@ public struct CheckpointCoordinator: Sendable {
         case .processing:
             let intervalDue = lastTriggeredAt.map { now - $0 >= settings.interval } ?? true
             let pauseRespected = lastEndedAt.map { now - $0 >= settings.minimumPause } ?? true
-            if force != nil || (intervalDue && pauseRespected) {
+            // After a membership failure, a checkpoint before the rejoin would fail the same way.
+            let awaitingRejoin = membershipFailedAt.map { now - $0 < settings.timeout } ?? false
+            if force != nil || (intervalDue && pauseRespected && !awaitingRejoin) {
                 return trigger(now: now)
             }
             return []
@@ -216,6 +226,7 @@ public struct CheckpointCoordinator: Sendable {
         guard stage == .committing(id) else { return [] }
         lastCompleted = id
         consecutiveFailures = 0
+        membershipFailedAt = nil
         lastEndedAt = now
         inFlightStartedAt = nil
         var actions: [Action] = [.checkpointCompleted(id)]
@@ -262,6 +273,13 @@ public struct CheckpointCoordinator: Sendable {
             stage = .stopped
             return [.stop(failure: "checkpoint \(id) failed at \(step.rawValue) with a fatal error: \(message)")]
         }
+        if severity == .groupMembership {
+            // The first since the consumer last rejoined is expected after a broker restart or a
+            // missed heartbeat, and is not counted; one more before a rejoin is a failure.
+            let first = membershipFailedAt == nil
+            membershipFailedAt = now
+            if first { return abortUncounted(id) }
+        }
         if severity == .retriable, step == .commit, let started = inFlightStartedAt, now - started <= settings.timeout {
             // The outcome is not known yet: committing again is the only safe move.
             return [.commitTransaction(id)]
@@ -296,10 +314,13 @@ public struct CheckpointCoordinator: Sendable {
         case .notStarted, .aborting, .stopped: return []
         }
         if stage == .processing { nextID = id.next }
-        inFlightStartedAt = nil
-        if force != nil { forceSatisfiedBy = nil }
-        stage = .aborting(id, thenStop: nil)
-        return [.abortTransaction(id, rollBackTo: rollbackTarget)]
+        return abortUncounted(id)
+    }
+
+    /// The consumer rejoined its group (it received an assignment): checkpoints can commit
+    /// offsets again.
+    public mutating func groupRejoined() {
+        membershipFailedAt = nil
     }
 
     // MARK: Transitions
@@ -318,6 +339,14 @@ public struct CheckpointCoordinator: Sendable {
         guard case .preCommitting(id, true, true) = stage else { return [] }
         stage = .committing(id)
         return [.commitTransaction(id)]
+    }
+
+    /// Aborts `id` and rolls back, without counting a checkpoint failure.
+    private mutating func abortUncounted(_ id: CheckpointID) -> [Action] {
+        inFlightStartedAt = nil
+        if force != nil { forceSatisfiedBy = nil }
+        stage = .aborting(id, thenStop: nil)
+        return [.abortTransaction(id, rollBackTo: rollbackTarget)]
     }
 
     private mutating func fail(_ id: CheckpointID, reason: String) -> [Action] {

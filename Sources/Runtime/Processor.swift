@@ -649,7 +649,11 @@ public final class Processor: @unchecked Sendable {
     /// The coordinator's view of a failure, with a plain explanation when this instance was
     /// fenced (a newer process with the same transactional id took over).
     private func failed(_ id: CheckpointID, _ step: CheckpointCoordinator.Step, _ error: any Error) -> [CheckpointCoordinator.Action] {
-        coordinator.failed(id, step: step, severity: Self.severity(of: error), message: explain(error), now: .now)
+        let severity = Self.severity(of: error)
+        if severity == .groupMembership {
+            logger.warning("checkpoint \(id) could not commit its offsets: the group coordinator no longer knows this consumer's membership (after a broker restart, or a heartbeat it missed): \(error). Aborting it and redoing its records; the next checkpoint waits until the consumer has rejoined the group (librdkafka does so at its next heartbeat), at most \(settings.checkpoint.timeout)")
+        }
+        return coordinator.failed(id, step: step, severity: severity, message: explain(error), now: .now)
     }
 
     /// The error in words, plainly explained when this instance was fenced (a newer process
@@ -664,10 +668,15 @@ public final class Processor: @unchecked Sendable {
     static func severity(of error: any Error) -> CheckpointCoordinator.Severity {
         guard let error = error as? KafkaError else { return .abortable }
         if error.isFatal { return .fatal }
+        if let name = error.rdKafkaName, membershipErrors.contains(name) { return .groupMembership }
         if error.requiresAbort { return .abortable }
         if error.isRetriable { return .retriable }
         return .abortable
     }
+
+    /// The group coordinator's answers to a transactional offset commit from a member it no
+    /// longer knows, or from an older generation: the consumer rejoins at its next heartbeat.
+    static let membershipErrors: Set<String> = ["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"]
 
     /// For the `afterCommitSent` crash point: the commit is issued, then the process dies
     /// while it is in flight, leaving its outcome to the broker.
@@ -710,6 +719,7 @@ public final class Processor: @unchecked Sendable {
 
     private func assign(_ assigned: [TopicPartition]) throws -> [TopicPartition: Int64] {
         guard let consumer else { return [:] }
+        coordinator.groupRejoined()  // every assignment follows a successful join
         health?.update { [count = assigned.count] in $0.enter(.restoring(partitions: count), at: .now) }
         let committed = try consumer.committed(assigned, timeout: .seconds(30))
         var startOffsets: [TopicPartition: Int64] = [:]
