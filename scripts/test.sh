@@ -29,6 +29,12 @@ EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/crash-test.sh 
 say "running the rebalance test (revocations while a checkpoint is being captured)"
 EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/rebalance-test.sh
 
+if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
+    say "running the broker restart test (the development broker killed and restarted under a running processor)"
+    EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/broker-restart-test.sh
+else
+    say "not running the broker restart test: it restarts the development broker, and cannot restart the Kafka at $KAFKA_BOOTSTRAP"
+fi
 say "running the replay test (--replay-from-checkpoint, --dry-run, the duplicate-output refusal)"
 EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/replay-test.sh
 
