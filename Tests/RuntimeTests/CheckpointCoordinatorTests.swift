@@ -202,14 +202,20 @@ import Testing
         #expect(coordinator.tick(now: t0 + .seconds(1)) == [.captureSnapshot(id(2))])
     }
 
+    /// Triggers and captures `checkpoint` at `now`, then fails it on the group membership and
+    /// completes the abort; returns the failure's actions.
+    func failOnMembership(_ coordinator: inout CheckpointCoordinator, _ checkpoint: CheckpointID, at now: ContinuousClock.Instant) -> [CheckpointCoordinator.Action] {
+        #expect(coordinator.tick(now: now) == [.captureSnapshot(checkpoint)])
+        #expect(coordinator.snapshotCaptured(checkpoint) == [.preCommit(checkpoint)])
+        let failed = coordinator.failed(checkpoint, step: .sendOffsets, severity: .groupMembership, message: "UNKNOWN_MEMBER_ID", now: now)
+        #expect(coordinator.abortCompleted(checkpoint, now: now) == [.beginTransaction])
+        return failed
+    }
+
     @Test func aStaleGroupMembershipAbortsWithoutCountingAndTheNextCheckpointWaitsForTheRejoin() {
         var coordinator = started()
-        #expect(coordinator.tick(now: t0 + .seconds(1)) == [.captureSnapshot(id(1))])
-        _ = coordinator.snapshotCaptured(id(1))
-        let failed = coordinator.failed(id(1), step: .sendOffsets, severity: .groupMembership, message: "UNKNOWN_MEMBER_ID", now: t0 + .seconds(1))
-        #expect(failed == [.abortTransaction(id(1), rollBackTo: .start)])
+        #expect(failOnMembership(&coordinator, id(1), at: t0 + .seconds(1)) == [.abortTransaction(id(1), rollBackTo: .start)])
         #expect(coordinator.consecutiveFailures == 0)
-        #expect(coordinator.abortCompleted(id(1), now: t0 + .seconds(1)) == [.beginTransaction])
         // Intervals pass, but a checkpoint before the rejoin would fail the same way.
         #expect(coordinator.tick(now: t0 + .seconds(3)) == [])
         #expect(coordinator.tick(now: t0 + .seconds(5)) == [])
@@ -219,24 +225,16 @@ import Testing
 
     @Test func withoutARejoinTheNextCheckpointRunsAfterTheTimeoutAndASecondMembershipFailureCounts() {
         var coordinator = started()
-        _ = coordinator.tick(now: t0 + .seconds(1))
-        _ = coordinator.snapshotCaptured(id(1))
-        _ = coordinator.failed(id(1), step: .sendOffsets, severity: .groupMembership, message: "UNKNOWN_MEMBER_ID", now: t0 + .seconds(1))
-        _ = coordinator.abortCompleted(id(1), now: t0 + .seconds(1))
+        _ = failOnMembership(&coordinator, id(1), at: t0 + .seconds(1))
         #expect(coordinator.tick(now: t0 + .milliseconds(10_999)) == [])
-        #expect(coordinator.tick(now: t0 + .seconds(11)) == [.captureSnapshot(id(2))], "held for the checkpoint timeout at most")
-        _ = coordinator.snapshotCaptured(id(2))
-        let again = coordinator.failed(id(2), step: .sendOffsets, severity: .groupMembership, message: "UNKNOWN_MEMBER_ID", now: t0 + .seconds(11))
-        #expect(again == [.abortTransaction(id(2), rollBackTo: .start)])
+        // Held for the checkpoint timeout at most; then the second failure before a rejoin counts.
+        #expect(failOnMembership(&coordinator, id(2), at: t0 + .seconds(11)) == [.abortTransaction(id(2), rollBackTo: .start)])
         #expect(coordinator.consecutiveFailures == 1, "the second before a rejoin is a failure")
     }
 
     @Test func aCommittedCheckpointEndsTheWaitForARejoin() {
         var coordinator = started()
-        _ = coordinator.tick(now: t0 + .seconds(1))
-        _ = coordinator.snapshotCaptured(id(1))
-        _ = coordinator.failed(id(1), step: .sendOffsets, severity: .groupMembership, message: "ILLEGAL_GENERATION", now: t0 + .seconds(1))
-        _ = coordinator.abortCompleted(id(1), now: t0 + .seconds(1))
+        _ = failOnMembership(&coordinator, id(1), at: t0 + .seconds(1))
         // A forced checkpoint (a revocation) does not wait, and its commit shows the membership is fine.
         #expect(coordinator.forceCheckpoint(.revocation, now: t0 + .seconds(2)) == [.captureSnapshot(id(2))])
         #expect(coordinator.snapshotCaptured(id(2)) == [.preCommit(id(2))])
@@ -245,9 +243,7 @@ import Testing
         _ = coordinator.commitSucceeded(id(2), now: t0 + .seconds(2))
         #expect(completeCycle(&coordinator, id(3), at: t0 + .seconds(4)) == [.checkpointCompleted(id(3)), .beginTransaction])
         // And a membership failure after it is again the first since.
-        _ = coordinator.tick(now: t0 + .seconds(6))
-        _ = coordinator.snapshotCaptured(id(4))
-        _ = coordinator.failed(id(4), step: .sendOffsets, severity: .groupMembership, message: "UNKNOWN_MEMBER_ID", now: t0 + .seconds(6))
+        _ = failOnMembership(&coordinator, id(4), at: t0 + .seconds(6))
         #expect(coordinator.consecutiveFailures == 0)
     }
 

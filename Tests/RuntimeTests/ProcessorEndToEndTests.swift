@@ -95,6 +95,29 @@ import Testing
         }
     }
 
+    /// Waits (up to a minute) until a read_committed reader sees `count` outputs in `totals`.
+    func awaitCommitted(_ count: Int, kafka: KafkaConfiguration) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await BlockingCalls.run({ try self.readCommitted("totals", count: count, kafka: kafka, patience: .seconds(2)).count }) < count,
+            ContinuousClock.now < deadline {}
+    }
+
+    /// Shuts `processor` down after a minute: a test that expects it to stop on its own then
+    /// fails instead of hanging. Cancel it once the processor stopped.
+    func watchdog(for processor: Processor) -> Task<Void, any Error> {
+        Task {
+            try await Task.sleep(for: .seconds(60))
+            processor.requestShutdown()
+        }
+    }
+
+    /// Expects a read_committed reader of `totals` to see `expected`, each once, and nothing else.
+    func expectCommitted(_ expected: [String], kafka: KafkaConfiguration) async throws {
+        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: expected.count, kafka: kafka, patience: .seconds(5)) }
+        #expect(outputs.count == expected.count, "the expected outputs, each once, and nothing else")
+        #expect(outputs.sorted() == expected.sorted())
+    }
+
     /// A development broker with topics `orders` and `totals` (4 partitions each) and `input` in
     /// `orders`, and a fresh checkpoint directory (the caller removes it).
     func brokerWithInput(_ input: [(partition: Int32, user: String, amount: Int)]) async throws -> (DevBroker, KafkaConfiguration, String) {
@@ -243,9 +266,7 @@ import Testing
         let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<1000, keys: keys))
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (processor, running) = try startProcessor("regress-app", instance: "0", kafka: kafka, directory: directory)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while try await BlockingCalls.run({ try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(2)).count }) < 1000,
-            ContinuousClock.now < deadline {}
+        try await awaitCommitted(1000, kafka: kafka)
         // The topic again, holding fewer records than were read from each partition before.
         try await BlockingCalls.run {
             let admin = try KafkaAdmin(configuration: kafka)
@@ -253,12 +274,8 @@ import Testing
             try admin.createTopic("orders", partitions: 4)
             try self.produce(Self.input(0..<40, keys: keys), to: "orders", kafka: kafka)
         }
-        // Without the stop it would process on; shut it down after a minute so the test fails
-        // instead of hanging.
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(60))
-            processor.requestShutdown()
-        }
+        // Without the stop it would process on.
+        let watchdog = watchdog(for: processor)
         defer { watchdog.cancel() }
         let outcome: String?
         do {
@@ -271,9 +288,7 @@ import Testing
         #expect(message.contains(": Kafka delivered offset 0 where offset "), "\(message)")
         #expect(message.contains("the partition's log went back"), "\(message)")
         #expect(message.contains("the consumer group `regress-app`'s committed offsets"), "\(message)")
-        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(5)) }
-        #expect(outputs.count == 1000, "the committed outputs, each once, and nothing else")
-        #expect(outputs.sorted() == Self.expected(1000, keys: keys).sorted())
+        try await expectCommitted(Self.expected(1000, keys: keys), kafka: kafka)
         await broker.stop()
     }
 
@@ -289,25 +304,17 @@ import Testing
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "gone-app", instance: "gone-app-0"))
         let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
         let running = Task { try await self.failureMessage(of: processor) }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while try await BlockingCalls.run({ try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(2)).count }) < 1000,
-            ContinuousClock.now < deadline {}
+        try await awaitCommitted(1000, kafka: kafka)
         try await BlockingCalls.run { try KafkaAdmin(configuration: kafka).deleteTopic("orders") }
-        // Without the watch it would go on committing empty checkpoints: shut it down after a
-        // minute so the test fails instead of hanging.
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(60))
-            processor.requestShutdown()
-        }
+        // Without the watch it would go on committing empty checkpoints.
+        let watchdog = watchdog(for: processor)
         defer { watchdog.cancel() }
         let message = try #require(try await running.value, "the processor must stop on its own")
         #expect(message.hasPrefix("source topic `orders` no longer exists on \(broker.bootstrapServers) "), "\(message)")
         #expect(message.contains("it has totals"), "\(message)")
         #expect(message.contains("the consumer group `gone-app`'s committed offsets"), "\(message)")
         #expect(message.contains("the last committed checkpoint is gone-app-0-"), "\(message)")
-        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(5)) }
-        #expect(outputs.count == 1000, "the committed outputs, each once, and nothing else")
-        #expect(outputs.sorted() == Self.expected(1000, keys: keys).sorted())
+        try await expectCommitted(Self.expected(1000, keys: keys), kafka: kafka)
         await broker.stop()
     }
 
@@ -327,17 +334,12 @@ import Testing
         }
         let first = try makeProcessor()
         let running = Task { try await self.failureMessage(of: first) }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while try await BlockingCalls.run({ try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(2)).count }) < 1000,
-            ContinuousClock.now < deadline {}
+        try await awaitCommitted(1000, kafka: kafka)
         try await BlockingCalls.run {
             try KafkaAdmin(configuration: kafka).deleteTopic("totals")
             try self.produce(Self.input(1000..<2000, keys: keys), to: "orders", kafka: kafka)
         }
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(60))
-            first.requestShutdown()
-        }
+        let watchdog = watchdog(for: first)
         let message = try #require(try await running.value, "the processor must stop on its own")
         watchdog.cancel()
         // Whichever notices first (a lane's send, or the checkpoint's offsets or commit) names
@@ -348,14 +350,10 @@ import Testing
         let second = try makeProcessor()
         let restarted = Task { try await BlockingCalls.run { try second.run() } }
         let rest = Array(Self.expected(2000, keys: keys)[1000...])
-        let restDeadline = ContinuousClock.now + .seconds(60)
-        while try await BlockingCalls.run({ try self.readCommitted("totals", count: rest.count, kafka: kafka, patience: .seconds(2)).count }) < rest.count,
-            ContinuousClock.now < restDeadline {}
+        try await awaitCommitted(rest.count, kafka: kafka)
         second.requestShutdown()
         try await restarted.value
-        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: rest.count, kafka: kafka, patience: .seconds(5)) }
-        #expect(outputs.count == rest.count, "the outputs of the input after the last committed checkpoint, each once, and nothing else")
-        #expect(outputs.sorted() == rest.sorted())
+        try await expectCommitted(rest, kafka: kafka)  // the outputs of the input after the last committed checkpoint
         await broker.stop()
     }
 
