@@ -100,6 +100,9 @@ public struct CheckpointCoordinator: Sendable {
     public private(set) var nextID: CheckpointID
     /// Failed checkpoints since the last one that completed.
     public private(set) var consecutiveFailures = 0
+    /// Why the checkpoint being aborted failed, for the abort's log line; `nil` for an abort
+    /// that is not a failure (lost partitions, a stale group membership: their callers say why).
+    public private(set) var abortReason: String?
 
     private var lastTriggeredAt: ContinuousClock.Instant?
     private var lastEndedAt: ContinuousClock.Instant?
@@ -343,6 +346,7 @@ public struct CheckpointCoordinator: Sendable {
 
     /// Aborts `id` and rolls back, without counting a checkpoint failure.
     private mutating func abortUncounted(_ id: CheckpointID) -> [Action] {
+        abortReason = nil
         inFlightStartedAt = nil
         if force != nil { forceSatisfiedBy = nil }
         stage = .aborting(id, thenStop: nil)
@@ -350,6 +354,7 @@ public struct CheckpointCoordinator: Sendable {
     }
 
     private mutating func fail(_ id: CheckpointID, reason: String) -> [Action] {
+        abortReason = reason
         consecutiveFailures += 1
         inFlightStartedAt = nil
         if force != nil { forceSatisfiedBy = nil }

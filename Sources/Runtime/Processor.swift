@@ -507,7 +507,10 @@ public final class Processor: @unchecked Sendable {
             }
             statistics.checkpointsAborted += 1
             metrics.checkpointsAborted.increment()
-            logger.warning("checkpoint \(id) aborted; state and input rolled back to the last complete checkpoint")
+            // Why, unless the caller said so already (lost partitions, a stale membership): a
+            // tolerated failure is otherwise seen only as an abort.
+            let reason = coordinator.abortReason.map { "\($0). Checkpoint " } ?? "checkpoint "
+            logger.warning("\(reason)\(id) aborted; state and input rolled back to the last complete checkpoint")
             return coordinator.abortCompleted(id, now: .now)
 
         case .discardSnapshot(let id):

@@ -75,6 +75,7 @@ import Testing
         _ = coordinator.snapshotCaptured(id(2))
         #expect(coordinator.failed(id(2), step: .sendOffsets, severity: .abortable, message: "stale generation", now: t0 + .seconds(2)) == [.abortTransaction(id(2), rollBackTo: .checkpoint(id(1)))])
         #expect(!coordinator.acceptsInput)
+        #expect(coordinator.abortReason == "checkpoint app-0-2 failed at sendOffsets: stale generation", "for the abort's log line")
         #expect(coordinator.abortCompleted(id(2), now: t0 + .seconds(3)) == [.beginTransaction])
         // Ids are never reused, even for an aborted attempt.
         #expect(coordinator.tick(now: t0 + .seconds(4)) == [.captureSnapshot(id(3))])
@@ -198,6 +199,7 @@ import Testing
         var coordinator = started()
         #expect(coordinator.epochLost(now: t0) == [.abortTransaction(id(1), rollBackTo: .start)])
         #expect(coordinator.consecutiveFailures == 0)
+        #expect(coordinator.abortReason == nil, "not a failure: the processor says why itself")
         #expect(coordinator.abortCompleted(id(1), now: t0) == [.beginTransaction])
         #expect(coordinator.tick(now: t0 + .seconds(1)) == [.captureSnapshot(id(2))])
     }
