@@ -30,7 +30,7 @@ say "running the rebalance test (revocations while a checkpoint is being capture
 EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/rebalance-test.sh
 
 if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
-    say "running the broker restart test (the development broker killed and restarted under a running processor)"
+    say "running the broker restart test (the development broker killed and restarted under one running processor, then under two)"
     EXACTLY_BIN="$(swift build --show-bin-path)/exactly" bash scripts/broker-restart-test.sh
 else
     say "not running the broker restart test: it restarts the development broker, and cannot restart the Kafka at $KAFKA_BOOTSTRAP"
