@@ -63,8 +63,13 @@ public final class Processor: @unchecked Sendable {
     private let topicListing = DispatchQueue(label: "exactly.topic-listing")
     /// Whether a source topic went from the cluster (``SourceTopicWatch``).
     private var sourceWatch: SourceTopicWatch
-    /// The Kafka settings the processor's clients use (set by ``start()``).
-    private var clientKafka: KafkaConfiguration?
+    /// The Kafka settings the processor's clients use: the configured ones, with the
+    /// transactional id as client id.
+    private var clientKafka: KafkaConfiguration {
+        var kafka = settings.kafka
+        kafka.clientID = settings.transactionalID
+        return kafka
+    }
 
     private var consumer: KafkaConsumer?
     private var producer: KafkaProducer?
@@ -185,9 +190,7 @@ public final class Processor: @unchecked Sendable {
     // MARK: Start and stop
 
     private func start() throws {
-        var kafka = settings.kafka
-        kafka.clientID = settings.transactionalID
-        clientKafka = kafka
+        let kafka = clientKafka
         try checkTopics(kafka)
         let producer = try KafkaProducer(
             configuration: ProducerConfiguration(
@@ -292,8 +295,8 @@ public final class Processor: @unchecked Sendable {
         if consumer?.takeMissingTopicReports() != nil {
             sourceWatch.missingReported(at: .now)
         }
-        guard sourceWatch.checkIsDue(at: .now), let kafka = clientKafka else { return }
-        let (inbox, logger) = (inbox, logger)
+        guard sourceWatch.checkIsDue(at: .now) else { return }
+        let (inbox, logger, kafka) = (inbox, logger, clientKafka)
         topicListing.async {
             do {
                 let admin = try KafkaAdmin(configuration: kafka, logger: logger)

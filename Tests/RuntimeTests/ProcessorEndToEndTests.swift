@@ -138,16 +138,25 @@ import Testing
     func startProcessor(
         _ application: String, instance: String, kafka: KafkaConfiguration, directory: String
     ) throws -> (Processor, Task<ProcessorStatistics, any Error>) {
-        let settings = ProcessorSettings(
+        let processor = try makeProcessor(Self.quickSettings(application, instance: instance, kafka: kafka), directory: directory)
+        return (processor, Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } })
+    }
+
+    /// Instance `instance` of `application` reading `orders` into `totals`, checkpointing every 100 ms.
+    static func quickSettings(_ application: String, instance: String, kafka: KafkaConfiguration) -> ProcessorSettings {
+        ProcessorSettings(
             kafka: kafka, application: application, instance: instance,
             sourceTopics: ["orders"], sinkTopic: "totals",
             checkpoint: CheckpointSettings(interval: .milliseconds(100), timeout: .seconds(20)),
             transactionTimeout: .seconds(60)
         )
+    }
+
+    /// A processor running the demo pipeline with `settings`, checkpointing into `directory`.
+    func makeProcessor(_ settings: ProcessorSettings, directory: String) throws -> Processor {
         let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
-            directory: directory, application: application, instance: "\(application)-\(instance)"))
-        let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
-        return (processor, Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } })
+            directory: directory, application: settings.application, instance: settings.transactionalID))
+        return try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
     }
 
     /// Instance 0 of `application` reading `orders` into `totals`, checkpointing every 200 ms.
@@ -265,7 +274,8 @@ import Testing
         let keys = 30
         let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<1000, keys: keys))
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (processor, running) = try startProcessor("regress-app", instance: "0", kafka: kafka, directory: directory)
+        let processor = try makeProcessor(Self.quickSettings("regress-app", instance: "0", kafka: kafka), directory: directory)
+        let running = Task { try await self.failureMessage(of: processor) }
         try await awaitCommitted(1000, kafka: kafka)
         // The topic again, holding fewer records than were read from each partition before.
         try await BlockingCalls.run {
@@ -277,14 +287,7 @@ import Testing
         // Without the stop it would process on.
         let watchdog = watchdog(for: processor)
         defer { watchdog.cancel() }
-        let outcome: String?
-        do {
-            _ = try await running.value
-            outcome = nil
-        } catch let error as ProcessorFailure {
-            outcome = error.message
-        }
-        let message = try #require(outcome, "the processor must stop on its own")
+        let message = try #require(try await running.value, "the processor must stop on its own")
         #expect(message.contains(": Kafka delivered offset 0 where offset "), "\(message)")
         #expect(message.contains("the partition's log went back"), "\(message)")
         #expect(message.contains("the consumer group `regress-app`'s committed offsets"), "\(message)")
@@ -301,8 +304,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var settings = Self.settings(application: "gone-app", kafka: kafka)
         settings.missingSourceTopicGrace = .seconds(1)
-        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "gone-app", instance: "gone-app-0"))
-        let processor = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
+        let processor = try makeProcessor(settings, directory: directory)
         let running = Task { try await self.failureMessage(of: processor) }
         try await awaitCommitted(1000, kafka: kafka)
         try await BlockingCalls.run { try KafkaAdmin(configuration: kafka).deleteTopic("orders") }
@@ -328,11 +330,7 @@ import Testing
         let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<1000, keys: keys))
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let settings = Self.settings(application: "sink-gone-app", kafka: kafka)
-        func makeProcessor() throws -> Processor {
-            let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "sink-gone-app", instance: "sink-gone-app-0"))
-            return try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: Logger(label: "test"))
-        }
-        let first = try makeProcessor()
+        let first = try makeProcessor(settings, directory: directory)
         let running = Task { try await self.failureMessage(of: first) }
         try await awaitCommitted(1000, kafka: kafka)
         try await BlockingCalls.run {
@@ -347,7 +345,7 @@ import Testing
         #expect(message.contains("Kafka no longer holds this producer's earlier records in a partition it writes to (OUT_OF_ORDER_SEQUENCE_NUMBER): most likely `totals`"), "\(message)")
         #expect(message.contains("A restart resumes from the last committed checkpoint"), "\(message)")
 
-        let second = try makeProcessor()
+        let second = try makeProcessor(settings, directory: directory)
         let restarted = Task { try await BlockingCalls.run { try second.run() } }
         let rest = Array(Self.expected(2000, keys: keys)[1000...])
         try await awaitCommitted(rest.count, kafka: kafka)
