@@ -12,7 +12,7 @@ final class ClientContext: Sendable {
     let logger: Logger
     let statistics: StatisticsBridge?
     /// Called synchronously on the thread that polls the consumer.
-    let rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])?
+    let rebalanceHandler: (@Sendable (RebalanceEvent) -> AssignmentStart)?
     let deliveries = Mutex(DeliveryLedger())
     /// A consumer's errors: which to log, and whether a topic it reads went missing.
     let consumerErrors = Mutex(ConsumerErrorLedger())
@@ -28,7 +28,7 @@ final class ClientContext: Sendable {
     init(
         logger: Logger,
         statistics: StatisticsBridge?,
-        rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])? = nil
+        rebalanceHandler: (@Sendable (RebalanceEvent) -> AssignmentStart)? = nil
     ) {
         self.logger = logger
         self.statistics = statistics

@@ -12,6 +12,14 @@ public final class ConsumerGroupMetadata: @unchecked Sendable {
         self.pointer = pointer
     }
 
+    /// Metadata naming only `groupID`, with no member and no generation: the broker accepts
+    /// offsets committed with it from any transactional producer, without checking membership
+    /// (KIP-447's fencing applies only to a member). For tools and tests that commit a group's
+    /// offsets without consuming as one of its members.
+    public convenience init(groupID: String) {
+        self.init(taking: rd_kafka_consumer_group_metadata_new(groupID))
+    }
+
     deinit {
         rd_kafka_consumer_group_metadata_destroy(pointer)
     }

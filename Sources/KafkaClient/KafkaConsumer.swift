@@ -24,13 +24,14 @@ public final class KafkaConsumer: Sendable {
     ///
     /// - Parameter rebalanceHandler: told of every assignment change before librdkafka applies
     ///   it; for an assignment, returns the offsets to start from (partitions it leaves out
-    ///   start at their committed offset).
+    ///   start at their committed offset) and the partitions to hold paused
+    ///   (``AssignmentStart``).
     /// - Throws: ``KafkaError/Code/invalidConfiguration`` naming a rejected property, or a
     ///   ``ConsumerConfiguration/fetchWakeupInterval`` under 1 ms.
     public init(
         configuration: ConsumerConfiguration,
         logger: Logger = Logger(label: "exactly.kafka.consumer"),
-        rebalanceHandler: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])? = nil
+        rebalanceHandler: (@Sendable (RebalanceEvent) -> AssignmentStart)? = nil
     ) throws(KafkaError) {
         if let interval = configuration.fetchWakeupInterval, interval < .milliseconds(1) {
             // Checked before any handle exists. The wake-up thread waits whole milliseconds, so
@@ -216,6 +217,10 @@ public final class KafkaConsumer: Sendable {
             }
         }
     }
+
+    /// The offset to ``seek(_:timeout:)`` to for starting where `auto.offset.reset` says, as a
+    /// partition without a committed offset does.
+    public static let offsetResetPosition = Int64(RD_KAFKA_OFFSET_INVALID)
 
     /// Moves the read position of assigned partitions to the given offsets. *Blocking* up to
     /// `timeout`. Records already fetched past the old position are discarded.

@@ -15,12 +15,20 @@ enum RebalanceDispatch {
 
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            let startOffsets = context?.rebalanceHandler?(.assigned(elements)) ?? [:]
+            let start = context?.rebalanceHandler?(.assigned(elements)) ?? [:]
+            var paused: [TopicPartition] = []
             if let partitions {
                 for index in 0..<Int(partitions.pointee.cnt) {
                     let element = partitions.pointee.elems[index]
                     let key = TopicPartition(String(cString: element.topic), element.partition)
-                    if let offset = startOffsets[key] {
+                    if start.paused.contains(key) {
+                        // A logical offset, so that librdkafka does not fetch the committed
+                        // one itself: an answer it got after the caller's seek would move the
+                        // partition back. Paused below before its first fetch can start (the
+                        // end offset is looked up first); the caller seeks before resuming.
+                        partitions.pointee.elems[index].offset = Int64(RD_KAFKA_OFFSET_END)
+                        paused.append(key)
+                    } else if let offset = start.offsets[key] {
                         partitions.pointee.elems[index].offset = offset
                     }
                 }
@@ -29,6 +37,12 @@ enum RebalanceDispatch {
                 report(KafkaError.consuming(rd_kafka_incremental_assign(handle, partitions), while: "incremental assign"), context)
             } else {
                 report(KafkaError.from(rd_kafka_assign(handle, partitions), while: "assign"), context)
+            }
+            if !paused.isEmpty {
+                NativePartitionList.withNativeList(partitions: paused) { list in
+                    report(KafkaError.from(rd_kafka_pause_partitions(handle, list), while: "pause \(paused)")
+                        ?? NativePartitionList.firstError(in: list, while: "pause"), context)
+                }
             }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let lost = rd_kafka_assignment_lost(handle) != 0

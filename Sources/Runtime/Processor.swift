@@ -94,6 +94,12 @@ public final class Processor: @unchecked Sendable {
     private var awaitingDelivery: CheckpointID?
     /// Partitions already restored from the replay checkpoint (each is replayed once per run).
     private var replayed: Set<TopicPartition> = []
+    /// Assigned partitions held paused until their committed offsets can be read
+    /// (``CommittedOffsetsWait``); they are read on `offsetReads`, one try at a time.
+    private var offsetsWait: CommittedOffsetsWait
+    private let offsetReads = DispatchQueue(label: "exactly.committed-offsets")
+    /// Set at close: a read queued on `offsetReads` is not tried any more.
+    private let offsetReadsCancelled = Atomic<Bool>(false)
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
@@ -120,6 +126,7 @@ public final class Processor: @unchecked Sendable {
         )
         faults = settings.faultInjection
         sourceWatch = SourceTopicWatch(sourceTopics: settings.sourceTopics, grace: settings.missingSourceTopicGrace)
+        offsetsWait = CommittedOffsetsWait(transactionTimeout: settings.transactionTimeout)
     }
 
     /// Asks the processor to finish: it completes a checkpoint, commits, and ``run()`` returns.
@@ -239,6 +246,7 @@ public final class Processor: @unchecked Sendable {
         relay.processor = self
         self.consumer = consumer
         try consumer.subscribe(topics: settings.sourceTopics)
+        metrics.partitionsAwaitingOffsets.record(0)
         try perform(coordinator.started(now: .now))
         logger.info("processing \(settings.sourceTopics) into \(settings.sinkTopic) as \(settings.transactionalID)")
     }
@@ -332,6 +340,9 @@ public final class Processor: @unchecked Sendable {
         retiringBatches.removeAll()  // no lane refers to them any more: freed here
         // Closing the consumer revokes the assignment through the handler, which does nothing
         // once stopped: what was not committed is left for the next owner to redo.
+        // A read of committed offsets in flight uses the consumer: it ends first (up to one try).
+        offsetReadsCancelled.store(true, ordering: .releasing)
+        offsetReads.sync {}
         do { try consumer?.close() } catch { logger.warning("closing the consumer: \(error)") }
         if transactionOpen || coordinator.stage != .stopped {
             awaitTransactionCalls()  // a commit that succeeds meanwhile is kept; the abort is then a no-op
@@ -640,6 +651,8 @@ public final class Processor: @unchecked Sendable {
                 }
             case .topicsListed(let outcome):
                 try topicsListed(outcome)
+            case .committedOffsetsRead(let read, let result, let tried):
+                try committedOffsetsRead(read, result, tried: tried)
             case .offsetsSent(let id, let result):
                 // A report for a checkpoint aborted meanwhile is stale: its transaction is gone.
                 guard offsetsInFlight == id else { continue }
@@ -694,7 +707,7 @@ public final class Processor: @unchecked Sendable {
 
     // MARK: Rebalance
 
-    fileprivate func rebalanced(_ event: RebalanceEvent) -> [TopicPartition: Int64] {
+    fileprivate func rebalanced(_ event: RebalanceEvent) -> AssignmentStart {
         guard !stopped else { return [:] }
         do {
             // Whatever the event leads to (an abort if partitions were lost), the coordinator
@@ -723,11 +736,95 @@ public final class Processor: @unchecked Sendable {
         }
     }
 
-    private func assign(_ assigned: [TopicPartition]) throws -> [TopicPartition: Int64] {
+    /// How long an assignment waits for its committed offsets before it holds the partitions
+    /// paused and reads them in the background: every partition, the others too, stands still
+    /// while the rebalance handler waits.
+    static let committedOffsetsReadAtOnce: Duration = .seconds(3)
+    /// How long each background try waits; a close waits for the one in flight.
+    static let committedOffsetsTry: Duration = .seconds(5)
+
+    private func assign(_ assigned: [TopicPartition]) throws -> AssignmentStart {
         guard let consumer else { return [:] }
         coordinator.groupRejoined()  // every assignment follows a successful join
         health?.update { [count = assigned.count] in $0.enter(.restoring(partitions: count), at: .now) }
-        let committed = try consumer.committed(assigned, timeout: .seconds(30))
+        let committed: [TopicPartition: PartitionOffset]
+        switch Result(catching: { () throws(KafkaError) in try consumer.committed(assigned, timeout: Self.committedOffsetsReadAtOnce) }) {
+        case .success(let read):
+            committed = read
+        case .failure(let error) where !error.isRetriable:
+            throw error
+        case .failure(let error):
+            let (read, warning) = offsetsWait.start(assigned, failedWith: "\(error)", after: Self.committedOffsetsReadAtOnce, at: .now)
+            logger.warning("\(warning)")
+            metrics.partitionsAwaitingOffsets.record(offsetsWait.waiting.count)
+            readCommittedOffsets(read)
+            health?.update { $0.enter(.running, at: .now) }
+            return AssignmentStart(paused: Set(assigned))
+        }
+        let startOffsets = try restore(assigned, committed: committed)
+        metrics.assignedPartitions.record(partitions.count)
+        health?.update { [count = partitions.count] in
+            $0.assigned(count)
+            $0.enter(.running, at: .now)
+        }
+        return AssignmentStart(offsets: startOffsets)
+    }
+
+    /// Reads the committed offsets of `read`'s partitions off the processing thread (one try,
+    /// up to ``committedOffsetsTry``); the outcome comes back through the inbox.
+    private func readCommittedOffsets(_ read: CommittedOffsetsWait.Read, after delay: Duration = .zero) {
+        guard let consumer else { return }
+        let (inbox, timeout) = (inbox, Self.committedOffsetsTry)
+        offsetReads.asyncAfter(deadline: .now() + .nanoseconds(Int(delay.nanoseconds))) { [self] in
+            guard !offsetReadsCancelled.load(ordering: .acquiring) else { return }
+            let result: Result<[TopicPartition: PartitionOffset], any Error>
+            do {
+                result = .success(try consumer.committed(read.partitions, timeout: timeout))
+            } catch {
+                result = .failure(error)
+            }
+            inbox.post(.committedOffsetsRead(read, result, tried: .now))
+        }
+    }
+
+    /// A background read of committed offsets finished: restores and resumes its partitions
+    /// that still wait on it, or tries again.
+    private func committedOffsetsRead(_ read: CommittedOffsetsWait.Read, _ result: Result<[TopicPartition: PartitionOffset], any Error>, tried: ContinuousClock.Instant) throws {
+        guard let consumer else { return }
+        switch result {
+        case .success(let committed):
+            let (ready, waited) = offsetsWait.succeeded(read, at: .now)
+            guard !ready.isEmpty else { return }
+            metrics.partitionsAwaitingOffsets.record(offsetsWait.waiting.count)
+            logger.notice("\(CommittedOffsetsWait.list(ready)): committed offsets read after waiting \(ProcessorHealth.seconds(waited)); restoring them")
+            let startOffsets = try restore(ready, committed: committed)
+            // A partition without a start offset starts fresh: where `auto.offset.reset` says,
+            // as it would have had its assignment not waited.
+            try consumer.seek(ready.map { PartitionOffset($0, offset: startOffsets[$0] ?? KafkaConsumer.offsetResetPosition) })
+            try consumer.resume(ready)
+            metrics.assignedPartitions.record(partitions.count)
+            health?.update { [count = partitions.count] in $0.assigned(count) }
+        case .failure(let error as KafkaError) where error.isRetriable:
+            guard let retry = offsetsWait.retry(read) else { return }
+            switch offsetsWait.failed(read, error: "\(error)", at: .now) {
+            case .retry(let line):
+                if let line { logger.warning("\(line)") }
+                // A try that failed fast (no broker at all) is spaced out to one a second.
+                let spacing = Duration.seconds(1) - (ContinuousClock.now - tried)
+                readCommittedOffsets(retry, after: max(.zero, spacing))
+            case .giveUp(let message):
+                throw ProcessorFailure(message: message)
+            }
+        case .failure(let error):
+            guard !offsetsWait.current(read).isEmpty else { return }
+            throw ProcessorFailure(message: "reading the committed offsets of \(CommittedOffsetsWait.list(offsetsWait.current(read))) failed: \(explain(error)). "
+                + "Nothing of these partitions was processed by this process; everything committed stays as it was")
+        }
+    }
+
+    /// Restores `assigned` from their checkpoints as the committed offsets name them (section 3
+    /// of the design): the offsets to start each at, where it does not start fresh.
+    private func restore(_ assigned: [TopicPartition], committed: [TopicPartition: PartitionOffset]) throws -> [TopicPartition: Int64] {
         var startOffsets: [TopicPartition: Int64] = [:]
         for partition in assigned {
             let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
@@ -782,15 +879,18 @@ public final class Processor: @unchecked Sendable {
                 break
             }
         }
-        metrics.assignedPartitions.record(partitions.count)
-        health?.update { [count = partitions.count] in
-            $0.assigned(count)
-            $0.enter(.running, at: .now)
-        }
         return startOffsets
     }
 
     private func revoke(_ revoked: [TopicPartition], lost: Bool) throws {
+        let wasWaiting = offsetsWait.revoked(revoked)
+        if !wasWaiting.isEmpty {
+            // Nothing of theirs was processed. Resumed before they go, so that no pause of
+            // ours outlives the assignment in librdkafka.
+            logger.info("\(CommittedOffsetsWait.list(wasWaiting)) revoked while waiting for their committed offsets: nothing of them was processed here")
+            try? consumer?.resume(wasWaiting)
+            metrics.partitionsAwaitingOffsets.record(offsetsWait.waiting.count)
+        }
         if lost {
             logger.warning("partitions \(revoked) were lost (another member took them, or the group coordinator was out of reach for the session timeout): aborting the open epoch")
             try perform(coordinator.epochLost(now: .now))

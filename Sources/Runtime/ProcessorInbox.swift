@@ -1,8 +1,10 @@
 import Dispatch
+import KafkaClient
 import Synchronization
 
 /// Where work done off the processing thread reports back to it: the lanes' captures, the
-/// checkpoint store's writes, the transaction's offset sends and commits, and topic listings.
+/// checkpoint store's writes, the transaction's offset sends and commits, topic listings, and
+/// reads of committed offsets.
 final class ProcessorInbox: Sendable {
     /// One finished piece of background work.
     enum Report {
@@ -17,6 +19,9 @@ final class ProcessorInbox: Sendable {
         case committed(CheckpointID, issued: ContinuousClock.Instant, Result<Void, any Error>)
         /// The cluster's topic names, listed because the consumer reported a source topic missing.
         case topicsListed(Result<Set<String>, any Error>)
+        /// A try of a background read of committed offsets (``CommittedOffsetsWait``), finished
+        /// at `tried`.
+        case committedOffsetsRead(CommittedOffsetsWait.Read, Result<[TopicPartition: PartitionOffset], any Error>, tried: ContinuousClock.Instant)
     }
 
     private let reports = Mutex<[Report]>([])

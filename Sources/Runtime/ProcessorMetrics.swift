@@ -16,6 +16,9 @@ struct ProcessorMetrics: Sendable {
     let stall: CoreMetrics.Timer
     let commit: CoreMetrics.Timer
     let assignedPartitions: Gauge
+    /// Partitions assigned but held paused until their committed offsets can be read
+    /// (``CommittedOffsetsWait``).
+    let partitionsAwaitingOffsets: Gauge
 
     /// Metrics labelled with the application and instance, made by `factory`.
     init(application: String, instance: String, factory: any MetricsFactory) {
@@ -29,6 +32,7 @@ struct ProcessorMetrics: Sendable {
         stall = CoreMetrics.Timer(label: "exactly_checkpoint_stall_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory)
         commit = CoreMetrics.Timer(label: "exactly_commit_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory)
         assignedPartitions = Gauge(label: "exactly_assigned_partitions", dimensions: dimensions, factory: factory)
+        partitionsAwaitingOffsets = Gauge(label: "exactly_partitions_awaiting_offsets", dimensions: dimensions, factory: factory)
     }
 }
 

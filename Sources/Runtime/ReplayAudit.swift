@@ -85,7 +85,7 @@ public enum ReplayAudit {
             logger: logger,
             rebalanceHandler: { event in
                 guard case .assigned = event else { return [:] }
-                return restored.mapValues(\.offset)
+                return AssignmentStart(offsets: restored.mapValues(\.offset))
             }
         )
         defer { try? consumer.close() }

@@ -16,7 +16,7 @@ struct KafkaClientIntegrationTests {
     static func consumer(
         _ bootstrap: String, group: String, isolation: ConsumerConfiguration.IsolationLevel = .readCommitted,
         strategy: ConsumerConfiguration.AssignmentStrategy = .cooperativeSticky,
-        onRebalance: (@Sendable (RebalanceEvent) -> [TopicPartition: Int64])? = nil
+        onRebalance: (@Sendable (RebalanceEvent) -> AssignmentStart)? = nil
     ) throws -> KafkaConsumer {
         try KafkaConsumer(
             configuration: ConsumerConfiguration(

@@ -9,13 +9,13 @@ import Testing
         let events = Mutex<[RebalanceEvent]>([])
         let owned = Mutex<Set<TopicPartition>>([])
 
-        func handler(startAt startOffsets: [TopicPartition: Int64] = [:]) -> @Sendable (RebalanceEvent) -> [TopicPartition: Int64] {
+        func handler(startAt startOffsets: [TopicPartition: Int64] = [:]) -> @Sendable (RebalanceEvent) -> AssignmentStart {
             { event in
                 self.events.withLock { $0.append(event) }
                 switch event {
                 case .assigned(let partitions):
                     self.owned.withLock { $0.formUnion(partitions) }
-                    return startOffsets
+                    return AssignmentStart(offsets: startOffsets)
                 case .revoked(let partitions, _):
                     self.owned.withLock { $0.subtract(partitions) }
                     return [:]
@@ -91,6 +91,59 @@ import Testing
         }
         #expect(records.map(\.offset) == [6, 7, 8, 9])
         #expect(records.map(\.value) == [[6], [7], [8], [9]])
+    }
+
+    /// A partition the handler holds paused yields nothing, committed offset or not, until it
+    /// is positioned and resumed; then it reads from where the seek put it, and
+    /// `offsetResetPosition` starts it where `auto.offset.reset` says (here: the beginning).
+    @Test func aPausedAssignmentReadsNothingUntilSoughtAndResumed() async throws {
+        let cluster = try MockCluster()
+        let topic = uniqueTopic()
+        cluster.createTopic(topic, partitions: 2)
+        let (first, second) = (TopicPartition(topic, 0), TopicPartition(topic, 1))
+        let (whilePaused, afterResume) = try await BlockingCalls.run {
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: cluster.kafka))
+            for value in 0..<20 {
+                try producer.send(ProducerRecord(topic: topic, partition: Int32(value % 2), value: [UInt8(value)]))
+            }
+            try producer.flush()
+            let assigned = Atomic<Bool>(false)
+            let consumer = try KafkaConsumer(
+                configuration: ConsumerConfiguration(kafka: cluster.kafka, groupID: uniqueTopic("g"), offsetReset: .earliest),
+                rebalanceHandler: { event in
+                    guard case .assigned = event else { return [:] }
+                    assigned.store(true, ordering: .releasing)
+                    return AssignmentStart(paused: [first, second])
+                }
+            )
+            defer { try? consumer.close() }
+            try consumer.subscribe(topics: [topic])
+            var whilePaused: [ConsumedRecord] = []
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !assigned.load(ordering: .acquiring), ContinuousClock.now < deadline {
+                whilePaused += try consumer.poll(maxRecords: 100, timeout: .milliseconds(50))
+            }
+            // Records that arrive while paused, once the assignment has settled: a partition
+            // that were not paused would read them.
+            let settled = ContinuousClock.now + .seconds(1)
+            while ContinuousClock.now < settled {
+                whilePaused += try consumer.poll(maxRecords: 100, timeout: .milliseconds(50))
+            }
+            for value in 20..<24 {
+                try producer.send(ProducerRecord(topic: topic, partition: Int32(value % 2), value: [UInt8(value)]))
+            }
+            try producer.flush()
+            let quiet = ContinuousClock.now + .seconds(2)
+            while ContinuousClock.now < quiet {
+                whilePaused += try consumer.poll(maxRecords: 100, timeout: .milliseconds(50))
+            }
+            try consumer.seek([PartitionOffset(first, offset: 3), PartitionOffset(second, offset: KafkaConsumer.offsetResetPosition)])
+            try consumer.resume([first, second])
+            return (whilePaused, try consume(consumer, count: 21))
+        }
+        #expect(whilePaused.isEmpty, "a paused partition was read: \(whilePaused.map(\.offset))")
+        #expect(afterResume.filter { $0.topicPartition == first }.map(\.offset) == Array(3..<12))
+        #expect(afterResume.filter { $0.topicPartition == second }.map(\.offset) == Array(0..<12))
     }
 }
 

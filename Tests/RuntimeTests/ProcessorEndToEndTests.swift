@@ -434,6 +434,80 @@ import Testing
         await broker.stop()
     }
 
+    /// A takeover of partitions whose offsets a transaction still holds: their previous owner
+    /// stopped between sending its offsets and committing (here a stand-in producer that
+    /// sends offsets for every partition of the group and never ends its transaction). Until
+    /// Kafka aborts that transaction at its timeout, the partitions' committed offsets cannot
+    /// be read, and nobody may read on from them. The new owner holds them paused and goes
+    /// on processing the partitions it had; once the offsets can be read it restores them as
+    /// usual. Before, it waited inside the rebalance with every partition standing still, and
+    /// stopped after 30 s. What a read_committed reader sees must be each expected output once.
+    @Test func partitionsWhoseOffsetsAnOpenTransactionHoldsWaitWhileTheOthersAreProcessed() async throws {
+        let keys = 40
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<1000, keys: keys))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = Self.quickSettings("held-app", instance: "0", kafka: kafka)
+        let metrics = TestMetrics()
+        settings.metricsFactory = metrics
+        let first = try makeProcessor(settings, directory: directory)
+        let firstRun = Task { try await BlockingCalls.run { try first.run(); return first.statistics } }
+        let watchdog = watchdog(for: first)
+        defer { watchdog.cancel() }
+        var secondSettings = Self.quickSettings("held-app", instance: "1", kafka: kafka)
+        let secondHealth = HealthBoard(checkpoint: secondSettings.checkpoint)
+        secondSettings.health = secondHealth
+        let second = try makeProcessor(secondSettings, directory: directory)
+        let secondRun = Task { try await BlockingCalls.run { try second.run(); return second.statistics } }
+        try await awaitCommitted(1000, kafka: kafka)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while secondHealth.current().partitionsAssigned == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try #require(secondHealth.current().partitionsAssigned > 0, "the second instance never got partitions")
+
+        // The stand-in's transaction holds offsets for every partition; the broker aborts it
+        // 20 s after it began.
+        let heldFor = Duration.seconds(20)
+        let held = try await BlockingCalls.run {
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(
+                kafka: kafka, transactionalID: "held-app-stopped", transactionTimeout: heldFor))
+            try producer.initTransactions()
+            try producer.beginTransaction()
+            try producer.sendOffsetsToTransaction(
+                (0..<4).map { PartitionOffset(TopicPartition("orders", $0), offset: 1, metadata: "") },
+                group: ConsumerGroupMetadata(groupID: "held-app"))
+            return producer
+        }
+        let heldUntil = ContinuousClock.now + heldFor
+        // The second instance stops (its partitions committed); the first is assigned them and
+        // cannot read their offsets.
+        second.requestShutdown()
+        _ = try await secondRun.value
+        let awaiting = { (try? metrics.expectGauge("exactly_partitions_awaiting_offsets", [("application", "held-app"), ("instance", "0")]).lastValue) ?? 0 }
+        while awaiting() == 0, ContinuousClock.now < heldUntil {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try #require(awaiting() > 0, "the first instance did not hold the taken-over partitions paused while their offsets were held")
+
+        // Input for every partition: the first instance's own are processed meanwhile.
+        try await BlockingCalls.run { try self.produce(Self.input(1000..<2000, keys: keys), to: "orders", kafka: kafka) }
+        var whileHeld = 0
+        while whileHeld <= 1000, ContinuousClock.now < heldUntil - .seconds(2) {
+            whileHeld = try await BlockingCalls.run { try self.readCommitted("totals", count: 1001, kafka: kafka, patience: .seconds(1)).count }
+        }
+        let stillHeld = ContinuousClock.now < heldUntil - .seconds(1) && awaiting() > 0
+        #expect(whileHeld > 1000, "the partitions the first instance had were not processed while the others waited")
+        #expect(stillHeld, "the check ran too late to tell: the held transaction may have ended")
+
+        try await awaitCommitted(2000, kafka: kafka)
+        try await expectCommitted(Self.expected(2000, keys: keys), kafka: kafka)
+        #expect(awaiting() == 0)
+        first.requestShutdown()
+        _ = try await firstRun.value  // stopped cleanly: the wait was not a failure
+        withExtendedLifetime(held) {}
+        await broker.stop()
+    }
+
     /// The group drops the instance (its session expired, say) while its commit is in flight:
     /// librdkafka reports its partitions lost. The instance must learn the commit's outcome
     /// before it aborts the open epoch and gives the partitions up; when it gets them back it
