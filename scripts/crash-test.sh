@@ -96,19 +96,43 @@ for cycle in $(seq 1 "$cycles"); do
     processor_pid=""
 done
 
-# Two instances share the partitions; the second is killed and the first takes its
-# partitions over (after the group's session timeout). Then a second process with the first
-# one's identity starts: it fences the first, which must stop with an error, and finishes.
+# Two instances share the partitions; the second kills itself right after sending a
+# checkpoint's offsets to its transaction, which stays open holding them, and the first takes
+# its partitions over (after the group's session timeout, 10 s). Until the broker aborts that
+# transaction (transaction_timeout, 25 s here, counted from its start) the partitions' committed
+# offsets cannot be read: the first instance must hold them paused, go on with its own, and
+# restore them once readable (docs/RUNTIME.md, "A takeover that finds offsets held"). Then a
+# second process with the first one's identity starts: it fences the first, which must stop
+# with an error, and finishes.
 workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions "$partitions" --records $(( records - produced )) --keys "$keys" --start "$produced" > /dev/null
-sed -e 's#^instance: .*#instance: "1"#' "$work/pipeline.yaml" > "$work/pipeline-1.yaml"
-say "two instances share the partitions; instance 1 is killed, instance 0 takes over"
-"$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$work/instance-0.log" 2>&1 &
+sed -e 's#^  transaction_timeout: .*#  transaction_timeout: 25s#' "$work/pipeline.yaml" > "$work/pipeline-0.yaml"
+sed -e 's#^instance: .*#instance: "1"#' "$work/pipeline-0.yaml" > "$work/pipeline-1.yaml"
+say "two instances share the partitions; instance 1 dies holding its checkpoint's offsets in an open transaction, instance 0 takes over"
+"$EXACTLY_BIN" run --config "$work/pipeline-0.yaml" > "$work/instance-0.log" 2>&1 &
 first_pid=$!
-"$EXACTLY_BIN" run --config "$work/pipeline-1.yaml" > "$work/instance-1.log" 2>&1 &
+# The 25th checkpoint (about 5 s in): by then the group has given instance 1 its partitions.
+EXACTLY_CRASH_AT="afterOffsetsSent:25" "$EXACTLY_BIN" run --config "$work/pipeline-1.yaml" > "$work/instance-1.log" 2>&1 &
 processor_pid=$!
-sleep 1.5
-kill -9 "$processor_pid" 2>/dev/null || true
-{ wait "$processor_pid"; } 2>/dev/null || true
+disown "$processor_pid"  # it kills itself; polled below, so no job notice
+for _ in $(seq 300); do kill -0 "$processor_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$processor_pid" 2>/dev/null; then
+    failed=1
+    echo "instance 1 did not reach afterOffsetsSent:25 within 30 s (log: $work/instance-1.log)" >&2
+    exit 1
+fi
+processor_pid=""
+took_over=0
+for _ in $(seq 900); do
+    if grep -q "committed offsets read after waiting" "$work/instance-0.log"; then took_over=1; break; fi
+    kill -0 "$first_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ "$took_over" != 1 ]; then
+    failed=1
+    echo "instance 0 did not take over instance 1's partitions after waiting for their held offsets (log: $work/instance-0.log)" >&2
+    exit 1
+fi
+say "instance 0: $(sed -n 's/.*\[Runtime\] \(.*committed offsets read after waiting [0-9.]* s\).*/\1/p' "$work/instance-0.log" | head -1)"
 
 say "a second process with instance 0's identity starts: the first must be fenced"
 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$work/final.log" 2>&1 &
@@ -144,4 +168,4 @@ if ! wait "$processor_pid"; then
 fi
 processor_pid=""
 workload_kafka_done
-echo "crash test passed: $cycles cycles ($phase_kills at named phases, $random_kills at random moments), a takeover after a kill, a fenced zombie; $records records, exactly once"
+echo "crash test passed: $cycles cycles ($phase_kills at named phases, $random_kills at random moments), a takeover of partitions whose offsets a dead instance's transaction held, a fenced zombie; $records records, exactly once"
