@@ -190,6 +190,31 @@ public final class CheckpointStore: Sendable {
         return manifest
     }
 
+    /// Starts the state file `path` in `directory`, making the directory first. Instances that
+    /// share a checkpoint directory each remove a partition directory they find empty
+    /// (retention, `CheckpointStore+Retention`): one removed between our `mkdir` and our
+    /// create is made again, a few times, instead of failing the checkpoint ("cannot create
+    /// (No such file or directory)", seen with two instances starting together).
+    ///
+    /// - Parameter afterMakingDirectory: for tests, called with the attempt's number between the
+    ///   `mkdir` and the create, where another instance's retention may strike.
+    static func createStateFile(
+        _ path: String, in directory: String, kind: StateFileKind, recordCount: Int,
+        afterMakingDirectory: (Int) -> Void = { _ in }
+    ) throws -> StateFileWriter {
+        var attempt = 1
+        while true {
+            try DurableFiles.makeDirectory(directory)
+            afterMakingDirectory(attempt)
+            do {
+                return try StateFileWriter(path: path, kind: kind, recordCount: recordCount)
+            } catch {
+                guard attempt < 3, !DurableFiles.exists(directory) else { throw error }
+                attempt += 1
+            }
+        }
+    }
+
     /// Writes what `plan` says for one partition; returns the partition's new chain and the path
     /// of the file written, if any.
     private func writeFiles(
@@ -209,11 +234,10 @@ public final class CheckpointStore: Sendable {
             kind = .delta
             files = chain.files
         }
-        try DurableFiles.makeDirectory(layout.partitionDirectory(part.partition))
         let name = CheckpointLayout.stateFileName(checkpointID, kind)
         let path = layout.statePath(part.partition, name)
         let recordCount = kind == .full ? snapshot.count : snapshot.changes.count
-        var writer = try StateFileWriter(path: path, kind: kind, recordCount: recordCount)
+        var writer = try Self.createStateFile(path, in: layout.partitionDirectory(part.partition), kind: kind, recordCount: recordCount)
         do {
             if kind == .full {
                 // Without folding first: the fold is not needed for the file (record order

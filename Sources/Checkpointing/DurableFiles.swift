@@ -131,6 +131,11 @@ enum DurableFiles {
         if unlink(path) != 0 && errno != ENOENT { throw failure("cannot remove", path) }
     }
 
+    /// Whether anything exists at `path`.
+    static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
     /// Removes the directory `path` if it is empty; otherwise leaves it.
     static func removeDirectoryIfEmpty(_ path: String) {
         _ = rmdir(path)

@@ -95,4 +95,26 @@ import ExactlyTesting
         #expect(manifest.partitions[0].files.map(\.name) == ["i1-4.full"])
         #expect(store.verify("i1-4").isEmpty)
     }
+
+    /// Instances sharing a checkpoint directory each remove a partition directory they find
+    /// empty. One removed between a writer's mkdir and its create is made again; a directory
+    /// that keeps going away still fails the checkpoint, naming the file.
+    @Test func aPartitionDirectoryRemovedByAnotherInstancesRetentionIsMadeAgain() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let partitionDirectory = directory.path + "/state/orders-0"
+        let path = partitionDirectory + "/i1-1.full"
+        var writer = try CheckpointStore.createStateFile(path, in: partitionDirectory, kind: .full, recordCount: 1) { attempt in
+            if attempt == 1 { DurableFiles.removeDirectoryIfEmpty(partitionDirectory) }
+        }
+        try [UInt8(1)].withUnsafeBytes { try writer.put(key(1), $0) }
+        _ = try writer.finish()
+        #expect(FileManager.default.fileExists(atPath: path))
+
+        #expect(throws: CheckpointError.self) {
+            _ = try CheckpointStore.createStateFile(directory.path + "/state/orders-1/i1-1.full", in: directory.path + "/state/orders-1", kind: .full, recordCount: 0) { _ in
+                DurableFiles.removeDirectoryIfEmpty(directory.path + "/state/orders-1")
+            }
+        }
+    }
 }
