@@ -56,6 +56,20 @@ printf 'processing:\n  lanes: 2\n' >> "$work/pipeline.yaml"
 workload expected --partitions "$partitions" --records "$records" --keys "$keys" > "$work/expected.jsonl"
 
 phases=(afterCapture afterOffsetsSent afterManifestDurable afterCommitSent afterCommitReturned)
+
+# run_until_crash_point PHASE:N CONFIG LOG WHO: runs the processor with the fault-injection
+# switch at PHASE:N and waits (up to 30 s) until it has killed itself there.
+run_until_crash_point() {
+    EXACTLY_CRASH_AT="$1" "$EXACTLY_BIN" run --config "$2" > "$3" 2>&1 &
+    processor_pid=$!
+    disown "$processor_pid"  # it kills itself; polled below, so no job notice
+    for _ in $(seq 300); do kill -0 "$processor_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$processor_pid" 2>/dev/null; then
+        failed=1
+        echo "$4 did not reach $1 within 30 s (log: $3)" >&2
+        exit 1
+    fi
+}
 # One chunk of input per cycle, and one more for the two-instance stage at the end.
 chunk=$(( (records + cycles) / (cycles + 1) ))
 produced=0
@@ -81,15 +95,7 @@ for cycle in $(seq 1 "$cycles"); do
     else
         phase=${phases[$(( RANDOM % ${#phases[@]} ))]}
         occurrence=$(( RANDOM % 3 + 1 ))
-        EXACTLY_CRASH_AT="$phase:$occurrence" "$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$log" 2>&1 &
-        processor_pid=$!
-        disown "$processor_pid"  # it kills itself; polled below, so no job notice
-        for _ in $(seq 300); do kill -0 "$processor_pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$processor_pid" 2>/dev/null; then
-            failed=1
-            echo "cycle $cycle: the processor did not reach $phase:$occurrence within 30 s (log: $log)" >&2
-            exit 1
-        fi
+        run_until_crash_point "$phase:$occurrence" "$work/pipeline.yaml" "$log" "cycle $cycle: the processor"
         phase_kills=$(( phase_kills + 1 ))
         echo "cycle $cycle: killed $phase:$occurrence"
     fi
@@ -111,15 +117,7 @@ say "two instances share the partitions; instance 1 dies holding its checkpoint'
 "$EXACTLY_BIN" run --config "$work/pipeline-0.yaml" > "$work/instance-0.log" 2>&1 &
 first_pid=$!
 # The 25th checkpoint (about 5 s in): by then the group has given instance 1 its partitions.
-EXACTLY_CRASH_AT="afterOffsetsSent:25" "$EXACTLY_BIN" run --config "$work/pipeline-1.yaml" > "$work/instance-1.log" 2>&1 &
-processor_pid=$!
-disown "$processor_pid"  # it kills itself; polled below, so no job notice
-for _ in $(seq 300); do kill -0 "$processor_pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$processor_pid" 2>/dev/null; then
-    failed=1
-    echo "instance 1 did not reach afterOffsetsSent:25 within 30 s (log: $work/instance-1.log)" >&2
-    exit 1
-fi
+run_until_crash_point afterOffsetsSent:25 "$work/pipeline-1.yaml" "$work/instance-1.log" "instance 1"
 processor_pid=""
 took_over=0
 for _ in $(seq 900); do
