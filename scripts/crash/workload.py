@@ -77,8 +77,13 @@ def normalise(output):
     return (output["key"], int(output["count"]), float(output["sum"]))
 
 
-def read_committed(bootstrap, topic, stop_after):
-    """Every record of `topic` a read_committed consumer sees, reading until each partition's end."""
+def read_committed(bootstrap, topic, patience):
+    """Every record of `topic` a read_committed consumer sees, reading until each partition's
+    end; and the partitions it gave up on, having read nothing more for `patience` seconds
+    before their end (an open transaction holds back what follows it). The patience counts
+    from the last record read, not from the start: a large topic takes longer than any fixed
+    limit to read (6 million outputs: about a minute), and a read cut short would show as
+    outputs missing."""
     from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer({
@@ -92,25 +97,24 @@ def read_committed(bootstrap, topic, stop_after):
     metadata = consumer.list_topics(topic, timeout=10)
     if topic not in metadata.topics or metadata.topics[topic].error is not None:
         consumer.close()
-        return []
+        return [], set()
     partitions = [TopicPartition(topic, p) for p in metadata.topics[topic].partitions]
     consumer.assign(partitions)
     at_end = set()
     values = []
-    deadline = time.time() + stop_after
+    deadline = time.time() + patience
     while len(at_end) < len(partitions) and time.time() < deadline:
-        message = consumer.poll(0.5)
-        if message is None:
-            continue
-        if message.error():
-            if message.error().code() == -191:  # _PARTITION_EOF
-                at_end.add(message.partition())
-                continue
-            sys.exit(f"consume failed: {message.error()}")
-        at_end.discard(message.partition())
-        values.append(message.value())
+        for message in consumer.consume(10000, 0.5):
+            if message.error():
+                if message.error().code() == -191:  # _PARTITION_EOF
+                    at_end.add(message.partition())
+                    continue
+                sys.exit(f"consume failed: {message.error()}")
+            at_end.discard(message.partition())
+            values.append(message.value())
+            deadline = time.time() + patience
     consumer.close()
-    return values
+    return values, {p.partition for p in partitions} - at_end
 
 
 def verify(args):
@@ -119,11 +123,16 @@ def verify(args):
     want = collections.Counter(expected_list)
     deadline = time.time() + args.wait
     while True:
-        seen = [normalise(json.loads(v)) for v in read_committed(args.bootstrap, args.topic, 30)]
+        values, unfinished = read_committed(args.bootstrap, args.topic, 30)
+        seen = [normalise(json.loads(v)) for v in values]
         got = collections.Counter(seen)
         if got == want or time.time() >= deadline or len(seen) > len(expected_list):
             break
         time.sleep(1)
+    if unfinished:
+        print(f"partitions {sorted(unfinished)} of {args.topic} gave nothing for 30 s before their end: "
+              f"an open transaction holds back what follows it (its producer stopped without ending it; "
+              f"the broker aborts it at its transaction timeout)")
     missing = want - got
     extra = got - want
     duplicates = sum(n - 1 for item, n in got.items() if n > 1)
