@@ -38,8 +38,11 @@ prepare_workload_test
 work=$(mktemp -d)
 broker_pid=""
 processor_pid=""
+first_pid=""
+zombie_pid=""
 cleanup() {
     [ -n "$processor_pid" ] && kill -9 "$processor_pid" 2>/dev/null || true
+    for pid in $first_pid $zombie_pid; do kill -9 "$pid" 2>/dev/null || true; done
     [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null || true
     wait 2>/dev/null || true
     if [ "${failed:-0}" = 1 ]; then say "logs kept in $work"; else rm -rf "$work"; fi
@@ -70,8 +73,9 @@ run_until_crash_point() {
         exit 1
     fi
 }
-# One chunk of input per cycle, and one more for the two-instance stage at the end.
-chunk=$(( (records + cycles) / (cycles + 1) ))
+# One chunk of input per cycle, and one more for each two-instance stage at the end (the
+# takeover, the two frozen zombies).
+chunk=$(( (records + cycles + 2) / (cycles + 3) ))
 produced=0
 random_kills=0
 phase_kills=0
@@ -110,7 +114,9 @@ done
 # restore them once readable (docs/RUNTIME.md, "A takeover that finds offsets held"). Then a
 # second process with the first one's identity starts: it fences the first, which must stop
 # with an error, and finishes.
-workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions "$partitions" --records $(( records - produced )) --keys "$keys" --start "$produced" > /dev/null
+count=$(( chunk < records - produced ? chunk : records - produced ))
+workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions "$partitions" --records "$count" --keys "$keys" --start "$produced" > /dev/null
+produced=$(( produced + count ))
 sed -e 's#^  transaction_timeout: .*#  transaction_timeout: 25s#' "$work/pipeline.yaml" > "$work/pipeline-0.yaml"
 sed -e 's#^instance: .*#instance: "1"#' "$work/pipeline-0.yaml" > "$work/pipeline-1.yaml"
 say "two instances share the partitions; instance 1 dies holding its checkpoint's offsets in an open transaction, instance 0 takes over"
@@ -131,6 +137,70 @@ if [ "$took_over" != 1 ]; then
     exit 1
 fi
 say "instance 0: $(sed -n 's/.*\[Runtime\] \(.*committed offsets read after waiting [0-9.]* s\).*/\1/p' "$work/instance-0.log" | head -1)"
+
+# A zombie: instance 1 freezes (SIGSTOP, as in a long pause or a network freeze) right after
+# sending a checkpoint's offsets to its transaction, while input arrives, and wakes (SIGCONT)
+# after the group has given its partitions to instance 0. Instance 0 cannot read their offsets
+# while the frozen transaction holds them.
+#   - Frozen longer than its transaction timeout (30 s): the broker aborts the transaction
+#     (instance 0 then restores the partitions from before it); the zombie's commit on waking
+#     is fenced, and it must stop with that error, not with a signal and not cleanly.
+#   - Frozen less than that (15 s; the session timeout is 10 s): on waking the zombie learns
+#     it lost its partitions and aborts its transaction (or commits it, if its commit goes out
+#     first: its offsets were accepted while it was a member); either way instance 0, which
+#     could not read their offsets meanwhile, then restores from what was committed. The
+#     zombie rejoins and must stop cleanly on SIGTERM at the end.
+# Either way a read_committed reader must see every output once.
+freeze_instance_1() {  # freeze_instance_1 SECONDS LOG: returns with the zombie's pid in zombie_pid
+    local seconds=$1 log=$2
+    count=$(( chunk < records - produced ? chunk : records - produced ))
+    # The chunk in ten pieces over about 5 s, so that records are in flight at the freeze.
+    ( start=$produced
+      for piece in $(seq 10); do
+          n=$(( count / 10 + (piece <= count % 10 ? 1 : 0) ))
+          [ "$n" -gt 0 ] && workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions "$partitions" --records "$n" --keys "$keys" --start "$start" > /dev/null
+          start=$(( start + n ))
+          sleep 0.5
+      done ) &
+    local feeder=$!
+    produced=$(( produced + count ))
+    EXACTLY_CRASH_AT="afterOffsetsSent:25:stop" "$EXACTLY_BIN" run --config "$work/pipeline-1.yaml" > "$log" 2>&1 &
+    zombie_pid=$!
+    local frozen=0
+    for _ in $(seq 300); do
+        if [ "$(awk '{ print $3 }' "/proc/$zombie_pid/stat" 2>/dev/null)" = T ]; then frozen=1; break; fi
+        sleep 0.1
+    done
+    if [ "$frozen" != 1 ]; then
+        failed=1
+        echo "instance 1 did not freeze at afterOffsetsSent:25 within 30 s (log: $log)" >&2
+        exit 1
+    fi
+    sleep "$seconds"
+    kill -CONT "$zombie_pid"
+    wait "$feeder"
+}
+
+say "instance 1 freezes for 30 s, past its transaction timeout, holding a checkpoint's offsets; it must be fenced when it wakes"
+freeze_instance_1 30 "$work/zombie-fenced.log"
+zombie_status=0
+wait "$zombie_pid" || zombie_status=$?
+if [ "$zombie_status" = 0 ] || [ "$zombie_status" -ge 128 ] || ! grep -q "this process was fenced" "$work/zombie-fenced.log"; then
+    failed=1
+    echo "the zombie woken after its transaction timed out was not stopped as fenced (exit $zombie_status; log: $work/zombie-fenced.log)" >&2
+    exit 1
+fi
+say "the zombie stopped, fenced (exit $zombie_status)"
+
+say "instance 1 freezes for 15 s, past its session timeout, holding a checkpoint's offsets; it must rejoin when it wakes"
+freeze_instance_1 15 "$work/zombie-woken.log"
+sleep 3
+if ! kill -0 "$zombie_pid" 2>/dev/null; then
+    failed=1
+    echo "the zombie woken within its transaction timeout stopped (log: $work/zombie-woken.log)" >&2
+    exit 1
+fi
+woken_pid=$zombie_pid
 
 say "a second process with instance 0's identity starts: the first must be fenced"
 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" > "$work/final.log" 2>&1 &
@@ -158,12 +228,17 @@ if ! workload verify --bootstrap "$bootstrap" --topic "$OUTPUT_TOPIC" --expected
     failed=1
     exit 1
 fi
-kill -TERM "$processor_pid"
+kill -TERM "$processor_pid" "$woken_pid"
 if ! wait "$processor_pid"; then
     failed=1
     echo "the processor did not stop cleanly on SIGTERM (log: $work/final.log)" >&2
     exit 1
 fi
 processor_pid=""
+if ! wait "$woken_pid"; then
+    failed=1
+    echo "the woken zombie did not stop cleanly on SIGTERM (log: $work/zombie-woken.log)" >&2
+    exit 1
+fi
 workload_kafka_done
-echo "crash test passed: $cycles cycles ($phase_kills at named phases, $random_kills at random moments), a takeover of partitions whose offsets a dead instance's transaction held, a fenced zombie; $records records, exactly once"
+echo "crash test passed: $cycles cycles ($phase_kills at named phases, $random_kills at random moments), a takeover of partitions whose offsets a dead instance's transaction held, a frozen zombie fenced and one that rejoined, a fenced zombie; $records records, exactly once"

@@ -107,6 +107,10 @@ public struct CheckpointCoordinator: Sendable {
     private var lastTriggeredAt: ContinuousClock.Instant?
     private var lastEndedAt: ContinuousClock.Instant?
     private var inFlightStartedAt: ContinuousClock.Instant?
+    /// When the commit of the checkpoint in flight first failed with its outcome unknown: it is
+    /// asked again until then + the timeout. Not the checkpoint's start: a process frozen
+    /// before its commit wakes with that time long gone, and its commit must still be settled.
+    private var commitUnresolvedSince: ContinuousClock.Instant?
     private var force: ForceReason?
     /// The checkpoint whose snapshot covers everything processed before the force was asked for.
     private var forceSatisfiedBy: CheckpointID?
@@ -283,9 +287,19 @@ public struct CheckpointCoordinator: Sendable {
             membershipFailedAt = now
             if first { return abortUncounted(id) }
         }
-        if severity == .retriable, step == .commit, let started = inFlightStartedAt, now - started <= settings.timeout {
-            // The outcome is not known yet: committing again is the only safe move.
-            return [.commitTransaction(id)]
+        if severity == .retriable, step == .commit {
+            // The outcome is not known yet: committing again is the only safe move. An abort is
+            // not one: librdkafka refuses it while a commit is unresolved (_CONFLICT), and it
+            // could not undo a commit the broker has made.
+            let since = commitUnresolvedSince ?? now
+            commitUnresolvedSince = since
+            if now - since <= settings.timeout {
+                return [.commitTransaction(id)]
+            }
+            stage = .stopped
+            return [.stop(failure: "the commit of checkpoint \(id) did not finish within checkpoint.timeout (\(settings.timeout)) and its outcome is unknown (\(message)). "
+                + "Stopping without aborting it: nothing is lost, the broker finishes or aborts the transaction (within transaction.timeout.ms), "
+                + "and the next start fences this producer and recovers from whatever Kafka committed. Check that Kafka is reachable")]
         }
         return fail(id, reason: "checkpoint \(id) failed at \(step.rawValue): \(message)")
     }
@@ -341,6 +355,7 @@ public struct CheckpointCoordinator: Sendable {
     private mutating func commitIfReady(_ id: CheckpointID) -> [Action] {
         guard case .preCommitting(id, true, true) = stage else { return [] }
         stage = .committing(id)
+        commitUnresolvedSince = nil
         return [.commitTransaction(id)]
     }
 

@@ -92,6 +92,11 @@ public final class Processor: @unchecked Sendable {
     /// delivered before the coordinator hears "offsets sent": the commit then finds nothing to
     /// flush, so the stall is the EndTxn round trip, not the epoch's produce backlog.
     private var awaitingDelivery: CheckpointID?
+    /// The checkpoint whose commit was issued last: issuing it again is a retry.
+    private var lastCommitIssued: CheckpointID?
+    /// Failed tries of the abort under way, and when the last was logged.
+    private var abortRetries = 0
+    private var abortRetryLoggedAt: ContinuousClock.Instant?
     /// Partitions already restored from the replay checkpoint (each is replayed once per run).
     private var replayed: Set<TopicPartition> = []
     /// Assigned partitions held paused until their committed offsets can be read
@@ -449,7 +454,7 @@ public final class Processor: @unchecked Sendable {
                 PartitionOffset(TopicPartition($0.partition), offset: $0.nextOffset, metadata: OffsetMetadata.encode(id))
             }
             if offsets.isEmpty {
-                return try offsetsSent(id)
+                return try offsetsSent(id, any: false)
             }
             offsetsInFlight = id
             // The group metadata is asked for in the background too: librdkafka answers it on
@@ -466,12 +471,19 @@ public final class Processor: @unchecked Sendable {
         case .commitTransaction(let id):
             // The lanes keep processing while the commit is in flight (their outputs are held
             // for the next transaction); the outcome comes back through the inbox.
-            if faults?.shouldCrash(at: .afterCommitSent) == true {
-                Self.killSoon()
+            if let action = faults?.action, faults?.shouldCrash(at: .afterCommitSent) == true {
+                Self.signalSoon(action.signal)
             }
+            // A commit asked again (its outcome was unknown) waits a little first: an answer
+            // that comes back at once (a broker just gone) would otherwise be asked in a loop.
+            let retry = lastCommitIssued == id
+            lastCommitIssued = id
             commitInFlight = id
             let (timeout, issued) = (settings.checkpoint.timeout, ContinuousClock.now)
-            inBackground({ try producer.commitTransaction(timeout: timeout) }) { .committed(id, issued: issued, $0) }
+            inBackground({
+                if retry { usleep(200_000) }
+                try producer.commitTransaction(timeout: timeout)
+            }) { .committed(id, issued: issued, $0) }
             return []
 
         case .checkpointCompleted(let id):
@@ -498,14 +510,21 @@ public final class Processor: @unchecked Sendable {
                 let next = failed(id, .abort, error)
                 if next.contains(where: { if case .abortTransaction = $0 { true } else { false } }) {
                     // Retried until the broker answers: say so, and that nothing is at risk, so
-                    // that an operator who sees this every few seconds knows what to look at.
-                    logger.warning("aborting checkpoint \(id) failed, trying again: \(error). Check that Kafka is reachable (librdkafka's connection errors are logged). Nothing of this checkpoint is committed; committed output, offsets and checkpoints stay as they are")
+                    // that an operator who sees this knows what to look at; once a minute at
+                    // most, and a second apart, as an abort can fail at once (no broker at all).
+                    abortRetries += 1
+                    if abortRetryLoggedAt.map({ .now - $0 >= .seconds(60) }) ?? true {
+                        abortRetryLoggedAt = .now
+                        logger.warning("aborting checkpoint \(id) failed, trying again every second (\(abortRetries) tries so far): \(error). Check that Kafka is reachable (librdkafka's connection errors are logged). Nothing of this checkpoint is committed; committed output, offsets and checkpoints stay as they are")
+                    }
+                    usleep(1_000_000)
                 } else {
                     logger.warning("aborting checkpoint \(id) failed: \(error)")
                 }
                 return next
             }
             transactionOpen = false
+            (abortRetries, abortRetryLoggedAt) = (0, nil)
             pendingCapture = nil  // the lanes' reports, in the inbox since the quiesce, are stale
             awaitingDelivery = nil
             offsetsInFlight = nil  // a report of the send still to come is stale
@@ -573,10 +592,13 @@ public final class Processor: @unchecked Sendable {
         return coordinator.snapshotCaptured(capture.id)
     }
 
-    /// The offsets of `id` are in the transaction: what remains before the coordinator hears
-    /// so is the delivery of the epoch's outputs.
-    private func offsetsSent(_ id: CheckpointID) throws -> [CheckpointCoordinator.Action] {
-        faults?.reach(.afterOffsetsSent)
+    /// The offsets of `id` are in the transaction (`any`: there were some; a checkpoint of no
+    /// partitions has none): what remains before the coordinator hears so is the delivery of
+    /// the epoch's outputs.
+    private func offsetsSent(_ id: CheckpointID, any: Bool) throws -> [CheckpointCoordinator.Action] {
+        // The crash point counts only checkpoints whose offsets a transaction now holds: an
+        // instance still waiting for its first partitions would otherwise die holding nothing.
+        if any { faults?.reach(.afterOffsetsSent) }
         awaitingDelivery = id
         return try deliveryChecked()
     }
@@ -658,7 +680,7 @@ public final class Processor: @unchecked Sendable {
                 guard offsetsInFlight == id else { continue }
                 offsetsInFlight = nil
                 switch result {
-                case .success: try perform(offsetsSent(id))
+                case .success: try perform(offsetsSent(id, any: true))
                 case .failure(let error): try perform(failed(id, .sendOffsets, error))
                 }
             }
@@ -697,11 +719,11 @@ public final class Processor: @unchecked Sendable {
     /// longer knows, or from an older generation: the consumer rejoins at its next heartbeat.
     static let membershipErrors: Set<String> = ["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"]
 
-    /// For the `afterCommitSent` crash point: the commit is issued, then the process dies
-    /// while it is in flight, leaving its outcome to the broker.
-    private static func killSoon() {
+    /// For the `afterCommitSent` crash point: the commit is issued, then the process dies (or
+    /// freezes) while it is in flight, leaving its outcome to the broker.
+    private static func signalSoon(_ signal: Int32) {
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(2)) {
-            kill(getpid(), SIGKILL)
+            kill(getpid(), signal)
         }
     }
 

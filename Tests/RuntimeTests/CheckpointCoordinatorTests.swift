@@ -68,6 +68,46 @@ import Testing
         #expect(coordinator.consecutiveFailures == 0)
     }
 
+    /// A process frozen (a long pause) before its commit wakes long after its checkpoint's
+    /// timeout: a commit whose outcome is unknown is still asked again, for the timeout counted
+    /// from its first unknown outcome, never aborted (librdkafka refuses an abort while a commit
+    /// is unresolved, and an abort could not undo one the broker made); then the processor
+    /// stops without aborting, leaving the outcome to the broker and the next start.
+    @Test func aCommitWhoseOutcomeIsUnknownIsAskedAgainThenLeftToTheBrokerNeverAborted() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        _ = coordinator.snapshotCaptured(id(1))
+        _ = coordinator.offsetsSent(id(1))
+        _ = coordinator.snapshotDurable(id(1))
+        // Woken 40 s later, well past the 10 s timeout since the checkpoint started.
+        #expect(coordinator.failed(id(1), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(41)) == [.commitTransaction(id(1))])
+        #expect(coordinator.failed(id(1), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(50)) == [.commitTransaction(id(1))])
+        let actions = coordinator.failed(id(1), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(52))
+        guard case .stop(let failure?) = actions.first, actions.count == 1 else {
+            Issue.record("expected only a stop, got \(actions)")
+            return
+        }
+        #expect(failure.hasPrefix("the commit of checkpoint \(id(1)) did not finish within checkpoint.timeout (10.0 seconds) and its outcome is unknown (timed out)"), "\(failure)")
+        #expect(failure.contains("Stopping without aborting it"), "\(failure)")
+        #expect(coordinator.stage == .stopped)
+    }
+
+    /// Each commit gets its own time to settle: the budget of an earlier one does not carry over.
+    @Test func theTimeToSettleACommitStartsAgainForEachCheckpoint() {
+        var coordinator = started()
+        _ = coordinator.tick(now: t0 + .seconds(1))
+        _ = coordinator.snapshotCaptured(id(1))
+        _ = coordinator.offsetsSent(id(1))
+        _ = coordinator.snapshotDurable(id(1))
+        #expect(coordinator.failed(id(1), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(2)) == [.commitTransaction(id(1))])
+        _ = coordinator.commitSucceeded(id(1), now: t0 + .seconds(3))
+        _ = coordinator.tick(now: t0 + .seconds(20))
+        _ = coordinator.snapshotCaptured(id(2))
+        _ = coordinator.offsetsSent(id(2))
+        _ = coordinator.snapshotDurable(id(2))
+        #expect(coordinator.failed(id(2), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(21)) == [.commitTransaction(id(2))])
+    }
+
     @Test func abortableFailureRollsBackToTheLastCompleteCheckpoint() {
         var coordinator = started(restoredFrom: id(0))
         _ = completeCycle(&coordinator, id(1), at: t0 + .seconds(1))

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Runtime
 import Synchronization
 import Testing
@@ -18,6 +21,20 @@ import Testing
         let error = #expect(throws: ConfigurationError.self) { try FaultInjection(parsing: "afterLunch") }
         #expect(error?.description.contains("afterCapture, afterOffsetsSent, afterManifestDurable, afterCommitSent, afterCommitReturned") == true)
         #expect(throws: ConfigurationError.self) { try FaultInjection(parsing: "afterCapture:0") }
+        let action = #expect(throws: ConfigurationError.self) { try FaultInjection(parsing: "afterCapture:2:nap") }
+        #expect(action?.description.contains(":kill (the default) or :stop") == true)
+        #expect(throws: ConfigurationError.self) { try FaultInjection(parsing: "afterCapture::stop") }
+    }
+
+    /// `:stop` freezes the process (SIGSTOP) instead of killing it: a long pause, after which
+    /// it goes on as a zombie.
+    @Test func killsByDefaultAndFreezesWhenAsked() throws {
+        #expect(try FaultInjection(parsing: "afterCapture").action == .kill)
+        #expect(try FaultInjection(parsing: "afterCapture:3").action == .kill)
+        let freeze = try FaultInjection(parsing: "afterOffsetsSent:25:stop")
+        #expect(freeze == FaultInjection(phase: .afterOffsetsSent, occurrence: 25, action: .stop))
+        #expect(freeze.action.signal == SIGSTOP)
+        #expect(FaultInjection.Action.kill.signal == SIGKILL)
     }
 }
 
