@@ -507,6 +507,12 @@ public final class Processor: @unchecked Sendable {
             do {
                 try producer.abortTransaction(timeout: settings.checkpoint.timeout)
             } catch {
+                // A shutdown asked for while aborts fail stops at the next failure (the abort
+                // retries never return to the loop that would pass it on).
+                if shutdown.load(ordering: .acquiring), !shutdownForwarded {
+                    shutdownForwarded = true
+                    _ = coordinator.forceCheckpoint(.shutdown, now: .now)
+                }
                 let next = failed(id, .abort, error)
                 if next.contains(where: { if case .abortTransaction = $0 { true } else { false } }) {
                     // Retried until the broker answers: say so, and that nothing is at risk, so
