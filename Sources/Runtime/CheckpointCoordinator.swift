@@ -117,6 +117,10 @@ public struct CheckpointCoordinator: Sendable {
     /// When a checkpoint last failed on the group membership, while the consumer has not
     /// rejoined since: checkpoints wait for the rejoin, up to the checkpoint timeout.
     private var membershipFailedAt: ContinuousClock.Instant?
+    /// How many times the consumer rejoined its group, and how many it had when the checkpoint
+    /// in flight noted its offsets (its ``Action/preCommit(_:)``).
+    private var rejoins = 0
+    private var rejoinsAtPreCommit: Int?
 
     /// A coordinator whose first checkpoint will be `firstID`, continuing from `restoredFrom`.
     public init(settings: CheckpointSettings, firstID: CheckpointID, restoredFrom: CheckpointID?) {
@@ -208,6 +212,7 @@ public struct CheckpointCoordinator: Sendable {
     public mutating func snapshotCaptured(_ id: CheckpointID) -> [Action] {
         guard stage == .capturing(id) else { return [] }
         stage = .preCommitting(id, offsetsSent: false, snapshotDurable: false)
+        rejoinsAtPreCommit = rejoins
         return [.preCommit(id)]
     }
 
@@ -281,6 +286,12 @@ public struct CheckpointCoordinator: Sendable {
             return [.stop(failure: "checkpoint \(id) failed at \(step.rawValue) with a fatal error: \(message)")]
         }
         if severity == .groupMembership {
+            // A checkpoint whose offsets raced a rebalance (the consumer rejoined after they
+            // were noted, so they went with the old generation) says nothing of the membership
+            // now: redone at once, not counted, and the next checkpoint need not wait.
+            if let noted = rejoinsAtPreCommit, rejoins > noted {
+                return abortUncounted(id)
+            }
             // The first since the consumer last rejoined is expected after a broker restart or a
             // missed heartbeat, and is not counted; one more before a rejoin is a failure.
             let first = membershipFailedAt == nil
@@ -338,6 +349,7 @@ public struct CheckpointCoordinator: Sendable {
     /// offsets again.
     public mutating func groupRejoined() {
         membershipFailedAt = nil
+        rejoins += 1
     }
 
     // MARK: Transitions

@@ -289,6 +289,27 @@ import Testing
         #expect(coordinator.consecutiveFailures == 0)
     }
 
+    /// Offsets noted before a rebalance went out with the old generation: the failure says
+    /// nothing of the membership now (the consumer has rejoined), so the next checkpoint runs at
+    /// its interval. It waited up to the checkpoint timeout (20 s in a test), committing
+    /// nothing, when a takeover's assignment raced a checkpoint.
+    @Test func aMembershipFailureThatRacedARejoinDoesNotHoldTheNextCheckpoint() {
+        var coordinator = started()
+        #expect(coordinator.tick(now: t0 + .seconds(1)) == [.captureSnapshot(id(1))])
+        #expect(coordinator.snapshotCaptured(id(1)) == [.preCommit(id(1))])
+        coordinator.groupRejoined()  // the assignment came while the offsets were on their way
+        #expect(coordinator.failed(id(1), step: .sendOffsets, severity: .groupMembership, message: "ILLEGAL_GENERATION", now: t0 + .seconds(1)) == [.abortTransaction(id(1), rollBackTo: .start)])
+        #expect(coordinator.abortCompleted(id(1), now: t0 + .seconds(1)) == [.beginTransaction])
+        #expect(coordinator.consecutiveFailures == 0)
+        #expect(coordinator.tick(now: t0 + .seconds(2)) == [.captureSnapshot(id(2))])
+        // And a membership failure with no rejoin since is again the first one: it waits.
+        #expect(coordinator.snapshotCaptured(id(2)) == [.preCommit(id(2))])
+        _ = coordinator.failed(id(2), step: .sendOffsets, severity: .groupMembership, message: "UNKNOWN_MEMBER_ID", now: t0 + .seconds(2))
+        _ = coordinator.abortCompleted(id(2), now: t0 + .seconds(2))
+        #expect(coordinator.consecutiveFailures == 0)
+        #expect(coordinator.tick(now: t0 + .seconds(4)) == [])
+    }
+
     @Test func checkpointIDsRoundTripThroughText() {
         #expect(CheckpointID("orders-app-3-42") == CheckpointID(instance: "orders-app-3", sequence: 42))
         #expect(CheckpointID("nodash") == nil)

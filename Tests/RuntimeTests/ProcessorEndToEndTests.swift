@@ -449,6 +449,8 @@ import Testing
         var settings = Self.quickSettings("held-app", instance: "0", kafka: kafka)
         let metrics = TestMetrics()
         settings.metricsFactory = metrics
+        let firstHealth = HealthBoard(checkpoint: settings.checkpoint)
+        settings.health = firstHealth
         let first = try makeProcessor(settings, directory: directory)
         let firstRun = Task { try await BlockingCalls.run { try first.run(); return first.statistics } }
         let watchdog = watchdog(for: first)
@@ -460,10 +462,12 @@ import Testing
         let secondRun = Task { try await BlockingCalls.run { try second.run(); return second.statistics } }
         try await awaitCommitted(1000, kafka: kafka)
         let deadline = ContinuousClock.now + .seconds(30)
-        while secondHealth.current().partitionsAssigned == 0, ContinuousClock.now < deadline {
+        // Both must hold partitions: the first goes on with its own while it waits for the second's.
+        func shared() -> Bool { firstHealth.current().partitionsAssigned > 0 && secondHealth.current().partitionsAssigned > 0 }
+        while !shared(), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
-        try #require(secondHealth.current().partitionsAssigned > 0, "the second instance never got partitions")
+        try #require(shared(), "the two instances never shared the partitions")
 
         // The stand-in's transaction holds offsets for every partition; the broker aborts it
         // 20 s after it began.
