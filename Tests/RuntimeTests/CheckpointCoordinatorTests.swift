@@ -22,6 +22,13 @@ import Testing
         return coordinator.commitSucceeded(checkpoint, now: now + .milliseconds(50))
     }
 
+    /// Brings `checkpoint`, triggered already, to its commit.
+    func bringToCommit(_ coordinator: inout CheckpointCoordinator, _ checkpoint: CheckpointID) {
+        _ = coordinator.snapshotCaptured(checkpoint)
+        _ = coordinator.offsetsSent(checkpoint)
+        #expect(coordinator.snapshotDurable(checkpoint) == [.commitTransaction(checkpoint)])
+    }
+
     @Test func checkpointCommitsOnlyAfterOffsetsAreSentAndTheManifestIsDurable() {
         var coordinator = started()
         #expect(coordinator.tick(now: t0 + .milliseconds(500)) == [])
@@ -40,9 +47,7 @@ import Testing
     @Test func minimumPauseDelaysTheNextTrigger() {
         var coordinator = started()
         #expect(coordinator.tick(now: t0 + .seconds(1)) == [.captureSnapshot(id(1))])
-        _ = coordinator.snapshotCaptured(id(1))
-        _ = coordinator.offsetsSent(id(1))
-        _ = coordinator.snapshotDurable(id(1))
+        bringToCommit(&coordinator, id(1))
         // A slow checkpoint ends just before the next interval is due.
         _ = coordinator.commitSucceeded(id(1), now: t0 + .milliseconds(1900))
         #expect(coordinator.tick(now: t0 + .seconds(2)) == [])
@@ -60,9 +65,7 @@ import Testing
     @Test func retriableCommitFailureCommitsAgain() {
         var coordinator = started()
         _ = coordinator.tick(now: t0 + .seconds(1))
-        _ = coordinator.snapshotCaptured(id(1))
-        _ = coordinator.offsetsSent(id(1))
-        _ = coordinator.snapshotDurable(id(1))
+        bringToCommit(&coordinator, id(1))
         #expect(coordinator.failed(id(1), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(2)) == [.commitTransaction(id(1))])
         #expect(coordinator.commitSucceeded(id(1), now: t0 + .seconds(3)) == [.checkpointCompleted(id(1)), .beginTransaction])
         #expect(coordinator.consecutiveFailures == 0)
@@ -76,9 +79,7 @@ import Testing
     @Test func aCommitWhoseOutcomeIsUnknownIsAskedAgainThenLeftToTheBrokerNeverAborted() {
         var coordinator = started()
         _ = coordinator.tick(now: t0 + .seconds(1))
-        _ = coordinator.snapshotCaptured(id(1))
-        _ = coordinator.offsetsSent(id(1))
-        _ = coordinator.snapshotDurable(id(1))
+        bringToCommit(&coordinator, id(1))
         // Woken 40 s later, well past the 10 s timeout since the checkpoint started.
         #expect(coordinator.failed(id(1), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(41)) == [.commitTransaction(id(1))])
         #expect(coordinator.failed(id(1), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(50)) == [.commitTransaction(id(1))])
@@ -96,15 +97,11 @@ import Testing
     @Test func theTimeToSettleACommitStartsAgainForEachCheckpoint() {
         var coordinator = started()
         _ = coordinator.tick(now: t0 + .seconds(1))
-        _ = coordinator.snapshotCaptured(id(1))
-        _ = coordinator.offsetsSent(id(1))
-        _ = coordinator.snapshotDurable(id(1))
+        bringToCommit(&coordinator, id(1))
         #expect(coordinator.failed(id(1), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(2)) == [.commitTransaction(id(1))])
         _ = coordinator.commitSucceeded(id(1), now: t0 + .seconds(3))
         _ = coordinator.tick(now: t0 + .seconds(20))
-        _ = coordinator.snapshotCaptured(id(2))
-        _ = coordinator.offsetsSent(id(2))
-        _ = coordinator.snapshotDurable(id(2))
+        bringToCommit(&coordinator, id(2))
         #expect(coordinator.failed(id(2), step: .commit, severity: .retriable, message: "timed out", now: t0 + .seconds(21)) == [.commitTransaction(id(2))])
     }
 
@@ -213,9 +210,7 @@ import Testing
         _ = coordinator.snapshotDurable(id(1))
         #expect(coordinator.commitSucceeded(id(1), now: t0 + .seconds(1)) == [.checkpointCompleted(id(1)), .beginTransaction, .captureSnapshot(id(2))])
         #expect(coordinator.forcedCheckpointPending)
-        _ = coordinator.snapshotCaptured(id(2))
-        _ = coordinator.offsetsSent(id(2))
-        _ = coordinator.snapshotDurable(id(2))
+        bringToCommit(&coordinator, id(2))
         #expect(coordinator.commitSucceeded(id(2), now: t0 + .seconds(1)) == [.checkpointCompleted(id(2)), .beginTransaction])
         #expect(!coordinator.forcedCheckpointPending)
     }
@@ -228,9 +223,7 @@ import Testing
             // Another revocation: nothing was taken behind this barrier, so the same one serves.
             #expect(coordinator.forceCheckpoint(.revocation, now: t0 + .seconds(1)) == [])
         }
-        _ = coordinator.snapshotCaptured(id(1))
-        _ = coordinator.offsetsSent(id(1))
-        _ = coordinator.snapshotDurable(id(1))
+        bringToCommit(&coordinator, id(1))
         #expect(coordinator.commitSucceeded(id(1), now: t0 + .seconds(1)) == [.checkpointCompleted(id(1)), .beginTransaction])
         #expect(!coordinator.forcedCheckpointPending)
     }
