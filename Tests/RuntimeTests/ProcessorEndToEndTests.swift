@@ -111,6 +111,14 @@ import Testing
         }
     }
 
+    /// The failure message of `processor`, which `running` runs: it must stop on its own,
+    /// within a minute (the watchdog then shuts it down, cleanly, and this fails).
+    func messageWhenItStops(_ processor: Processor, _ running: Task<String?, any Error>) async throws -> String {
+        let watchdog = watchdog(for: processor)
+        defer { watchdog.cancel() }
+        return try #require(try await running.value, "the processor must stop on its own")
+    }
+
     /// Expects a read_committed reader of `totals` to see `expected`, each once, and nothing else.
     func expectCommitted(_ expected: [String], kafka: KafkaConfiguration) async throws {
         let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: expected.count, kafka: kafka, patience: .seconds(5)) }
@@ -285,9 +293,7 @@ import Testing
             try self.produce(Self.input(0..<40, keys: keys), to: "orders", kafka: kafka)
         }
         // Without the stop it would process on.
-        let watchdog = watchdog(for: processor)
-        defer { watchdog.cancel() }
-        let message = try #require(try await running.value, "the processor must stop on its own")
+        let message = try await messageWhenItStops(processor, running)
         #expect(message.contains(": Kafka delivered offset 0 where offset "), "\(message)")
         #expect(message.contains("the partition's log went back"), "\(message)")
         #expect(message.contains("the consumer group `regress-app`'s committed offsets"), "\(message)")
@@ -309,9 +315,7 @@ import Testing
         try await awaitCommitted(1000, kafka: kafka)
         try await BlockingCalls.run { try KafkaAdmin(configuration: kafka).deleteTopic("orders") }
         // Without the watch it would go on committing empty checkpoints.
-        let watchdog = watchdog(for: processor)
-        defer { watchdog.cancel() }
-        let message = try #require(try await running.value, "the processor must stop on its own")
+        let message = try await messageWhenItStops(processor, running)
         #expect(message.hasPrefix("source topic `orders` no longer exists on \(broker.bootstrapServers) "), "\(message)")
         #expect(message.contains("it has totals"), "\(message)")
         #expect(message.contains("the consumer group `gone-app`'s committed offsets"), "\(message)")
@@ -337,9 +341,7 @@ import Testing
             try KafkaAdmin(configuration: kafka).deleteTopic("totals")
             try self.produce(Self.input(1000..<2000, keys: keys), to: "orders", kafka: kafka)
         }
-        let watchdog = watchdog(for: first)
-        let message = try #require(try await running.value, "the processor must stop on its own")
-        watchdog.cancel()
+        let message = try await messageWhenItStops(first, running)
         // Whichever notices first (a lane's send, or the checkpoint's offsets or commit) names
         // the sink, with or without its dead-letter topic.
         #expect(message.contains("Kafka no longer holds this producer's earlier records in a partition it writes to (OUT_OF_ORDER_SEQUENCE_NUMBER): most likely `totals`"), "\(message)")
