@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "KafkaClient",
                 "CRdKafka",
+                "ExactlyTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift6

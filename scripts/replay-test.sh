@@ -4,6 +4,8 @@
 #   a dry run from an older checkpoint reports outputs that match the committed ones (exit 0);
 #   a dry run of a changed pipeline reports that its outputs differ (exit 3);
 #   a dry run over outputs written without the source header says it cannot compare (exit 4);
+#   a dry run while a transaction left open by a stopped instance holds the committed offsets
+#   waits until the broker aborts it, saying why, and then reports as the first did;
 #   a real replay into the same sink is refused (it would duplicate committed output);
 #   a confirmed replay into a new topic produces exactly the outputs of the replayed inputs,
 #   as a read_committed consumer sees them, and its checkpoints record what they descend from.
@@ -69,6 +71,20 @@ cat "$work/dry-run-bare.txt"
 [ "$status" = 4 ] || fail "a dry run over outputs without the source header exited $status, not 4: $(cat "$work/dry-run-bare.txt")"
 grep -q "CANNOT BE COMPARED" "$work/dry-run-bare.txt" || fail "the dry run over outputs without the source header did not say it cannot compare"
 
+# What an instance that died between sending a checkpoint's offsets and committing leaves: a
+# transaction holding the group's offsets, which the broker aborts after 8 s. The committed
+# offsets cannot be read until then; the dry run must wait, say why, and then do its work.
+held=$(workload hold-offsets --bootstrap "$bootstrap" --group "$APPLICATION" --topic "$INPUT_TOPIC" --partitions 4 --timeout-ms 8000)
+[ "$held" = holding ] || fail "could not leave a transaction holding offsets: $held"
+"$EXACTLY_BIN" run --config "$work/pipeline.yaml" --replay-from-checkpoint "$checkpoint" --dry-run --log-level notice > "$work/dry-run-held.txt" 2>&1 \
+    || fail "the dry run while offsets were held exited non-zero: $(cat "$work/dry-run-held.txt")"
+grep -q "their committed offsets could not be read within" "$work/dry-run-held.txt" || fail "the dry run did not say the offsets were held: $(cat "$work/dry-run-held.txt")"
+grep -q "The replay waits" "$work/dry-run-held.txt" || fail "the dry run did not say it waits: $(cat "$work/dry-run-held.txt")"
+grep -q "committed offsets read after waiting" "$work/dry-run-held.txt" || fail "the dry run did not read the offsets once free: $(cat "$work/dry-run-held.txt")"
+grep -q "they match the" "$work/dry-run-held.txt" && ! grep -q "DIFFER" "$work/dry-run-held.txt" \
+    || fail "the dry run after the wait did not match the committed output: $(cat "$work/dry-run-held.txt")"
+say "a dry run while offsets were held: $(grep -o 'committed offsets read after waiting [^;]*' "$work/dry-run-held.txt")"
+
 if run "$work/pipeline.yaml" --replay-from-checkpoint "$checkpoint" > "$work/refused.txt" 2>&1; then
     fail "a replay into the sink that holds the committed output was not refused"
 fi
@@ -85,4 +101,4 @@ grep -lq "\"descendsFrom\":\"$checkpoint\"" "$work/checkpoints/$APPLICATION"/man
     || fail "no checkpoint of the replay records that it descends from $checkpoint"
 workload_kafka_done
 rm -rf "$work"
-echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), duplicate replay refused, replay into a new topic exactly once"
+echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once"

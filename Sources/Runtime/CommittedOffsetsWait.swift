@@ -29,12 +29,23 @@ struct CommittedOffsetsWait {
         case giveUp(String)
     }
 
+    /// Who waits: the processor goes on with its other partitions meanwhile, a tool waits
+    /// whole. Only the messages differ.
+    enum Waiter: Sendable {
+        /// The processor, holding the partitions paused.
+        case processor
+        /// `exactly run --replay-from-checkpoint`, before it replays or audits anything.
+        case replay
+    }
+
     /// How long a read may go on failing before the processor stops.
     let giveUpAfter: Duration
     /// How often the processor says it is still waiting.
     let logEvery: Duration
     /// The transaction timeout the processor's own instances use, for the messages.
     let transactionTimeout: Duration
+    /// Who waits, for the messages.
+    let waiter: Waiter
 
     /// Each waiting partition, with the number of the read that will restore it: a result of
     /// an older read of the same partition (revoked and assigned again meanwhile) is stale.
@@ -43,9 +54,10 @@ struct CommittedOffsetsWait {
     private var lastLogged: [Int: ContinuousClock.Instant] = [:]
     private var nextNumber = 1
 
-    init(transactionTimeout: Duration, logEvery: Duration = .seconds(15)) {
+    init(transactionTimeout: Duration, logEvery: Duration = .seconds(15), waiter: Waiter = .processor) {
         self.transactionTimeout = transactionTimeout
         self.logEvery = logEvery
+        self.waiter = waiter
         // Long enough for any transaction of the processor's own instances to time out twice
         // over; at least five minutes, as Kafka Streams' task.timeout.ms.
         giveUpAfter = max(.seconds(300), transactionTimeout * 2)
@@ -65,7 +77,7 @@ struct CommittedOffsetsWait {
             + "Most likely a transaction of their previous owner still holds offsets for them (it stopped between sending its offsets and committing): "
             + "Kafka aborts it at its transaction timeout (transaction.timeout.ms, \(Self.seconds(transactionTimeout)) for this application's instances), "
             + "or at once when a process with its transactional id starts again. Or the group coordinator is out of reach. "
-            + "These partitions wait, paused, while the others are processed; their offsets are read again until they can be (for at most \(Self.seconds(giveUpAfter)))"
+            + meanwhile + "; their offsets are read again until they can be (for at most \(Self.seconds(giveUpAfter)))"
         return (read, warning)
     }
 
@@ -97,11 +109,12 @@ struct CommittedOffsetsWait {
             return .giveUp("the committed offsets of \(Self.list(partitions)) could not be read for \(Self.seconds(waited)) (the last try: \(error)). "
                 + "A transaction that holds offsets for them has outlived this application's transaction timeout (\(Self.seconds(transactionTimeout))) more than twice over, "
                 + "or the group coordinator stayed out of reach. Check the cluster: `kafka-transactions.sh --bootstrap-server ... find-hanging` lists transactions left open, "
-                + "and `abort` ends one. Nothing of these partitions was processed by this process; everything committed stays as it was, and a restart reads their offsets again")
+                + "and `abort` ends one. " + leftAsItWas)
         }
         if let last = lastLogged[read.number], now - last < logEvery { return .retry(log: nil) }
         lastLogged[read.number] = now
-        return .retry(log: "still waiting, \(Self.seconds(waited)) so far, for the committed offsets of \(Self.list(partitions)): \(error); the other partitions are being processed")
+        let reminder = "still waiting, \(Self.seconds(waited)) so far, for the committed offsets of \(Self.list(partitions)): \(error)"
+        return .retry(log: waiter == .processor ? reminder + "; the other partitions are being processed" : reminder)
     }
 
     /// `read` succeeded: the partitions it restores (those still waiting on it), and how long
@@ -118,6 +131,24 @@ struct CommittedOffsetsWait {
         let live = Set(waiting.values)
         startedAt = startedAt.filter { live.contains($0.key) }
         lastLogged = lastLogged.filter { live.contains($0.key) }
+    }
+
+    /// What goes on while the read waits.
+    private var meanwhile: String {
+        switch waiter {
+        case .processor: "These partitions wait, paused, while the others are processed"
+        case .replay: "The replay waits: it must know what was committed before it replays or compares anything"
+        }
+    }
+
+    /// What a read given up leaves behind.
+    private var leftAsItWas: String {
+        switch waiter {
+        case .processor:
+            "Nothing of these partitions was processed by this process; everything committed stays as it was, and a restart reads their offsets again"
+        case .replay:
+            "Nothing was replayed or produced, and everything committed stays as it was; run the replay again once the transaction is gone"
+        }
     }
 
     static func list(_ partitions: [TopicPartition]) -> String {

@@ -223,11 +223,22 @@ struct RunCommand: AsyncParsableCommand {
             let checkpoint = try Self.resolveReplay(replayFrom, store: store, configuration: configuration)
             let manifest = try store.manifest(checkpoint.description)
             let offsets = Dictionary(uniqueKeysWithValues: manifest.partitions.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) })
-            let application = configuration.application
-            let committed = try await BlockingCalls.run {
+            let (application, transactionTimeout) = (configuration.application, configuration.transactionTimeout)
+            let read = try await BlockingCalls.run { () -> Result<[TopicPartition: PartitionOffset], CommittedOffsetsUnreadable> in
                 let reader = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: settings.kafka, groupID: application), logger: logger)
                 defer { try? reader.close() }
-                return try reader.committed(Array(offsets.keys), timeout: .seconds(30))
+                // Waits while a transaction left open by a stopped instance holds them.
+                return Result { () throws(CommittedOffsetsUnreadable) in
+                    try CommittedOffsetsReader.read(Array(offsets.keys), with: reader, transactionTimeout: transactionTimeout, logger: logger)
+                }
+            }
+            let committed: [TopicPartition: PartitionOffset]
+            switch read {
+            case .success(let read):
+                committed = read
+            case .failure(let unreadable):
+                logger.critical("\(unreadable)")
+                throw ExitCode(1)
             }
             if dryRun {
                 var restored: [TopicPartition: (state: PartitionState, offset: Int64)] = [:]

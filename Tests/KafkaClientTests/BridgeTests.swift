@@ -1,28 +1,9 @@
+import ExactlyTesting
 import KafkaClient
 import Logging
 import MetricsTestKit
 import Synchronization
 import Testing
-
-/// A log handler that keeps every line, for checking what librdkafka said through swift-log.
-final class CapturingLogHandler: LogHandler, Sendable {
-    let lines = Mutex<[(Logger.Level, String, Logger.Metadata?)]>([])
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-    var logLevel: Logger.Level {
-        get { .trace }
-        set {}
-    }
-    subscript(metadataKey _: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-    func log(event: LogEvent) {
-        lines.withLock { $0.append((event.level, "\(event.message)", event.metadata)) }
-    }
-}
 
 @Suite struct BridgeTests {
     @Test func librdkafkaLogLinesReachSwiftLog() async throws {

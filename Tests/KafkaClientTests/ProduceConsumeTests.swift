@@ -1,3 +1,4 @@
+import ExactlyTesting
 import KafkaClient
 import Logging
 import Synchronization
@@ -130,7 +131,7 @@ import Testing
         #expect(failure.code == .deliveryFailed)
         #expect(failure.message.hasPrefix("50 record(s) were not delivered; the first: record for \(topic)[9]"), "\(failure.message)")
         // Logged once for the kind, not fifty times.
-        let errors = log.lines.withLock { $0 }.filter { $0.0 == .error }.map(\.1)
+        let errors = log.messages(at: .error)
         #expect(errors.count == 1, "\(errors)")
         #expect(errors.first?.hasSuffix("(further records for \(topic) failing the same way are counted, not logged)") == true)
     }

@@ -9,6 +9,11 @@ others, so the proof does not rest on Exactly's own Kafka code.
   workload.py verify   --bootstrap B --topic out --expected expected.jsonl [--wait 60]
   workload.py create-topics --bootstrap B --partitions 8 TOPIC...   (for a Kafka that is not ours)
   workload.py delete-topics --bootstrap B TOPIC...
+  workload.py hold-offsets --bootstrap B --group G --topic in --partitions 8 --timeout-ms 8000
+      what an instance leaves behind when it dies between sending a checkpoint's offsets to its
+      transaction and committing: a transaction holding offsets of group G for each partition,
+      never ended, which the broker aborts after --timeout-ms. Prints "holding" once they are
+      sent, and exits without ending it.
 
 The pipeline under test keys by `user` and keeps a running count and sum of `amount`, emitting
 one record per input: {"key": user, "count": n, "sum": s}. Record i goes to partition
@@ -172,6 +177,23 @@ def create_topics(args):
     print(f"created {', '.join(t.topic for t in wanted)} ({args.partitions} partitions)")
 
 
+def hold_offsets(args):
+    import os
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    producer = Producer({"bootstrap.servers": args.bootstrap, "transactional.id": f"{args.group}-held-{os.getpid()}",
+                         "transaction.timeout.ms": args.timeout_ms})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    # Group metadata for the group without joining it (generation -1), as a tool sends it.
+    group = Consumer({"bootstrap.servers": args.bootstrap, "group.id": args.group})
+    offsets = [TopicPartition(args.topic, p, 0) for p in range(args.partitions)]
+    producer.send_offsets_to_transaction(offsets, group.consumer_group_metadata(), 30)
+    print("holding", flush=True)
+    # Leave at once, with the transaction open: closing the clients could end it.
+    os._exit(0)
+
+
 def delete_topics(args):
     from confluent_kafka.admin import AdminClient
 
@@ -209,9 +231,15 @@ def main():
     d = commands.add_parser("delete-topics")
     d.add_argument("--bootstrap", required=True)
     d.add_argument("topics", nargs="+")
+    h = commands.add_parser("hold-offsets")
+    h.add_argument("--bootstrap", required=True)
+    h.add_argument("--group", required=True)
+    h.add_argument("--topic", required=True)
+    h.add_argument("--partitions", type=int, required=True)
+    h.add_argument("--timeout-ms", type=int, required=True)
     args = parser.parse_args()
     commands = {"produce": produce, "expected": expected, "verify": verify,
-                "create-topics": create_topics, "delete-topics": delete_topics}
+                "create-topics": create_topics, "delete-topics": delete_topics, "hold-offsets": hold_offsets}
     commands[args.command](args)
 
 

@@ -1,0 +1,79 @@
+import Glibc
+import KafkaClient
+import Logging
+
+/// Reads an application's committed offsets for a command-line tool (`exactly run
+/// --replay-from-checkpoint`), waiting while an open transaction holds them as the processor
+/// does for a partition it takes over (``CommittedOffsetsWait`` says why a read waits).
+///
+/// Before, the replay read them once with a 30 s timeout and stopped with "Local: Timed out"
+/// while a dead instance's transaction held them, with nothing to say why or what to do.
+public enum CommittedOffsetsReader {
+    /// The committed offsets of `partitions` for the group `consumer` belongs to, read stably.
+    /// *Blocking*: tries at once, then (a retriable failure: the offsets held, the coordinator
+    /// away) again one try at a time, warning on `logger` with the likely cause and reminding
+    /// every 15 s, until they can be read or twice `transactionTimeout` (at least 5 min) passed.
+    ///
+    /// - Throws: ``CommittedOffsetsUnreadable`` when it gives up or a failure is not retriable.
+    public static func read(
+        _ partitions: [TopicPartition], with consumer: KafkaConsumer, transactionTimeout: Duration, logger: Logger
+    ) throws(CommittedOffsetsUnreadable) -> [TopicPartition: PartitionOffset] {
+        try read(partitions, transactionTimeout: transactionTimeout, logger: logger) { (timeout) throws(KafkaError) in
+            try consumer.committed(partitions, timeout: timeout)
+        }
+    }
+
+    /// ``read(_:with:transactionTimeout:logger:)`` over any way of trying (for tests: a
+    /// read that fails a given number of times).
+    static func read(
+        _ partitions: [TopicPartition], transactionTimeout: Duration, logger: Logger,
+        firstTry: Duration = Processor.committedOffsetsReadAtOnce, laterTries: Duration = Processor.committedOffsetsTry,
+        now: () -> ContinuousClock.Instant = { .now }, pause: (Duration) -> Void = { usleep(UInt32(clamping: $0.nanoseconds / 1000)) },
+        try tryRead: (Duration) throws(KafkaError) -> [TopicPartition: PartitionOffset]
+    ) throws(CommittedOffsetsUnreadable) -> [TopicPartition: PartitionOffset] {
+        var wait = CommittedOffsetsWait(transactionTimeout: transactionTimeout, waiter: .replay)
+        var pending: CommittedOffsetsWait.Read?
+        var timeout = firstTry
+        while true {
+            let tried = now()
+            let error: KafkaError
+            do throws(KafkaError) {
+                let committed = try tryRead(timeout)
+                if let pending {
+                    let waited = wait.succeeded(pending, at: now()).waited
+                    logger.notice("\(CommittedOffsetsWait.list(partitions)): committed offsets read after waiting \(ProcessorHealth.seconds(waited))")
+                }
+                return committed
+            } catch let failure {
+                error = failure
+            }
+            guard error.isRetriable else {
+                throw CommittedOffsetsUnreadable(message: "reading the committed offsets of \(CommittedOffsetsWait.list(partitions)) failed: \(error). "
+                    + "Nothing was replayed or produced, and everything committed stays as it was")
+            }
+            if let read = pending {
+                switch wait.failed(read, error: "\(error)", at: now()) {
+                case .retry(let line):
+                    if let line { logger.warning("\(line)") }
+                case .giveUp(let message):
+                    throw CommittedOffsetsUnreadable(message: message)
+                }
+            } else {
+                let (read, warning) = wait.start(partitions, failedWith: "\(error)", after: firstTry, at: now())
+                logger.warning("\(warning)")
+                pending = read
+                timeout = laterTries
+            }
+            // A try that failed fast (no broker at all) is spaced out to one a second.
+            let spacing = Duration.seconds(1) - (now() - tried)
+            if spacing > .zero { pause(spacing) }
+        }
+    }
+}
+
+/// Committed offsets that could not be read: the message says which, why, and what to do.
+public struct CommittedOffsetsUnreadable: Error, CustomStringConvertible {
+    /// What happened and what to do.
+    public let message: String
+    public var description: String { message }
+}
