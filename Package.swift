@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "KafkaClient", "Checkpointing", "Operators", "KeyedState", "DevBroker",
+                "Runtime", "KafkaClient", "Checkpointing", "Operators", "KeyedState", "DevBroker", "ExactlyTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift6
