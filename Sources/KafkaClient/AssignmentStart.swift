@@ -10,8 +10,9 @@ public struct AssignmentStart: Sendable, Equatable, ExpressibleByDictionaryLiter
     /// Partitions assigned but not read until the caller positions them with
     /// ``KafkaConsumer/seek(_:timeout:)`` and lets them go with ``KafkaConsumer/resume(_:)``:
     /// for a caller that cannot tell where to start yet (their committed offsets are not
-    /// readable). librdkafka does not read their committed offsets itself, so nothing it
-    /// learns later moves them behind the caller's back.
+    /// readable). They are paused before they are assigned, at an offset nothing reads:
+    /// librdkafka neither reads their committed offsets nor looks up where their log starts
+    /// or ends, so no answer it gets later moves them behind the caller's seek.
     public var paused: Set<TopicPartition>
 
     /// Start offsets for some partitions, and partitions to hold paused.

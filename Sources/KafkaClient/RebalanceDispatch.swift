@@ -16,31 +16,54 @@ enum RebalanceDispatch {
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             let start = context?.rebalanceHandler?(.assigned(elements)) ?? [:]
-            var paused: [TopicPartition] = []
+            // Held partitions are paused before they are assigned, so that librdkafka never
+            // fetches them nor looks up where they start: they are assigned at an absolute
+            // offset that nothing reads. librdkafka (2.0.2) answers an offset lookup that a
+            // later seek made outdated by looking the same logical offset up again and moving
+            // the partition there, behind the seek: assigned at the log end and paused after,
+            // a held partition sought and resumed while that lookup was on its way skipped to
+            // the end (RebalanceTests.aPausedAssignmentSoughtAtOnceIsReadFromWhereItWasSought).
+            // librdkafka keeps an application's pause across the assignment. A topic handle
+            // makes it know the topic's partitions (from its metadata cache) before their first
+            // assignment, so that they can be paused; kept until the assignment holds them.
+            let held = start.paused.filter(elements.contains)
+            let heldTopics = Set(held.map(\.topic)).compactMap { rd_kafka_topic_new(handle, $0, nil) }
+            defer { heldTopics.forEach { rd_kafka_topic_destroy($0) } }
+            let prePaused = pauseBeforeAssigning(held, handle: handle, context)
+            var pauseAfter: [TopicPartition] = []
             if let partitions {
                 for index in 0..<Int(partitions.pointee.cnt) {
                     let element = partitions.pointee.elems[index]
                     let key = TopicPartition(String(cString: element.topic), element.partition)
-                    if start.paused.contains(key) {
-                        // A logical offset, so that librdkafka does not fetch the committed
-                        // one itself: an answer it got after the caller's seek would move the
-                        // partition back. Paused below before its first fetch can start (the
-                        // end offset is looked up first); the caller seeks before resuming.
+                    if prePaused.contains(key) {
+                        partitions.pointee.elems[index].offset = heldStartOffset
+                    } else if start.paused.contains(key) {
+                        // Not pausable before the assignment (librdkafka did not know the
+                        // partition yet): at a logical offset, so that it does not
+                        // read the committed one itself, and paused right after. The caller
+                        // seeks before resuming.
                         partitions.pointee.elems[index].offset = Int64(RD_KAFKA_OFFSET_END)
-                        paused.append(key)
+                        pauseAfter.append(key)
                     } else if let offset = start.offsets[key] {
                         partitions.pointee.elems[index].offset = offset
                     }
                 }
             }
-            if cooperative {
-                report(KafkaError.consuming(rd_kafka_incremental_assign(handle, partitions), while: "incremental assign"), context)
-            } else {
-                report(KafkaError.from(rd_kafka_assign(handle, partitions), while: "assign"), context)
+            let failure = cooperative
+                ? KafkaError.consuming(rd_kafka_incremental_assign(handle, partitions), while: "incremental assign")
+                : KafkaError.from(rd_kafka_assign(handle, partitions), while: "assign")
+            if let failure {
+                report(failure, context)
+                // Not assigned: a pause left on them would hold them in a later assignment.
+                if !prePaused.isEmpty {
+                    NativePartitionList.withNativeList(partitions: Array(prePaused)) { list in
+                        report(KafkaError.from(rd_kafka_resume_partitions(handle, list), while: "resume \(prePaused) after a failed assignment"), context)
+                    }
+                }
             }
-            if !paused.isEmpty {
-                NativePartitionList.withNativeList(partitions: paused) { list in
-                    report(KafkaError.from(rd_kafka_pause_partitions(handle, list), while: "pause \(paused)")
+            if !pauseAfter.isEmpty {
+                NativePartitionList.withNativeList(partitions: pauseAfter) { list in
+                    report(KafkaError.from(rd_kafka_pause_partitions(handle, list), while: "pause \(pauseAfter)")
                         ?? NativePartitionList.firstError(in: list, while: "pause"), context)
                 }
             }
@@ -57,6 +80,32 @@ enum RebalanceDispatch {
             context?.logger.error("rebalance failed: \(String(cString: rd_kafka_err2str(error))); dropping the assignment")
             _ = context?.rebalanceHandler?(.revoked(elements, lost: true))
             report(KafkaError.from(rd_kafka_assign(handle, nil), while: "unassign after a failed rebalance"), context)
+        }
+    }
+
+    /// Where a partition held paused from before its assignment starts: an absolute offset,
+    /// which librdkafka takes as it is (no lookup); nothing is fetched from it, since the
+    /// partition stays paused until the caller seeks it elsewhere.
+    static let heldStartOffset: Int64 = 0
+
+    /// Pauses `held` (application pause, kept by librdkafka across the assignment that
+    /// follows); returns those it paused. A partition librdkafka does not know yet (its
+    /// topic's partitions not in its metadata cache) cannot be paused before it is assigned.
+    private static func pauseBeforeAssigning(_ held: Set<TopicPartition>, handle: OpaquePointer, _ context: ClientContext?) -> Set<TopicPartition> {
+        guard !held.isEmpty else { return [] }
+        return NativePartitionList.withNativeList(partitions: Array(held)) { list in
+            if let error = KafkaError.from(rd_kafka_pause_partitions(handle, list), while: "pause \(held.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }) before assigning them") {
+                report(error, context)
+                return []
+            }
+            var paused: Set<TopicPartition> = []
+            for element in NativePartitionList.elements(of: list) where element.error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                paused.insert(element.topicPartition)
+            }
+            if paused.count < held.count {
+                context?.logger.notice("\(held.subtracting(paused).sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }): unknown to librdkafka before their assignment, so paused right after it")
+            }
+            return paused
         }
     }
 

@@ -61,6 +61,7 @@ final class MockCluster: @unchecked Sendable {
 /// Kafka API keys used for error injection.
 enum ApiKey {
     static let produce: Int16 = 0
+    static let listOffsets: Int16 = 2
     static let offsetCommit: Int16 = 8
     static let syncGroup: Int16 = 14
     static let initProducerId: Int16 = 22

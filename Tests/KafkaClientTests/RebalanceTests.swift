@@ -1,3 +1,4 @@
+import Glibc
 import KafkaClient
 import Logging
 import Synchronization
@@ -144,6 +145,65 @@ import Testing
         #expect(whilePaused.isEmpty, "a paused partition was read: \(whilePaused.map(\.offset))")
         #expect(afterResume.filter { $0.topicPartition == first }.map(\.offset) == Array(3..<12))
         #expect(afterResume.filter { $0.topicPartition == second }.map(\.offset) == Array(0..<12))
+    }
+
+    /// A held partition sought and resumed at once, while librdkafka may still be looking up
+    /// where it starts: it must be read from where it was sought. librdkafka (2.0.2) answers
+    /// an offset lookup that a seek made outdated by looking the same logical offset up again
+    /// half a second later and moving the partition there, behind the seek: assigned at the
+    /// log end, the partition skipped every record it had not fetched yet (found in review,
+    /// 2026-11-26). Here the lookup takes 2 s, so the seek comes while it is on its way, and
+    /// the records are read one at a time, slowly, with librdkafka fetching one record ahead,
+    /// so that they take longer to read than the lookups take to come back.
+    @Test func aPausedAssignmentSoughtAtOnceIsReadFromWhereItWasSought() async throws {
+        let cluster = try MockCluster()
+        let topic = uniqueTopic()
+        cluster.createTopic(topic, partitions: 1)
+        let partition = TopicPartition(topic, 0)
+        let read = try await BlockingCalls.run {
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: cluster.kafka))
+            for value in 0..<20 {
+                try producer.send(ProducerRecord(topic: topic, partition: 0, value: [UInt8(value)]))
+                try producer.flush()  // a batch per record
+            }
+            cluster.delayNextRequest(apiKey: ApiKey.listOffsets, by: .seconds(2))
+            var kafka = cluster.kafka
+            kafka.properties["max.partition.fetch.bytes"] = "1"  // a batch per fetch
+            kafka.properties["queued.min.messages"] = "1"  // one fetch ahead
+            let assigned = Atomic<Bool>(false)
+            let consumer = try KafkaConsumer(
+                configuration: ConsumerConfiguration(kafka: kafka, groupID: uniqueTopic("g"), offsetReset: .earliest),
+                rebalanceHandler: { event in
+                    guard case .assigned = event else { return [:] }
+                    assigned.store(true, ordering: .releasing)
+                    return AssignmentStart(paused: [partition])
+                }
+            )
+            defer { try? consumer.close() }
+            try consumer.subscribe(topics: [topic])
+            var read: [ConsumedRecord] = []
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !assigned.load(ordering: .acquiring), ContinuousClock.now < deadline {
+                read += try consumer.poll(maxRecords: 100, timeout: .milliseconds(10))
+            }
+            // Sought once librdkafka has asked where the log ends (at once when it knows the
+            // partition's leader, else half a second later), while the answer is on its way.
+            let lookingUp = ContinuousClock.now + .seconds(1)
+            while ContinuousClock.now < lookingUp {
+                read += try consumer.poll(maxRecords: 100, timeout: .milliseconds(10))
+            }
+            try consumer.seek([PartitionOffset(partition, offset: 3)])
+            try consumer.resume([partition])
+            // 17 records at about 250 ms each: past the outdated answer (2 s) and the lookup
+            // after it (0.5 s).
+            let reading = ContinuousClock.now + .seconds(10)
+            while read.count < 17, ContinuousClock.now < reading {
+                read += try consumer.poll(maxRecords: 1, timeout: .milliseconds(50))
+                usleep(200_000)
+            }
+            return read
+        }
+        #expect(read.map(\.offset) == Array(3..<20))
     }
 }
 
