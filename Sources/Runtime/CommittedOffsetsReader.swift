@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import KafkaClient
 import Logging
 
@@ -16,22 +20,22 @@ public enum CommittedOffsetsReader {
     ///
     /// - Throws: ``CommittedOffsetsUnreadable`` when it gives up or a failure is not retriable.
     public static func read(
-        _ partitions: [TopicPartition], with consumer: KafkaConsumer, transactionTimeout: Duration, logger: Logger
+        _ partitions: [TopicPartition], with consumer: KafkaConsumer, transactionalID: String, transactionTimeout: Duration, logger: Logger
     ) throws(CommittedOffsetsUnreadable) -> [TopicPartition: PartitionOffset] {
-        try read(partitions, transactionTimeout: transactionTimeout, logger: logger) { (timeout) throws(KafkaError) in
+        try read(partitions, transactionalID: transactionalID, transactionTimeout: transactionTimeout, logger: logger) { (timeout) throws(KafkaError) in
             try consumer.committed(partitions, timeout: timeout)
         }
     }
 
-    /// ``read(_:with:transactionTimeout:logger:)`` over any way of trying (for tests: a
+    /// ``read(_:with:transactionalID:transactionTimeout:logger:)`` over any way of trying (for tests: a
     /// read that fails a given number of times).
     static func read(
-        _ partitions: [TopicPartition], transactionTimeout: Duration, logger: Logger,
+        _ partitions: [TopicPartition], transactionalID: String, transactionTimeout: Duration, logger: Logger,
         firstTry: Duration = Processor.committedOffsetsReadAtOnce, laterTries: Duration = Processor.committedOffsetsTry,
         now: () -> ContinuousClock.Instant = { .now }, pause: (Duration) -> Void = { usleep(UInt32(clamping: $0.nanoseconds / 1000)) },
         try tryRead: (Duration) throws(KafkaError) -> [TopicPartition: PartitionOffset]
     ) throws(CommittedOffsetsUnreadable) -> [TopicPartition: PartitionOffset] {
-        var wait = CommittedOffsetsWait(transactionTimeout: transactionTimeout, waiter: .replay)
+        var wait = CommittedOffsetsWait(transactionTimeout: transactionTimeout, waiter: .replay(transactionalID: transactionalID))
         var pending: CommittedOffsetsWait.Read?
         var timeout = firstTry
         while true {

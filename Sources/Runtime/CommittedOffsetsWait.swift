@@ -31,11 +31,12 @@ struct CommittedOffsetsWait {
 
     /// Who waits: the processor goes on with its other partitions meanwhile, a tool waits
     /// whole. Only the messages differ.
-    enum Waiter: Sendable {
+    enum Waiter: Sendable, Equatable {
         /// The processor, holding the partitions paused.
         case processor
-        /// `exactly run --replay-from-checkpoint`, before it replays or audits anything.
-        case replay
+        /// `exactly run --replay-from-checkpoint`, before it replays or audits anything, as the
+        /// instance whose transactional id is given.
+        case replay(transactionalID: String)
     }
 
     /// How long a read may go on failing before the processor stops.
@@ -76,7 +77,7 @@ struct CommittedOffsetsWait {
         let warning = "\(Self.list(partitions)): their committed offsets could not be read within \(Self.seconds(firstTry)) (\(error)). "
             + "Most likely a transaction of their previous owner still holds offsets for them (it stopped between sending its offsets and committing): "
             + "Kafka aborts it at its transaction timeout (transaction.timeout.ms, \(Self.seconds(transactionTimeout)) for this application's instances), "
-            + "or at once when a process with its transactional id starts again. Or the group coordinator is out of reach. "
+            + "or at once when a process with its transactional id starts again" + ownTransaction + ". Or the group coordinator is out of reach. "
             + meanwhile + "; their offsets are read again until they can be (for at most \(Self.seconds(giveUpAfter)))"
         return (read, warning)
     }
@@ -131,6 +132,17 @@ struct CommittedOffsetsWait {
         let live = Set(waiting.values)
         startedAt = startedAt.filter { live.contains($0.key) }
         lastLogged = lastLogged.filter { live.contains($0.key) }
+    }
+
+    /// For a replay, which is often run after its own instance stopped: how to end that
+    /// instance's transaction at once (the replay starts no producer before it has read the
+    /// offsets: a dry run starts none at all, so that it never fences a running instance).
+    private var ownTransaction: String {
+        switch waiter {
+        case .processor: ""
+        case .replay(let transactionalID):
+            " (if it is this instance's own, transactional id `\(transactionalID)`, starting the instance without --replay-from-checkpoint ends it at once)"
+        }
     }
 
     /// What goes on while the read waits.

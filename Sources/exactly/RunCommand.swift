@@ -229,7 +229,8 @@ struct RunCommand: AsyncParsableCommand {
                 defer { try? reader.close() }
                 // Waits while a transaction left open by a stopped instance holds them.
                 return Result { () throws(CommittedOffsetsUnreadable) in
-                    try CommittedOffsetsReader.read(Array(offsets.keys), with: reader, transactionTimeout: transactionTimeout, logger: logger)
+                    try CommittedOffsetsReader.read(
+                        Array(offsets.keys), with: reader, transactionalID: settings.transactionalID, transactionTimeout: transactionTimeout, logger: logger)
                 }
             }
             let committed: [TopicPartition: PartitionOffset]

@@ -22,7 +22,7 @@ import Testing
         var tries: [Duration] = []
         let expected = [TopicPartition("orders", 1): PartitionOffset(TopicPartition("orders", 1), offset: 7, metadata: "exactly:c1")]
         let committed = try CommittedOffsetsReader.read(
-            partitions, transactionTimeout: .seconds(60), logger: Logger(label: "test") { _ in log },
+            partitions, transactionalID: "order-totals-0", transactionTimeout: .seconds(60), logger: Logger(label: "test") { _ in log },
             now: { clock.now }, pause: { clock.now += $0 }
         ) { (timeout) throws(KafkaError) in
             tries.append(timeout)
@@ -37,6 +37,7 @@ import Testing
         #expect(warnings[0].hasPrefix("orders-1, orders-3: their committed offsets could not be read within 3.0 s (Local: Timed out"))
         #expect(warnings[0].contains("The replay waits"))
         #expect(!warnings[0].contains("paused"), "the processor's wording does not fit a tool")
+        #expect(warnings[0].contains("if it is this instance's own, transactional id `order-totals-0`, starting the instance without --replay-from-checkpoint ends it at once"))
         #expect(log.messages(at: .notice) == ["orders-1, orders-3: committed offsets read after waiting 15 s"])
     }
 
@@ -46,7 +47,7 @@ import Testing
         var tries = 0
         #expect {
             _ = try CommittedOffsetsReader.read(
-                partitions, transactionTimeout: .seconds(60), logger: Logger(label: "test") { _ in log },
+                partitions, transactionalID: "order-totals-0", transactionTimeout: .seconds(60), logger: Logger(label: "test") { _ in log },
                 now: { clock.now }, pause: { clock.now += $0 }
             ) { (_) throws(KafkaError) in
                 tries += 1
@@ -67,7 +68,7 @@ import Testing
     @Test func aFailureThatIsNotRetriableStopsAtOnce() {
         var tries = 0
         #expect {
-            _ = try CommittedOffsetsReader.read(partitions, transactionTimeout: .seconds(60), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) { (_) throws(KafkaError) in
+            _ = try CommittedOffsetsReader.read(partitions, transactionalID: "order-totals-0", transactionTimeout: .seconds(60), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) { (_) throws(KafkaError) in
                 tries += 1
                 throw KafkaError(.broker, "Broker: Group authorization failed", rdKafkaCode: 30)
             }

@@ -313,6 +313,10 @@ int main(int argc, char **argv) {
             else if (strncmp(argv[i], "epoch-ms=", 9) == 0 && (epoch_ms = atol(argv[i] + 9)) > 0) continue;
             else { fprintf(stderr, "unknown pipe option `%s` (allowed: wake, transactional, epoch-ms=N with N >= 1)\n", argv[i]); return 2; }
         }
+        if (epoch_ms != 1000 && !transactional) {
+            fprintf(stderr, "epoch-ms=%ld goes with transactional: the raw pipe has no epochs\n", epoch_ms);
+            return 2;
+        }
         return pipe_records(argv[2], argv[3], argv[4], atol(argv[5]), wake, transactional, epoch_ms / 1000.0);
     }
     if (argc >= 4 && strcmp(argv[1], "delete") == 0) {
