@@ -13,9 +13,19 @@ extension BrokerState {
         guard request.transactionTimeoutMs > 0 && request.transactionTimeoutMs <= Self.maxTransactionTimeoutMs else {
             return InitProducerIdResponse(errorCode: .invalidTransactionTimeout, producerId: -1, producerEpoch: -1)
         }
+        if request.bumpsAnEpoch {
+            // KIP-360: only the current holder may bump its epoch; anyone else is a zombie.
+            guard let txn = transactions[id], txn.producerId == request.producerId, txn.producerEpoch == request.producerEpoch else {
+                let fenced: KafkaErrorCode = request.version >= 4 ? .producerFenced : .invalidProducerEpoch
+                return InitProducerIdResponse(errorCode: fenced, producerId: -1, producerEpoch: -1)
+            }
+            logger.info("transaction \(id): producer \(request.producerId) asked to bump its epoch \(request.producerEpoch) (it resets its sequence numbers)")
+        }
         if var txn = transactions[id] {
             if txn.phase == .ongoing {
-                logger.info("transaction \(id): a new producer took over; aborting the previous holder's open transaction")
+                logger.info(request.bumpsAnEpoch
+                    ? "transaction \(id): aborting its open transaction for the epoch bump"
+                    : "transaction \(id): a new producer took over; aborting the previous holder's open transaction")
                 abort(id, bumpEpoch: false, nowMs: nowMs)
                 txn = transactions[id]!
             }

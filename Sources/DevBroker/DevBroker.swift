@@ -113,7 +113,18 @@ public final class DevBroker: Sendable {
     /// For tests: answers each of the next `count` EndTxn requests (commit or abort) `delay`
     /// after applying it, so that the client's call stays in flight, its outcome unknown to it.
     package func holdEndTxnAnswers(count: Int, for delay: Duration) {
-        core.endTxnHold.withLockedValue { $0 = .init(remaining: count, delay: TimeAmount(delay), held: $0.held) }
+        holdAnswers(to: .endTxn, count: count, for: delay)
+    }
+
+    /// For tests: answers each of the next `count` Produce requests `delay` after writing its
+    /// records, so that a client whose message timeout is shorter gives them up not knowing
+    /// they were written (the case for which it must reset its sequence numbers).
+    package func holdProduceAnswers(count: Int, for delay: Duration) {
+        holdAnswers(to: .produce, count: count, for: delay)
+    }
+
+    private func holdAnswers(to key: ApiKey, count: Int, for delay: Duration) {
+        core.answerHolds.withLockedValue { $0[key] = .init(remaining: count, delay: TimeAmount(delay), held: $0[key]?.held ?? 0) }
     }
 
     /// For tests: removes every member of consumer group `group` at once, as if their sessions
@@ -124,7 +135,7 @@ public final class DevBroker: Sendable {
 
     /// For tests: how many EndTxn answers are on hold right now.
     package var heldEndTxnAnswers: Int {
-        core.endTxnHold.withLockedValue { $0.held }
+        core.answerHolds.withLockedValue { $0[.endTxn]?.held ?? 0 }
     }
 
     /// Stops accepting, closes every connection and the data files. Idempotent.

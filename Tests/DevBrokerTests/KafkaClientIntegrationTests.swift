@@ -259,6 +259,44 @@ struct KafkaClientIntegrationTests {
         }
     }
 
+    /// A transactional producer that gave up on a write whose fate it cannot know (its message
+    /// timeout passed while the broker held the answer) must reset its sequence numbers: its
+    /// abort asks the broker to bump its epoch (InitProducerId v3, KIP-360), and it goes on.
+    /// Without the bump librdkafka fails the producer fatally ("InitProducerId (KIP-360) not
+    /// supported by broker"): the broker restart test saw a processor stop so after an abort.
+    @Test(.enabled(if: TestKafka.externalBootstrap == nil, "holds the in-process broker's answers"))
+    func aProducerThatGaveUpOnAWriteAbortsWithAnEpochBumpAndGoesOn() async throws {
+        try await TestKafka.with { kafka in
+            let broker = try #require(kafka.broker)
+            let topic = kafka.uniqueName("bump")
+            try await Self.createTopic(kafka.bootstrapServers, topic, partitions: 1)
+            let (gaveUp, aborted) = try await BlockingCalls.run { () throws -> (KafkaError?, KafkaError?) in
+                var configuration = Self.kafka(kafka.bootstrapServers)
+                configuration.properties["message.timeout.ms"] = "1500"
+                let producer = try KafkaProducer(configuration: ProducerConfiguration(
+                    kafka: configuration, transactionalID: kafka.uniqueName("tx"), transactionTimeout: .seconds(20)
+                ))
+                try producer.initTransactions()
+                try producer.beginTransaction()
+                broker.holdProduceAnswers(count: 1, for: .seconds(4))
+                try Self.send(producer, topic, ["given-up"])
+                var gaveUp: KafkaError?
+                do throws(KafkaError) { try producer.flush() } catch { gaveUp = error }
+                var aborted: KafkaError?
+                do throws(KafkaError) { try producer.abortTransaction() } catch { aborted = error }
+                guard aborted == nil else { return (gaveUp, aborted) }
+                try producer.beginTransaction()
+                try Self.send(producer, topic, ["kept"])
+                try producer.commitTransaction()
+                try producer.close()
+                return (gaveUp, nil)
+            }
+            #expect(gaveUp?.code == .deliveryFailed, "the write was not given up: the test did not test the bump")
+            #expect(aborted == nil, "the abort failed: \(aborted.map { "\($0)" } ?? "")")
+            #expect(try await Self.readAll(kafka.bootstrapServers, topic: topic, isolation: .readCommitted, expecting: 1) == ["kept"])
+        }
+    }
+
     @Test(.enabled(if: TestKafka.externalBootstrap == nil, "restarts the in-process broker"))
     func restartWithDataDirectoryKeepsRecordsOffsetsAndMetadata() async throws {
         let dir = try TestKafka.temporaryDirectory()

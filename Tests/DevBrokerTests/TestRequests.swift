@@ -47,6 +47,16 @@ enum TestRequests {
         return r
     }
 
+    /// InitProducerId v4 (flexible), as librdkafka sends it: with the caller's producer id and
+    /// epoch when it asks for an epoch bump (KIP-360), -1 otherwise.
+    static func initProducerIdBumping(_ transactionalId: String?, _ current: InitProducerIdResponse?, timeoutMs: Int32 = 60_000) throws -> InitProducerIdRequest {
+        guard case .initProducerId(let r) = try decode(.initProducerId, 4, { w in
+            w.string(transactionalId); w.int32(timeoutMs)
+            w.int64(current?.producerId ?? -1); w.int16(current?.producerEpoch ?? -1); w.taggedFields()
+        }) else { fatalError() }
+        return r
+    }
+
     static func addPartitions(_ id: String, _ pid: InitProducerIdResponse, topic: String, partitions: [Int32] = [0]) throws -> AddPartitionsToTxnRequest {
         guard case .addPartitionsToTxn(let r) = try decode(.addPartitionsToTxn, 1, { w in
             w.string(id); w.int64(pid.producerId); w.int16(pid.producerEpoch)

@@ -82,6 +82,36 @@ struct TransactionTests {
         #expect(state.addPartitionsToTxn(try TestRequests.addPartitions("tx", old, topic: "t"), nowMs: 0).topics[0].partitions[0].errorCode == .invalidProducerEpoch)
     }
 
+    /// KIP-360: a transactional producer that must reset its sequence numbers (it gave up on
+    /// records whose fate it cannot know, as when its transaction is aborted while a broker was
+    /// away) asks to bump its own epoch. Without it librdkafka fails the producer fatally
+    /// ("InitProducerId (KIP-360) not supported by broker"), and the broker restart test saw
+    /// a processor stop that way after an abort. The bump aborts the open transaction, keeps
+    /// the producer id, starts the new epoch at sequence 0, and fences the old epoch; a caller
+    /// that names an epoch that is not the current one is the zombie, and is fenced.
+    @Test func theCurrentProducerMayBumpItsEpochAndAZombieMayNot() throws {
+        var state = try makeState()
+        state.createTopic("t", partitions: 1)
+        let first = try state.initProducerId(TestRequests.initProducerIdBumping("tx", nil), nowMs: 0)
+        #expect(first.errorCode == .none)
+        _ = state.addPartitionsToTxn(try TestRequests.addPartitions("tx", first, topic: "t"), nowMs: 0)
+        _ = try state.produceOne("t", TestBatch.make(["a", "b"], producerId: first.producerId, epoch: first.producerEpoch, baseSequence: 0, transactional: true), transactionalId: "tx")
+
+        let bumped = try state.initProducerId(TestRequests.initProducerIdBumping("tx", first), nowMs: 0)
+        #expect(bumped == InitProducerIdResponse(errorCode: .none, producerId: first.producerId, producerEpoch: first.producerEpoch + 1))
+        #expect(try state.visibleValues("t", readCommitted: true).isEmpty, "the open transaction is aborted")
+        let stale = try state.initProducerId(TestRequests.initProducerIdBumping("tx", first), nowMs: 0)
+        #expect(stale.errorCode == .producerFenced)
+        let old = try state.produceOne("t", TestBatch.make(["late"], producerId: first.producerId, epoch: first.producerEpoch, baseSequence: 2, transactional: true), transactionalId: "tx")
+        #expect(old.errorCode == .invalidProducerEpoch)
+
+        // The new epoch starts over at sequence 0, and its transactions commit as any other.
+        _ = try state.transaction("tx", topic: "t", values: ["c"], commit: true, pid: bumped, sequence: 0)
+        #expect(try state.visibleValues("t", readCommitted: true) == ["c"])
+        // A bump asked for an id the broker never gave out is refused too.
+        #expect(try state.initProducerId(TestRequests.initProducerIdBumping("other", first), nowMs: 0).errorCode == .producerFenced)
+    }
+
     @Test func transactionalOffsetsAppearOnlyAfterCommit() throws {
         var state = try makeState()
         state.createTopic("t", partitions: 1)

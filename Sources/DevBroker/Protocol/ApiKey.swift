@@ -2,8 +2,10 @@
 ///
 /// The ranges stop below the flexible versions wherever the clients we serve (librdkafka 2.x,
 /// kcat, kafka-python 3.x) accept that; the exceptions need a flexible version for a feature:
-/// ApiVersions v3 (librdkafka's first request), OffsetFetch v7 (require_stable) and
-/// TxnOffsetCommit v3 (the group generation check of KIP-447).
+/// ApiVersions v3 (librdkafka's first request), OffsetFetch v7 (require_stable),
+/// TxnOffsetCommit v3 (the group generation check of KIP-447) and InitProducerId v3-4 (the
+/// epoch bump of KIP-360, without which librdkafka fails a transactional producer fatally
+/// when it must reset its sequence numbers).
 enum ApiKey: Int16, CaseIterable, Sendable {
     case produce = 0
     case fetch = 1
@@ -46,7 +48,7 @@ enum ApiKey: Int16, CaseIterable, Sendable {
         case .apiVersions: 0...3
         case .createTopics: 0...4
         case .deleteTopics: 0...3
-        case .initProducerId: 0...1
+        case .initProducerId: 0...4
         case .addPartitionsToTxn: 0...1
         case .addOffsetsToTxn: 0...1
         case .endTxn: 0...1

@@ -38,4 +38,5 @@ struct KafkaErrorCode: RawRepresentable, Equatable, Hashable, Sendable, Codable 
     static let fencedInstanceId = Self(82)
     static let invalidRecord = Self(87)
     static let unstableOffsetCommit = Self(88)
+    static let producerFenced = Self(90)
 }

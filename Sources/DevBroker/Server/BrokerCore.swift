@@ -26,23 +26,30 @@ final class BrokerCore: Sendable {
     /// and what to do), so that a program embedding the broker can stop.
     private let onStorageFailure: @Sendable (String) -> Void
 
-    /// For tests: the next `remaining` EndTxn answers go out `delay` after the state applied
-    /// them; `held` counts those on hold right now.
-    struct EndTxnHold {
+    /// For tests: the next `remaining` answers to requests of one API go out `delay` after the
+    /// state applied them; `held` counts those on hold right now.
+    struct AnswerHold {
         var remaining = 0
         var delay = TimeAmount.zero
         var held = 0
     }
-    let endTxnHold = NIOLockedValueBox(EndTxnHold())
+    /// The holds by API (EndTxn and Produce are the ones tests use).
+    let answerHolds = NIOLockedValueBox([ApiKey: AnswerHold]())
 
-    /// The delay for an EndTxn answer about to go out, counting it as held; `nil` for none.
-    func takeEndTxnDelay() -> TimeAmount? {
-        endTxnHold.withLockedValue { hold in
-            guard hold.remaining > 0 else { return nil }
+    /// The delay for an answer to `key` about to go out, counting it as held; `nil` for none.
+    func takeAnswerDelay(for key: ApiKey) -> TimeAmount? {
+        answerHolds.withLockedValue { holds in
+            guard var hold = holds[key], hold.remaining > 0 else { return nil }
             hold.remaining -= 1
             hold.held += 1
+            holds[key] = hold
             return hold.delay
         }
+    }
+
+    /// A held answer to `key` went out.
+    func releaseHeldAnswer(for key: ApiKey) {
+        answerHolds.withLockedValue { $0[key]?.held -= 1 }
     }
 
     init(state: BrokerState, logger: Logger, onStorageFailure: @escaping @Sendable (String) -> Void = { _ in }) {

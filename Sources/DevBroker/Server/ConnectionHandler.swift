@@ -79,15 +79,15 @@ final class ConnectionHandler: ChannelInboundHandler {
             var future: EventLoopFuture<BrokerCore.Reply>
             switch core.handle(request, clientId: header.clientId ?? "", clientHost: clientHost, on: context.eventLoop) {
             case .now(let reply):
-                guard key == .endTxn, let delay = core.takeEndTxnDelay() else {
+                guard let delay = core.takeAnswerDelay(for: key) else {
                     write(reply, header: header, key: key, context: context)
                     continue
                 }
-                // A test holds the answer to a commit the broker already applied: the client's
-                // commit stays in flight, its outcome unknown to it, for `delay`.
+                // A test holds the answer to a request the broker already applied (a commit, a
+                // write): the client's call stays in flight, its outcome unknown to it, for `delay`.
                 let core = self.core
                 future = context.eventLoop.scheduleTask(in: delay) {
-                    core.endTxnHold.withLockedValue { $0.held -= 1 }
+                    core.releaseHeldAnswer(for: key)
                     return reply
                 }.futureResult
             case .later(let f):
