@@ -13,14 +13,21 @@ extension BrokerState {
         guard request.transactionTimeoutMs > 0 && request.transactionTimeoutMs <= Self.maxTransactionTimeoutMs else {
             return InitProducerIdResponse(errorCode: .invalidTransactionTimeout, producerId: -1, producerEpoch: -1)
         }
-        if request.bumpsAnEpoch {
+        if request.bumpsAnEpoch, let txn = transactions[id] {
+            if txn.lastProducerId == request.producerId, txn.lastProducerEpoch == request.producerEpoch {
+                // A retry of the bump that made the current epoch: the same answer again.
+                logger.info("transaction \(id): producer \(request.producerId) asked again to bump its epoch \(request.producerEpoch); it is \(txn.producerEpoch) already")
+                return InitProducerIdResponse(errorCode: .none, producerId: txn.producerId, producerEpoch: txn.producerEpoch)
+            }
             // KIP-360: only the current holder may bump its epoch; anyone else is a zombie.
-            guard let txn = transactions[id], txn.producerId == request.producerId, txn.producerEpoch == request.producerEpoch else {
+            guard txn.producerId == request.producerId, txn.producerEpoch == request.producerEpoch else {
                 let fenced: KafkaErrorCode = request.version >= 4 ? .producerFenced : .invalidProducerEpoch
                 return InitProducerIdResponse(errorCode: fenced, producerId: -1, producerEpoch: -1)
             }
             logger.info("transaction \(id): producer \(request.producerId) asked to bump its epoch \(request.producerEpoch) (it resets its sequence numbers)")
         }
+        // (A bump asked for a transactional id this broker does not know, as after a restart
+        // without a data directory, gets a new producer id, as from Kafka.)
         if var txn = transactions[id] {
             if txn.phase == .ongoing {
                 logger.info(request.bumpsAnEpoch
@@ -29,6 +36,7 @@ extension BrokerState {
                 abort(id, bumpEpoch: false, nowMs: nowMs)
                 txn = transactions[id]!
             }
+            (txn.lastProducerId, txn.lastProducerEpoch) = request.bumpsAnEpoch ? (txn.producerId, txn.producerEpoch) : (nil, nil)
             if txn.producerEpoch >= Int16.max - 1 {
                 transactionOfProducer[txn.producerId] = nil
                 txn.producerId = allocateProducerId()
@@ -162,6 +170,7 @@ extension BrokerState {
     mutating func abort(_ id: String, bumpEpoch: Bool, nowMs: Int64) {
         var txn = transactions[id]!
         if bumpEpoch && txn.producerEpoch < Int16.max - 1 {
+            (txn.lastProducerId, txn.lastProducerEpoch) = (nil, nil)  // fenced: no retry claims it back
             txn.producerEpoch += 1
             producerEpochs[txn.producerId] = txn.producerEpoch
         }

@@ -12,7 +12,8 @@ public struct AssignmentStart: Sendable, Equatable, ExpressibleByDictionaryLiter
     /// for a caller that cannot tell where to start yet (their committed offsets are not
     /// readable). They are paused before they are assigned, at an offset nothing reads:
     /// librdkafka neither reads their committed offsets nor looks up where their log starts
-    /// or ends, so no answer it gets later moves them behind the caller's seek.
+    /// or ends, so no answer it gets later moves them behind the caller's seek. A partition
+    /// revoked while held is let go after it is unassigned; the caller need not resume it.
     public var paused: Set<TopicPartition>
 
     /// Start offsets for some partitions, and partitions to hold paused.

@@ -30,6 +30,10 @@ enum RebalanceDispatch {
             let heldTopics = Set(held.map(\.topic)).compactMap { rd_kafka_topic_new(handle, $0, nil) }
             defer { heldTopics.forEach { rd_kafka_topic_destroy($0) } }
             let prePaused = pauseBeforeAssigning(held, handle: handle, context)
+            // No pause outlives an assignment (they are lifted after each revocation), but one
+            // left by a path that could not lift it would hold a partition assigned normally
+            // forever: lifted here too.
+            resume(elements.filter { !held.contains($0) }, handle: handle)
             var pauseAfter: [TopicPartition] = []
             if let partitions {
                 for index in 0..<Int(partitions.pointee.cnt) {
@@ -55,13 +59,9 @@ enum RebalanceDispatch {
             if let failure {
                 report(failure, context)
                 // Not assigned: a pause left on them would hold them in a later assignment.
-                if !prePaused.isEmpty {
-                    NativePartitionList.withNativeList(partitions: Array(prePaused)) { list in
-                        report(KafkaError.from(rd_kafka_resume_partitions(handle, list), while: "resume \(prePaused) after a failed assignment"), context)
-                    }
-                }
+                resume(Array(prePaused), handle: handle)
             }
-            if !pauseAfter.isEmpty {
+            if failure == nil, !pauseAfter.isEmpty {
                 NativePartitionList.withNativeList(partitions: pauseAfter) { list in
                     report(KafkaError.from(rd_kafka_pause_partitions(handle, list), while: "pause \(pauseAfter)")
                         ?? NativePartitionList.firstError(in: list, while: "pause"), context)
@@ -75,6 +75,11 @@ enum RebalanceDispatch {
             } else {
                 report(KafkaError.from(rd_kafka_assign(handle, nil), while: "unassign"), context)
             }
+            // A pause (a partition held for its offsets, say) does not outlive the assignment:
+            // librdkafka would keep it for the partition's next assignment. Lifted after the
+            // unassign, so that nothing is fetched in between (a held partition sits at an
+            // offset nobody means to read).
+            resume(elements, handle: handle)
         default:
             // An error in the rebalance itself: librdkafka asks us to drop the assignment.
             context?.logger.error("rebalance failed: \(String(cString: rd_kafka_err2str(error))); dropping the assignment")
@@ -106,6 +111,15 @@ enum RebalanceDispatch {
                 context?.logger.notice("\(held.subtracting(paused).sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }): unknown to librdkafka before their assignment, so paused right after it")
             }
             return paused
+        }
+    }
+
+    /// Lifts the application's pause of `partitions`; one that is not paused, or that librdkafka
+    /// does not know, is left as it is.
+    private static func resume(_ partitions: [TopicPartition], handle: OpaquePointer) {
+        guard !partitions.isEmpty else { return }
+        NativePartitionList.withNativeList(partitions: partitions) { list in
+            _ = rd_kafka_resume_partitions(handle, list)
         }
     }
 

@@ -913,10 +913,10 @@ public final class Processor: @unchecked Sendable {
     private func revoke(_ revoked: [TopicPartition], lost: Bool) throws {
         let wasWaiting = offsetsWait.revoked(revoked)
         if !wasWaiting.isEmpty {
-            // Nothing of theirs was processed. Resumed before they go, so that no pause of
-            // ours outlives the assignment in librdkafka.
+            // Nothing of theirs was processed. Their pause is lifted after the unassign
+            // (KafkaClient's RebalanceDispatch): lifted here, before it, librdkafka could fetch
+            // them from the offset they were held at until the unassign.
             logger.info("\(CommittedOffsetsWait.list(wasWaiting)) revoked while waiting for their committed offsets: nothing of them was processed here")
-            try? consumer?.resume(wasWaiting)
             metrics.partitionsAwaitingOffsets.record(offsetsWait.waiting.count)
         }
         if lost {

@@ -1,7 +1,9 @@
+import Foundation
 import Logging
 import NIOCore
 import Testing
 @testable import DevBroker
+import ExactlyTesting
 
 func makeState(dataDirectory: String? = nil, defaultPartitions: Int = 1) throws -> BrokerState {
     let store = try dataDirectory.map { try DataStore(path: $0) }
@@ -87,9 +89,8 @@ struct TransactionTests {
     /// away) asks to bump its own epoch. Without it librdkafka fails the producer fatally
     /// ("InitProducerId (KIP-360) not supported by broker"), and the broker restart test saw
     /// a processor stop that way after an abort. The bump aborts the open transaction, keeps
-    /// the producer id, starts the new epoch at sequence 0, and fences the old epoch; a caller
-    /// that names an epoch that is not the current one is the zombie, and is fenced.
-    @Test func theCurrentProducerMayBumpItsEpochAndAZombieMayNot() throws {
+    /// the producer id, starts the new epoch at sequence 0, and fences the old epoch's writes.
+    @Test func theCurrentProducerMayBumpItsEpoch() throws {
         var state = try makeState()
         state.createTopic("t", partitions: 1)
         let first = try state.initProducerId(TestRequests.initProducerIdBumping("tx", nil), nowMs: 0)
@@ -100,16 +101,33 @@ struct TransactionTests {
         let bumped = try state.initProducerId(TestRequests.initProducerIdBumping("tx", first), nowMs: 0)
         #expect(bumped == InitProducerIdResponse(errorCode: .none, producerId: first.producerId, producerEpoch: first.producerEpoch + 1))
         #expect(try state.visibleValues("t", readCommitted: true).isEmpty, "the open transaction is aborted")
-        let stale = try state.initProducerId(TestRequests.initProducerIdBumping("tx", first), nowMs: 0)
-        #expect(stale.errorCode == .producerFenced)
         let old = try state.produceOne("t", TestBatch.make(["late"], producerId: first.producerId, epoch: first.producerEpoch, baseSequence: 2, transactional: true), transactionalId: "tx")
         #expect(old.errorCode == .invalidProducerEpoch)
 
         // The new epoch starts over at sequence 0, and its transactions commit as any other.
         _ = try state.transaction("tx", topic: "t", values: ["c"], commit: true, pid: bumped, sequence: 0)
         #expect(try state.visibleValues("t", readCommitted: true) == ["c"])
-        // A bump asked for an id the broker never gave out is refused too.
-        #expect(try state.initProducerId(TestRequests.initProducerIdBumping("other", first), nowMs: 0).errorCode == .producerFenced)
+        // A bump for a transactional id the broker does not know (restarted without its data)
+        // gets a new producer id, as from Kafka.
+        let unknown = try state.initProducerId(TestRequests.initProducerIdBumping("other", first), nowMs: 0)
+        #expect(unknown.errorCode == .none && unknown.producerId != first.producerId && unknown.producerEpoch == 0)
+    }
+
+    /// The answer to a bump can be lost (a broker restart between saving the new epoch and
+    /// answering): the producer asks again with the epoch it had, and must get the bumped one
+    /// again, not be fenced. A new producer instance taking the id over ends that grace.
+    @Test func aRetriedEpochBumpGetsTheSameAnswerUntilAnotherProducerTakesOver() throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var before = try makeState(dataDirectory: dir)
+        let first = try before.initProducerId(TestRequests.initProducerIdBumping("tx", nil), nowMs: 0)
+        let bumped = try before.initProducerId(TestRequests.initProducerIdBumping("tx", first), nowMs: 0)
+        var state = try makeState(dataDirectory: dir)  // restarted before the answer went out
+        #expect(try state.initProducerId(TestRequests.initProducerIdBumping("tx", first), nowMs: 0) == bumped)
+        let successor = try state.initProducerId(TestRequests.initProducerIdBumping("tx", nil), nowMs: 0)
+        #expect(successor.producerEpoch == bumped.producerEpoch + 1)
+        #expect(try state.initProducerId(TestRequests.initProducerIdBumping("tx", first), nowMs: 0).errorCode == .producerFenced)
+        #expect(try state.initProducerId(TestRequests.initProducerIdBumping("tx", bumped), nowMs: 0).errorCode == .producerFenced)
     }
 
     @Test func transactionalOffsetsAppearOnlyAfterCommit() throws {

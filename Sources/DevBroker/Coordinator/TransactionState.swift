@@ -10,6 +10,12 @@ struct TransactionState: Codable, Sendable {
     var transactionalId: String
     var producerId: Int64
     var producerEpoch: Int16
+    /// The producer id and epoch before the last epoch bump a producer asked for (KIP-360), so
+    /// that a retry of that request (its answer lost, say to a broker restart) gets the bumped
+    /// epoch again instead of being fenced; `nil` after any other change of epoch. Optional,
+    /// so that state saved before these existed still loads.
+    var lastProducerId: Int64?
+    var lastProducerEpoch: Int16?
     var timeoutMs: Int32
     var phase: Phase = .empty
     /// When the current transaction began (first partition or offsets added), in ms since 1970.
