@@ -101,6 +101,37 @@ import Testing
     /// A partition the handler holds paused yields nothing, committed offset or not, until it
     /// is positioned and resumed; then it reads from where the seek put it, and
     /// `offsetResetPosition` starts it where `auto.offset.reset` says (here: the beginning).
+    /// A consumer of `topic` that holds `held` paused in every assignment, polled until its
+    /// first assignment came; with what it read meanwhile.
+    static func assignedHolding(_ held: Set<TopicPartition>, of topic: String, kafka: KafkaConfiguration) throws -> (KafkaConsumer, [ConsumedRecord]) {
+        let assigned = Atomic<Bool>(false)
+        let consumer = try KafkaConsumer(
+            configuration: ConsumerConfiguration(kafka: kafka, groupID: uniqueTopic("g"), offsetReset: .earliest),
+            rebalanceHandler: { event in
+                guard case .assigned = event else { return [:] }
+                assigned.store(true, ordering: .releasing)
+                return AssignmentStart(paused: held)
+            }
+        )
+        try consumer.subscribe(topics: [topic])
+        var read: [ConsumedRecord] = []
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !assigned.load(ordering: .acquiring), ContinuousClock.now < deadline {
+            read += try consumer.poll(maxRecords: 100, timeout: .milliseconds(10))
+        }
+        return (consumer, read)
+    }
+
+    /// What `consumer` reads in `duration`.
+    static func poll(_ consumer: KafkaConsumer, for duration: Duration) throws -> [ConsumedRecord] {
+        var read: [ConsumedRecord] = []
+        let until = ContinuousClock.now + duration
+        while ContinuousClock.now < until {
+            read += try consumer.poll(maxRecords: 100, timeout: .milliseconds(10))
+        }
+        return read
+    }
+
     @Test func aPausedAssignmentReadsNothingUntilSoughtAndResumed() async throws {
         let cluster = try MockCluster()
         let topic = uniqueTopic()
@@ -112,36 +143,16 @@ import Testing
                 try producer.send(ProducerRecord(topic: topic, partition: Int32(value % 2), value: [UInt8(value)]))
             }
             try producer.flush()
-            let assigned = Atomic<Bool>(false)
-            let consumer = try KafkaConsumer(
-                configuration: ConsumerConfiguration(kafka: cluster.kafka, groupID: uniqueTopic("g"), offsetReset: .earliest),
-                rebalanceHandler: { event in
-                    guard case .assigned = event else { return [:] }
-                    assigned.store(true, ordering: .releasing)
-                    return AssignmentStart(paused: [first, second])
-                }
-            )
+            let (consumer, readWhileAssigning) = try Self.assignedHolding([first, second], of: topic, kafka: cluster.kafka)
             defer { try? consumer.close() }
-            try consumer.subscribe(topics: [topic])
-            var whilePaused: [ConsumedRecord] = []
-            let deadline = ContinuousClock.now + .seconds(20)
-            while !assigned.load(ordering: .acquiring), ContinuousClock.now < deadline {
-                whilePaused += try consumer.poll(maxRecords: 100, timeout: .milliseconds(50))
-            }
             // Records that arrive while paused, once the assignment has settled: a partition
             // that were not paused would read them.
-            let settled = ContinuousClock.now + .seconds(1)
-            while ContinuousClock.now < settled {
-                whilePaused += try consumer.poll(maxRecords: 100, timeout: .milliseconds(50))
-            }
+            var whilePaused = readWhileAssigning + (try Self.poll(consumer, for: .seconds(1)))
             for value in 20..<24 {
                 try producer.send(ProducerRecord(topic: topic, partition: Int32(value % 2), value: [UInt8(value)]))
             }
             try producer.flush()
-            let quiet = ContinuousClock.now + .seconds(2)
-            while ContinuousClock.now < quiet {
-                whilePaused += try consumer.poll(maxRecords: 100, timeout: .milliseconds(50))
-            }
+            whilePaused += try Self.poll(consumer, for: .seconds(2))
             try consumer.seek([PartitionOffset(first, offset: 3), PartitionOffset(second, offset: KafkaConsumer.offsetResetPosition)])
             try consumer.resume([first, second])
             return (whilePaused, try consume(consumer, count: 21))
@@ -174,28 +185,11 @@ import Testing
             var kafka = cluster.kafka
             kafka.properties["max.partition.fetch.bytes"] = "1"  // a batch per fetch
             kafka.properties["queued.min.messages"] = "1"  // one fetch ahead
-            let assigned = Atomic<Bool>(false)
-            let consumer = try KafkaConsumer(
-                configuration: ConsumerConfiguration(kafka: kafka, groupID: uniqueTopic("g"), offsetReset: .earliest),
-                rebalanceHandler: { event in
-                    guard case .assigned = event else { return [:] }
-                    assigned.store(true, ordering: .releasing)
-                    return AssignmentStart(paused: [partition])
-                }
-            )
+            let (consumer, readWhileAssigning) = try Self.assignedHolding([partition], of: topic, kafka: kafka)
             defer { try? consumer.close() }
-            try consumer.subscribe(topics: [topic])
-            var read: [ConsumedRecord] = []
-            let deadline = ContinuousClock.now + .seconds(20)
-            while !assigned.load(ordering: .acquiring), ContinuousClock.now < deadline {
-                read += try consumer.poll(maxRecords: 100, timeout: .milliseconds(10))
-            }
             // Sought once librdkafka has asked where the log ends (at once when it knows the
             // partition's leader, else half a second later), while the answer is on its way.
-            let lookingUp = ContinuousClock.now + .seconds(1)
-            while ContinuousClock.now < lookingUp {
-                read += try consumer.poll(maxRecords: 100, timeout: .milliseconds(10))
-            }
+            var read = readWhileAssigning + (try Self.poll(consumer, for: .seconds(1)))
             try consumer.seek([PartitionOffset(partition, offset: 3)])
             try consumer.resume([partition])
             // 17 records at about 250 ms each: past the outdated answer (2 s) and the lookup
