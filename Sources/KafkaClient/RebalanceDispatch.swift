@@ -85,6 +85,7 @@ enum RebalanceDispatch {
             context?.logger.error("rebalance failed: \(String(cString: rd_kafka_err2str(error))); dropping the assignment")
             _ = context?.rebalanceHandler?(.revoked(elements, lost: true))
             report(KafkaError.from(rd_kafka_assign(handle, nil), while: "unassign after a failed rebalance"), context)
+            resume(elements, handle: handle)
         }
     }
 
