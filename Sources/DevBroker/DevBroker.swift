@@ -124,7 +124,7 @@ public final class DevBroker: Sendable {
     }
 
     private func holdAnswers(to key: ApiKey, count: Int, for delay: Duration) {
-        core.answerHolds.withLockedValue { $0[key] = .init(remaining: count, delay: TimeAmount(delay), held: $0[key]?.held ?? 0) }
+        core.holdAnswers(to: key, count: count, for: TimeAmount(delay))
     }
 
     /// For tests: removes every member of consumer group `group` at once, as if their sessions

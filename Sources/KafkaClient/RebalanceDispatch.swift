@@ -100,7 +100,7 @@ enum RebalanceDispatch {
     private static func pauseBeforeAssigning(_ held: Set<TopicPartition>, handle: OpaquePointer, _ context: ClientContext?) -> Set<TopicPartition> {
         guard !held.isEmpty else { return [] }
         return NativePartitionList.withNativeList(partitions: Array(held)) { list in
-            if let error = KafkaError.from(rd_kafka_pause_partitions(handle, list), while: "pause \(held.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }) before assigning them") {
+            if let error = KafkaError.from(rd_kafka_pause_partitions(handle, list), while: "pause \(held.sorted()) before assigning them") {
                 report(error, context)
                 return []
             }
@@ -109,7 +109,7 @@ enum RebalanceDispatch {
                 paused.insert(element.topicPartition)
             }
             if paused.count < held.count {
-                context?.logger.notice("\(held.subtracting(paused).sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }): unknown to librdkafka before their assignment, so paused right after it")
+                context?.logger.notice("\(held.subtracting(paused).sorted()): unknown to librdkafka before their assignment, so paused right after it")
             }
             return paused
         }

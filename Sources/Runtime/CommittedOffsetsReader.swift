@@ -68,8 +68,7 @@ public enum CommittedOffsetsReader {
                 pending = read
                 timeout = laterTries
             }
-            // A try that failed fast (no broker at all) is spaced out to one a second.
-            let spacing = Duration.seconds(1) - (now() - tried)
+            let spacing = CommittedOffsetsWait.pauseBeforeRetry(triedAt: tried, now: now())
             if spacing > .zero { pause(spacing) }
         }
     }

@@ -163,8 +163,14 @@ struct CommittedOffsetsWait {
         }
     }
 
+    /// How long to wait before trying again after a try that began at `tried`: a try that
+    /// failed fast (no broker at all) is spaced out to one a second.
+    static func pauseBeforeRetry(triedAt tried: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Duration {
+        max(.zero, .seconds(1) - (now - tried))
+    }
+
     static func list(_ partitions: [TopicPartition]) -> String {
-        partitions.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }.map(\.description).joined(separator: ", ")
+        partitions.sorted().map(\.description).joined(separator: ", ")
     }
 
     private static func seconds(_ duration: Duration) -> String { ProcessorHealth.seconds(duration) }

@@ -837,9 +837,7 @@ public final class Processor: @unchecked Sendable {
             switch offsetsWait.failed(read, error: "\(error)", at: .now) {
             case .retry(let line):
                 if let line { logger.warning("\(line)") }
-                // A try that failed fast (no broker at all) is spaced out to one a second.
-                let spacing = Duration.seconds(1) - (ContinuousClock.now - tried)
-                readCommittedOffsets(retry, after: max(.zero, spacing))
+                readCommittedOffsets(retry, after: CommittedOffsetsWait.pauseBeforeRetry(triedAt: tried, now: .now))
             case .giveUp(let message):
                 throw ProcessorFailure(message: message)
             }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// The broker state behind a lock, and the answers it holds back: JoinGroup and SyncGroup
 /// until the rebalance completes, Fetch until data arrives or its max wait passes.
@@ -35,10 +36,19 @@ final class BrokerCore: Sendable {
     }
     /// The holds by API (EndTxn and Produce are the ones tests use).
     let answerHolds = NIOLockedValueBox([ApiKey: AnswerHold]())
+    /// Whether a test ever held answers: until then no request takes `answerHolds`' lock.
+    private let answerHoldsArmed = Atomic<Bool>(false)
+
+    /// Holds the next `count` answers to `key` for `delay` each.
+    func holdAnswers(to key: ApiKey, count: Int, for delay: TimeAmount) {
+        answerHolds.withLockedValue { $0[key] = .init(remaining: count, delay: delay, held: $0[key]?.held ?? 0) }
+        answerHoldsArmed.store(true, ordering: .releasing)
+    }
 
     /// The delay for an answer to `key` about to go out, counting it as held; `nil` for none.
     func takeAnswerDelay(for key: ApiKey) -> TimeAmount? {
-        answerHolds.withLockedValue { holds in
+        guard answerHoldsArmed.load(ordering: .acquiring) else { return nil }
+        return answerHolds.withLockedValue { holds in
             guard var hold = holds[key], hold.remaining > 0 else { return nil }
             hold.remaining -= 1
             hold.held += 1
