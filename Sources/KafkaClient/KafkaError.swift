@@ -154,6 +154,14 @@ extension KafkaError {
         )
     }
 
+    /// librdkafka refused to move a partition's read position because the partition's fetcher
+    /// is between states: not started yet (an incremental assignment starts its partitions only
+    /// after the partitions revoked before it have stopped) or still stopping. The same seek
+    /// succeeds once the fetcher has started, usually within milliseconds.
+    public var isFetcherNotReady: Bool {
+        rdKafkaCode == RD_KAFKA_RESP_ERR__STATE.rawValue || rdKafkaCode == RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS.rawValue
+    }
+
     /// Codes that librdkafka itself retries or that clear up on their own.
     private static let retriableCodes: Set<Int32> = [
         RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue,

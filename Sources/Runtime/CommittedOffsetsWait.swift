@@ -68,11 +68,16 @@ struct CommittedOffsetsWait {
 
     /// Starts waiting for `partitions` after a first try failed with `error`: the read to
     /// issue, and the warning to log.
-    mutating func start(_ partitions: [TopicPartition], failedWith error: String, after firstTry: Duration, at now: ContinuousClock.Instant) -> (Read, warning: String) {
+    /// `firstTry` is how long a first try may take, for the warning; the wait counts from
+    /// `firstTryStarted` (the assignment, or the replay's start), not from the warning.
+    mutating func start(
+        _ partitions: [TopicPartition], failedWith error: String, after firstTry: Duration,
+        firstTryStarted: ContinuousClock.Instant, at now: ContinuousClock.Instant
+    ) -> (Read, warning: String) {
         let read = Read(number: nextNumber, partitions: partitions)
         nextNumber += 1
         for partition in partitions { waiting[partition] = read.number }
-        startedAt[read.number] = now
+        startedAt[read.number] = firstTryStarted
         lastLogged[read.number] = now
         let warning = "\(Self.list(partitions)): their committed offsets could not be read within \(Self.seconds(firstTry)) (\(error)). "
             + "Most likely a transaction of their previous owner still holds offsets for them (it stopped between sending its offsets and committing): "

@@ -105,6 +105,9 @@ public final class Processor: @unchecked Sendable {
     private let offsetReads = DispatchQueue(label: "exactly.committed-offsets")
     /// Set at close: a read queued on `offsetReads` is not tried any more.
     private let offsetReadsCancelled = Atomic<Bool>(false)
+    /// Partitions restored after that wait whose fetchers librdkafka had not started when they
+    /// were to be sought: paused until a seek succeeds.
+    private var seeksAwaitingFetchers = SeeksAwaitingFetchers()
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
@@ -167,6 +170,7 @@ public final class Processor: @unchecked Sendable {
                 try checkDelivery()
                 try tick()
                 if stopped { break }
+                try seekAndResume(seeksAwaitingFetchers.due(at: .now))
                 watchSourceTopics()
                 logProgressIfDue()
                 if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
@@ -776,13 +780,15 @@ public final class Processor: @unchecked Sendable {
         coordinator.groupRejoined()  // every assignment follows a successful join
         health?.update { [count = assigned.count] in $0.enter(.restoring(partitions: count), at: .now) }
         let committed: [TopicPartition: PartitionOffset]
+        let firstTryStarted = ContinuousClock.now
         switch Result(catching: { () throws(KafkaError) in try consumer.committed(assigned, timeout: Self.committedOffsetsReadAtOnce) }) {
         case .success(let read):
             committed = read
         case .failure(let error) where !error.isRetriable:
             throw error
         case .failure(let error):
-            let (read, warning) = offsetsWait.start(assigned, failedWith: "\(error)", after: Self.committedOffsetsReadAtOnce, at: .now)
+            let (read, warning) = offsetsWait.start(
+                assigned, failedWith: "\(error)", after: Self.committedOffsetsReadAtOnce, firstTryStarted: firstTryStarted, at: .now)
             logger.warning("\(warning)")
             metrics.partitionsAwaitingOffsets.record(offsetsWait.waiting.count)
             readCommittedOffsets(read)
@@ -818,7 +824,7 @@ public final class Processor: @unchecked Sendable {
     /// A background read of committed offsets finished: restores and resumes its partitions
     /// that still wait on it, or tries again.
     private func committedOffsetsRead(_ read: CommittedOffsetsWait.Read, _ result: Result<[TopicPartition: PartitionOffset], any Error>, tried: ContinuousClock.Instant) throws {
-        guard let consumer else { return }
+        guard consumer != nil else { return }
         switch result {
         case .success(let committed):
             let (ready, waited) = offsetsWait.succeeded(read, at: .now)
@@ -826,12 +832,11 @@ public final class Processor: @unchecked Sendable {
             metrics.partitionsAwaitingOffsets.record(offsetsWait.waiting.count)
             logger.notice("\(CommittedOffsetsWait.list(ready)): committed offsets read after waiting \(ProcessorHealth.seconds(waited)); restoring them")
             let startOffsets = try restore(ready, committed: committed)
-            // A partition without a start offset starts fresh: where `auto.offset.reset` says,
-            // as it would have had its assignment not waited.
-            try consumer.seek(ready.map { PartitionOffset($0, offset: startOffsets[$0] ?? KafkaConsumer.offsetResetPosition) })
-            try consumer.resume(ready)
             metrics.assignedPartitions.record(partitions.count)
             health?.update { [count = partitions.count] in $0.assigned(count) }
+            // A partition without a start offset starts fresh: where `auto.offset.reset` says,
+            // as it would have had its assignment not waited.
+            try seekAndResume(ready.map { PartitionOffset($0, offset: startOffsets[$0] ?? KafkaConsumer.offsetResetPosition) })
         case .failure(let error as KafkaError) where error.isRetriable:
             guard let retry = offsetsWait.retry(read) else { return }
             switch offsetsWait.failed(read, error: "\(error)", at: .now) {
@@ -846,6 +851,25 @@ public final class Processor: @unchecked Sendable {
             throw ProcessorFailure(message: "reading the committed offsets of \(CommittedOffsetsWait.list(offsetsWait.current(read))) failed: \(explain(error)). "
                 + "Nothing of these partitions was processed by this process; everything committed stays as it was")
         }
+    }
+
+    /// Moves restored partitions that waited for their committed offsets to where they start,
+    /// and resumes them; while librdkafka has not started their fetchers, they stay paused and
+    /// are sought again shortly (``SeeksAwaitingFetchers``).
+    private func seekAndResume(_ seeks: [PartitionOffset]) throws {
+        guard let consumer, !seeks.isEmpty else { return }
+        if case .failure(let error) = Result(catching: { () throws(KafkaError) in try consumer.seek(seeks) }) {
+            guard error.isFetcherNotReady else { throw error }
+            switch seeksAwaitingFetchers.refused(seeks, error: "\(error)", at: .now) {
+            case .retry(let line):
+                if let line { logger.info("\(line)") }
+            case .giveUp(let message):
+                throw ProcessorFailure(message: message)
+            }
+            return
+        }
+        seeksAwaitingFetchers.sought()
+        try consumer.resume(seeks.map(\.topicPartition))
     }
 
     /// Restores `assigned` from their checkpoints as the committed offsets name them (section 3
@@ -910,6 +934,7 @@ public final class Processor: @unchecked Sendable {
 
     private func revoke(_ revoked: [TopicPartition], lost: Bool) throws {
         let wasWaiting = offsetsWait.revoked(revoked)
+        seeksAwaitingFetchers.revoked(revoked)
         if !wasWaiting.isEmpty {
             // Nothing of theirs was processed. Their pause is lifted after the unassign
             // (KafkaClient's RebalanceDispatch): lifted here, before it, librdkafka could fetch

@@ -38,7 +38,7 @@ import Testing
         #expect(warnings[0].contains("The replay waits"))
         #expect(!warnings[0].contains("paused"), "the processor's wording does not fit a tool")
         #expect(warnings[0].contains("if it is this instance's own, transactional id `order-totals-0`, starting the instance without --replay-from-checkpoint ends it at once"))
-        #expect(log.messages(at: .notice) == ["orders-1, orders-3: committed offsets read after waiting 15 s"])
+        #expect(log.messages(at: .notice) == ["orders-1, orders-3: committed offsets read after waiting 18 s"], "3 s and three tries of 5 s")
     }
 
     @Test func aReadThatFailsFastIsTriedOnceASecondAndGivenUpWithWhatToDo() {

@@ -13,7 +13,7 @@ import Testing
 
     @Test func theFirstWarningNamesThePartitionsTheLikelyCauseAndTheLimits() {
         var wait = CommittedOffsetsWait(transactionTimeout: .seconds(60))
-        let (read, warning) = wait.start([three, one], failedWith: "Local: Timed out", after: .seconds(3), at: start)
+        let (read, warning) = wait.start([three, one], failedWith: "Local: Timed out", after: .seconds(3), firstTryStarted: start - .seconds(3), at: start)
         #expect(read.partitions == [three, one])
         #expect(wait.waiting == [one: read.number, three: read.number])
         #expect(warning.hasPrefix("orders-1, orders-3: their committed offsets could not be read within 3.0 s (Local: Timed out)"))
@@ -24,17 +24,20 @@ import Testing
 
     @Test func failedTriesAreRetriedWithAReminderEveryFifteenSecondsThenGivenUp() {
         var wait = CommittedOffsetsWait(transactionTimeout: .seconds(60))
-        let (read, _) = wait.start([one, three], failedWith: "Local: Timed out", after: .seconds(3), at: start)
+        let (read, _) = wait.start([one, three], failedWith: "Local: Timed out", after: .seconds(3), firstTryStarted: start - .seconds(3), at: start)
         #expect(wait.failed(read, error: "Local: Timed out", at: at(5)) == .retry(log: nil))
         guard case .retry(let line?) = wait.failed(read, error: "Local: Timed out", at: at(16)) else {
             Issue.record("no reminder after 16 s")
             return
         }
-        #expect(line == "still waiting, 16 s so far, for the committed offsets of orders-1, orders-3: Local: Timed out; the other partitions are being processed")
+        #expect(line == "still waiting, 19 s so far, for the committed offsets of orders-1, orders-3: Local: Timed out; the other partitions are being processed")
         #expect(wait.failed(read, error: "Local: Timed out", at: at(20)) == .retry(log: nil))
         #expect(wait.failed(read, error: "Local: Timed out", at: at(31)) != .retry(log: nil))
-        guard case .giveUp(let message) = wait.failed(read, error: "Local: Timed out", at: at(300)) else {
-            Issue.record("not given up after 300 s")
+        if case .giveUp = wait.failed(read, error: "Local: Timed out", at: at(296)) {
+            Issue.record("given up before 300 s from the first try")
+        }
+        guard case .giveUp(let message) = wait.failed(read, error: "Local: Timed out", at: at(297)) else {
+            Issue.record("not given up 300 s after the first try")
             return
         }
         #expect(message.hasPrefix("the committed offsets of orders-1, orders-3 could not be read for 300 s (the last try: Local: Timed out)"))
@@ -49,19 +52,19 @@ import Testing
 
     @Test func aSuccessRestoresThePartitionsStillWaitingAndSaysHowLong() {
         var wait = CommittedOffsetsWait(transactionTimeout: .seconds(60))
-        let (read, _) = wait.start([one, three, five], failedWith: "x", after: .seconds(3), at: start)
+        let (read, _) = wait.start([one, three, five], failedWith: "x", after: .seconds(3), firstTryStarted: start - .seconds(3), at: start)
         #expect(wait.revoked([five, TopicPartition("orders", 0)]) == [five])
         #expect(wait.retry(read) == CommittedOffsetsWait.Read(number: read.number, partitions: [one, three]))
         let (ready, waited) = wait.succeeded(read, at: at(42))
         #expect(ready == [one, three])
-        #expect(waited == .seconds(42))
+        #expect(waited == .seconds(45), "counted from the first try, 3 s before the warning")
         #expect(wait.isEmpty)
         #expect(wait.succeeded(read, at: at(43)).partitions.isEmpty, "a second report of the same read restores nothing")
     }
 
     @Test func aReadWhosePartitionsWereAllRevokedIsNotTriedAgain() {
         var wait = CommittedOffsetsWait(transactionTimeout: .seconds(60))
-        let (read, _) = wait.start([one], failedWith: "x", after: .seconds(3), at: start)
+        let (read, _) = wait.start([one], failedWith: "x", after: .seconds(3), firstTryStarted: start - .seconds(3), at: start)
         #expect(wait.revoked([one]) == [one])
         #expect(wait.retry(read) == nil)
         #expect(wait.failed(read, error: "x", at: at(400)) == .retry(log: nil), "nothing to give up on")
@@ -72,12 +75,12 @@ import Testing
     /// may predate another owner's commits, so it must not restore the partition.
     @Test func anOlderReadOfAPartitionAssignedAgainIsStale() {
         var wait = CommittedOffsetsWait(transactionTimeout: .seconds(60))
-        let (older, _) = wait.start([one, three], failedWith: "x", after: .seconds(3), at: start)
+        let (older, _) = wait.start([one, three], failedWith: "x", after: .seconds(3), firstTryStarted: start - .seconds(3), at: start)
         _ = wait.revoked([one])
-        let (newer, _) = wait.start([one], failedWith: "x", after: .seconds(3), at: at(10))
+        let (newer, _) = wait.start([one], failedWith: "x", after: .seconds(3), firstTryStarted: at(10) - .seconds(3), at: at(10))
         #expect(newer.number != older.number)
         #expect(wait.succeeded(older, at: at(20)).partitions == [three])
         #expect(wait.waiting == [one: newer.number])
-        #expect(wait.succeeded(newer, at: at(21)) == ([one], .seconds(11)))
+        #expect(wait.succeeded(newer, at: at(21)) == ([one], .seconds(14)))
     }
 }

@@ -1,0 +1,82 @@
+import KafkaClient
+
+/// Partitions restored after waiting for their committed offsets whose seek librdkafka refused
+/// because their fetchers had not started yet: they stay paused, and the processor seeks them
+/// again shortly, then resumes them. This value keeps where each is to start and says when to
+/// seek again and when to give up; the processor does the seeking (tested without I/O).
+///
+/// Why a seek is refused: librdkafka moves a partition's read position only once its fetcher
+/// has started (`__STATE` before, `__PREV_IN_PROGRESS` while it stops). An incremental
+/// assignment starts its partitions only after the partitions revoked before it have stopped,
+/// so a partition whose offsets were read in the background (``CommittedOffsetsWait``) within
+/// a round trip of such an assignment can be there yet not be started. Stopping the processor
+/// for that, as it once did, would have been needless: nothing was processed or lost, and a
+/// moment later the same seek succeeds.
+struct SeeksAwaitingFetchers {
+    /// What to do after librdkafka refused a seek.
+    enum Decision: Equatable {
+        /// Seek again at ``SeeksAwaitingFetchers/nextTry``; log `line` first, when there is one
+        /// (at the first refusal, so that a log shows why the partitions wait).
+        case retry(log: String?)
+        /// Stop the processor with this message.
+        case giveUp(String)
+    }
+
+    /// How long after a refusal to seek again.
+    static let retryAfter: Duration = .milliseconds(20)
+    /// How long the fetchers may stay unstarted before the processor stops: far longer than
+    /// any stop of a revoked partition takes, which is a broker thread's round trip.
+    static let giveUpAfter: Duration = .seconds(60)
+
+    /// Where each waiting partition starts (an absolute offset, or the reset position).
+    private(set) var startOffsets: [TopicPartition: Int64] = [:]
+    /// When the current wait began (the first refusal since nothing waited).
+    private var waitingSince: ContinuousClock.Instant?
+    /// When to seek the waiting partitions again.
+    private(set) var nextTry: ContinuousClock.Instant?
+
+    var isEmpty: Bool { startOffsets.isEmpty }
+
+    /// librdkafka refused to seek `seeks` with `error`: they wait, and the decision says
+    /// whether to seek again or to stop.
+    mutating func refused(_ seeks: [PartitionOffset], error: String, at now: ContinuousClock.Instant) -> Decision {
+        for seek in seeks { startOffsets[seek.topicPartition] = seek.offset }
+        let firstRefusal = waitingSince == nil
+        let since = waitingSince ?? now
+        waitingSince = since
+        if now - since >= Self.giveUpAfter {
+            return .giveUp("librdkafka has refused for \(ProcessorHealth.seconds(now - since)) to move the read position of "
+                + "\(CommittedOffsetsWait.list(Array(startOffsets.keys))) (\(error)): their fetchers never started after the assignment. "
+                + "Nothing of these partitions was processed by this process; everything committed stays as it was, and a restart assigns them afresh")
+        }
+        nextTry = now + Self.retryAfter
+        return .retry(log: firstRefusal
+            ? "\(CommittedOffsetsWait.list(seeks.map(\.topicPartition))): librdkafka has not started fetching them yet (\(error)); they stay paused and are sought again in a moment"
+            : nil)
+    }
+
+    /// The seeks due at `now`: every waiting partition, once its next try has come. They wait
+    /// no more unless librdkafka refuses them again (``refused(_:error:at:)``).
+    mutating func due(at now: ContinuousClock.Instant) -> [PartitionOffset] {
+        guard let nextTry, now >= nextTry else { return [] }
+        self.nextTry = nil
+        let seeks = startOffsets.sorted { $0.key < $1.key }.map { PartitionOffset($0.key, offset: $0.value) }
+        startOffsets = [:]
+        return seeks
+    }
+
+    /// librdkafka took the seeks: nothing waits any more, and a later refusal starts a new wait.
+    mutating func sought() {
+        guard startOffsets.isEmpty else { return }
+        waitingSince = nil
+    }
+
+    /// `partitions` were revoked: those among them that waited wait no more.
+    mutating func revoked(_ partitions: [TopicPartition]) {
+        for partition in partitions { startOffsets.removeValue(forKey: partition) }
+        if startOffsets.isEmpty {
+            waitingSince = nil
+            nextTry = nil
+        }
+    }
+}

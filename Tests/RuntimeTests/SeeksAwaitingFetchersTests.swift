@@ -1,0 +1,85 @@
+import KafkaClient
+import Testing
+
+@testable import Runtime
+
+@Suite struct SeeksAwaitingFetchersTests {
+    let start = ContinuousClock.now
+    let one = TopicPartition("orders", 1)
+    let three = TopicPartition("orders", 3)
+    let refusal = "seek failed: Local: Erroneous state [_STATE]"
+
+    func at(milliseconds: Int) -> ContinuousClock.Instant { start + .milliseconds(milliseconds) }
+
+    @Test func aRefusedSeekIsTriedAgainShortlyWithTheSameStartOffsetsAndSaidOnce() {
+        var seeks = SeeksAwaitingFetchers()
+        let refused = [PartitionOffset(three, offset: 40), PartitionOffset(one, offset: KafkaConsumer.offsetResetPosition)]
+        guard case .retry(let line?) = seeks.refused(refused, error: refusal, at: start) else {
+            Issue.record("the first refusal is not logged")
+            return
+        }
+        #expect(line == "orders-1, orders-3: librdkafka has not started fetching them yet (\(refusal)); they stay paused and are sought again in a moment")
+        #expect(seeks.due(at: at(milliseconds: 10)).isEmpty)
+        let due = seeks.due(at: at(milliseconds: 20))
+        #expect(due == [PartitionOffset(one, offset: KafkaConsumer.offsetResetPosition), PartitionOffset(three, offset: 40)])
+        #expect(seeks.isEmpty)
+        #expect(seeks.due(at: at(milliseconds: 40)).isEmpty, "a due seek is handed out once")
+        #expect(seeks.refused(due, error: refusal, at: at(milliseconds: 21)) == .retry(log: nil), "a refusal in the same wait is not said again")
+        #expect(seeks.due(at: at(milliseconds: 41)) == due)
+    }
+
+    @Test func aPartitionRevokedWhileWaitingIsNotSoughtAndEndsTheWaitWhenItWasTheLast() {
+        var seeks = SeeksAwaitingFetchers()
+        _ = seeks.refused([PartitionOffset(one, offset: 7), PartitionOffset(three, offset: 9)], error: refusal, at: start)
+        seeks.revoked([one])
+        #expect(seeks.due(at: at(milliseconds: 20)) == [PartitionOffset(three, offset: 9)])
+        _ = seeks.refused([PartitionOffset(three, offset: 9)], error: refusal, at: at(milliseconds: 20))
+        seeks.revoked([three])
+        #expect(seeks.isEmpty)
+        #expect(seeks.due(at: at(milliseconds: 100)).isEmpty)
+        guard case .retry(let line?) = seeks.refused([PartitionOffset(one, offset: 8)], error: refusal, at: at(milliseconds: 200)) else {
+            Issue.record("a refusal after the wait ended does not start a new one")
+            return
+        }
+        #expect(line.hasPrefix("orders-1: "))
+    }
+
+    @Test func fetchersThatNeverStartStopTheProcessorWithWhatWasAndWasNotDone() {
+        var seeks = SeeksAwaitingFetchers()
+        _ = seeks.refused([PartitionOffset(one, offset: 7)], error: refusal, at: start)
+        var now = start
+        while now - start < SeeksAwaitingFetchers.giveUpAfter - .seconds(1) {
+            now += .seconds(1)
+            let due = seeks.due(at: now)
+            #expect(due == [PartitionOffset(one, offset: 7)])
+            #expect(seeks.refused(due, error: refusal, at: now) == .retry(log: nil))
+        }
+        now += .seconds(1)
+        guard case .giveUp(let message) = seeks.refused(seeks.due(at: now), error: refusal, at: now) else {
+            Issue.record("not given up after \(SeeksAwaitingFetchers.giveUpAfter)")
+            return
+        }
+        #expect(message.hasPrefix("librdkafka has refused for 60 s to move the read position of orders-1 (\(refusal))"))
+        #expect(message.contains("Nothing of these partitions was processed by this process; everything committed stays as it was"))
+    }
+
+    @Test func aSeekTakenEndsTheWaitSoALaterRefusalIsSaidAgain() {
+        var seeks = SeeksAwaitingFetchers()
+        _ = seeks.refused([PartitionOffset(one, offset: 7)], error: refusal, at: start)
+        #expect(seeks.due(at: at(milliseconds: 20)) == [PartitionOffset(one, offset: 7)])
+        seeks.sought()
+        let later = seeks.refused([PartitionOffset(three, offset: 1)], error: refusal, at: start + SeeksAwaitingFetchers.giveUpAfter * 2)
+        guard case .retry(let line?) = later else {
+            Issue.record("a refusal long after a seek was taken does not start a new wait: \(later)")
+            return
+        }
+        #expect(line.hasPrefix("orders-3: "))
+    }
+
+    @Test func librdkafkasCodesForAFetcherBetweenStatesAreTheOnesRetried() {
+        #expect(KafkaError(.broker, "seek", rdKafkaCode: -172).isFetcherNotReady)  // _STATE
+        #expect(KafkaError(.broker, "seek", rdKafkaCode: -177).isFetcherNotReady)  // _PREV_IN_PROGRESS
+        #expect(!KafkaError(.broker, "seek", rdKafkaCode: -190).isFetcherNotReady)  // _UNKNOWN_PARTITION
+        #expect(!KafkaError(.timedOut, "seek").isFetcherNotReady)
+    }
+}
