@@ -27,6 +27,23 @@ public enum CommittedOffsetsReader {
         }
     }
 
+    /// Checks once that the cluster answers at all (a metadata request), before
+    /// ``read(_:with:transactionalID:transactionTimeout:logger:)``: offsets read from a cluster
+    /// that is not there fail as held offsets do, with a timeout, and a wrong `kafka.bootstrap`
+    /// would be waited for as long as a held transaction, minutes.
+    ///
+    /// - Throws: ``CommittedOffsetsUnreadable`` naming the bootstrap servers and the error, when
+    ///   no broker answered within `timeout`.
+    public static func requireReachable(_ kafka: KafkaConfiguration, within timeout: Duration = .seconds(30), logger: Logger) throws(CommittedOffsetsUnreadable) {
+        do {
+            _ = try KafkaAdmin(configuration: kafka, logger: logger).topicNames(timeout: timeout)
+        } catch {
+            throw CommittedOffsetsUnreadable(message: "could not reach Kafka at \(kafka.bootstrapServers.joined(separator: ",")) within \(ProcessorHealth.seconds(timeout)) "
+                + "to read the committed offsets: \(error). Check `kafka.bootstrap` and `kafka.properties` (security settings), and that the brokers run. "
+                + "Nothing was replayed or produced, and everything committed stays as it was")
+        }
+    }
+
     /// ``read(_:with:transactionalID:transactionTimeout:logger:)`` over any way of trying (for tests: a
     /// read that fails a given number of times).
     static func read(
@@ -63,7 +80,7 @@ public enum CommittedOffsetsReader {
                     throw CommittedOffsetsUnreadable(message: message)
                 }
             } else {
-                let (read, warning) = wait.start(partitions, failedWith: "\(error)", after: firstTry, at: now())
+                let (read, warning) = wait.start(partitions, failedWith: "\(error)", after: firstTry, firstTryStarted: tried, at: now())
                 logger.warning("\(warning)")
                 pending = read
                 timeout = laterTries

@@ -225,6 +225,11 @@ struct RunCommand: AsyncParsableCommand {
             let offsets = Dictionary(uniqueKeysWithValues: manifest.partitions.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) })
             let (application, transactionTimeout) = (configuration.application, configuration.transactionTimeout)
             let read = try await BlockingCalls.run { () -> Result<[TopicPartition: PartitionOffset], CommittedOffsetsUnreadable> in
+                do throws(CommittedOffsetsUnreadable) {
+                    try CommittedOffsetsReader.requireReachable(settings.kafka, logger: logger)
+                } catch {
+                    return .failure(error)
+                }
                 let reader = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: settings.kafka, groupID: application), logger: logger)
                 defer { try? reader.close() }
                 // Waits while a transaction left open by a stopped instance holds them.
