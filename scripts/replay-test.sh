@@ -4,6 +4,7 @@
 #   a dry run from an older checkpoint reports outputs that match the committed ones (exit 0);
 #   a dry run of a changed pipeline reports that its outputs differ (exit 3);
 #   a dry run over outputs written without the source header says it cannot compare (exit 4);
+#   a dry run with a bootstrap where no Kafka answers stops within 30 s, saying so (exit 1);
 #   a dry run while a transaction left open by a stopped instance holds the committed offsets
 #   waits until the broker aborts it, saying why, and then reports as the first did;
 #   a real replay into the same sink is refused (it would duplicate committed output);
@@ -71,6 +72,19 @@ cat "$work/dry-run-bare.txt"
 [ "$status" = 4 ] || fail "a dry run over outputs without the source header exited $status, not 4: $(cat "$work/dry-run-bare.txt")"
 grep -q "CANNOT BE COMPARED" "$work/dry-run-bare.txt" || fail "the dry run over outputs without the source header did not say it cannot compare"
 
+# A dry run pointed at no Kafka at all (a wrong bootstrap): offsets read from nowhere would
+# fail as held offsets do, and be waited for minutes; it must stop within its 30 s check,
+# naming the servers, having produced nothing.
+sed -e "s#bootstrap: .*#bootstrap: 127.0.0.1:1#" "$work/pipeline.yaml" > "$work/nowhere.yaml"
+grep -q "bootstrap: 127.0.0.1:1" "$work/nowhere.yaml" || fail "could not point the bootstrap nowhere"
+status=0
+started=$SECONDS
+run "$work/nowhere.yaml" --replay-from-checkpoint "$checkpoint" --dry-run > "$work/dry-run-nowhere.txt" 2>&1 || status=$?
+[ "$status" = 1 ] || fail "a dry run with no Kafka to reach exited $status, not 1: $(tail -n 3 "$work/dry-run-nowhere.txt")"
+grep -q "could not reach Kafka at 127.0.0.1:1 within 30 s" "$work/dry-run-nowhere.txt" \
+    || fail "a dry run with no Kafka to reach did not say so: $(tail -n 3 "$work/dry-run-nowhere.txt")"
+say "a dry run with no Kafka to reach stopped after $((SECONDS - started)) s, saying so"
+
 # What an instance that died between sending a checkpoint's offsets and committing leaves: a
 # transaction holding the group's offsets, which the broker aborts after 8 s. The committed
 # offsets cannot be read until then; the dry run must wait, say why, and then do its work.
@@ -101,4 +115,4 @@ grep -lq "\"descendsFrom\":\"$checkpoint\"" "$work/checkpoints/$APPLICATION"/man
     || fail "no checkpoint of the replay records that it descends from $checkpoint"
 workload_kafka_done
 rm -rf "$work"
-echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once"
+echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), with no Kafka to reach it stopped in 30 s, it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once"
