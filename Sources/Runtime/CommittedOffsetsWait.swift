@@ -123,10 +123,11 @@ struct CommittedOffsetsWait {
         return .retry(log: waiter == .processor ? reminder + "; the other partitions are being processed" : reminder)
     }
 
-    /// `read` succeeded: the partitions it restores (those still waiting on it), and how long
-    /// they waited.
-    mutating func succeeded(_ read: Read, at now: ContinuousClock.Instant) -> (partitions: [TopicPartition], waited: Duration) {
-        let partitions = current(read)
+    /// `read` succeeded for all its partitions but `held` (those an open transaction still
+    /// holds, which go on waiting on it): the partitions it restores (those still waiting on
+    /// it), and how long they waited.
+    mutating func succeeded(_ read: Read, except held: Set<TopicPartition> = [], at now: ContinuousClock.Instant) -> (partitions: [TopicPartition], waited: Duration) {
+        let partitions = current(read).filter { !held.contains($0) }
         let waited = startedAt[read.number].map { now - $0 } ?? .zero
         for partition in partitions { waiting.removeValue(forKey: partition) }
         forgetFinishedReads()

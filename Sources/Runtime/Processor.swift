@@ -105,6 +105,9 @@ public final class Processor: @unchecked Sendable {
     private let offsetReads = DispatchQueue(label: "exactly.committed-offsets")
     /// Set at close: a read queued on `offsetReads` is not tried any more.
     private let offsetReadsCancelled = Atomic<Bool>(false)
+    /// The admin client `offsetReads` reads with, made at its first try and kept (used only on
+    /// that queue; the lock is for `Sendable`).
+    private let offsetsAdmin = Mutex<KafkaAdmin?>(nil)
     /// Partitions restored after that wait whose fetchers librdkafka had not started when they
     /// were to be sought: paused until a seek succeeds.
     private var seeksAwaitingFetchers = SeeksAwaitingFetchers()
@@ -352,6 +355,7 @@ public final class Processor: @unchecked Sendable {
         // A read of committed offsets in flight uses the consumer: it ends first (up to one try).
         offsetReadsCancelled.store(true, ordering: .releasing)
         offsetReads.sync {}
+        offsetsAdmin.withLock { $0 = nil }
         do { try consumer?.close() } catch { logger.warning("closing the consumer: \(error)") }
         if transactionOpen || coordinator.stage != .stopped {
             awaitTransactionCalls()  // a commit that succeeds meanwhile is kept; the abort is then a no-op
@@ -806,50 +810,73 @@ public final class Processor: @unchecked Sendable {
 
     /// Reads the committed offsets of `read`'s partitions off the processing thread (one try,
     /// up to ``committedOffsetsTry``); the outcome comes back through the inbox.
+    ///
+    /// The read is an admin request, which answers each partition at once: the partitions an
+    /// open transaction holds are reported held, and the others are read and restored. The
+    /// consumer's read (the first try, in the rebalance) asks again for every partition of the
+    /// request until all are free, so partitions whose offsets were free waited with the held
+    /// ones: after a takeover, every partition of an eager assignment (under the
+    /// `range` or `roundrobin` strategy, all of an instance's partitions) until the dead
+    /// instance's transaction timed out.
     private func readCommittedOffsets(_ read: CommittedOffsetsWait.Read, after delay: Duration = .zero) {
-        guard let consumer else { return }
-        let (inbox, timeout) = (inbox, Self.committedOffsetsTry)
+        let (inbox, timeout, kafka, logger, group) = (inbox, Self.committedOffsetsTry, clientKafka, logger, settings.application)
         offsetReads.asyncAfter(deadline: .now() + .nanoseconds(Int(delay.nanoseconds))) { [self] in
             guard !offsetReadsCancelled.load(ordering: .acquiring) else { return }
-            let result: Result<[TopicPartition: PartitionOffset], any Error>
-            do {
-                result = .success(try consumer.committed(read.partitions, timeout: timeout))
-            } catch {
-                result = .failure(error)
+            let tried = ContinuousClock.now
+            let result = Result { () throws(KafkaError) in
+                let admin = try offsetsAdmin.withLock { (admin) throws(KafkaError) in
+                    if let admin { return admin }
+                    let made = try KafkaAdmin(configuration: kafka, logger: logger)
+                    admin = made
+                    return made
+                }
+                return try admin.committedOffsets(of: group, for: read.partitions, timeout: timeout)
             }
-            inbox.post(.committedOffsetsRead(read, result, tried: .now))
+            inbox.post(.committedOffsetsRead(read, result.mapError { $0 }, tried: tried))
         }
     }
 
     /// A background read of committed offsets finished: restores and resumes its partitions
     /// that still wait on it, or tries again.
-    private func committedOffsetsRead(_ read: CommittedOffsetsWait.Read, _ result: Result<[TopicPartition: PartitionOffset], any Error>, tried: ContinuousClock.Instant) throws {
+    private func committedOffsetsRead(_ read: CommittedOffsetsWait.Read, _ result: Result<GroupOffsets, any Error>, tried: ContinuousClock.Instant) throws {
         guard consumer != nil else { return }
         switch result {
-        case .success(let committed):
-            let (ready, waited) = offsetsWait.succeeded(read, at: .now)
-            guard !ready.isEmpty else { return }
-            metrics.partitionsAwaitingOffsets.record(offsetsWait.waiting.count)
-            logger.notice("\(CommittedOffsetsWait.list(ready)): committed offsets read after waiting \(ProcessorHealth.seconds(waited)); restoring them")
-            let startOffsets = try restore(ready, committed: committed)
-            metrics.assignedPartitions.record(partitions.count)
-            health?.update { [count = partitions.count] in $0.assigned(count) }
-            // A partition without a start offset starts fresh: where `auto.offset.reset` says,
-            // as it would have had its assignment not waited.
-            try seekAndResume(ready.map { PartitionOffset($0, offset: startOffsets[$0] ?? KafkaConsumer.offsetResetPosition) })
-        case .failure(let error as KafkaError) where error.isRetriable:
-            guard let retry = offsetsWait.retry(read) else { return }
-            switch offsetsWait.failed(read, error: "\(error)", at: .now) {
-            case .retry(let line):
-                if let line { logger.warning("\(line)") }
-                readCommittedOffsets(retry, after: CommittedOffsetsWait.pauseBeforeRetry(triedAt: tried, now: .now))
-            case .giveUp(let message):
-                throw ProcessorFailure(message: message)
+        case .success(let answer):
+            let (ready, waited) = offsetsWait.succeeded(read, except: answer.held, at: .now)
+            if !ready.isEmpty {
+                metrics.partitionsAwaitingOffsets.record(offsetsWait.waiting.count)
+                let stillHeld = offsetsWait.current(read)
+                let others = stillHeld.isEmpty ? "" : " (\(CommittedOffsetsWait.list(stillHeld)) still held)"
+                logger.notice("\(CommittedOffsetsWait.list(ready)): committed offsets read after waiting \(ProcessorHealth.seconds(waited)); restoring them\(others)")
+                let startOffsets = try restore(ready, committed: answer.committed)
+                metrics.assignedPartitions.record(partitions.count)
+                health?.update { [count = partitions.count] in $0.assigned(count) }
+                // A partition without a start offset starts fresh: where `auto.offset.reset` says,
+                // as it would have had its assignment not waited.
+                try seekAndResume(ready.map { PartitionOffset($0, offset: startOffsets[$0] ?? KafkaConsumer.offsetResetPosition) })
             }
+            if !answer.held.isEmpty {
+                try retryCommittedOffsets(read, after: "\(answer.held.count) held by an open transaction [UNSTABLE_OFFSET_COMMIT]", triedAt: tried)
+            }
+        case .failure(let error as KafkaError) where error.isRetriable:
+            try retryCommittedOffsets(read, after: "\(error)", triedAt: tried)
         case .failure(let error):
             guard !offsetsWait.current(read).isEmpty else { return }
             throw ProcessorFailure(message: "reading the committed offsets of \(CommittedOffsetsWait.list(offsetsWait.current(read))) failed: \(explain(error)). "
                 + "Nothing of these partitions was processed by this process; everything committed stays as it was")
+        }
+    }
+
+    /// Tries `read` again for its partitions still waiting on it, after a try that left them
+    /// unread (`error` says why), or stops the processor once they waited too long.
+    private func retryCommittedOffsets(_ read: CommittedOffsetsWait.Read, after error: String, triedAt tried: ContinuousClock.Instant) throws {
+        guard let retry = offsetsWait.retry(read) else { return }
+        switch offsetsWait.failed(read, error: error, at: .now) {
+        case .retry(let line):
+            if let line { logger.warning("\(line)") }
+            readCommittedOffsets(retry, after: CommittedOffsetsWait.pauseBeforeRetry(triedAt: tried, now: .now))
+        case .giveUp(let message):
+            throw ProcessorFailure(message: message)
         }
     }
 

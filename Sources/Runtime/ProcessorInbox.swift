@@ -19,9 +19,9 @@ final class ProcessorInbox: Sendable {
         case committed(CheckpointID, issued: ContinuousClock.Instant, Result<Void, any Error>)
         /// The cluster's topic names, listed because the consumer reported a source topic missing.
         case topicsListed(Result<Set<String>, any Error>)
-        /// A try of a background read of committed offsets (``CommittedOffsetsWait``), finished
-        /// at `tried`.
-        case committedOffsetsRead(CommittedOffsetsWait.Read, Result<[TopicPartition: PartitionOffset], any Error>, tried: ContinuousClock.Instant)
+        /// A try of a background read of committed offsets (``CommittedOffsetsWait``), started
+        /// at `tried`: the offsets of the partitions no transaction holds, and which are held.
+        case committedOffsetsRead(CommittedOffsetsWait.Read, Result<GroupOffsets, any Error>, tried: ContinuousClock.Instant)
     }
 
     private let reports = Mutex<[Report]>([])

@@ -212,6 +212,50 @@ struct KafkaClientIntegrationTests {
         }
     }
 
+    /// The admin read answers per partition at once: a partition whose offsets an open
+    /// transaction holds is reported held, the others are read, where the consumer's read
+    /// waits for all of them.
+    @Test func anAdminReadTellsHeldOffsetsFromFreeOnesAtOnce() async throws {
+        try await TestKafka.with { kafka in
+            let input = kafka.uniqueName("in")
+            let group = kafka.uniqueName("g")
+            try await Self.createTopic(kafka.bootstrapServers, input, partitions: 3)
+            let (free, held, never) = (TopicPartition(input, 0), TopicPartition(input, 1), TopicPartition(input, 2))
+            let consumer = try Self.consumer(kafka.bootstrapServers, group: group)
+            try consumer.subscribe(topics: [input])
+            _ = try await Self.values(consumer, count: 1, timeout: .seconds(3))
+            let (read, consumerRead) = try await BlockingCalls.run {
+                try consumer.commit([PartitionOffset(free, offset: 4, metadata: "checkpoint-4"), PartitionOffset(held, offset: 2, metadata: "checkpoint-2")])
+                let producer = try KafkaProducer(configuration: ProducerConfiguration(
+                    kafka: Self.kafka(kafka.bootstrapServers), transactionalID: kafka.uniqueName("tx")
+                ))
+                defer { try? producer.close() }
+                try producer.initTransactions()
+                try producer.beginTransaction()
+                try producer.sendOffsetsToTransaction([PartitionOffset(held, offset: 9, metadata: "checkpoint-9")], group: consumer.groupMetadata())
+                let admin = try KafkaAdmin(configuration: Self.kafka(kafka.bootstrapServers))
+                let started = ContinuousClock.now
+                let read = try admin.committedOffsets(of: group, for: [free, held, never], timeout: .seconds(5))
+                #expect(ContinuousClock.now - started < .seconds(2), "the admin read waited for the held partition")
+                let consumerRead = Result { () throws(KafkaError) in try consumer.committed([free, held], timeout: .seconds(1)) }
+                try producer.abortTransaction()
+                return (read, consumerRead)
+            }
+            #expect(read == GroupOffsets(committed: [free: PartitionOffset(free, offset: 4, metadata: "checkpoint-4")], held: [held]))
+            guard case .failure = consumerRead else {
+                Issue.record("the consumer's stable read did not wait for the held partition: \(consumerRead)")
+                return
+            }
+            let afterAbort = try await BlockingCalls.run {
+                try KafkaAdmin(configuration: Self.kafka(kafka.bootstrapServers)).committedOffsets(of: group, for: [free, held])
+            }
+            #expect(afterAbort == GroupOffsets(committed: [
+                free: PartitionOffset(free, offset: 4, metadata: "checkpoint-4"), held: PartitionOffset(held, offset: 2, metadata: "checkpoint-2"),
+            ]))
+            try consumer.close()
+        }
+    }
+
     @Test func committedMetadataRoundTrips() async throws {
         try await TestKafka.with { kafka in
             let topic = kafka.uniqueName("meta")

@@ -62,6 +62,25 @@ import Testing
         #expect(wait.succeeded(read, at: at(43)).partitions.isEmpty, "a second report of the same read restores nothing")
     }
 
+    /// A try that read some partitions and found others held restores the first and keeps
+    /// the held ones waiting on the same read, counting from the same start.
+    @Test func aTryThatFindsSomePartitionsHeldRestoresTheOthersAndKeepsTheHeldWaiting() {
+        var wait = CommittedOffsetsWait(transactionTimeout: .seconds(60))
+        let (read, _) = wait.start([one, three, five], failedWith: "x", after: .seconds(3), firstTryStarted: start - .seconds(3), at: start)
+        let (ready, waited) = wait.succeeded(read, except: [three], at: at(1))
+        #expect(ready == [one, five])
+        #expect(waited == .seconds(4))
+        #expect(wait.waiting == [three: read.number])
+        #expect(wait.retry(read) == CommittedOffsetsWait.Read(number: read.number, partitions: [three]))
+        guard case .retry(let line?) = wait.failed(read, error: "1 held by an open transaction [UNSTABLE_OFFSET_COMMIT]", at: at(16)) else {
+            Issue.record("no reminder for the partition still held")
+            return
+        }
+        #expect(line.hasPrefix("still waiting, 19 s so far, for the committed offsets of orders-3: 1 held by an open transaction"))
+        #expect(wait.succeeded(read, at: at(20)) == ([three], .seconds(23)))
+        #expect(wait.isEmpty)
+    }
+
     @Test func aReadWhosePartitionsWereAllRevokedIsNotTriedAgain() {
         var wait = CommittedOffsetsWait(transactionTimeout: .seconds(60))
         let (read, _) = wait.start([one], failedWith: "x", after: .seconds(3), firstTryStarted: start - .seconds(3), at: start)

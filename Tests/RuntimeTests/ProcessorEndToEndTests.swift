@@ -514,6 +514,58 @@ import Testing
         await broker.stop()
     }
 
+    /// An assignment in which only some partitions' offsets are held: the others are read,
+    /// restored and processed while the held ones wait. Before, one read covered them all, and
+    /// librdkafka asked again for every partition while any was held, so the free partitions
+    /// waited with the held ones (under an eager strategy, every partition of the instance).
+    @Test func partitionsWhoseOffsetsAreFreeAreProcessedWhileOthersInTheSameAssignmentAreHeld() async throws {
+        let keys = 40
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<1000, keys: keys))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A stand-in transaction holds offsets for partitions 0 and 1 of the four; the broker
+        // aborts it 15 s after it began.
+        let heldFor = Duration.seconds(15)
+        let held = try await BlockingCalls.run {
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(
+                kafka: kafka, transactionalID: "partly-held-app-stopped", transactionTimeout: heldFor))
+            try producer.initTransactions()
+            try producer.beginTransaction()
+            try producer.sendOffsetsToTransaction(
+                (0..<2).map { PartitionOffset(TopicPartition("orders", $0), offset: 1, metadata: "") },
+                group: ConsumerGroupMetadata(groupID: "partly-held-app"))
+            return producer
+        }
+        let heldUntil = ContinuousClock.now + heldFor
+        var settings = Self.quickSettings("partly-held-app", instance: "0", kafka: kafka)
+        let metrics = TestMetrics()
+        settings.metricsFactory = metrics
+        let processor = try makeProcessor(settings, directory: directory)
+        let run = Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } }
+        let watchdog = watchdog(for: processor)
+        defer { watchdog.cancel() }
+        let awaiting = { (try? metrics.expectGauge("exactly_partitions_awaiting_offsets", [("application", "partly-held-app"), ("instance", "0")]).lastValue) ?? 0 }
+
+        // The free partitions' outputs arrive while the held ones still wait.
+        var whileHeld = 0
+        while whileHeld == 0, ContinuousClock.now < heldUntil - .seconds(3) {
+            whileHeld = try await BlockingCalls.run { try self.readCommitted("totals", count: 1000, kafka: kafka, patience: .seconds(1)).count }
+        }
+        let waitingThen = awaiting()
+        let stillHeld = ContinuousClock.now < heldUntil - .seconds(2)
+        #expect(whileHeld > 0, "nothing was processed while two of the four partitions' offsets were held")
+        #expect(whileHeld < 1000, "every input was processed while two partitions' offsets were held")
+        #expect(waitingThen == 2, "not exactly the two held partitions were waiting")
+        #expect(stillHeld, "the check ran too late to tell: the held transaction may have ended")
+
+        try await awaitCommitted(1000, kafka: kafka)
+        try await expectCommitted(Self.expected(1000, keys: keys), kafka: kafka)
+        #expect(awaiting() == 0)
+        processor.requestShutdown()
+        _ = try await run.value
+        withExtendedLifetime(held) {}
+        await broker.stop()
+    }
+
     /// The group drops the instance (its session expired, say) while its commit is in flight:
     /// librdkafka reports its partitions lost. The instance must learn the commit's outcome
     /// before it aborts the open epoch and gives the partitions up; when it gets them back it
