@@ -19,6 +19,8 @@ public final class KafkaConsumer: Sendable {
     /// Restarts librdkafka's fetching when the queue runs low (``FetchWakeup``); `nil` when
     /// the configuration turns it off.
     private let fetchWakeup: FetchWakeup?
+    /// The consumer group (`group.id`).
+    private let groupID: String
 
     /// Creates a consumer. Nothing is read until ``subscribe(topics:)``.
     ///
@@ -38,6 +40,7 @@ public final class KafkaConsumer: Sendable {
             // anything shorter would be a wait of zero: the thread would spin.
             throw KafkaError(.invalidConfiguration, "`fetchWakeupInterval` = `\(interval)` is not allowed: at least 1 ms (the default is 50 ms), or nil to turn the fetch wake-ups off")
         }
+        groupID = configuration.groupID
         let context = ClientContext(
             logger: logger,
             statistics: configuration.kafka.makeStatisticsBridge(),
@@ -277,6 +280,25 @@ public final class KafkaConsumer: Sendable {
             }
             return result
         }
+    }
+
+    /// The group's committed offsets for `partitions`, read stably as ``committed(_:timeout:)``
+    /// reads them, but answered per partition at once: a partition whose offsets an open
+    /// transaction still holds is reported in ``GroupOffsets/held``, where `committed` asks
+    /// again, for every partition of the request, until all are free or it times out.
+    /// *Blocking* up to `timeout`.
+    ///
+    /// An admin request (ListConsumerGroupOffsets) on this consumer's handle. Not on an admin
+    /// client's: librdkafka (2.0.2 up to at least 2.4) answers a NOT_COORDINATOR there by asking
+    /// the client's consumer group to look the coordinator up again, and a producer-type handle
+    /// has none, so the process crashes on a null pointer (librdkafka issue #5040); a
+    /// consumer's handle has its group.
+    ///
+    /// - Throws: when the group coordinator does not answer in time (retriable), or a
+    ///   partition's answer is an error other than "held", naming the partition.
+    public func committedOrHeld(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws(KafkaError) -> GroupOffsets {
+        try checkOpen()
+        return try handle.committedOrHeld(of: groupID, for: partitions, timeout: timeout)
     }
 
     /// Commits `offsets` with their metadata for the group, outside any transaction.

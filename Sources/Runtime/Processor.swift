@@ -105,9 +105,6 @@ public final class Processor: @unchecked Sendable {
     private let offsetReads = DispatchQueue(label: "exactly.committed-offsets")
     /// Set at close: a read queued on `offsetReads` is not tried any more.
     private let offsetReadsCancelled = Atomic<Bool>(false)
-    /// The admin client `offsetReads` reads with, made at its first try and kept (used only on
-    /// that queue; the lock is for `Sendable`).
-    private let offsetsAdmin = Mutex<KafkaAdmin?>(nil)
     /// Partitions restored after that wait whose fetchers librdkafka had not started when they
     /// were to be sought: paused until a seek succeeds.
     private var seeksAwaitingFetchers = SeeksAwaitingFetchers()
@@ -355,7 +352,6 @@ public final class Processor: @unchecked Sendable {
         // A read of committed offsets in flight uses the consumer: it ends first (up to one try).
         offsetReadsCancelled.store(true, ordering: .releasing)
         offsetReads.sync {}
-        offsetsAdmin.withLock { $0 = nil }
         do { try consumer?.close() } catch { logger.warning("closing the consumer: \(error)") }
         if transactionOpen || coordinator.stage != .stopped {
             awaitTransactionCalls()  // a commit that succeeds meanwhile is kept; the abort is then a no-op
@@ -545,13 +541,15 @@ public final class Processor: @unchecked Sendable {
             var seeks: [PartitionOffset] = []
             for (key, partition) in partitions {
                 partition.rollBack()
-                if let offset = partition.rollbackOffset {
+                // One still waiting for librdkafka to start its fetcher read nothing: its seek
+                // to come is to where it rolls back to.
+                if let offset = partition.rollbackOffset, seeksAwaitingFetchers.startOffsets[key] == nil {
                     seeks.append(PartitionOffset(key, offset: offset))
                 }
             }
-            if !seeks.isEmpty {
-                try consumer.seek(seeks)
-            }
+            // A fetcher not started or still stopping (a partition lost, about to be revoked)
+            // refuses the seek for a moment: it is sought again, not a reason to stop.
+            try seekAndResume(seeks)
             statistics.checkpointsAborted += 1
             metrics.checkpointsAborted.increment()
             // Why, unless the caller said so already (lost partitions, a stale membership): a
@@ -811,27 +809,20 @@ public final class Processor: @unchecked Sendable {
     /// Reads the committed offsets of `read`'s partitions off the processing thread (one try,
     /// up to ``committedOffsetsTry``); the outcome comes back through the inbox.
     ///
-    /// The read is an admin request, which answers each partition at once: the partitions an
-    /// open transaction holds are reported held, and the others are read and restored. The
-    /// consumer's read (the first try, in the rebalance) asks again for every partition of the
-    /// request until all are free, so partitions whose offsets were free waited with the held
+    /// The read answers each partition at once (``KafkaConsumer/committedOrHeld(_:timeout:)``):
+    /// the partitions an open transaction holds are reported held, and the others are read and
+    /// restored. The plain read (the first try, in the rebalance) asks again for every
+    /// partition of the request until all are free, so partitions whose offsets were free waited with the held
     /// ones: after a takeover, every partition of an eager assignment (under the
     /// `range` or `roundrobin` strategy, all of an instance's partitions) until the dead
     /// instance's transaction timed out.
     private func readCommittedOffsets(_ read: CommittedOffsetsWait.Read, after delay: Duration = .zero) {
-        let (inbox, timeout, kafka, logger, group) = (inbox, Self.committedOffsetsTry, clientKafka, logger, settings.application)
+        guard let consumer else { return }
+        let (inbox, timeout) = (inbox, Self.committedOffsetsTry)
         offsetReads.asyncAfter(deadline: .now() + .nanoseconds(Int(delay.nanoseconds))) { [self] in
             guard !offsetReadsCancelled.load(ordering: .acquiring) else { return }
             let tried = ContinuousClock.now
-            let result = Result { () throws(KafkaError) in
-                let admin = try offsetsAdmin.withLock { (admin) throws(KafkaError) in
-                    if let admin { return admin }
-                    let made = try KafkaAdmin(configuration: kafka, logger: logger)
-                    admin = made
-                    return made
-                }
-                return try admin.committedOffsets(of: group, for: read.partitions, timeout: timeout)
-            }
+            let result = Result { () throws(KafkaError) in try consumer.committedOrHeld(read.partitions, timeout: timeout) }
             inbox.post(.committedOffsetsRead(read, result.mapError { $0 }, tried: tried))
         }
     }
@@ -880,8 +871,9 @@ public final class Processor: @unchecked Sendable {
         }
     }
 
-    /// Moves restored partitions that waited for their committed offsets to where they start,
-    /// and resumes them; while librdkafka has not started their fetchers, they stay paused and
+    /// Moves partitions to where they start (restored after waiting for their committed
+    /// offsets, or rolled back by an abort), and resumes them (a partition not paused is left
+    /// as it is); while librdkafka has not started their fetchers, they stay where they are and
     /// are sought again shortly (``SeeksAwaitingFetchers``).
     private func seekAndResume(_ seeks: [PartitionOffset]) throws {
         guard let consumer, !seeks.isEmpty else { return }

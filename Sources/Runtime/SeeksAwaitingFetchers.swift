@@ -1,9 +1,10 @@
 import KafkaClient
 
-/// Partitions restored after waiting for their committed offsets whose seek librdkafka refused
-/// because their fetchers had not started yet: they stay paused, and the processor seeks them
-/// again shortly, then resumes them. This value keeps where each is to start and says when to
-/// seek again and when to give up; the processor does the seeking (tested without I/O).
+/// Partitions whose seek librdkafka refused because their fetchers had not started yet (or
+/// were still stopping): restored after waiting for their committed offsets (they stay
+/// paused), or rolled back by an abort. The processor seeks them again shortly, then resumes
+/// them. This value keeps where each is to start and says when to seek again and when to give
+/// up; the processor does the seeking (tested without I/O).
 ///
 /// Why a seek is refused: librdkafka moves a partition's read position only once its fetcher
 /// has started (`__STATE` before, `__PREV_IN_PROGRESS` while it stops). An incremental
@@ -51,7 +52,7 @@ struct SeeksAwaitingFetchers {
         }
         nextTry = now + Self.retryAfter
         return .retry(log: firstRefusal
-            ? "\(CommittedOffsetsWait.list(seeks.map(\.topicPartition))): librdkafka has not started fetching them yet (\(error)); they stay paused and are sought again in a moment"
+            ? "\(CommittedOffsetsWait.list(seeks.map(\.topicPartition))): librdkafka has not started fetching them yet (\(error)); seeking them again in a moment (nothing is read from them meanwhile)"
             : nil)
     }
 

@@ -212,10 +212,10 @@ struct KafkaClientIntegrationTests {
         }
     }
 
-    /// The admin read answers per partition at once: a partition whose offsets an open
+    /// `committedOrHeld` answers per partition at once: a partition whose offsets an open
     /// transaction holds is reported held, the others are read, where the consumer's read
     /// waits for all of them.
-    @Test func anAdminReadTellsHeldOffsetsFromFreeOnesAtOnce() async throws {
+    @Test func aReadThatDoesNotWaitTellsHeldOffsetsFromFreeOnes() async throws {
         try await TestKafka.with { kafka in
             let input = kafka.uniqueName("in")
             let group = kafka.uniqueName("g")
@@ -233,9 +233,8 @@ struct KafkaClientIntegrationTests {
                 try producer.initTransactions()
                 try producer.beginTransaction()
                 try producer.sendOffsetsToTransaction([PartitionOffset(held, offset: 9, metadata: "checkpoint-9")], group: consumer.groupMetadata())
-                let admin = try KafkaAdmin(configuration: Self.kafka(kafka.bootstrapServers))
                 let started = ContinuousClock.now
-                let read = try admin.committedOffsets(of: group, for: [free, held, never], timeout: .seconds(5))
+                let read = try consumer.committedOrHeld([free, held, never], timeout: .seconds(5))
                 #expect(ContinuousClock.now - started < .seconds(2), "the admin read waited for the held partition")
                 let consumerRead = Result { () throws(KafkaError) in try consumer.committed([free, held], timeout: .seconds(1)) }
                 try producer.abortTransaction()
@@ -246,9 +245,7 @@ struct KafkaClientIntegrationTests {
                 Issue.record("the consumer's stable read did not wait for the held partition: \(consumerRead)")
                 return
             }
-            let afterAbort = try await BlockingCalls.run {
-                try KafkaAdmin(configuration: Self.kafka(kafka.bootstrapServers)).committedOffsets(of: group, for: [free, held])
-            }
+            let afterAbort = try await BlockingCalls.run { try consumer.committedOrHeld([free, held]) }
             #expect(afterAbort == GroupOffsets(committed: [
                 free: PartitionOffset(free, offset: 4, metadata: "checkpoint-4"), held: PartitionOffset(held, offset: 2, metadata: "checkpoint-2"),
             ]))

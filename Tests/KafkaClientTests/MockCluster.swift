@@ -63,6 +63,7 @@ enum ApiKey {
     static let produce: Int16 = 0
     static let listOffsets: Int16 = 2
     static let offsetCommit: Int16 = 8
+    static let offsetFetch: Int16 = 9
     static let syncGroup: Int16 = 14
     static let initProducerId: Int16 = 22
     static let addPartitionsToTxn: Int16 = 24

@@ -18,7 +18,7 @@ import Testing
             Issue.record("the first refusal is not logged")
             return
         }
-        #expect(line == "orders-1, orders-3: librdkafka has not started fetching them yet (\(refusal)); they stay paused and are sought again in a moment")
+        #expect(line == "orders-1, orders-3: librdkafka has not started fetching them yet (\(refusal)); seeking them again in a moment (nothing is read from them meanwhile)")
         #expect(seeks.due(at: at(milliseconds: 10)).isEmpty)
         let due = seeks.due(at: at(milliseconds: 20))
         #expect(due == [PartitionOffset(one, offset: KafkaConsumer.offsetResetPosition), PartitionOffset(three, offset: 40)])
