@@ -445,17 +445,24 @@ public final class Processor: @unchecked Sendable {
             return []
 
         case .preCommit(let id):
-            let captured = partitions.compactMap { key, partition in
-                partition.inFlight.map {
-                    PartitionCheckpoint(partition: PartitionID(key), snapshot: $0.snapshot, nextOffset: $0.offset)
+            var offsets: [PartitionOffset] = []
+            let captured = partitions.compactMap { key, partition -> PartitionCheckpoint? in
+                guard let (snapshot, offset) = partition.inFlight else { return nil }
+                // A partition still replaying with the sink muted (the checkpoint Kafka named
+                // could not be restored; an older one was) keeps the offset Kafka has, which
+                // names that checkpoint: committing the replay's position, behind outputs
+                // committed already, would make the next start restore there with nothing
+                // muted and produce those outputs again. Its state is in this checkpoint all
+                // the same, where the next fallback finds it (the newest at or before the
+                // committed offset).
+                if offset >= partition.mutedUntil {
+                    offsets.append(PartitionOffset(key, offset: offset, metadata: OffsetMetadata.encode(id)))
                 }
+                return PartitionCheckpoint(partition: PartitionID(key), snapshot: snapshot, nextOffset: offset)
             }
             let inbox = self.inbox
             store.write(id, parent: coordinator.lastCompleted, descendsFrom: settings.replayFrom, partitions: captured) { result in
                 inbox.post(.snapshotWritten(id, result))
-            }
-            let offsets = captured.map {
-                PartitionOffset(TopicPartition($0.partition), offset: $0.nextOffset, metadata: OffsetMetadata.encode(id))
             }
             if offsets.isEmpty {
                 return try offsetsSent(id, any: false)
@@ -467,7 +474,7 @@ public final class Processor: @unchecked Sendable {
             // That generation may have moved on since the barrier (input, and with it polling
             // and rebalance callbacks, goes on during a capture), but only by an assignment:
             // a revocation first completes this checkpoint, so these partitions are still ours.
-            inBackground({
+            inBackground({ [offsets] in
                 try producer.sendOffsetsToTransaction(offsets, group: try consumer.groupMetadata())
             }) { .offsetsSent(id, $0) }
             return []
