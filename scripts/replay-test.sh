@@ -8,6 +8,7 @@
 #   a dry run while a transaction left open by a stopped instance holds the committed offsets
 #   waits until the broker aborts it, saying why, and then reports as the first did;
 #   a real replay into the same sink is refused (it would duplicate committed output);
+#   a real replay from a checkpoint that never committed (`latest`) is refused (it would skip input);
 #   a confirmed replay into a new topic produces exactly the outputs of the replayed inputs,
 #   as a read_committed consumer sees them, and its checkpoints record what they descend from.
 set -euo pipefail
@@ -24,7 +25,7 @@ workload_kafka "$work" 4
 broker_pid=$BROKER_PID
 bootstrap=$BOOTSTRAP
 bare=$APPLICATION-bare replayed=$OUTPUT_TOPIC-replayed
-workload_more_topics 4 "$bare" "$replayed"
+workload_more_topics 4 "$bare" "$replayed" "$APPLICATION-gap"
 workload_config "$work/pipeline.yaml" "$work/checkpoints" 500ms
 sed -i -e "s#retained: .*#retained: 50#" "$work/pipeline.yaml"
 run() { "$EXACTLY_BIN" run --config "$@" --log-level warning; }
@@ -113,6 +114,28 @@ workload verify --bootstrap "$bootstrap" --topic "$replayed" --expected "$work/e
     || fail "the replayed topic does not hold exactly the outputs of the replayed inputs"
 grep -lq "\"descendsFrom\":\"$checkpoint\"" "$work/checkpoints/$APPLICATION"/manifests/*.json \
     || fail "no checkpoint of the replay records that it descends from $checkpoint"
+# A checkpoint whose transaction never committed (the process killed once its manifest is
+# durable, before its commit) is ahead of Kafka's committed offsets, and `latest` picks it (the
+# newest that verifies). A replay from it would skip the inputs it is ahead by, whose outputs
+# were aborted: it must be refused, naming the checkpoint Kafka's offsets name.
+gap=$APPLICATION-gap
+sed -e "s#^application: .*#application: $gap#" -e "s#  topic: $OUTPUT_TOPIC\$#  topic: $gap#" -e "s#interval: .*#interval: 2s#" \
+    -e "s#^  timeout: .*#  timeout: 2s#" -e "s#transaction_timeout: .*#transaction_timeout: 6s#" "$work/pipeline.yaml" > "$work/gap.yaml"
+grep -q "topic: $gap" "$work/gap.yaml" || fail "could not point the gap application's sink at $gap"
+run "$work/gap.yaml" --stop-after-records 20000 > "$work/gap-1.txt"
+workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions 4 --records 2000 --keys 200 --start 20000 > /dev/null
+status=0
+EXACTLY_CRASH_AT=afterManifestDurable:1 "$EXACTLY_BIN" run --config "$work/gap.yaml" --log-level warning > "$work/gap-crash.txt" 2>&1 || status=$?
+[ "$status" = 137 ] || fail "the run meant to die after its first manifest exited $status: $(tail -n 3 "$work/gap-crash.txt")"
+uncommitted=$(newest_checkpoint "$gap")
+status=0
+run "$work/gap.yaml" --replay-from-checkpoint latest > "$work/gap-refused.txt" 2>&1 || status=$?
+[ "$status" != 0 ] || fail "a replay from $uncommitted, ahead of the committed offsets, was not refused: $(tail -n 3 "$work/gap-refused.txt")"
+grep -q "checkpoint $uncommitted is ahead of what Kafka committed" "$work/gap-refused.txt" \
+    || fail "the replay from $uncommitted was not refused for the input it would skip: $(tail -n 3 "$work/gap-refused.txt")"
+grep -q "Kafka's committed offsets name $gap-0-" "$work/gap-refused.txt" || fail "the refusal does not name the committed checkpoint: $(cat "$work/gap-refused.txt")"
+say "refused as it should: $(grep -o 'checkpoint [^ ]* is ahead of what Kafka committed[^:]*' "$work/gap-refused.txt")"
+
 workload_kafka_done
 rm -rf "$work"
-echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), with no Kafka to reach it stopped in 30 s, it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once"
+echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), with no Kafka to reach it stopped in 30 s, it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once, a replay that would skip input refused"

@@ -30,6 +30,31 @@ public enum ReplayGuard {
         }.sorted { $0.partition < $1.partition }
     }
 
+    /// The input ranges a replay would skip: from the group's committed offset up to the
+    /// checkpoint's, for each partition where the checkpoint is ahead. Such a checkpoint's
+    /// transaction did not commit (it aborted, or the process died before the commit): the
+    /// outputs of those inputs were never seen by a reader, and a replay from it would never
+    /// produce them. A partition with no committed offset has no gap (its offsets may have
+    /// been lost, which is what a replay is for).
+    public static func gaps(checkpointOffsets: [TopicPartition: Int64], committed: [TopicPartition: PartitionOffset]) -> [ReplayOverlap] {
+        checkpointOffsets.compactMap { partition, to in
+            guard let from = committed[partition]?.offset, to > from else { return nil }
+            return ReplayOverlap(partition: partition, from: from, to: to)
+        }.sorted { $0.partition < $1.partition }
+    }
+
+    /// The refusal a user sees when a replay would skip input whose outputs were never
+    /// committed (``gaps(checkpointOffsets:committed:)``); `named` are the checkpoints Kafka's
+    /// committed offsets name.
+    public static func refusal(checkpoint: CheckpointID, skipping gaps: [ReplayOverlap], named: [String]) -> String {
+        "checkpoint \(checkpoint) is ahead of what Kafka committed (its transaction did not commit): replaying it would skip "
+            + gaps.map(\.description).joined(separator: ", ")
+            + ", whose outputs no reader has seen, and never produce them. Nothing was produced. Options: replay from a checkpoint "
+            + "at or before the committed offsets (`exactly checkpoints list` shows them"
+            + (named.isEmpty ? "" : "; Kafka's committed offsets name \(named.joined(separator: ", "))")
+            + "), or start without --replay-from-checkpoint, which restores what Kafka committed."
+    }
+
     /// The refusal a user sees when a replay would duplicate committed output.
     public static func refusal(checkpoint: CheckpointID, sink: String, overlaps: [ReplayOverlap]) -> String {
         "replaying checkpoint \(checkpoint) into `\(sink)` would produce again the outputs already committed for "

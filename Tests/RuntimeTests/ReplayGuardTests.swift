@@ -18,6 +18,23 @@ import Testing
         #expect(refusal.contains("--dry-run"))
     }
 
+    /// A checkpoint ahead of the committed offsets did not commit: a replay from it would skip
+    /// the inputs between, whose outputs were aborted (found by a review on 2026-11-26:
+    /// `latest` picks the newest checkpoint that verifies, committed or not).
+    @Test func aCheckpointAheadOfTheCommittedOffsetsWouldSkipInputAndIsRefused() {
+        let gaps = ReplayGuard.gaps(
+            checkpointOffsets: [p0: 1500, p1: 900],
+            committed: [p0: PartitionOffset(p0, offset: 1000), p1: PartitionOffset(p1, offset: 1000)]
+        )
+        #expect(gaps == [ReplayOverlap(partition: p0, from: 1000, to: 1500)])
+        let refusal = ReplayGuard.refusal(checkpoint: CheckpointID(instance: "app-0", incarnation: 1, sequence: 7), skipping: gaps, named: ["app-0-1.6"])
+        #expect(refusal.hasPrefix("checkpoint app-0-1.7 is ahead of what Kafka committed (its transaction did not commit): replaying it would skip orders-0 offsets 1000..<1500"))
+        #expect(refusal.contains("Kafka's committed offsets name app-0-1.6"))
+        #expect(refusal.contains("start without --replay-from-checkpoint"))
+        #expect(ReplayGuard.gaps(checkpointOffsets: [p0: 1500], committed: [:]).isEmpty, "lost offsets are what a replay is for")
+        #expect(ReplayGuard.gaps(checkpointOffsets: [p0: 1000], committed: [p0: PartitionOffset(p0, offset: 1000)]).isEmpty)
+    }
+
     @Test func nothingCommittedMeansNoOverlap() {
         #expect(ReplayGuard.overlaps(checkpointOffsets: [p0: 10], committed: [:]).isEmpty)
     }
