@@ -108,6 +108,10 @@ public final class Processor: @unchecked Sendable {
     /// Partitions restored after that wait whose fetchers librdkafka had not started when they
     /// were to be sought: paused until a seek succeeds.
     private var seeksAwaitingFetchers = SeeksAwaitingFetchers()
+    /// Whether the processing thread is inside the consumer's poll (rebalance callbacks run there).
+    private var pollInProgress = false
+    /// Partitions an abort rolled back inside the poll in progress (see ``poll(_:waiting:)``).
+    private var rolledBackDuringPoll: Set<TopicPartition> = []
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
@@ -182,7 +186,7 @@ public final class Processor: @unchecked Sendable {
                     // The lanes' capture reports do not wake a poll: while they are awaited, a
                     // short wait keeps the checkpoint from idling behind an input lull.
                     let wait: Duration = pendingCapture == nil ? .milliseconds(5) : .milliseconds(1)
-                    handOver(try consumer.poll(maxRecords: 5_000, timeout: wait))
+                    handOver(try poll(consumer, waiting: wait))
                 } else {
                     try drainInbox(waiting: .milliseconds(1))
                 }
@@ -363,6 +367,33 @@ public final class Processor: @unchecked Sendable {
     }
 
     // MARK: Records
+
+    /// Polls the consumer, leaving out the records of partitions an abort rolled back during
+    /// the poll (``rolledBackDuringPoll``).
+    ///
+    /// A rebalance callback runs inside the poll, and may abort the epoch (a revocation whose
+    /// commit fails, partitions lost), rolling partitions back to their last checkpoint with a
+    /// seek. Records the poll took before the callback are from beyond that point: librdkafka
+    /// drops what it fetched before a seek from its queue, and from the batch it is filling once
+    /// it reaches the seek's barrier, but not a record an earlier call of the same poll already
+    /// took, nor the batch's records when it fills up before the barrier. Handed to the lanes,
+    /// they would skip the records between the rollback point and them (a review found this on
+    /// 2026-11-26). Records fetched after the seek may be in the same poll too, so the
+    /// partitions are sought again to the same offsets: everything from there is read again.
+    private func poll(_ consumer: KafkaConsumer, waiting wait: Duration) throws -> [ConsumedRecord] {
+        pollInProgress = true
+        defer { pollInProgress = false }
+        var records = try consumer.poll(maxRecords: 5_000, timeout: wait)
+        guard !rolledBackDuringPoll.isEmpty else { return records }
+        let rolledBack = rolledBackDuringPoll
+        rolledBackDuringPoll = []
+        records.removeAll { rolledBack.contains($0.topicPartition) }
+        try seekAndResume(rolledBack.sorted().compactMap { key in
+            guard let offset = partitions[key]?.rollbackOffset, seeksAwaitingFetchers.startOffsets[key] == nil else { return nil }
+            return PartitionOffset(key, offset: offset)
+        })
+        return records
+    }
 
     /// Hands each run of one partition's records to the partition's lane.
     private func handOver(_ records: [ConsumedRecord]) {
@@ -552,6 +583,7 @@ public final class Processor: @unchecked Sendable {
                 // to come is to where it rolls back to.
                 if let offset = partition.rollbackOffset, seeksAwaitingFetchers.startOffsets[key] == nil {
                     seeks.append(PartitionOffset(key, offset: offset))
+                    if pollInProgress { rolledBackDuringPoll.insert(key) }
                 }
             }
             // A fetcher not started or still stopping (a partition lost, about to be revoked)
@@ -880,12 +912,15 @@ public final class Processor: @unchecked Sendable {
 
     /// Moves partitions to where they start (restored after waiting for their committed
     /// offsets, or rolled back by an abort), and resumes them (a partition not paused is left
-    /// as it is); while librdkafka has not started their fetchers, they stay where they are and
-    /// are sought again shortly (``SeeksAwaitingFetchers``).
+    /// as it is); while librdkafka has not started their fetchers, they are paused and sought
+    /// again shortly (``SeeksAwaitingFetchers``).
     private func seekAndResume(_ seeks: [PartitionOffset]) throws {
         guard let consumer, !seeks.isEmpty else { return }
         if case .failure(let error) = Result(catching: { () throws(KafkaError) in try consumer.seek(seeks) }) {
             guard error.isFetcherNotReady else { throw error }
+            // Paused until sought: a fetcher that starts meanwhile starts where the partition
+            // was assigned, which for a partition rolled back is not where it now starts.
+            do { try consumer.pause(seeks.map(\.topicPartition)) } catch { logger.warning("pausing \(seeks.map(\.topicPartition)) until librdkafka takes their seek: \(error)") }
             switch seeksAwaitingFetchers.refused(seeks, error: "\(error)", at: .now) {
             case .retry(let line):
                 if let line { logger.info("\(line)") }
