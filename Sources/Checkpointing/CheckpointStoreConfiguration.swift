@@ -14,10 +14,14 @@ public struct CheckpointStoreConfiguration: Sendable {
     /// alone by retention: another instance sharing the directory may still be writing them.
     public var orphanGracePeriod: Double
 
+    /// The default ``orphanGracePeriod``, in seconds: a checkpoint must be written (or given
+    /// up) well within it, or another instance's retention may take its files for orphans.
+    public static let defaultOrphanGracePeriod: Double = 300
+
     /// A configuration with the given place and bounds (defaults: 10 deltas, 256 MiB, 5 minutes).
     public init(
         directory: String, application: String, instance: String, maxDeltasPerChain: Int = 10,
-        maxDeltaBytesPerChain: Int64 = 256 << 20, orphanGracePeriod: Double = 300
+        maxDeltaBytesPerChain: Int64 = 256 << 20, orphanGracePeriod: Double = defaultOrphanGracePeriod
     ) {
         self.directory = directory
         self.application = application

@@ -1,3 +1,4 @@
+import Checkpointing
 import KafkaClient
 import Yams
 
@@ -65,8 +66,21 @@ public struct ProcessorConfiguration {
     public var transactionalID: String { "\(application)-\(instance)" }
 
     /// Refuses settings under which a transaction could time out before its checkpoint does:
-    /// the broker would abort it while the processor still believes it may commit.
+    /// the broker would abort it while the processor still believes it may commit. And a
+    /// checkpoint timeout as long as the checkpoint store's orphan grace period: instances
+    /// sharing a checkpoint directory take state files older than that which no manifest names
+    /// for leftovers of a crash, so a checkpoint still being written then could lose a file.
     public func validate(file: String? = nil) throws(ConfigurationError) {
+        let grace = Duration.seconds(CheckpointStoreConfiguration.defaultOrphanGracePeriod)
+        if checkpoint.timeout >= grace {
+            throw ConfigurationError(
+                file: file,
+                key: "checkpoint.timeout",
+                value: "\(checkpoint.timeout.milliseconds)ms",
+                allowed: "it must be under \(grace.milliseconds)ms: instances sharing a checkpoint directory remove state files "
+                    + "older than that which no checkpoint names (leftovers of a crash), which a checkpoint still being written could be"
+            )
+        }
         let needed = checkpoint.interval + checkpoint.timeout
         if transactionTimeout <= needed {
             throw ConfigurationError(

@@ -111,6 +111,32 @@ import Testing
         #expect(text.contains("checkpoint.interval (1000ms) + checkpoint.timeout (30000ms) = 31000ms"))
     }
 
+    /// Another instance's retention takes unnamed state files older than the store's grace
+    /// period (5 min) for leftovers: a checkpoint may not take that long (found by a review).
+    @Test func refusesACheckpointTimeoutAsLongAsTheOrphanGracePeriod() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ProcessorConfiguration.parse(yaml: """
+                application: a
+                kafka: {transaction_timeout: 900s}
+                source: {topics: [in]}
+                sink: {topic: out}
+                checkpoint: {interval: 1s, timeout: 5m}
+                """, file: "p.yaml")
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains("`checkpoint.timeout` = `300000ms`"))
+        #expect(text.contains("it must be under 300000ms"))
+        #expect(throws: Never.self) {
+            try ProcessorConfiguration.parse(yaml: """
+                application: a
+                kafka: {transaction_timeout: 900s}
+                source: {topics: [in]}
+                sink: {topic: out}
+                checkpoint: {interval: 1s, timeout: 299s}
+                """, file: "p.yaml")
+        }
+    }
+
     @Test func badValuesNameLineKeyValueAndWhatIsAllowed() {
         let cases: [(String, String)] = [
             ("application: a\nsource: {topics: [in]}\nsink: {topic: out}\ncheckpoint:\n  interval: fast\n",
