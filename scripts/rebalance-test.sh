@@ -132,7 +132,13 @@ for cycle in $(seq 1 "$cycles"); do
     sleep 1  # both process for a while
     stop_instance "$second_pid" "instance 1 (cycle $cycle)" "$log1"
     second_pid=""
-    wait_until 60 "instance 0 to take instance 1's partitions back in cycle $cycle (log: $log0)" '[ "$(lines_matching "$assigned" "$log0")" -gt "$assigned_before" ]'
+    # Every partition it gave up this cycle, not merely one: the restores are logged one line
+    # per partition, and a count taken while they are being written would let the next cycle
+    # start before instance 0 holds them all (the next member then gets them without anything
+    # being revoked from instance 0).
+    given_up=$(grep "revoked" "$log0" | tail -n +"$(( revoked_before + 1 ))" | sed -n 's/.*partitions \[\([^]]*\)\].*/\1/p' | tr ',' '\n' | grep -c . || true)
+    [ "$given_up" -gt 0 ] || fail "cycle $cycle: could not tell which partitions instance 0 gave up (log: $log0)"
+    wait_until 60 "instance 0 to take instance 1's $given_up partitions back in cycle $cycle (log: $log0)" '[ "$(lines_matching "$assigned" "$log0")" -ge "$(( assigned_before + given_up ))" ]'
     wait "$trickle_pid" || fail "cycle $cycle: producing input failed"
     trickle_pid=""
     kill -0 "$first_pid" 2>/dev/null || fail "cycle $cycle: instance 0 stopped (log: $log0)"

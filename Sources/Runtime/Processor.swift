@@ -936,6 +936,8 @@ public final class Processor: @unchecked Sendable {
     /// Restores `assigned` from their checkpoints as the committed offsets name them (section 3
     /// of the design): the offsets to start each at, where it does not start fresh.
     private func restore(_ assigned: [TopicPartition], committed: [TopicPartition: PartitionOffset]) throws -> [TopicPartition: Int64] {
+        // Assigned afresh: what the poll in progress takes for them from now on is theirs.
+        rolledBackDuringPoll.subtract(assigned)
         var startOffsets: [TopicPartition: Int64] = [:]
         for partition in assigned {
             let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
@@ -1025,6 +1027,11 @@ public final class Processor: @unchecked Sendable {
         for partition in revoked {
             partitions.removeValue(forKey: partition)?.lane.partitionCount -= 1
         }
+        // Again: an abort above (lost partitions, a failed commit) seeks every partition it
+        // rolls back, these too, and a refused seek would wait to be retried on a partition that
+        // is not ours any more (its pause is lifted after the unassign).
+        seeksAwaitingFetchers.revoked(revoked)
+        rolledBackDuringPoll.subtract(revoked)
         metrics.assignedPartitions.record(partitions.count)
         health?.update { [count = partitions.count] in $0.assigned(count) }
     }

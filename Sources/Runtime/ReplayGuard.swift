@@ -47,7 +47,7 @@ public enum ReplayGuard {
     /// committed (``gaps(checkpointOffsets:committed:)``); `named` are the checkpoints Kafka's
     /// committed offsets name.
     public static func refusal(checkpoint: CheckpointID, skipping gaps: [ReplayOverlap], named: [String]) -> String {
-        "checkpoint \(checkpoint) is ahead of what Kafka committed (its transaction did not commit): replaying it would skip "
+        "checkpoint \(checkpoint) is ahead of what Kafka committed (its transaction did not commit, or the committed offsets were moved back since): replaying it would skip "
             + gaps.map(\.description).joined(separator: ", ")
             + ", whose outputs no reader has seen, and never produce them. Nothing was produced. Options: replay from a checkpoint "
             + "at or before the committed offsets (`exactly checkpoints list` shows them"

@@ -47,12 +47,12 @@ struct SeeksAwaitingFetchers {
         waitingSince = since
         if now - since >= Self.giveUpAfter {
             return .giveUp("librdkafka has refused for \(ProcessorHealth.seconds(now - since)) to move the read position of "
-                + "\(CommittedOffsetsWait.list(Array(startOffsets.keys))) (\(error)): their fetchers never started after the assignment. "
-                + "Nothing of these partitions was processed by this process; everything committed stays as it was, and a restart assigns them afresh")
+                + "\(CommittedOffsetsWait.list(Array(startOffsets.keys))) (\(error)): their fetchers neither started nor stopped. "
+                + "They were held paused, so nothing of them was processed past their last checkpoint; everything committed stays as it was, and a restart assigns them afresh")
         }
         nextTry = now + Self.retryAfter
         return .retry(log: firstRefusal
-            ? "\(CommittedOffsetsWait.list(seeks.map(\.topicPartition))): librdkafka has not started fetching them yet (\(error)); seeking them again in a moment (nothing is read from them meanwhile)"
+            ? "\(CommittedOffsetsWait.list(seeks.map(\.topicPartition))): librdkafka cannot move their read position yet, their fetchers starting or stopping (\(error)); they are paused and sought again in a moment"
             : nil)
     }
 

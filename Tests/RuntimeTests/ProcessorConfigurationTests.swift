@@ -96,17 +96,22 @@ import Testing
         #expect(!configuration.staticMembership)
     }
 
-    @Test func refusesATransactionTimeoutNotAboveIntervalPlusTimeout() {
+    /// The refusal of a configuration with this `transaction_timeout` and `checkpoint` section.
+    func refusal(transactionTimeout: String, checkpoint: String) -> String {
         let error = #expect(throws: ConfigurationError.self) {
             try ProcessorConfiguration.parse(yaml: """
                 application: a
-                kafka: {transaction_timeout: 30s}
+                kafka: {transaction_timeout: \(transactionTimeout)}
                 source: {topics: [in]}
                 sink: {topic: out}
-                checkpoint: {interval: 1s, timeout: 30s}
+                checkpoint: \(checkpoint)
                 """, file: "p.yaml")
         }
-        let text = error?.description ?? ""
+        return error?.description ?? ""
+    }
+
+    @Test func refusesATransactionTimeoutNotAboveIntervalPlusTimeout() {
+        let text = refusal(transactionTimeout: "30s", checkpoint: "{interval: 1s, timeout: 30s}")
         #expect(text.contains("`kafka.transaction_timeout` = `30000ms`"))
         #expect(text.contains("checkpoint.interval (1000ms) + checkpoint.timeout (30000ms) = 31000ms"))
     }
@@ -114,16 +119,7 @@ import Testing
     /// Another instance's retention takes unnamed state files older than the store's grace
     /// period (5 min) for leftovers: a checkpoint may not take that long (found by a review).
     @Test func refusesACheckpointTimeoutAsLongAsTheOrphanGracePeriod() {
-        let error = #expect(throws: ConfigurationError.self) {
-            try ProcessorConfiguration.parse(yaml: """
-                application: a
-                kafka: {transaction_timeout: 900s}
-                source: {topics: [in]}
-                sink: {topic: out}
-                checkpoint: {interval: 1s, timeout: 5m}
-                """, file: "p.yaml")
-        }
-        let text = error?.description ?? ""
+        let text = refusal(transactionTimeout: "900s", checkpoint: "{interval: 1s, timeout: 5m}")
         #expect(text.contains("`checkpoint.timeout` = `300000ms`"))
         #expect(text.contains("it must be under 300000ms"))
         #expect(throws: Never.self) {

@@ -96,6 +96,22 @@ import Testing
     }
 
     /// Waits (up to a minute) until a read_committed reader sees `count` outputs in `totals`.
+    /// What an instance that died between sending its offsets and committing leaves: a
+    /// transaction (of `<group>-stopped`) holding offsets of `orders` `partitions` for `group`,
+    /// which the broker aborts `heldFor` after it began. Keep the producer until then.
+    func holdOffsets(of group: String, partitions: Range<Int32>, for heldFor: Duration, kafka: KafkaConfiguration) async throws -> KafkaProducer {
+        try await BlockingCalls.run {
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(
+                kafka: kafka, transactionalID: "\(group)-stopped", transactionTimeout: heldFor))
+            try producer.initTransactions()
+            try producer.beginTransaction()
+            try producer.sendOffsetsToTransaction(
+                partitions.map { PartitionOffset(TopicPartition("orders", $0), offset: 1, metadata: "") },
+                group: ConsumerGroupMetadata(groupID: group))
+            return producer
+        }
+    }
+
     func awaitCommitted(_ count: Int, kafka: KafkaConfiguration) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while try await BlockingCalls.run({ try self.readCommitted("totals", count: count, kafka: kafka, patience: .seconds(2)).count }) < count,
@@ -474,16 +490,7 @@ import Testing
         // The stand-in's transaction holds offsets for every partition; the broker aborts it
         // 20 s after it began.
         let heldFor = Duration.seconds(20)
-        let held = try await BlockingCalls.run {
-            let producer = try KafkaProducer(configuration: ProducerConfiguration(
-                kafka: kafka, transactionalID: "held-app-stopped", transactionTimeout: heldFor))
-            try producer.initTransactions()
-            try producer.beginTransaction()
-            try producer.sendOffsetsToTransaction(
-                (0..<4).map { PartitionOffset(TopicPartition("orders", $0), offset: 1, metadata: "") },
-                group: ConsumerGroupMetadata(groupID: "held-app"))
-            return producer
-        }
+        let held = try await holdOffsets(of: "held-app", partitions: 0..<4, for: heldFor, kafka: kafka)
         let heldUntil = ContinuousClock.now + heldFor
         // The second instance stops (its partitions committed); the first is assigned them and
         // cannot read their offsets.
@@ -525,16 +532,7 @@ import Testing
         // A stand-in transaction holds offsets for partitions 0 and 1 of the four; the broker
         // aborts it 15 s after it began.
         let heldFor = Duration.seconds(15)
-        let held = try await BlockingCalls.run {
-            let producer = try KafkaProducer(configuration: ProducerConfiguration(
-                kafka: kafka, transactionalID: "partly-held-app-stopped", transactionTimeout: heldFor))
-            try producer.initTransactions()
-            try producer.beginTransaction()
-            try producer.sendOffsetsToTransaction(
-                (0..<2).map { PartitionOffset(TopicPartition("orders", $0), offset: 1, metadata: "") },
-                group: ConsumerGroupMetadata(groupID: "partly-held-app"))
-            return producer
-        }
+        let held = try await holdOffsets(of: "partly-held-app", partitions: 0..<2, for: heldFor, kafka: kafka)
         let heldUntil = ContinuousClock.now + heldFor
         var settings = Self.quickSettings("partly-held-app", instance: "0", kafka: kafka)
         let metrics = TestMetrics()

@@ -18,7 +18,7 @@ import Testing
             Issue.record("the first refusal is not logged")
             return
         }
-        #expect(line == "orders-1, orders-3: librdkafka has not started fetching them yet (\(refusal)); seeking them again in a moment (nothing is read from them meanwhile)")
+        #expect(line == "orders-1, orders-3: librdkafka cannot move their read position yet, their fetchers starting or stopping (\(refusal)); they are paused and sought again in a moment")
         #expect(seeks.due(at: at(milliseconds: 10)).isEmpty)
         let due = seeks.due(at: at(milliseconds: 20))
         #expect(due == [PartitionOffset(one, offset: KafkaConsumer.offsetResetPosition), PartitionOffset(three, offset: 40)])
@@ -60,7 +60,7 @@ import Testing
             return
         }
         #expect(message.hasPrefix("librdkafka has refused for 60 s to move the read position of orders-1 (\(refusal))"))
-        #expect(message.contains("Nothing of these partitions was processed by this process; everything committed stays as it was"))
+        #expect(message.contains("nothing of them was processed past their last checkpoint; everything committed stays as it was"))
     }
 
     @Test func aSeekTakenEndsTheWaitSoALaterRefusalIsSaidAgain() {
