@@ -273,9 +273,11 @@ extension CheckpointStore {
             try checkChainShape(entry)
             for reference in entry.files {
                 let path = layout.statePath(partition, reference.name)
-                guard let bytes = try DurableFiles.readAll(path) else { throw missing(path, reference) }
+                guard let bytes = try StateFileReader.bytes(at: path, reference: reference) else { throw missing(path, reference) }
                 if reference.kind == .full {
-                    var load = StateMap.Load(capacity: reference.recordCount)
+                    // Sized by the manifest's count, but never beyond what the file can hold
+                    // (a record takes at least a byte): a wrong count must not allocate wildly.
+                    var load = StateMap.Load(capacity: min(reference.recordCount, bytes.count))
                     try StateFileReader.read(bytes, path: path, reference: reference) { record in
                         load.append(StateKey(copying: record.key), StateValue(copying: record.value!))
                     }
@@ -311,7 +313,7 @@ extension CheckpointStore {
         for reference in entry.files {
             let path = layout.statePath(partition, reference.name)
             do {
-                guard let bytes = try DurableFiles.readAll(path) else { throw missing(path, reference) }
+                guard let bytes = try StateFileReader.bytes(at: path, reference: reference) else { throw missing(path, reference) }
                 try StateFileReader.check(bytes, path: path, reference: reference)
             } catch {
                 problems.append(

@@ -89,6 +89,14 @@ enum DurableFiles {
         return Int64(info.st_size)
     }
 
+    /// The size of `path` when it is a regular file; `nil` when it is missing or something else
+    /// (a directory, say), which reading it reports more precisely.
+    static func regularFileSize(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int64(info.st_size)
+    }
+
     /// The permission bits of `path`, or `nil` when it does not exist.
     static func mode(_ path: String) -> mode_t? {
         var info = stat()

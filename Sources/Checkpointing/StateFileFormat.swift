@@ -177,15 +177,29 @@ struct StateFileReader {
         }
     }
 
-    /// The checks of ``read(_:path:reference:body:)`` without decoding the records.
-    static func check(_ bytes: [UInt8], path: String, reference: StateFileReference) throws {
-        let size = Int64(bytes.count)
+    /// Throws when a file of `size` bytes cannot be the one `reference` names.
+    static func checkSize(_ size: Int64, path: String, reference: StateFileReference) throws {
         guard size == reference.size else {
             throw CheckpointError(
                 .fileSizeMismatch, file: path, expectedSize: reference.size, actualSize: size,
                 reason: "has a state file of the wrong size",
                 remedy: "the file was truncated or overwritten; restore from an older checkpoint")
         }
+    }
+
+    /// The bytes of the state file at `path`, or `nil` when it is missing. A file whose size
+    /// is not the manifest's is refused before it is read: a damaged or replaced file could be
+    /// of any size, and reading it whole first could exhaust memory.
+    static func bytes(at path: String, reference: StateFileReference) throws -> [UInt8]? {
+        if let size = DurableFiles.regularFileSize(path) {
+            try checkSize(size, path: path, reference: reference)
+        }
+        return try DurableFiles.readAll(path)
+    }
+
+    /// The checks of ``read(_:path:reference:body:)`` without decoding the records.
+    static func check(_ bytes: [UInt8], path: String, reference: StateFileReference) throws {
+        try checkSize(Int64(bytes.count), path: path, reference: reference)
         let computed = bytes.withUnsafeBytes { raw in
             var crc = CRC32C()
             crc.update(UnsafeRawBufferPointer(rebasing: raw[..<Swift.max(0, raw.count - 4)]))
