@@ -28,6 +28,22 @@ import Testing
         #expect(RecoveryPlanner.plan(for: partition, committed: nil, candidates: []) == .freshStart)
     }
 
+    /// A committed checkpoint whose manifest is unreadable (the store lists it at offset
+    /// `.max`) may or may not hold the partition: the refusal says so, not "at offset
+    /// 9223372036854775807" (found by a review).
+    @Test func aCommittedButUnreadableCheckpointIsNamedAsSuchWhenNoOffsetIsCommitted() {
+        let plan = RecoveryPlanner.plan(for: partition, committed: nil, candidates: [
+            CheckpointCandidate(id: id(5), nextOffset: .max, knownCommitted: true, damage: "manifest checksum mismatch"),
+        ])
+        guard case .refuse(let message) = plan else {
+            Issue.record("expected a refusal, got \(plan)")
+            return
+        }
+        #expect(message.hasPrefix("orders-3 has no committed offset in Kafka, and checkpoint app-0-5, which did commit, cannot be read (manifest checksum mismatch)"))
+        #expect(!message.contains("\(Int64.max)"))
+        #expect(message.contains("if the partition is new (never processed), move that manifest away"))
+    }
+
     @Test func lostOffsetsAreRefusedNotRestartedFromScratch() {
         let plan = RecoveryPlanner.plan(for: partition, committed: nil, candidates: [
             CheckpointCandidate(id: id(4), nextOffset: 400, knownCommitted: true),
