@@ -298,8 +298,6 @@ public final class KafkaConsumer: Sendable {
     ///   partition's answer is an error other than "held", naming the partition.
     public func committedOrHeld(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws(KafkaError) -> GroupOffsets {
         try checkOpen()
-        // An empty list would ask for every partition the group has offsets for.
-        guard !partitions.isEmpty else { return GroupOffsets() }
         return try handle.committedOrHeld(of: groupID, for: partitions, timeout: timeout)
     }
 

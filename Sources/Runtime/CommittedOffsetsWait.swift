@@ -74,40 +74,17 @@ struct CommittedOffsetsWait {
         _ partitions: [TopicPartition], failedWith error: String, after firstTry: Duration,
         firstTryStarted: ContinuousClock.Instant, at now: ContinuousClock.Instant
     ) -> (Read, warning: String) {
-        let read = register(partitions, firstTryStarted: firstTryStarted, at: now)
-        let warning = "\(Self.list(partitions)): their committed offsets could not be read within \(Self.seconds(firstTry)) (\(error)). "
-            + "Most likely a transaction of their previous owner still holds offsets for them (it stopped between sending its offsets and committing): "
-            + whatEndsIt + ". Or the group coordinator is out of reach. " + untilReadable
-        return (read, warning)
-    }
-
-    /// Starts waiting for `partitions`, whose offsets the first try found held by an open
-    /// transaction (`UNSTABLE_OFFSET_COMMIT`): the read to issue, and the warning to log.
-    mutating func start(held partitions: [TopicPartition], firstTryStarted: ContinuousClock.Instant, at now: ContinuousClock.Instant) -> (Read, warning: String) {
-        let read = register(partitions, firstTryStarted: firstTryStarted, at: now)
-        let warning = "\(Self.list(partitions)): a transaction of their previous owner still holds offsets for them (UNSTABLE_OFFSET_COMMIT: "
-            + "it stopped between sending its offsets and committing), so nobody may read on from them until it ends: " + whatEndsIt + ". " + untilReadable
-        return (read, warning)
-    }
-
-    private mutating func register(_ partitions: [TopicPartition], firstTryStarted: ContinuousClock.Instant, at now: ContinuousClock.Instant) -> Read {
         let read = Read(number: nextNumber, partitions: partitions)
         nextNumber += 1
         for partition in partitions { waiting[partition] = read.number }
         startedAt[read.number] = firstTryStarted
         lastLogged[read.number] = now
-        return read
-    }
-
-    /// How the transaction that holds the offsets ends, for the warnings.
-    private var whatEndsIt: String {
-        "Kafka aborts it at its transaction timeout (transaction.timeout.ms, \(Self.seconds(transactionTimeout)) for this application's instances), "
-            + "or at once when a process with its transactional id starts again" + ownTransaction
-    }
-
-    /// What the waiter does meanwhile, for the warnings.
-    private var untilReadable: String {
-        meanwhile + "; their offsets are read again until they can be (for at most \(Self.seconds(giveUpAfter)))"
+        let warning = "\(Self.list(partitions)): their committed offsets could not be read within \(Self.seconds(firstTry)) (\(error)). "
+            + "Most likely a transaction of their previous owner still holds offsets for them (it stopped between sending its offsets and committing): "
+            + "Kafka aborts it at its transaction timeout (transaction.timeout.ms, \(Self.seconds(transactionTimeout)) for this application's instances), "
+            + "or at once when a process with its transactional id starts again" + ownTransaction + ". Or the group coordinator is out of reach. "
+            + meanwhile + "; their offsets are read again until they can be (for at most \(Self.seconds(giveUpAfter)))"
+        return (read, warning)
     }
 
     /// The partitions of `read` that still wait on it: the others were revoked, or wait on a

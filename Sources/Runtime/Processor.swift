@@ -820,14 +820,9 @@ public final class Processor: @unchecked Sendable {
         guard let consumer else { return [:] }
         coordinator.groupRejoined()  // every assignment follows a successful join
         health?.update { [count = assigned.count] in $0.enter(.restoring(partitions: count), at: .now) }
-        let committed: GroupOffsets
+        let committed: [TopicPartition: PartitionOffset]
         let firstTryStarted = ContinuousClock.now
-        // Answered per partition at once (``KafkaConsumer/committedOrHeld(_:timeout:)``): the
-        // partitions whose offsets are free are restored now, and those a dead owner's open
-        // transaction holds are assigned paused and read again in the background. (The
-        // consumer's `committed` would ask again, for all of them, while any is held: every
-        // partition of the consumer stood still for its 3 s limit in this handler.)
-        switch Result(catching: { () throws(KafkaError) in try consumer.committedOrHeld(assigned, timeout: Self.committedOffsetsReadAtOnce) }) {
+        switch Result(catching: { () throws(KafkaError) in try consumer.committed(assigned, timeout: Self.committedOffsetsReadAtOnce) }) {
         case .success(let read):
             committed = read
         case .failure(let error) where !error.isRetriable:
@@ -841,32 +836,25 @@ public final class Processor: @unchecked Sendable {
             health?.update { $0.enter(.running, at: .now) }
             return AssignmentStart(paused: Set(assigned))
         }
-        var held: [TopicPartition] = []
-        if !committed.held.isEmpty {
-            held = assigned.filter(committed.held.contains)
-            let (read, warning) = offsetsWait.start(held: held, firstTryStarted: firstTryStarted, at: .now)
-            logger.warning("\(warning)")
-            metrics.partitionsAwaitingOffsets.record(offsetsWait.waiting.count)
-            readCommittedOffsets(read, after: CommittedOffsetsWait.pauseBeforeRetry(triedAt: firstTryStarted, now: .now))
-        }
-        let startOffsets = try restore(assigned.filter { !committed.held.contains($0) }, committed: committed.committed)
+        let startOffsets = try restore(assigned, committed: committed)
         metrics.assignedPartitions.record(partitions.count)
         health?.update { [count = partitions.count] in
             $0.assigned(count)
             $0.enter(.running, at: .now)
         }
-        return AssignmentStart(offsets: startOffsets, paused: Set(held))
+        return AssignmentStart(offsets: startOffsets)
     }
 
     /// Reads the committed offsets of `read`'s partitions off the processing thread (one try,
     /// up to ``committedOffsetsTry``); the outcome comes back through the inbox.
     ///
     /// The read answers each partition at once (``KafkaConsumer/committedOrHeld(_:timeout:)``):
-    /// the partitions an open transaction still holds are reported held and tried again, and
-    /// the others are read and restored. (A read with the consumer's `committed` asks again, for
-    /// every partition of the request, while any is held: until 2026-11-26, partitions whose
-    /// offsets were free waited with the held ones, after a takeover under an eager strategy
-    /// every partition of the instance, until the dead transaction ended.)
+    /// the partitions an open transaction holds are reported held, and the others are read and
+    /// restored. The plain read (the first try, in the rebalance) asks again for every
+    /// partition of the request until all are free, so partitions whose offsets were free waited with the held
+    /// ones: after a takeover, every partition of an eager assignment (under the
+    /// `range` or `roundrobin` strategy, all of an instance's partitions) until the dead
+    /// instance's transaction timed out.
     private func readCommittedOffsets(_ read: CommittedOffsetsWait.Read, after delay: Duration = .zero) {
         guard let consumer else { return }
         let (inbox, timeout) = (inbox, Self.committedOffsetsTry)

@@ -22,19 +22,6 @@ import Testing
         #expect(warning.hasSuffix("(for at most 300 s)"))
     }
 
-    /// The first try answered that a transaction holds these partitions' offsets: the warning
-    /// says so as a fact, not as a likely cause of a timeout.
-    @Test func partitionsFoundHeldAtOnceAreWarnedAboutAsHeld() {
-        var wait = CommittedOffsetsWait(transactionTimeout: .seconds(60))
-        let (read, warning) = wait.start(held: [three, one], firstTryStarted: start, at: start)
-        #expect(wait.waiting == [one: read.number, three: read.number])
-        #expect(warning.hasPrefix("orders-1, orders-3: a transaction of their previous owner still holds offsets for them (UNSTABLE_OFFSET_COMMIT"))
-        #expect(warning.contains("transaction.timeout.ms, 60 s for this application's instances"))
-        #expect(!warning.contains("could not be read within"))
-        #expect(warning.hasSuffix("(for at most 300 s)"))
-        #expect(wait.succeeded(read, at: at(7)) == ([three, one], .seconds(7)))
-    }
-
     @Test func failedTriesAreRetriedWithAReminderEveryFifteenSecondsThenGivenUp() {
         var wait = CommittedOffsetsWait(transactionTimeout: .seconds(60))
         let (read, _) = wait.start([one, three], failedWith: "Local: Timed out", after: .seconds(3), firstTryStarted: start - .seconds(3), at: start)
