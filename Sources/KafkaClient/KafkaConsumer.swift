@@ -288,7 +288,10 @@ public final class KafkaConsumer: Sendable {
     /// again, for every partition of the request, until all are free or it times out.
     /// *Blocking* up to `timeout`.
     ///
-    /// An admin request (ListConsumerGroupOffsets) on this consumer's handle. Not on an admin
+    /// An admin request (ListConsumerGroupOffsets) on this consumer's handle, sent to the
+    /// coordinator librdkafka's admin cache names, which librdkafka does not forget when it
+    /// answers NOT_COORDINATOR: after the group's coordinator moved, alternate with
+    /// ``committed(_:timeout:)``, which follows it. Not on an admin
     /// client's: librdkafka (2.0.2 up to at least 2.4) answers a NOT_COORDINATOR there by asking
     /// the client's consumer group to look the coordinator up again, and a producer-type handle
     /// has none, so the process crashes on a null pointer (librdkafka issue #5040); a
@@ -298,6 +301,9 @@ public final class KafkaConsumer: Sendable {
     ///   partition's answer is an error other than "held", naming the partition.
     public func committedOrHeld(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws(KafkaError) -> GroupOffsets {
         try checkOpen()
+        // An empty list would ask for every partition the group has offsets for (and librdkafka
+        // refuses it).
+        guard !partitions.isEmpty else { return GroupOffsets() }
         return try handle.committedOrHeld(of: groupID, for: partitions, timeout: timeout)
     }
 

@@ -105,6 +105,9 @@ public final class Processor: @unchecked Sendable {
     private let offsetReads = DispatchQueue(label: "exactly.committed-offsets")
     /// Set at close: a read queued on `offsetReads` is not tried any more.
     private let offsetReadsCancelled = Atomic<Bool>(false)
+    /// Whether the next background read of committed offsets answers per partition (or is the
+    /// consumer's `committed`): they alternate after failures (``readCommittedOffsets(_:after:)``).
+    private var offsetsReadPerPartition = true
     /// Partitions restored after that wait whose fetchers librdkafka had not started when they
     /// were to be sought: paused until a seek succeeds.
     private var seeksAwaitingFetchers = SeeksAwaitingFetchers()
@@ -848,20 +851,32 @@ public final class Processor: @unchecked Sendable {
     /// Reads the committed offsets of `read`'s partitions off the processing thread (one try,
     /// up to ``committedOffsetsTry``); the outcome comes back through the inbox.
     ///
-    /// The read answers each partition at once (``KafkaConsumer/committedOrHeld(_:timeout:)``):
+    /// A try answers each partition at once (``KafkaConsumer/committedOrHeld(_:timeout:)``):
     /// the partitions an open transaction holds are reported held, and the others are read and
-    /// restored. The plain read (the first try, in the rebalance) asks again for every
-    /// partition of the request until all are free, so partitions whose offsets were free waited with the held
-    /// ones: after a takeover, every partition of an eager assignment (under the
-    /// `range` or `roundrobin` strategy, all of an instance's partitions) until the dead
-    /// instance's transaction timed out.
+    /// restored. The consumer's `committed` asks again, for every partition of the request,
+    /// while any is held, so partitions whose offsets were free waited with the held ones: after
+    /// a takeover under an eager strategy (`range`, `roundrobin`), every partition of the
+    /// instance, until the dead transaction ended.
+    ///
+    /// After a try of that kind fails, the next is the consumer's `committed`, and the one after
+    /// that the per-partition kind again (``offsetsReadPerPartition``). The per-partition read is
+    /// an admin request, sent to the coordinator librdkafka's admin cache names; librdkafka
+    /// (2.0.2, and still 2.15) never drops an entry of that cache on NOT_COORDINATOR, and each
+    /// use keeps it from expiring, so after the group's coordinator moved every such try would
+    /// go to the old broker until the processor gave up (found by review). The consumer's own
+    /// read follows the group's coordinator; alternating, the wait ends at the latest when all
+    /// the partitions are free, as it did before per-partition reads.
     private func readCommittedOffsets(_ read: CommittedOffsetsWait.Read, after delay: Duration = .zero) {
         guard let consumer else { return }
-        let (inbox, timeout) = (inbox, Self.committedOffsetsTry)
+        let (inbox, timeout, perPartition) = (inbox, Self.committedOffsetsTry, offsetsReadPerPartition)
         offsetReads.asyncAfter(deadline: .now() + .nanoseconds(Int(delay.nanoseconds))) { [self] in
             guard !offsetReadsCancelled.load(ordering: .acquiring) else { return }
             let tried = ContinuousClock.now
-            let result = Result { () throws(KafkaError) in try consumer.committedOrHeld(read.partitions, timeout: timeout) }
+            let result = Result { () throws(KafkaError) in
+                perPartition
+                    ? try consumer.committedOrHeld(read.partitions, timeout: timeout)
+                    : GroupOffsets(committed: try consumer.committed(read.partitions, timeout: timeout))
+            }
             inbox.post(.committedOffsetsRead(read, result.mapError { $0 }, tried: tried))
         }
     }
@@ -889,6 +904,7 @@ public final class Processor: @unchecked Sendable {
                 try retryCommittedOffsets(read, after: "\(answer.held.count) held by an open transaction [UNSTABLE_OFFSET_COMMIT]", triedAt: tried)
             }
         case .failure(let error as KafkaError) where error.isRetriable:
+            offsetsReadPerPartition.toggle()  // the other kind of read next (``readCommittedOffsets``)
             try retryCommittedOffsets(read, after: "\(error)", triedAt: tried)
         case .failure(let error):
             guard !offsetsWait.current(read).isEmpty else { return }
