@@ -44,7 +44,10 @@ enum DurableFiles {
     }
 
     /// The whole content of the file at `path`, or `nil` when it does not exist.
-    static func readAll(_ path: String) throws -> [UInt8]? {
+    ///
+    /// - Parameter checkSize: called with a regular file's size before anything is read (it
+    ///   throws to refuse the file); anything else (a directory) fails as reading it fails.
+    static func readAll(_ path: String, checkSize: (Int64) throws -> Void = { _ in }) throws -> [UInt8]? {
         let descriptor = open(path, O_RDONLY)
         if descriptor < 0 {
             if errno == ENOENT { return nil }
@@ -53,6 +56,7 @@ enum DurableFiles {
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw failure("cannot stat", path) }
+        if info.st_mode & S_IFMT == S_IFREG { try checkSize(Int64(info.st_size)) }
         let size = Int(info.st_size)
         var readError: Int32?
         var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
@@ -86,14 +90,6 @@ enum DurableFiles {
     static func size(_ path: String) -> Int64? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        return Int64(info.st_size)
-    }
-
-    /// The size of `path` when it is a regular file; `nil` when it is missing or something else
-    /// (a directory, say), which reading it reports more precisely.
-    static func regularFileSize(_ path: String) -> Int64? {
-        var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         return Int64(info.st_size)
     }
 

@@ -191,10 +191,7 @@ struct StateFileReader {
     /// is not the manifest's is refused before it is read: a damaged or replaced file could be
     /// of any size, and reading it whole first could exhaust memory.
     static func bytes(at path: String, reference: StateFileReference) throws -> [UInt8]? {
-        if let size = DurableFiles.regularFileSize(path) {
-            try checkSize(size, path: path, reference: reference)
-        }
-        return try DurableFiles.readAll(path)
+        try DurableFiles.readAll(path) { try checkSize($0, path: path, reference: reference) }
     }
 
     /// The checks of ``read(_:path:reference:body:)`` without decoding the records.

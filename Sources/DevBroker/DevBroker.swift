@@ -113,18 +113,14 @@ public final class DevBroker: Sendable {
     /// For tests: answers each of the next `count` EndTxn requests (commit or abort) `delay`
     /// after applying it, so that the client's call stays in flight, its outcome unknown to it.
     package func holdEndTxnAnswers(count: Int, for delay: Duration) {
-        holdAnswers(to: .endTxn, count: count, for: delay)
+        core.holdAnswers(to: .endTxn, count: count, for: TimeAmount(delay))
     }
 
     /// For tests: answers each of the next `count` Produce requests `delay` after writing its
     /// records, so that a client whose message timeout is shorter gives them up not knowing
     /// they were written (the case for which it must reset its sequence numbers).
     package func holdProduceAnswers(count: Int, for delay: Duration) {
-        holdAnswers(to: .produce, count: count, for: delay)
-    }
-
-    private func holdAnswers(to key: ApiKey, count: Int, for delay: Duration) {
-        core.holdAnswers(to: key, count: count, for: TimeAmount(delay))
+        core.holdAnswers(to: .produce, count: count, for: TimeAmount(delay))
     }
 
     /// For tests: removes every member of consumer group `group` at once, as if their sessions

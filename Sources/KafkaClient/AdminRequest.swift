@@ -68,9 +68,7 @@ extension KafkaHandle {
                     throw KafkaError(.broker, "\(operation): no answer for the group")
                 }
                 if let error = rd_kafka_group_result_error(answer) {
-                    throw KafkaError(
-                        .broker, "\(operation) failed: \(String(cString: rd_kafka_error_string(error)))",
-                        rdKafkaCode: rd_kafka_error_code(error).rawValue, isRetriable: rd_kafka_error_is_retriable(error) != 0)
+                    throw KafkaError.describing(error, while: operation)  // owned by the event
                 }
                 var result = GroupOffsets()
                 for element in NativePartitionList.elements(of: rd_kafka_group_result_partitions(answer)) {

@@ -105,6 +105,16 @@ extension KafkaError {
     ) -> KafkaError? {
         guard let error else { return nil }
         defer { rd_kafka_error_destroy(error) }
+        return describing(error, while: operation, file: file, line: line)
+    }
+
+    /// `error` as a `KafkaError`, leaving it to its owner (an error inside a result event).
+    static func describing(
+        _ error: OpaquePointer,
+        while operation: String,
+        file: String = #fileID,
+        line: Int = #line
+    ) -> KafkaError {
         let code = rd_kafka_error_code(error)
         let text = String(cString: rd_kafka_error_string(error))
         return KafkaError(

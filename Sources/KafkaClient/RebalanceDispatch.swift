@@ -26,7 +26,7 @@ enum RebalanceDispatch {
             // librdkafka keeps an application's pause across the assignment. A topic handle
             // makes it know the topic's partitions (from its metadata cache) before their first
             // assignment, so that they can be paused; kept until the assignment holds them.
-            let held = start.paused.filter(elements.contains)
+            let held = start.paused.intersection(elements)
             let heldTopics = Set(held.map(\.topic)).compactMap { rd_kafka_topic_new(handle, $0, nil) }
             defer { heldTopics.forEach { rd_kafka_topic_destroy($0) } }
             let prePaused = pauseBeforeAssigning(held, handle: handle, context)

@@ -177,7 +177,7 @@ public final class Processor: @unchecked Sendable {
                 try checkDelivery()
                 try tick()
                 if stopped { break }
-                try seekAndResume(seeksAwaitingFetchers.due(at: .now))
+                if !seeksAwaitingFetchers.isEmpty { try seekAndResume(seeksAwaitingFetchers.due(at: .now)) }
                 watchSourceTopics()
                 logProgressIfDue()
                 if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
@@ -392,7 +392,7 @@ public final class Processor: @unchecked Sendable {
         rolledBackDuringPoll = []
         records.removeAll { rolledBack.contains($0.topicPartition) }
         try seekAndResume(rolledBack.sorted().compactMap { key in
-            guard let offset = partitions[key]?.rollbackOffset, seeksAwaitingFetchers.startOffsets[key] == nil else { return nil }
+            guard let offset = partitions[key]?.rollbackOffset, !seeksAwaitingFetchers.isWaiting(key) else { return nil }
             return PartitionOffset(key, offset: offset)
         })
         return records
@@ -584,7 +584,7 @@ public final class Processor: @unchecked Sendable {
                 partition.rollBack()
                 // One still waiting for librdkafka to start its fetcher read nothing: its seek
                 // to come is to where it rolls back to.
-                if let offset = partition.rollbackOffset, seeksAwaitingFetchers.startOffsets[key] == nil {
+                if let offset = partition.rollbackOffset, !seeksAwaitingFetchers.isWaiting(key) {
                     seeks.append(PartitionOffset(key, offset: offset))
                     if pollInProgress { rolledBackDuringPoll.insert(key) }
                 }
@@ -1013,7 +1013,6 @@ public final class Processor: @unchecked Sendable {
 
     private func revoke(_ revoked: [TopicPartition], lost: Bool) throws {
         let wasWaiting = offsetsWait.revoked(revoked)
-        seeksAwaitingFetchers.revoked(revoked)
         if !wasWaiting.isEmpty {
             // Nothing of theirs was processed. Their pause is lifted after the unassign
             // (KafkaClient's RebalanceDispatch): lifted here, before it, librdkafka could fetch
@@ -1043,9 +1042,9 @@ public final class Processor: @unchecked Sendable {
         for partition in revoked {
             partitions.removeValue(forKey: partition)?.lane.partitionCount -= 1
         }
-        // Again: an abort above (lost partitions, a failed commit) seeks every partition it
-        // rolls back, these too, and a refused seek would wait to be retried on a partition that
-        // is not ours any more (its pause is lifted after the unassign).
+        // After the abort above, if any (lost partitions, a failed commit): it seeks every
+        // partition it rolls back, these too, and a refused seek would wait to be retried on a
+        // partition that is not ours any more (its pause is lifted after the unassign).
         seeksAwaitingFetchers.revoked(revoked)
         rolledBackDuringPoll.subtract(revoked)
         metrics.assignedPartitions.record(partitions.count)

@@ -58,17 +58,17 @@ public enum RecoveryPlanner {
         let newestFirst = candidates.sorted { $0.nextOffset != $1.nextOffset ? $0.nextOffset > $1.nextOffset : $1.id < $0.id }
 
         guard let committed else {
-            if let proof = newestFirst.first(where: \.knownCommitted), let damage = proof.damage, proof.nextOffset == .max {
-                // A committed checkpoint whose manifest cannot be read: whether it holds this
-                // partition is unknown, and so whether the group lost its offsets.
-                return .refuse(
-                    "\(partition) has no committed offset in Kafka, and checkpoint \(proof.id), which did commit, cannot be read (\(damage)): "
-                        + "it may hold the partition, in which case the group's offsets were lost and starting fresh would duplicate committed output. "
-                        + "Options: restore that manifest from a backup; `--replay-from-checkpoint <id>` from a checkpoint you choose "
-                        + "(`exactly checkpoints list` shows them); or, if the partition is new (never processed), move that manifest away."
-                )
-            }
             if let proof = newestFirst.first(where: \.knownCommitted) {
+                if let damage = proof.damage, proof.nextOffset == .max {
+                    // A committed checkpoint whose manifest cannot be read: whether it holds this
+                    // partition is unknown, and so whether the group lost its offsets.
+                    return .refuse(
+                        "\(partition) has no committed offset in Kafka, and checkpoint \(proof.id), which did commit, cannot be read (\(damage)): "
+                            + "it may hold the partition, in which case the group's offsets were lost and starting fresh would duplicate committed output. "
+                            + "Options: restore that manifest from a backup; `--replay-from-checkpoint <id>` from a checkpoint you choose "
+                            + "(`exactly checkpoints list` shows them); or, if the partition is new (never processed), move that manifest away."
+                    )
+                }
                 return .refuse(
                     "\(partition) has no committed offset in Kafka, but checkpoint \(proof.id) for it did commit "
                         + "(at offset \(proof.nextOffset)): the group's offsets were lost (expired, reset, or deleted with the topic). "

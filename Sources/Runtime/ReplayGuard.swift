@@ -24,10 +24,9 @@ public enum ReplayGuard {
     /// The input ranges whose outputs are committed already: from the checkpoint's offset up to
     /// the group's committed offset, for each partition where the latter is ahead.
     public static func overlaps(checkpointOffsets: [TopicPartition: Int64], committed: [TopicPartition: PartitionOffset]) -> [ReplayOverlap] {
-        checkpointOffsets.compactMap { partition, from in
-            guard let to = committed[partition]?.offset, to > from else { return nil }
-            return ReplayOverlap(partition: partition, from: from, to: to)
-        }.sorted { $0.partition < $1.partition }
+        ranges(checkpointOffsets: checkpointOffsets, committed: committed) { checkpoint, committed in
+            committed > checkpoint ? (checkpoint, committed) : nil
+        }
     }
 
     /// The input ranges a replay would skip: from the group's committed offset up to the
@@ -37,8 +36,27 @@ public enum ReplayGuard {
     /// produce them. A partition with no committed offset has no gap (its offsets may have
     /// been lost, which is what a replay is for).
     public static func gaps(checkpointOffsets: [TopicPartition: Int64], committed: [TopicPartition: PartitionOffset]) -> [ReplayOverlap] {
-        checkpointOffsets.compactMap { partition, to in
-            guard let from = committed[partition]?.offset, to > from else { return nil }
+        ranges(checkpointOffsets: checkpointOffsets, committed: committed) { checkpoint, committed in
+            checkpoint > committed ? (committed, checkpoint) : nil
+        }
+    }
+
+    /// The checkpoints `committed`'s metadata names, sorted (for the refusals).
+    public static func namedCheckpoints(_ committed: [TopicPartition: PartitionOffset]) -> [String] {
+        Set(committed.values.compactMap { offset -> String? in
+            if case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) { return id.description }
+            return nil
+        }).sorted()
+    }
+
+    /// For each partition with a committed offset, the range `range(checkpoint, committed)`
+    /// gives, if any; sorted by partition.
+    private static func ranges(
+        checkpointOffsets: [TopicPartition: Int64], committed: [TopicPartition: PartitionOffset],
+        _ range: (_ checkpoint: Int64, _ committed: Int64) -> (from: Int64, to: Int64)?
+    ) -> [ReplayOverlap] {
+        checkpointOffsets.compactMap { partition, checkpoint in
+            guard let offset = committed[partition]?.offset, let (from, to) = range(checkpoint, offset) else { return nil }
             return ReplayOverlap(partition: partition, from: from, to: to)
         }.sorted { $0.partition < $1.partition }
     }

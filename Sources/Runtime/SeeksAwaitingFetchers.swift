@@ -14,14 +14,9 @@ import KafkaClient
 /// for that, as it once did, would have been needless: nothing was processed or lost, and a
 /// moment later the same seek succeeds.
 struct SeeksAwaitingFetchers {
-    /// What to do after librdkafka refused a seek.
-    enum Decision: Equatable {
-        /// Seek again at ``SeeksAwaitingFetchers/nextTry``; log `line` first, when there is one
-        /// (at the first refusal, so that a log shows why the partitions wait).
-        case retry(log: String?)
-        /// Stop the processor with this message.
-        case giveUp(String)
-    }
+    /// What to do after librdkafka refused a seek: seek again when ``due(at:)`` says (logging
+    /// the line at the first refusal, so that a log shows why the partitions wait), or stop.
+    typealias Decision = CommittedOffsetsWait.Decision
 
     /// How long after a refusal to seek again.
     static let retryAfter: Duration = .milliseconds(20)
@@ -30,13 +25,16 @@ struct SeeksAwaitingFetchers {
     static let giveUpAfter: Duration = .seconds(60)
 
     /// Where each waiting partition starts (an absolute offset, or the reset position).
-    private(set) var startOffsets: [TopicPartition: Int64] = [:]
+    private var startOffsets: [TopicPartition: Int64] = [:]
     /// When the current wait began (the first refusal since nothing waited).
     private var waitingSince: ContinuousClock.Instant?
     /// When to seek the waiting partitions again.
-    private(set) var nextTry: ContinuousClock.Instant?
+    private var nextTry: ContinuousClock.Instant?
 
     var isEmpty: Bool { startOffsets.isEmpty }
+
+    /// Whether `partition` waits to be sought (its seek to come is to where it starts).
+    func isWaiting(_ partition: TopicPartition) -> Bool { startOffsets[partition] != nil }
 
     /// librdkafka refused to seek `seeks` with `error`: they wait, and the decision says
     /// whether to seek again or to stop.

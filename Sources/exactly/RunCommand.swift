@@ -249,13 +249,9 @@ struct RunCommand: AsyncParsableCommand {
             // A checkpoint ahead of the committed offsets did not commit: replaying it would
             // skip inputs whose outputs were aborted (`latest` picks the newest that verifies).
             let gaps = ReplayGuard.gaps(checkpointOffsets: offsets, committed: committed)
-            let named = Set(committed.values.compactMap { offset -> String? in
-                if case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) { return id.description }
-                return nil
-            }).sorted()
-            let gapRefusal = ReplayGuard.refusal(checkpoint: checkpoint, skipping: gaps, named: named)
+            let gapRefusal = gaps.isEmpty ? nil : ReplayGuard.refusal(checkpoint: checkpoint, skipping: gaps, named: ReplayGuard.namedCheckpoints(committed))
             if dryRun {
-                if !gaps.isEmpty { print("note: a replay would be refused: \(gapRefusal)") }
+                if let gapRefusal { print("note: a replay would be refused: \(gapRefusal)") }
                 var restored: [TopicPartition: (state: PartitionState, offset: Int64)] = [:]
                 for (partition, offset) in offsets {
                     restored[partition] = (try store.restore(partition, from: checkpoint), offset)
@@ -279,7 +275,7 @@ struct RunCommand: AsyncParsableCommand {
                 }
                 return
             }
-            if !gaps.isEmpty {
+            if let gapRefusal {
                 throw ValidationError(gapRefusal)
             }
             let overlaps = ReplayGuard.overlaps(checkpointOffsets: offsets, committed: committed)
