@@ -46,6 +46,9 @@ extension ProcessorConfiguration {
                 let mapping = try reader.mapping(node, key: "kafka.properties", allowedKeys: nil)
                 for (name, value) in mapping {
                     properties[name] = try reader.scalar(value, key: "kafka.properties.\(name)")
+                    if let refusal = ManagedKafkaProperties.refusal(for: name) {
+                        throw reader.error(value, key: "kafka.properties.\(name)", value: properties[name], allowed: refusal)
+                    }
                 }
             }
         }

@@ -12,7 +12,7 @@ import Yams
 ///   bootstrap: localhost:9092      # omit to use the embedded development broker
 ///   transaction_timeout: 60s
 ///   static_membership: true        # a restart takes this instance's place at once
-///   properties:                    # passed to librdkafka as they are
+///   properties:                    # passed to librdkafka (not those the runtime manages)
 ///     security.protocol: SASL_SSL
 /// source:
 ///   topics: [orders]
@@ -70,7 +70,14 @@ public struct ProcessorConfiguration {
     /// checkpoint timeout as long as the checkpoint store's orphan grace period: instances
     /// sharing a checkpoint directory take state files older than that which no manifest names
     /// for leftovers of a crash, so a checkpoint still being written then could lose a file.
+    /// And `kafka.properties` that would replace a setting the runtime manages
+    /// (``ManagedKafkaProperties``).
     public func validate(file: String? = nil) throws(ConfigurationError) {
+        for (name, value) in kafkaProperties.sorted(by: { $0.key < $1.key }) {
+            if let refusal = ManagedKafkaProperties.refusal(for: name) {
+                throw ConfigurationError(file: file, key: "kafka.properties.\(name)", value: value, allowed: refusal)
+            }
+        }
         let grace = Duration.seconds(CheckpointStoreConfiguration.defaultOrphanGracePeriod)
         if checkpoint.timeout >= grace {
             throw ConfigurationError(

@@ -133,6 +133,44 @@ import Testing
         }
     }
 
+    /// Pass-through properties are applied after the runtime's own: each of these would have
+    /// quietly replaced a setting exactly-once depends on.
+    @Test func propertiesTheRuntimeManagesAreRefusedWithWhatToSetInstead() {
+        let cases: [(String, String, String)] = [
+            ("enable.auto.commit", "\"true\"", "offsets are committed only in each checkpoint's transaction"),
+            ("isolation.level", "read_uncommitted", "the runtime reads `read_committed` only"),
+            ("transaction.timeout.ms", "\"5000\"", "set it with `kafka.transaction_timeout`"),
+            ("transactional.id", "mine", "`<application>-<instance>`"),
+            ("group.id", "other", "named after `application`"),
+            ("auto.offset.reset", "latest", "the runtime decides where a partition starts"),
+            ("bootstrap.servers", "b:9092", "`kafka.bootstrap`"),
+        ]
+        for (name, value, why) in cases {
+            let error = #expect(throws: ConfigurationError.self) {
+                try ProcessorConfiguration.parse(yaml: """
+                    application: a
+                    kafka:
+                      properties:
+                        security.protocol: PLAINTEXT
+                        \(name): \(value)
+                    source: {topics: [in]}
+                    sink: {topic: out}
+                    """, file: "p.yaml")
+            }
+            let unquoted = value.replacingOccurrences(of: "\"", with: "")
+            #expect(error?.description.hasPrefix("p.yaml:5: `kafka.properties.\(name)` = `\(unquoted)` is not allowed: ") == true, "\(error.map { "\($0)" } ?? "accepted")")
+            #expect(error?.description.contains(why) == true, "\(error.map { "\($0)" } ?? "accepted")")
+        }
+        // The Swift API's configurations are checked too.
+        var configuration = try! ProcessorConfiguration.parse(yaml: "application: a\nsource: {topics: [in]}\nsink: {topic: out}\n")
+        configuration.kafkaProperties["enable.idempotence"] = "false"
+        let error = #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        #expect(error?.key == "kafka.properties.enable.idempotence")
+        // Tuning and security stay open.
+        configuration.kafkaProperties = ["enable.idempotence": nil, "partition.assignment.strategy": "range", "sasl.mechanism": "PLAIN"].compactMapValues { $0 }
+        #expect(throws: Never.self) { try configuration.validate() }
+    }
+
     @Test func badValuesNameLineKeyValueAndWhatIsAllowed() {
         let cases: [(String, String)] = [
             ("application: a\nsource: {topics: [in]}\nsink: {topic: out}\ncheckpoint:\n  interval: fast\n",
