@@ -13,6 +13,7 @@ struct ConsumerErrorLedger: Sendable {
     private var lastLogged: [Int32: ContinuousClock.Instant] = [:]
     private var unlogged: [Int32: Int] = [:]
     private var missingTopic: MissingTopicReports?
+    private var positionsOutOfRange: [TopicPartition: Int64] = [:]
 
     /// Notes an error with librdkafka's `code` and `text`; returns the line to log, if one is due.
     mutating func record(code: Int32, text: String, at now: ContinuousClock.Instant) -> String? {
@@ -32,6 +33,18 @@ struct ConsumerErrorLedger: Sendable {
             line += " (repeats within \(Self.logInterval) are counted, not logged)"
         }
         return line
+    }
+
+    /// Notes that librdkafka could not fetch `partition` at `offset`, the log no longer holding
+    /// it, and stopped fetching the partition (`auto.offset.reset` is `error`).
+    mutating func positionOutOfRange(_ partition: TopicPartition, offset: Int64) {
+        positionsOutOfRange[partition] = offset
+    }
+
+    /// The positions out of range since the last call (the latest per partition), and forgets them.
+    mutating func takePositionsOutOfRange() -> [TopicPartition: Int64] {
+        defer { positionsOutOfRange = [:] }
+        return positionsOutOfRange
     }
 
     /// The missing-topic reports since the last call, and forgets them.

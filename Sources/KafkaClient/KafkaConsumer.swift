@@ -12,7 +12,7 @@ import Synchronization
 /// Offsets are never committed automatically (unless the configuration says so): an
 /// exactly-once processor sends them to its producer's transaction instead.
 public final class KafkaConsumer: Sendable {
-    private let handle: KafkaHandle
+    let handle: KafkaHandle
     private let closed = Atomic<Bool>(false)
     /// The queue every record, rebalance and log reaches (`rd_kafka_poll_set_consumer`).
     private let consumerQueue: ConsumerQueue
@@ -149,6 +149,10 @@ public final class KafkaConsumer: Sendable {
             if error == RD_KAFKA_RESP_ERR__FATAL {
                 throw KafkaError.from(error, while: "consume", handle: handle.pointer)!
             }
+            if error == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET, let topic = message.pointee.rkt {
+                let partition = TopicPartition(topicNames.name(of: topic), message.pointee.partition)
+                handle.context.consumerErrors.withLock { $0.positionOutOfRange(partition, offset: message.pointee.offset) }
+            }
             var text = String(cString: rd_kafka_message_errstr(message))
             if let topic = message.pointee.rkt, !text.hasPrefix(String(cString: rd_kafka_topic_name(topic))) {
                 text = "\(String(cString: rd_kafka_topic_name(topic))) [\(message.pointee.partition)]: \(text)"
@@ -197,6 +201,16 @@ public final class KafkaConsumer: Sendable {
         handle.context.consumerErrors.withLock { $0.takeMissingTopicReports() }
     }
 
+    /// The partitions librdkafka stopped fetching since the last call because the log no
+    /// longer holds their position, with that position (the latest per partition); only with
+    /// `auto.offset.reset` `error` (``ConsumerConfiguration/OffsetReset/error``), under which
+    /// librdkafka reports instead of moving the position. A ``seek(_:timeout:)`` starts the
+    /// partition again. Records deleted before they were read (retention, DeleteRecords) and a
+    /// log cut short both look like this; ``logRange(of:timeout:)`` tells them apart.
+    public func takePositionsOutOfRange() -> [TopicPartition: Int64] {
+        handle.context.consumerErrors.withLock { $0.takePositionsOutOfRange() }
+    }
+
     /// Stops fetching `partitions` until ``resume(_:)``; records already fetched stay buffered.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try checkOpen()
@@ -224,6 +238,9 @@ public final class KafkaConsumer: Sendable {
     /// The offset to ``seek(_:timeout:)`` to for starting where `auto.offset.reset` says, as a
     /// partition without a committed offset does.
     public static let offsetResetPosition = Int64(RD_KAFKA_OFFSET_INVALID)
+    /// The offset to ``seek(_:timeout:)`` to (or start an assignment at) for the oldest record
+    /// the log still holds, whatever `auto.offset.reset` says.
+    public static let logStartPosition = Int64(RD_KAFKA_OFFSET_BEGINNING)
 
     /// Moves the read position of assigned partitions to the given offsets. *Blocking* up to
     /// `timeout`. Records already fetched past the old position are discarded.
@@ -416,7 +433,7 @@ public final class KafkaConsumer: Sendable {
     /// The consumer's librdkafka name (client id and instance).
     public var name: String { handle.name }
 
-    private func checkOpen() throws(KafkaError) {
+    func checkOpen() throws(KafkaError) {
         if closed.load(ordering: .acquiring) {
             throw KafkaError(.closed, "the consumer \(handle.name) is closed")
         }

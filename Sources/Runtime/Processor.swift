@@ -115,6 +115,11 @@ public final class Processor: @unchecked Sendable {
     private var pollInProgress = false
     /// Partitions an abort rolled back inside the poll in progress (see ``poll(_:waiting:)``).
     private var rolledBackDuringPoll: Set<TopicPartition> = []
+    /// Partitions reported out of range whose log range is being read (on `offsetReads`), with
+    /// the runtime the report was for (``PositionOutOfRange``).
+    private var logRangeReads: [TopicPartition: ObjectIdentifier] = [:]
+    /// How many times each partition was reported out of range while its log held the position.
+    private var seeksAgainInRange: [TopicPartition: Int] = [:]
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
@@ -179,6 +184,7 @@ public final class Processor: @unchecked Sendable {
                 if stopped { break }
                 if !seeksAwaitingFetchers.isEmpty { try seekAndResume(seeksAwaitingFetchers.due(at: .now)) }
                 watchSourceTopics()
+                checkPositionsOutOfRange()
                 logProgressIfDue()
                 if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
                     requestShutdown()
@@ -252,8 +258,11 @@ public final class Processor: @unchecked Sendable {
         let consumer = try KafkaConsumer(
             // With static membership a restart (after a crash too) takes this instance's place in
             // the group at once, instead of waiting for the dead member's session to time out.
+            // `auto.offset.reset` `error`: a position the log no longer holds is reported, not
+            // moved silently to the oldest record (``PositionOutOfRange``); fresh partitions are
+            // started at the log's start explicitly (``restore(_:committed:)``).
             configuration: ConsumerConfiguration(
-                kafka: kafka, groupID: settings.application,
+                kafka: kafka, groupID: settings.application, offsetReset: .error,
                 groupInstanceID: settings.staticMembership ? settings.transactionalID : nil
             ),
             logger: logger,
@@ -729,6 +738,8 @@ public final class Processor: @unchecked Sendable {
                 try topicsListed(outcome)
             case .committedOffsetsRead(let read, let result, let tried):
                 try committedOffsetsRead(read, result, tried: tried)
+            case .logRangeRead(let report, let runtime, let attempt, let result):
+                try logRangeRead(report, runtime: runtime, try: attempt, result)
             case .offsetsSent(let id, let result):
                 // A report for a checkpoint aborted meanwhile is stale: its transaction is gone.
                 guard offsetsInFlight == id else { continue }
@@ -896,9 +907,7 @@ public final class Processor: @unchecked Sendable {
                 let startOffsets = try restore(ready, committed: answer.committed)
                 metrics.assignedPartitions.record(partitions.count)
                 health?.update { [count = partitions.count] in $0.assigned(count) }
-                // A partition without a start offset starts fresh: where `auto.offset.reset` says,
-                // as it would have had its assignment not waited.
-                try seekAndResume(ready.map { PartitionOffset($0, offset: startOffsets[$0] ?? KafkaConsumer.offsetResetPosition) })
+                try seekAndResume(ready.map { PartitionOffset($0, offset: startOffsets[$0] ?? KafkaConsumer.logStartPosition) })
             }
             if !answer.held.isEmpty {
                 try retryCommittedOffsets(read, after: "\(answer.held.count) held by an open transaction [UNSTABLE_OFFSET_COMMIT]", triedAt: tried)
@@ -949,11 +958,77 @@ public final class Processor: @unchecked Sendable {
         try consumer.resume(seeks.map(\.topicPartition))
     }
 
+    /// Reads, in the background, the log range of each partition librdkafka reported out of
+    /// range since the last call (``PositionOutOfRange``).
+    private func checkPositionsOutOfRange() {
+        guard let consumer else { return }
+        for (key, position) in consumer.takePositionsOutOfRange().sorted(by: { $0.key < $1.key }) {
+            guard let runtime = partitions[key].map(ObjectIdentifier.init), logRangeReads[key] != runtime else { continue }
+            logRangeReads[key] = runtime
+            readLogRange(PositionOutOfRange(partition: key, position: position), runtime: runtime, try: 1)
+        }
+    }
+
+    /// One try at reading the log range for `report`, after `delay`; the outcome comes back
+    /// through the inbox. On `offsetReads`, which a close waits for.
+    private func readLogRange(_ report: PositionOutOfRange, runtime: ObjectIdentifier, try attempt: Int, after delay: Duration = .zero) {
+        guard let consumer else { return }
+        let inbox = inbox
+        offsetReads.asyncAfter(deadline: .now() + .nanoseconds(Int(delay.nanoseconds))) { [self] in
+            guard !offsetReadsCancelled.load(ordering: .acquiring) else { return }
+            let result = Result { () throws(KafkaError) in
+                let range = try consumer.logRange(of: report.partition, timeout: .seconds(5))
+                return LogRange(start: range.start, end: range.end)
+            }
+            inbox.post(.logRangeRead(report, runtime: runtime, try: attempt, result.mapError { $0 }))
+        }
+    }
+
+    /// The log range for `report` was read (or could not be): stops the processor, or seeks the
+    /// partition to where it goes on (``PositionOutOfRange/decide(logStart:logEnd:policy:mutedUntil:seeksAgain:application:)``).
+    private func logRangeRead(_ report: PositionOutOfRange, runtime: ObjectIdentifier, try attempt: Int, _ result: Result<LogRange, any Error>) throws {
+        let key = report.partition
+        // Revoked meanwhile (and perhaps assigned again, restored afresh): the report is stale.
+        guard logRangeReads[key] == runtime else { return }
+        guard let partition = partitions[key], ObjectIdentifier(partition) == runtime else {
+            logRangeReads[key] = nil
+            return
+        }
+        let range: LogRange
+        switch result {
+        case .success(let read):
+            range = read
+        case .failure(let error):
+            guard attempt < PositionOutOfRange.rangeReadsAtMost else {
+                throw ProcessorFailure(message: "\(key): Kafka refused to fetch offset \(report.position) as out of range, and the partition's log range "
+                    + "could not be read to tell why (\(attempt) tries): \(explain(error)). Everything committed stays as it was")
+            }
+            if attempt == 1 {
+                logger.warning("\(key): Kafka refused to fetch offset \(report.position) as out of range; reading the partition's log range failed (\(error)), trying again every \(PositionOutOfRange.pauseBeforeRangeRead)")
+            }
+            readLogRange(report, runtime: runtime, try: attempt + 1, after: PositionOutOfRange.pauseBeforeRangeRead)
+            return
+        }
+        logRangeReads[key] = nil
+        let seeksAgain = seeksAgainInRange[key, default: 0]
+        switch report.decide(logStart: range.start, logEnd: range.end, policy: settings.deletedRecords, mutedUntil: partition.mutedUntil,
+                             seeksAgain: seeksAgain, application: settings.application) {
+        case .stop(let message):
+            throw ProcessorFailure(message: message)
+        case .seek(let offset, let warning):
+            logger.warning("\(warning)")
+            if offset == report.position { seeksAgainInRange[key] = seeksAgain + 1 }
+            if offset != report.position { metrics.sourceRecordsSkipped.increment(by: Int(offset - report.position)) }
+            try seekAndResume([PartitionOffset(key, offset: offset)])
+        }
+    }
+
     /// Restores `assigned` from their checkpoints as the committed offsets name them (section 3
-    /// of the design): the offsets to start each at, where it does not start fresh.
+    /// of the design): the offsets to start each at (the log's start for a fresh one).
     private func restore(_ assigned: [TopicPartition], committed: [TopicPartition: PartitionOffset]) throws -> [TopicPartition: Int64] {
         // Assigned afresh: what the poll in progress takes for them from now on is theirs.
         rolledBackDuringPoll.subtract(assigned)
+        for partition in assigned { seeksAgainInRange[partition] = nil }
         var startOffsets: [TopicPartition: Int64] = [:]
         for partition in assigned {
             let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
@@ -980,6 +1055,7 @@ public final class Processor: @unchecked Sendable {
                 switch plan {
                 case .freshStart:
                     partitions[partition] = PartitionRuntime(state: PartitionState(), processor: processor, startOffset: nil, mutedUntil: 0, lane: lane)
+                    startOffsets[partition] = KafkaConsumer.logStartPosition
                     logger.info("\(partition): fresh start (nothing committed yet)")
                 case .restore(let id, _), .restoreAndReplayMuted(let id, _, _, _):
                     restoring = id

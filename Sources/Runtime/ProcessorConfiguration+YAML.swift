@@ -53,13 +53,22 @@ extension ProcessorConfiguration {
             }
         }
 
-        let source = try reader.mapping(reader.required(top, "source", in: root), key: "source", allowedKeys: ["topics"])
+        let source = try reader.mapping(reader.required(top, "source", in: root), key: "source", allowedKeys: ["topics", "on_deleted_records"])
         let topicsNode = try reader.required(source, "topics", in: root, prefix: "source.")
         let sourceTopics = try reader.stringList(topicsNode, key: "source.topics", splittingCommas: false)
         if sourceTopics.isEmpty {
             throw reader.error(topicsNode, key: "source.topics", value: "[]", allowed: "at least one topic")
         }
         for topic in sourceTopics { try reader.topicName(topic, node: topicsNode, key: "source.topics") }
+        var deletedRecords = DeletedRecordsPolicy.stop
+        if let node = source["on_deleted_records"] {
+            let value = try reader.scalar(node, key: "source.on_deleted_records")
+            guard let policy = DeletedRecordsPolicy(rawValue: value) else {
+                throw reader.error(node, key: "source.on_deleted_records", value: value,
+                                   allowed: "stop (the default: stop and say which records are gone) or skip (go on from the oldest record the log still holds)")
+            }
+            deletedRecords = policy
+        }
 
         let sink = try reader.mapping(reader.required(top, "sink", in: root), key: "sink", allowedKeys: ["topic", "dead_letter_topic", "source_header"])
         let sinkNode = try reader.required(sink, "topic", in: root, prefix: "sink.")
@@ -120,6 +129,7 @@ extension ProcessorConfiguration {
         result.staticMembership = staticMembership
         result.processingLanes = lanes
         result.sourceHeader = sourceHeader
+        result.deletedRecords = deletedRecords
         try result.validate(file: file)
         return result
     }

@@ -16,6 +16,7 @@ import Yams
 ///     security.protocol: SASL_SSL
 /// source:
 ///   topics: [orders]
+///   on_deleted_records: stop       # or skip: records retention removed before they were processed
 /// sink:
 ///   topic: order-totals
 ///   dead_letter_topic: orders-dead-letters
@@ -47,6 +48,9 @@ public struct ProcessorConfiguration {
     public var processingLanes: Int?
     /// The topics to consume.
     public var sourceTopics: [String]
+    /// `source.on_deleted_records`: stop (the default) or skip when records were deleted from
+    /// a source log before they were processed.
+    public var deletedRecords: DeletedRecordsPolicy = .stop
     /// The topic outputs are written to.
     public var sinkTopic: String
     /// Where records that cannot be processed go, when configured.

@@ -3,8 +3,8 @@ import KafkaClient
 import Synchronization
 
 /// Where work done off the processing thread reports back to it: the lanes' captures, the
-/// checkpoint store's writes, the transaction's offset sends and commits, topic listings, and
-/// reads of committed offsets.
+/// checkpoint store's writes, the transaction's offset sends and commits, topic listings, reads
+/// of committed offsets, and reads of log ranges.
 final class ProcessorInbox: Sendable {
     /// One finished piece of background work.
     enum Report {
@@ -22,6 +22,9 @@ final class ProcessorInbox: Sendable {
         /// A try of a background read of committed offsets (``CommittedOffsetsWait``), started
         /// at `tried`: the offsets of the partitions no transaction holds, and which are held.
         case committedOffsetsRead(CommittedOffsetsWait.Read, Result<GroupOffsets, any Error>, tried: ContinuousClock.Instant)
+        /// A read of the log range of a partition whose position librdkafka reported out of
+        /// range (``PositionOutOfRange``), for the partition's runtime `runtime`: its `try`-th.
+        case logRangeRead(PositionOutOfRange, runtime: ObjectIdentifier, try: Int, Result<LogRange, any Error>)
     }
 
     private let reports = Mutex<[Report]>([])

@@ -73,6 +73,9 @@ public struct ProcessorSettings: Sendable {
     /// How long the consumer must have reported a source topic missing before the processor
     /// checks the cluster's topic list, and stops if the topic is not on it (``SourceTopicWatch``).
     public var missingSourceTopicGrace: Duration = .seconds(10)
+    /// `source.on_deleted_records`: what happens when a source partition's log no longer holds
+    /// the records from its position on (``PositionOutOfRange``).
+    public var deletedRecords: DeletedRecordsPolicy = .stop
     /// `--replay-from-checkpoint`: each partition this checkpoint holds is restored from it
     /// (not from what the committed offsets name) the first time it is assigned; the run's
     /// checkpoints record that they descend from it.

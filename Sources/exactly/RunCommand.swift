@@ -203,6 +203,7 @@ struct RunCommand: AsyncParsableCommand {
         )
         configured.staticMembership = configuration.staticMembership
         configured.sourceHeader = configuration.sourceHeader
+        configured.deletedRecords = configuration.deletedRecords
         configured.slowBarrier = slowBarrier
         configured.health = metricsServer == nil ? nil : health
         configured.progressInterval = progressInterval > 0 ? .seconds(progressInterval) : nil

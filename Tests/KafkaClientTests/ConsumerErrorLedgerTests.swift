@@ -34,4 +34,14 @@ import Testing
         let afterTaking = ledger.takeMissingTopicReports()
         #expect(afterTaking == nil, "taken")
     }
+
+    @Test func positionsOutOfRangeAreTakenOnceWithTheLatestPerPartition() {
+        var ledger = ConsumerErrorLedger()
+        #expect(ledger.takePositionsOutOfRange().isEmpty)
+        ledger.positionOutOfRange(TopicPartition("orders", 0), offset: 10)
+        ledger.positionOutOfRange(TopicPartition("orders", 1), offset: 20)
+        ledger.positionOutOfRange(TopicPartition("orders", 0), offset: 30)
+        #expect(ledger.takePositionsOutOfRange() == [TopicPartition("orders", 0): 30, TopicPartition("orders", 1): 20])
+        #expect(ledger.takePositionsOutOfRange().isEmpty, "taken once")
+    }
 }

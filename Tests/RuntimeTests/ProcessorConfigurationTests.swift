@@ -133,6 +133,16 @@ import Testing
         }
     }
 
+    @Test func deletedRecordsStopByDefaultAndMaySkip() throws {
+        let base = "application: a\nsink: {topic: out}\n"
+        #expect(try ProcessorConfiguration.parse(yaml: base + "source: {topics: [in]}\n").deletedRecords == .stop)
+        #expect(try ProcessorConfiguration.parse(yaml: base + "source: {topics: [in], on_deleted_records: skip}\n").deletedRecords == .skip)
+        let error = #expect(throws: ConfigurationError.self) {
+            try ProcessorConfiguration.parse(yaml: base + "source:\n  topics: [in]\n  on_deleted_records: ignore\n", file: "p.yaml")
+        }
+        #expect(error?.description.hasPrefix("p.yaml:5: `source.on_deleted_records` = `ignore` is not allowed: stop (the default") == true, "\(error.map { "\($0)" } ?? "accepted")")
+    }
+
     /// Pass-through properties are applied after the runtime's own: each of these would have
     /// quietly replaced a setting exactly-once depends on.
     @Test func propertiesTheRuntimeManagesAreRefusedWithWhatToSetInstead() {
