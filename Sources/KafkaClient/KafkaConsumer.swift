@@ -12,7 +12,7 @@ import Synchronization
 /// Offsets are never committed automatically (unless the configuration says so): an
 /// exactly-once processor sends them to its producer's transaction instead.
 public final class KafkaConsumer: Sendable {
-    let handle: KafkaHandle
+    private let handle: KafkaHandle
     private let closed = Atomic<Bool>(false)
     /// The queue every record, rebalance and log reaches (`rd_kafka_poll_set_consumer`).
     private let consumerQueue: ConsumerQueue
@@ -206,7 +206,7 @@ public final class KafkaConsumer: Sendable {
     /// `auto.offset.reset` `error` (``ConsumerConfiguration/OffsetReset/error``), under which
     /// librdkafka reports instead of moving the position. A ``seek(_:timeout:)`` starts the
     /// partition again. Records deleted before they were read (retention, DeleteRecords) and a
-    /// log cut short both look like this; ``logRange(of:timeout:)`` tells them apart.
+    /// log cut short both look like this; ``watermarkOffsets(_:timeout:)`` tells them apart.
     public func takePositionsOutOfRange() -> [TopicPartition: Int64] {
         handle.context.consumerErrors.withLock { $0.takePositionsOutOfRange() }
     }
@@ -433,7 +433,7 @@ public final class KafkaConsumer: Sendable {
     /// The consumer's librdkafka name (client id and instance).
     public var name: String { handle.name }
 
-    func checkOpen() throws(KafkaError) {
+    private func checkOpen() throws(KafkaError) {
         if closed.load(ordering: .acquiring) {
             throw KafkaError(.closed, "the consumer \(handle.name) is closed")
         }

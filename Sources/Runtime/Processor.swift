@@ -977,8 +977,8 @@ public final class Processor: @unchecked Sendable {
         offsetReads.asyncAfter(deadline: .now() + .nanoseconds(Int(delay.nanoseconds))) { [self] in
             guard !offsetReadsCancelled.load(ordering: .acquiring) else { return }
             let result = Result { () throws(KafkaError) in
-                let range = try consumer.logRange(of: report.partition, timeout: .seconds(5))
-                return LogRange(start: range.start, end: range.end)
+                let range = try consumer.watermarkOffsets(report.partition, timeout: .seconds(5))
+                return LogRange(start: range.low, end: range.high)
             }
             inbox.post(.logRangeRead(report, runtime: runtime, try: attempt, result.mapError { $0 }))
         }
