@@ -6,8 +6,8 @@ import NIOCore
 ///
 /// Every method is synchronous and runs under the server's lock, so one request's effects are
 /// atomic with respect to every other connection. The methods live in extensions by concern
-/// (`BrokerState+Topics`, `+ProduceFetch`, `+Groups`, `+Transactions`, `+Persistence`); the
-/// stored properties below are changed only there.
+/// (`BrokerState+Topics`, `+ProduceFetch`, `+DeleteRecords`, `+Groups`, `+Transactions`,
+/// `+Persistence`); the stored properties below are changed only there.
 struct BrokerState {
     let nodeId: Int32 = 1
     let clusterId = "exactly-devbroker"

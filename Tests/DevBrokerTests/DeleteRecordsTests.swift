@@ -1,0 +1,212 @@
+import ExactlyTesting
+import Foundation
+import KafkaClient
+import NIOCore
+import NIOPosix
+import Testing
+@testable import DevBroker
+
+/// DeleteRecords on the broker's state, on the wire and across a restart.
+@Suite("DeleteRecords")
+struct DeleteRecordsTests {
+    /// Topic `t` (partitions as asked) whose partition 0 holds offsets 0-2 (`a` `b` `c`, one
+    /// batch), 3 (`d`) and 4-5 (`e` `f`).
+    private func stateWithSixRecords(partitions: Int32 = 1, dataDirectory: String? = nil) throws -> BrokerState {
+        var state = try makeState(dataDirectory: dataDirectory)
+        state.createTopic("t", partitions: partitions)
+        for values in [["a", "b", "c"], ["d"], ["e", "f"]] {
+            #expect(try state.produceOne("t", TestBatch.make(values)).errorCode == .none)
+        }
+        return state
+    }
+
+    private func delete(_ state: inout BrokerState, topic: String = "t", _ offsets: [(partition: Int32, offset: Int64)]) throws -> [DeleteRecordsResponse.Partition] {
+        state.deleteRecords(try TestRequests.deleteRecords(topic, offsets)).topics[0].partitions
+    }
+
+    private func fetch(_ state: BrokerState, offset: Int64, readCommitted: Bool = false) throws -> FetchResponse.Partition {
+        state.fetch(try TestRequests.fetch("t", offset: offset, readCommitted: readCommitted)).topics[0].partitions[0]
+    }
+
+    private func earliestAndLatest(_ state: BrokerState, readCommitted: Bool = false) throws -> (Int64, Int64) {
+        func offset(_ timestamp: Int64) throws -> Int64 {
+            state.listOffsets(try TestRequests.listOffsets("t", timestamp: timestamp, readCommitted: readCommitted)).topics[0].partitions[0].offset
+        }
+        return (try offset(ListOffsetsRequest.earliest), try offset(ListOffsetsRequest.latest))
+    }
+
+    private static func baseOffset(_ batch: ByteBuffer) -> Int64 {
+        batch.getInteger(at: batch.readerIndex, as: Int64.self)!
+    }
+
+    @Test func recordsBelowTheNewLogStartCannotBeFetchedAndEarliestIsTheLogStart() throws {
+        var state = try stateWithSixRecords()
+        #expect(try delete(&state, [(0, 2)]) == [.init(index: 0, lowWatermark: 2, errorCode: .none)])
+        #expect(try fetch(state, offset: 0).errorCode == .offsetOutOfRange)
+        #expect(try fetch(state, offset: 1).errorCode == .offsetOutOfRange)
+        #expect(try earliestAndLatest(state) == (2, 6))
+        // Kafka returns whole batches: the one holding the log start comes whole (the reader
+        // skips the records before its fetch offset), and none that lies wholly below it.
+        let atStart = try fetch(state, offset: 2)
+        #expect(atStart.errorCode == .none)
+        #expect(atStart.batches.map(Self.baseOffset) == [0, 3, 4])
+        #expect(TestBatch.values(atStart.batches) == ["a", "b", "c", "d", "e", "f"])
+
+        #expect(try delete(&state, [(0, 3)]) == [.init(index: 0, lowWatermark: 3, errorCode: .none)])
+        #expect(try fetch(state, offset: 2).errorCode == .offsetOutOfRange)
+        #expect(TestBatch.values(try fetch(state, offset: 3).batches) == ["d", "e", "f"])
+        // Even asked from below the log start, the log itself hands out nothing wholly below it.
+        let log = state.topics["t"]![0]
+        #expect(log.read(from: 0, maxBytes: .max, limit: log.highWatermark).map(Self.baseOffset) == [3, 4])
+
+        // A producer learns the log start with its acknowledgement (Produce v5 and later).
+        let produced = try state.produceOne("t", TestBatch.make(["g"]))
+        #expect(produced.baseOffset == 6)
+        #expect(produced.logStartOffset == 3)
+    }
+
+    @Test func minusOneDeletesUpToTheHighWatermark() throws {
+        var state = try stateWithSixRecords()
+        #expect(try delete(&state, [(0, DeleteRecordsRequest.highWatermark)]) == [.init(index: 0, lowWatermark: 6, errorCode: .none)])
+        #expect(try earliestAndLatest(state) == (6, 6))
+        let empty = try fetch(state, offset: 6)
+        #expect(empty.errorCode == .none)
+        #expect(empty.batches.isEmpty)
+        #expect(try fetch(state, offset: 5).errorCode == .offsetOutOfRange)
+        #expect(try state.produceOne("t", TestBatch.make(["next"])).baseOffset == 6)
+        #expect(TestBatch.values(try fetch(state, offset: 6).batches) == ["next"])
+    }
+
+    @Test func anOffsetBeyondTheHighWatermarkOrNegativeIsRefusedForItsPartitionOnly() throws {
+        var state = try stateWithSixRecords(partitions: 3)
+        let answers = try delete(&state, [(0, 4), (1, 1), (2, -2)])
+        #expect(answers == [
+            .init(index: 0, lowWatermark: 4, errorCode: .none),
+            .init(index: 1, lowWatermark: -1, errorCode: .offsetOutOfRange),  // partition 1 is empty
+            .init(index: 2, lowWatermark: -1, errorCode: .offsetOutOfRange),
+        ])
+        #expect(try delete(&state, [(0, 7)]) == [.init(index: 0, lowWatermark: -1, errorCode: .offsetOutOfRange)])
+        #expect(state.topics["t"]!.map(\.logStartOffset) == [4, 0, 0])
+        // Deleting an empty partition up to its high watermark (0) is allowed and changes nothing.
+        #expect(try delete(&state, [(1, 0), (1, -1)]).map(\.lowWatermark) == [0, 0])
+    }
+
+    @Test func theLogStartNeverMovesBack() throws {
+        var state = try stateWithSixRecords()
+        _ = try delete(&state, [(0, 4)])
+        #expect(try delete(&state, [(0, 1)]) == [.init(index: 0, lowWatermark: 4, errorCode: .none)])
+        #expect(try earliestAndLatest(state) == (4, 6))
+    }
+
+    @Test func anUnknownTopicOrPartitionIsRefusedAndNotCreated() throws {
+        var state = try stateWithSixRecords()
+        #expect(state.autoCreateTopics)
+        #expect(try delete(&state, topic: "missing", [(0, 0)]) == [.init(index: 0, lowWatermark: -1, errorCode: .unknownTopicOrPartition)])
+        #expect(state.topics["missing"] == nil)
+        #expect(try delete(&state, [(1, 0), (-1, 0)]).map(\.errorCode) == [.unknownTopicOrPartition, .unknownTopicOrPartition])
+    }
+
+    /// The log start may pass an open transaction's first records: the last stable offset
+    /// never falls below it, the transaction stays open (it holds read_committed readers at the
+    /// log start), and once it is aborted, a reader from the log start is told, and skips it.
+    @Test func deletingIntoAnOpenTransactionKeepsItsBookkeeping() throws {
+        var state = try makeState()
+        state.createTopic("t", partitions: 1)
+        _ = try state.produceOne("t", TestBatch.make(["p0"]))
+        let pid = try state.initProducerId(TestRequests.initProducerId("tx"), nowMs: 0)
+        _ = state.addPartitionsToTxn(try TestRequests.addPartitions("tx", pid, topic: "t"), nowMs: 0)
+        let open = TestBatch.make(["t1", "t2"], producerId: pid.producerId, epoch: pid.producerEpoch, baseSequence: 0, transactional: true)
+        #expect(try state.produceOne("t", open, transactionalId: "tx").baseOffset == 1)
+        _ = try state.produceOne("t", TestBatch.make(["p3"]))
+        #expect(try fetch(state, offset: 0, readCommitted: true).lastStableOffset == 1)
+
+        _ = try delete(&state, [(0, 2)])
+        let held = try fetch(state, offset: 2, readCommitted: true)
+        #expect(held.errorCode == .none)
+        #expect(held.lastStableOffset == 2, "at the log start, not the transaction's first offset below it")
+        #expect(held.batches.isEmpty, "the open transaction holds read_committed readers")
+        #expect(try earliestAndLatest(state, readCommitted: true) == (2, 2))
+
+        #expect(state.endTxn(try TestRequests.endTxn("tx", pid, commit: false), nowMs: 0) == .none)
+        let after = try fetch(state, offset: 2, readCommitted: true)
+        #expect(after.lastStableOffset == 5)
+        #expect(after.abortedTransactions == [AbortedTransaction(producerId: pid.producerId, firstOffset: 1, markerOffset: 4)])
+        #expect(TestBatch.values(after.batches, aborted: after.abortedTransactions) == ["p3"])
+    }
+
+    @Test func anOffsetForATimestampIsNeverBelowTheLogStart() throws {
+        var state = try makeState()
+        _ = try state.produceOne("t", TestBatch.make(["a"], timestamp: 1_000))
+        _ = try state.produceOne("t", TestBatch.make(["b", "c", "d"], timestamp: 2_000, timestampDeltas: [0, 100, 200]))
+        _ = try delete(&state, [(0, 2)])
+        func offset(_ timestamp: Int64) throws -> Int64 {
+            state.listOffsets(try TestRequests.listOffsets("t", timestamp: timestamp, readCommitted: false)).topics[0].partitions[0].offset
+        }
+        #expect(try offset(0) == 2)
+        #expect(try offset(2_000) == 2)
+        #expect(try offset(2_150) == 3)
+        #expect(try offset(9_999) == 4)
+    }
+
+    // MARK: - Wire
+
+    /// Both encodings through the server: v1 (classic, what librdkafka sends before 2.13; v0
+    /// is the same) and v2 (flexible, what kafka-python 3 sends).
+    @Test(arguments: [Int16(1), 2])
+    func deleteRecordsOnTheWire(version: Int16) async throws {
+        let broker = try await TestKafka.startBroker()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            let client = try await WireClient.connect(port: broker.port, group: group)
+            var produce = KafkaWriter(buffer: ByteBuffer())
+            produce.string(nil); produce.int16(1); produce.int32(5_000)
+            produce.arrayCount(1); produce.string("wire")
+            produce.arrayCount(1); produce.int32(0); produce.bytes(TestBatch.make(["a", "b", "c"]))
+            try await client.send(0, version: 7, correlationId: 1, body: produce.buffer)
+            _ = try #require(await client.next())
+
+            let flexible = ApiKey.deleteRecords.isFlexible(version)
+            let body = TestRequests.body(flexible) { w in
+                w.arrayCount(2)
+                w.string("wire")
+                w.array([(Int32(0), Int64(2)), (1, 0)]) { w, p in w.int32(p.0); w.int64(p.1); w.taggedFields() }
+                w.taggedFields()
+                w.string("absent")
+                w.arrayCount(0)
+                w.taggedFields()
+                w.int32(5_000)
+                w.taggedFields()
+            }
+            try await client.send(21, version: version, correlationId: 2, flexibleHeader: flexible, body: body)
+            var r = KafkaReader(try #require(await client.next()), flexible: flexible)
+            #expect(try r.int32() == 2)
+            try r.taggedFields()
+            #expect(try r.int32("throttle_time_ms") == 0)
+            let topics = try r.array("topics") { r in
+                let name = try r.string()
+                let partitions = try r.array("partitions") { r in
+                    let p = DeleteRecordsResponse.Partition(index: try r.int32(), lowWatermark: try r.int64(), errorCode: KafkaErrorCode(try r.int16()))
+                    try r.taggedFields()
+                    return p
+                }
+                try r.taggedFields()
+                return (name, partitions)
+            }
+            try r.taggedFields()
+            #expect(r.buffer.readableBytes == 0)
+            #expect(topics.map(\.0) == ["wire", "absent"])
+            #expect(topics.first?.1 == [
+                .init(index: 0, lowWatermark: 2, errorCode: .none),
+                .init(index: 1, lowWatermark: -1, errorCode: .unknownTopicOrPartition),
+            ])
+            #expect(topics.last?.1.isEmpty == true)
+            await client.close()
+        } catch {
+            await broker.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await broker.stop()
+        try await group.shutdownGracefully()
+    }
+}
