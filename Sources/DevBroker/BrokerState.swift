@@ -56,6 +56,7 @@ struct BrokerState {
         for (name, count) in saved.topics {
             topics[name] = try (0..<count).map { try store.loadPartition(TopicPartition(topic: name, partition: $0)) }
         }
+        try restoreLogStarts(saved.logStartOffsets ?? [:], savedIn: store.stateLogPath)
         for (id, generation) in saved.groupGenerations {
             groups[id] = ConsumerGroup(groupId: id, generation: generation)
         }

@@ -148,6 +148,81 @@ struct DeleteRecordsTests {
         #expect(try offset(9_999) == 4)
     }
 
+    // MARK: - Data directory
+
+    /// The newest state line of `dir`'s state.log as JSON, changed by `change`, written back.
+    private func editState(in dir: String, _ change: (inout [String: Any]) -> Void) throws {
+        let url = URL(fileURLWithPath: dir + "/state.log")
+        let line = try #require(try Data(contentsOf: url).split(separator: 0x0A).last)
+        var state = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+        change(&state)
+        try (JSONSerialization.data(withJSONObject: state) + [0x0A]).write(to: url)
+    }
+
+    @Test func theLogStartSurvivesARestart() throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            var state = try stateWithSixRecords(partitions: 2, dataDirectory: dir)
+            _ = try delete(&state, [(0, 2)])
+            state.store?.close()
+        }
+        var restarted = try makeState(dataDirectory: dir)
+        #expect(restarted.topics["t"]!.map(\.logStartOffset) == [2, 0])
+        #expect(try earliestAndLatest(restarted) == (2, 6))
+        #expect(try fetch(restarted, offset: 1).errorCode == .offsetOutOfRange)
+        #expect(TestBatch.values(try fetch(restarted, offset: 2).batches) == ["a", "b", "c", "d", "e", "f"])
+        #expect(try restarted.produceOne("t", TestBatch.make(["g"])).logStartOffset == 2)
+        // And across the next start too (the state is saved again at every start).
+        restarted.store?.close()
+        #expect(try makeState(dataDirectory: dir).topics["t"]!.map(\.logStartOffset) == [2, 0])
+    }
+
+    @Test func aDataDirectoryWrittenBeforeLogStartsWereSavedLoadsWithLogStartZero() throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            let state = try stateWithSixRecords(dataDirectory: dir)
+            state.store?.close()
+        }
+        // A state with no log start moved is written as before they were saved.
+        try editState(in: dir) { state in #expect(state["logStartOffsets"] == nil) }
+        do {
+            var state = try makeState(dataDirectory: dir)
+            _ = try delete(&state, [(0, 4)])
+            state.store?.close()
+        }
+        try editState(in: dir) { state in
+            #expect(state["logStartOffsets"] != nil)
+            state["logStartOffsets"] = nil  // what an older broker wrote
+        }
+        let old = try makeState(dataDirectory: dir)
+        #expect(old.topics["t"]!.map(\.logStartOffset) == [0])
+        #expect(try old.visibleValues("t", readCommitted: false) == ["a", "b", "c", "d", "e", "f"])
+    }
+
+    /// A saved log start that cannot be right is refused by name, with the file and what to do,
+    /// not applied to the wrong partition or clamped.
+    @Test(arguments: [
+        (["t": [7]], "gives t-0 the log start offset 7, but it must be 0...6 (up to the high watermark of its log file)"),
+        (["t": [-3]], "gives t-0 the log start offset -3, but it must be 0...6"),
+        (["t": [1, 1]], "gives 2 log start offset(s) for topic t, which has 1 partition(s)"),
+        (["gone": [1]], "gives log start offsets for topic gone, which it does not have"),
+    ])
+    func aSavedLogStartThatCannotBeRightIsRefused(saved: [String: [Int64]], problem: String) throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            let state = try stateWithSixRecords(dataDirectory: dir)
+            state.store?.close()
+        }
+        try editState(in: dir) { state in state["logStartOffsets"] = saved }
+        let error = #expect(throws: DevBrokerError.self) { _ = try makeState(dataDirectory: dir) }
+        #expect(error?.code == .dataDirectory)
+        #expect(error?.description.hasPrefix("\(dir)/state.log \(problem)") == true, "\(String(describing: error))")
+        #expect(error?.description.hasSuffix("remove \"logStartOffsets\" from \(dir)/state.log to read every partition from offset 0 again, or move the directory away to start empty") == true, "\(String(describing: error))")
+    }
+
     // MARK: - Wire
 
     /// Both encodings through the server: v1 (classic, what librdkafka sends before 2.13; v0
