@@ -285,3 +285,117 @@ struct DeleteRecordsTests {
         try await group.shutdownGracefully()
     }
 }
+
+/// DeleteRecords through `KafkaAdmin` (librdkafka), as a test or tool uses it, against the
+/// broker in-process or against `KAFKA_BOOTSTRAP`.
+@Suite("DeleteRecords through KafkaClient", .serialized, .timeLimit(.minutes(2)))
+struct DeleteRecordsClientTests {
+    typealias Helpers = KafkaClientIntegrationTests
+
+    private static func produce(_ bootstrap: String, _ topic: String, _ values: [String], partition: Int32 = 0) async throws {
+        try await BlockingCalls.run {
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: Helpers.kafka(bootstrap)))
+            try Helpers.send(producer, topic, values, partition: partition)
+            try producer.flush()
+            try producer.close()
+        }
+    }
+
+    private static func admin(_ bootstrap: String) throws -> KafkaAdmin {
+        try KafkaAdmin(configuration: Helpers.kafka(bootstrap))
+    }
+
+    /// A group whose committed offset is no longer in the log (retention, here DeleteRecords)
+    /// resumes, with `auto.offset.reset=earliest`, at the log start: the first record it reads
+    /// is the first one kept.
+    @Test func aConsumerWhoseCommittedOffsetWasDeletedResumesAtTheLogStart() async throws {
+        try await TestKafka.with { kafka in
+            let topic = kafka.uniqueName("retained")
+            let group = kafka.uniqueName("g")
+            let partition = TopicPartition(topic, 0)
+            try await Helpers.createTopic(kafka.bootstrapServers, topic, partitions: 1)
+            try await Self.produce(kafka.bootstrapServers, topic, (0..<10).map { "v\($0)" })
+            let consumer = try Helpers.consumer(kafka.bootstrapServers, group: group, isolation: .readUncommitted)
+            let (lowWatermarks, range) = try await BlockingCalls.run {
+                try consumer.commit([PartitionOffset(partition, offset: 2)])
+                let lowWatermarks = try Self.admin(kafka.bootstrapServers).deleteRecords([PartitionOffset(partition, offset: 5)])
+                return (lowWatermarks, try consumer.watermarkOffsets(partition))
+            }
+            #expect(lowWatermarks == [partition: 5])
+            #expect(range == (low: 5, high: 10))
+            try consumer.subscribe(topics: [topic])
+            let records = try await BlockingCalls.run {
+                var records: [ConsumedRecord] = []
+                let deadline = ContinuousClock.now + .seconds(20)
+                while records.count < 5 && ContinuousClock.now < deadline {
+                    records += try consumer.poll(maxRecords: 100, timeout: .milliseconds(200))
+                }
+                records += try consumer.poll(maxRecords: 100, timeout: .milliseconds(500))  // a stray extra would show here
+                return records
+            }
+            #expect(records.first?.offset == 5)
+            #expect(records.map(\.offset) == Array(5..<10))
+            #expect(records.map { String(decoding: $0.value, as: UTF8.self) } == (5..<10).map { "v\($0)" })
+            try consumer.close()
+        }
+    }
+
+    @Test func upToTheHighWatermarkEmptiesThePartition() async throws {
+        try await TestKafka.with { kafka in
+            let topic = kafka.uniqueName("emptied")
+            let partition = TopicPartition(topic, 0)
+            try await Helpers.createTopic(kafka.bootstrapServers, topic, partitions: 1)
+            try await Self.produce(kafka.bootstrapServers, topic, ["a", "b", "c", "d"])
+            let consumer = try Helpers.consumer(kafka.bootstrapServers, group: kafka.uniqueName("g"))
+            let (lowWatermarks, range) = try await BlockingCalls.run {
+                let lowWatermarks = try Self.admin(kafka.bootstrapServers).deleteRecords([PartitionOffset(partition, offset: KafkaAdmin.upToHighWatermark)])
+                return (lowWatermarks, try consumer.watermarkOffsets(partition))
+            }
+            #expect(lowWatermarks == [partition: 4])
+            #expect(range == (low: 4, high: 4))
+            try consumer.close()
+        }
+    }
+
+    /// A refused partition is named, with its offset and what is allowed; the request's other
+    /// partitions are deleted all the same (Kafka answers per partition).
+    @Test func anOffsetBeyondTheHighWatermarkIsRefusedNamingThePartition() async throws {
+        try await TestKafka.with { kafka in
+            let topic = kafka.uniqueName("refused")
+            try await Helpers.createTopic(kafka.bootstrapServers, topic, partitions: 2)
+            try await Self.produce(kafka.bootstrapServers, topic, ["a", "b", "c"], partition: 0)
+            try await Self.produce(kafka.bootstrapServers, topic, ["x"], partition: 1)
+            let first = TopicPartition(topic, 0), second = TopicPartition(topic, 1)
+            let consumer = try Helpers.consumer(kafka.bootstrapServers, group: kafka.uniqueName("g"))
+            // `#expect` is for the test's own task; this runs on a thread of its own.
+            let (outcome, low) = try await BlockingCalls.run {
+                let admin = try Self.admin(kafka.bootstrapServers)
+                let outcome = Result { () throws(KafkaError) in
+                    try admin.deleteRecords([PartitionOffset(first, offset: 2), PartitionOffset(second, offset: 5)])
+                }
+                return (outcome, try consumer.watermarkOffsets(first).low)
+            }
+            guard case .failure(let error) = outcome else {
+                Issue.record("deleting beyond the high watermark was not refused: \(outcome)")
+                return
+            }
+            #expect(error.rdKafkaName == "OFFSET_OUT_OF_RANGE")
+            #expect(error.message.hasPrefix("delete the records of \(second) below offset 5 failed: "), "\(error)")
+            #expect(error.message.hasSuffix("; the offset must be from 0 up to the partition's high watermark, or KafkaAdmin.upToHighWatermark (-1) for all its records"), "\(error)")
+            #expect(low == 2)
+            try consumer.close()
+        }
+    }
+
+    @Test func aPartitionNamedTwiceIsRefusedBeforeAnyRequest() throws {
+        // No broker is asked: the admin client is made for an address nobody listens on.
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"], clientID: "devbroker-test"))
+        let partition = TopicPartition("t", 0)
+        let error = #expect(throws: KafkaError.self) {
+            try admin.deleteRecords([PartitionOffset(partition, offset: 1), PartitionOffset(partition, offset: 2)], timeout: .seconds(1))
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message == "cannot delete records: `offsets` names t-0 more than once; give each partition one offset")
+        #expect(try admin.deleteRecords([], timeout: .seconds(1)).isEmpty)
+    }
+}
