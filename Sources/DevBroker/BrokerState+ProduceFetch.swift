@@ -42,7 +42,7 @@ extension BrokerState {
                         return fail(code)
                     }
                 }
-                return .init(index: p.index, errorCode: .none, baseOffset: firstOffset, logStartOffset: 0)
+                return .init(index: p.index, errorCode: .none, baseOffset: firstOffset, logStartOffset: topics[topic.name]![Int(p.index)].logStartOffset)
             })
         })
     }

@@ -6,8 +6,8 @@ import NIOCore
 ///
 /// Every method is synchronous and runs under the server's lock, so one request's effects are
 /// atomic with respect to every other connection. The methods live in extensions by concern
-/// (`BrokerState+Topics`, `+ProduceFetch`, `+Groups`, `+Transactions`, `+Persistence`); the
-/// stored properties below are changed only there.
+/// (`BrokerState+Topics`, `+ProduceFetch`, `+DeleteRecords`, `+Groups`, `+Transactions`,
+/// `+Persistence`); the stored properties below are changed only there.
 struct BrokerState {
     let nodeId: Int32 = 1
     let clusterId = "exactly-devbroker"
@@ -56,6 +56,7 @@ struct BrokerState {
         for (name, count) in saved.topics {
             topics[name] = try (0..<count).map { try store.loadPartition(TopicPartition(topic: name, partition: $0)) }
         }
+        try restoreLogStarts(saved.logStartOffsets ?? [:], savedIn: store.stateLogPath)
         for (id, generation) in saved.groupGenerations {
             groups[id] = ConsumerGroup(groupId: id, generation: generation)
         }

@@ -13,7 +13,9 @@ import NIOPosix
 /// kcat and kafka-python, with Kafka's transaction semantics, on one node.
 ///
 /// - Important: it is a development and test broker, not for production: no replication, no
-///   authentication, no retention, no quotas, and everything it stores is kept in memory too.
+///   authentication, no retention (records go only when a client deletes them, DeleteRecords,
+///   and then only from reach: the bytes stay), no quotas, and everything it stores is kept in
+///   memory too.
 public final class DevBroker: Sendable {
     /// The address clients should bootstrap from, "host:port".
     public var bootstrapServers: String { "\(host):\(port)" }

@@ -21,12 +21,14 @@ public struct PartitionDescription: Sendable, Equatable {
     public let inSyncReplicas: [Int32]
 }
 
-/// Topic administration: create, delete, describe.
+/// Topic administration: create, delete, describe; and deleting a partition's oldest records
+/// (``deleteRecords(_:timeout:)``).
 ///
 /// - Important: Every method is *blocking* up to its timeout; call it from a dedicated thread
 ///   (or ``BlockingCalls/run(_:)``), never directly from Swift's cooperative thread pool.
 public final class KafkaAdmin: Sendable {
-    private let handle: KafkaHandle
+    /// The client; the admin calls in other files (`KafkaAdmin+DeleteRecords.swift`) use it too.
+    let handle: KafkaHandle
 
     /// An admin client for `configuration`'s cluster.
     public init(

@@ -35,6 +35,8 @@ struct FuzzTests {
         add(.endTxn, 1) { w in w.string("tx"); w.int64(1001); w.int16(0); w.bool(true) }
         add(.createTopics, 4) { w in w.arrayCount(1); w.string("n"); w.int32(2); w.int16(1); w.arrayCount(0); w.arrayCount(0); w.int32(100); w.bool(false) }
         add(.deleteTopics, 3) { w in w.arrayCount(1); w.string("n"); w.int32(100) }
+        add(.deleteRecords, 1) { w in w.arrayCount(1); w.string("f"); w.arrayCount(1); w.int32(0); w.int64(1); w.int32(100) }
+        add(.deleteRecords, 2) { w in w.arrayCount(1); w.string("f"); w.arrayCount(1); w.int32(0); w.int64(-1); w.taggedFields(); w.taggedFields(); w.int32(100); w.taggedFields() }
         add(.describeConfigs, 2) { w in w.arrayCount(1); w.int8(2); w.string("f"); w.int32(-1); w.bool(false) }
         add(.apiVersions, 3) { w in w.string("c"); w.string("1"); w.taggedFields() }
         // Every seed must itself decode, or the fuzzer would only be testing error paths.
@@ -90,6 +92,7 @@ struct FuzzTests {
         case .endTxn(let r): _ = state.endTxn(r, nowMs: 0)
         case .createTopics(let r): _ = state.createTopics(r)
         case .deleteTopics(let r): _ = state.deleteTopics(r)
+        case .deleteRecords(let r): _ = state.deleteRecords(r)
         case .describeConfigs(let r): _ = state.describeConfigs(r)
         }
         _ = state.tick(nowMs: 0, wallMs: 0)
@@ -137,6 +140,8 @@ struct FuzzTests {
                     expected = batch.lastOffset + 1
                 }
                 #expect(log.highWatermark == expected)
+                #expect(log.logStartOffset >= 0 && log.logStartOffset <= log.highWatermark, "\(topic)-\(index)")
+                #expect(log.lastStableOffset >= log.logStartOffset && log.lastStableOffset <= log.highWatermark, "\(topic)-\(index)")
             }
         }
     }

@@ -40,6 +40,17 @@ enum TestRequests {
         return r
     }
 
+    /// DeleteRecords for partitions of one topic; v2 is the flexible encoding.
+    static func deleteRecords(_ topic: String, _ offsets: [(partition: Int32, offset: Int64)], version: Int16 = 1) throws -> DeleteRecordsRequest {
+        guard case .deleteRecords(let r) = try decode(.deleteRecords, version, { w in
+            w.arrayCount(1); w.string(topic)
+            w.array(offsets) { w, o in w.int32(o.partition); w.int64(o.offset); w.taggedFields() }
+            w.taggedFields()
+            w.int32(30_000); w.taggedFields()
+        }) else { fatalError() }
+        return r
+    }
+
     static func initProducerId(_ transactionalId: String?, timeoutMs: Int32 = 60_000) throws -> InitProducerIdRequest {
         guard case .initProducerId(let r) = try decode(.initProducerId, 1, { w in
             w.string(transactionalId); w.int32(timeoutMs)

@@ -2,9 +2,10 @@
 # Conformance with Debian's python3-confluent-kafka (it loads the system librdkafka), then with
 # the confluent-kafka wheel in .venv (a newer, bundled librdkafka):
 # produce/consume, group rebalancing, transactions, fencing, transactional offsets, transaction
-# timeout, and a restart with --data-dir that keeps the transaction left open (as Kafka does) until
-# a new producer with its transactional id aborts it.
-# (confluent-kafka 1.7 cannot set offset metadata; kafka-python.sh and the Swift tests cover it.)
+# timeout, deleting records (DeleteRecords), and a restart with --data-dir that keeps the
+# transaction left open (as Kafka does) until a new producer with its transactional id aborts it.
+# (confluent-kafka 1.7 cannot set offset metadata, and has no delete_records; kafka-python.sh, the
+# wheel's run and the Swift tests cover them.)
 set -euo pipefail
 source "$(dirname "$0")/lib/broker.bash"
 conformance_build

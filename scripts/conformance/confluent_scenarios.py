@@ -224,6 +224,36 @@ def metadata_round_trip():
     c.close()
     assert got.offset == 5 and got.metadata == "ckpt-5", got
 
+def delete_records():
+    """records deleted below offset 4 of 10 are gone: the low watermark is 4 and a reader from the beginning reads exactly offsets 4-9"""
+    from confluent_kafka.admin import AdminClient
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    if not hasattr(admin, "delete_records"):
+        raise Skip("this client has no delete_records (confluent-kafka %s)" % version)
+    t = name("deleted")
+    p = producer()
+    for i in range(10):
+        p.produce(t, value=b"v%d" % i, partition=0)
+    assert p.flush(10) == 0
+    tp = TopicPartition(t, 0, 4)
+    deleted = admin.delete_records([tp])[tp].result(10)
+    assert deleted.low_watermark == 4, deleted.low_watermark
+    c = consumer(name("reader"))
+    c.subscribe([t])
+    read, deadline = [], time.time() + 15
+    while time.time() < deadline:
+        m = c.poll(0.2)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == -191:  # _PARTITION_EOF
+                break
+            raise KafkaException(m.error())
+        read.append((m.offset(), m.value().decode()))
+    c.close()
+    assert read == [(i, "v%d" % i) for i in range(4, 10)], read
+
+
 # Restart names are per client version, so the Debian and wheel runs share one data directory.
 RESTART_TOPIC = "confluent-restart-" + version.replace(".", "-")
 RESTART_GROUP = RESTART_TOPIC + "-group"
@@ -265,4 +295,4 @@ def after_restart():
 
 
 run(PHASE, [produce_and_consume, group_rebalance, groups_are_listed_and_described, metadata_round_trip, transactions_visibility, zombie_fenced,
-              txn_offsets, txn_timeout], before_restart, after_restart)
+              txn_offsets, txn_timeout, delete_records], before_restart, after_restart)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Conformance with kafka-python (pure Python, in the .venv that scripts/test.sh creates):
 # produce/consume, group rebalancing, offset metadata, transactions, fencing, transactional
-# offsets with metadata, transaction timeout, and a restart with --data-dir.
+# offsets with metadata, transaction timeout, deleting records (DeleteRecords v2, the flexible
+# version), and a restart with --data-dir.
 set -euo pipefail
 source "$(dirname "$0")/lib/broker.bash"
 PY="$EXACTLY_VENV/bin/python"

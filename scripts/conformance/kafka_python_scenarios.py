@@ -222,6 +222,31 @@ def txn_timeout():
     assert read_all(t, "read_uncommitted") == ["slow"]
 
 
+def delete_records():
+    """records deleted below offset 4 of 10 are gone: the low watermark is 4 and a reader from the beginning reads exactly offsets 4-9"""
+    t = name("deleted")
+    create(t)
+    p = KafkaProducer(bootstrap_servers=BOOTSTRAP)
+    for i in range(10):
+        p.send(t, b"v%d" % i, partition=0)
+    p.flush()
+    p.close()
+    tp = TopicPartition(t, 0)
+    admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    deleted = admin.delete_records({tp: 4})
+    admin.close()
+    assert deleted[tp]["low_watermark"] == 4, deleted
+    c = KafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False, auto_offset_reset="earliest")
+    c.assign([tp])
+    c.seek_to_beginning(tp)
+    read, deadline = [], time.time() + 15
+    while time.time() < deadline and c.position(tp) < 10:
+        for records in c.poll(timeout_ms=200).values():
+            read += [(r.offset, r.value.decode()) for r in records]
+    c.close()
+    assert read == [(i, "v%d" % i) for i in range(4, 10)], read
+
+
 RESTART_TOPIC = "kafka-python-restart"
 RESTART_GROUP = "kafka-python-restart-group"
 
@@ -251,4 +276,4 @@ def after_restart():
 
 
 run(PHASE, [produce_and_consume, group_rebalance, metadata_round_trip, transactions_visibility,
-              zombie_fenced, txn_offsets, txn_timeout], before_restart, after_restart)
+              zombie_fenced, txn_offsets, txn_timeout, delete_records], before_restart, after_restart)

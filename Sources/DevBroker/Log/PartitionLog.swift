@@ -32,6 +32,9 @@ struct PartitionLog {
     }
 
     private(set) var batches: [StoredBatch] = []
+    /// The first offset a reader may fetch. Records below it were deleted (DeleteRecords) but
+    /// their batches stay: a batch that straddles it is still returned whole, as Kafka does,
+    /// and a restart rebuilds producer and transaction state from every batch.
     private(set) var logStartOffset: Int64 = 0
     private(set) var highWatermark: Int64 = 0
     /// Open transactions on this partition: producer id to the offset of its first batch.
@@ -39,8 +42,22 @@ struct PartitionLog {
     private(set) var abortedTransactions: [AbortedTransaction] = []
     private(set) var producers: [Int64: ProducerEntry] = [:]
 
+    /// The first offset of the oldest open transaction, or the high watermark when none is open;
+    /// never below the log start, which may have moved past an open transaction's first
+    /// records (Kafka keeps `logStartOffset <= lastStableOffset <= highWatermark` the same way).
     var lastStableOffset: Int64 {
-        openTransactions.values.min() ?? highWatermark
+        guard let firstOpen = openTransactions.values.min() else { return highWatermark }
+        return max(firstOpen, logStartOffset)
+    }
+
+    /// Makes the records below `offset` unreadable (when it is above the current log start).
+    /// The open and aborted transactions stay as they are: a read_committed reader from the new
+    /// log start still needs the aborted ones whose markers come later.
+    ///
+    /// - Precondition: `offset` is at most the high watermark.
+    mutating func advanceLogStart(to offset: Int64) {
+        precondition(offset <= highWatermark, "log start \(offset) beyond the high watermark \(highWatermark)")
+        logStartOffset = max(logStartOffset, offset)
     }
 
     /// Checks a produced batch against the producer's sequence and, when it is new, appends it.
@@ -117,8 +134,10 @@ struct PartitionLog {
     }
 
     /// Batches from `offset` on (the first one may start before it), up to `maxBytes` (at least one
-    /// batch, so a large batch cannot stall a reader), stopping before `limit`.
+    /// batch, so a large batch cannot stall a reader), stopping before `limit`. Nothing wholly
+    /// below the log start is returned, whatever `offset` is.
     func read(from offset: Int64, maxBytes: Int, limit: Int64) -> [ByteBuffer] {
+        let offset = max(offset, logStartOffset)
         guard offset < limit, var index = indexOfBatch(containing: offset) else { return [] }
         var result: [ByteBuffer] = []
         var size = 0
@@ -140,12 +159,16 @@ struct PartitionLog {
         abortedTransactions.filter { $0.markerOffset >= from && $0.firstOffset < upTo }
     }
 
-    /// The first offset whose record has a timestamp at or after `timestamp`, or the high
-    /// watermark. Exact within uncompressed batches; a compressed batch answers with its base
-    /// offset (the broker never decompresses).
+    /// The first offset at or above the log start whose record has a timestamp at or after
+    /// `timestamp`, or the high watermark. Exact within uncompressed batches (one whose records
+    /// cannot be read is passed over); a compressed batch answers with its base offset, or the
+    /// log start when that is inside it (the broker never decompresses).
     func offset(forTimestamp timestamp: Int64) -> Int64 {
-        for b in batches where b.maxTimestamp >= timestamp && !Self.isControl(b.bytes) {
-            return Self.firstOffset(in: b, atOrAfter: timestamp) ?? b.baseOffset
+        guard let first = indexOfBatch(containing: logStartOffset) else { return highWatermark }
+        for b in batches[first...] where b.maxTimestamp >= timestamp && !Self.isControl(b.bytes) {
+            guard Self.isUncompressed(b.bytes) else { return max(b.baseOffset, logStartOffset) }
+            // None in a batch that straddles the log start when its later records are all older.
+            if let found = Self.firstOffset(in: b, atOrAfter: timestamp, from: logStartOffset) { return found }
         }
         return highWatermark
     }
@@ -154,12 +177,16 @@ struct PartitionLog {
         (batch.getInteger(at: batch.readerIndex + 21, as: Int16.self) ?? 0) & 0x20 != 0
     }
 
-    /// Walks the records of an uncompressed batch; nil when compressed or malformed.
-    private static func firstOffset(in batch: StoredBatch, atOrAfter timestamp: Int64) -> Int64? {
+    private static func isUncompressed(_ batch: ByteBuffer) -> Bool {
+        (batch.getInteger(at: batch.readerIndex + 21, as: Int16.self) ?? 0) & 0x07 == 0
+    }
+
+    /// Walks the records of an uncompressed batch for the first at or above offset `from` with
+    /// a timestamp at or after `timestamp`; nil when there is none or the batch is malformed.
+    private static func firstOffset(in batch: StoredBatch, atOrAfter timestamp: Int64, from: Int64) -> Int64? {
         var bytes = batch.bytes
         let start = bytes.readerIndex
-        guard let attributes = bytes.getInteger(at: start + 21, as: Int16.self), attributes & 0x07 == 0,
-            let baseTimestamp = bytes.getInteger(at: start + 27, as: Int64.self),
+        guard let baseTimestamp = bytes.getInteger(at: start + 27, as: Int64.self),
             let count = bytes.getInteger(at: start + 57, as: Int32.self)
         else { return nil }
         bytes.moveReaderIndex(forwardBy: RecordBatchHeader.size)
@@ -170,7 +197,7 @@ struct PartitionLog {
                 let timestampDelta = readVarint(&record),
                 let offsetDelta = readVarint(&record)
             else { return nil }
-            if baseTimestamp + timestampDelta >= timestamp {
+            if baseTimestamp + timestampDelta >= timestamp && batch.baseOffset + offsetDelta >= from {
                 return batch.baseOffset + offsetDelta
             }
         }

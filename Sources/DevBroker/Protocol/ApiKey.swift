@@ -23,6 +23,7 @@ enum ApiKey: Int16, CaseIterable, Sendable {
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
+    case deleteRecords = 21
     case initProducerId = 22
     case addPartitionsToTxn = 24
     case addOffsetsToTxn = 25
@@ -48,6 +49,7 @@ enum ApiKey: Int16, CaseIterable, Sendable {
         case .apiVersions: 0...3
         case .createTopics: 0...4
         case .deleteTopics: 0...3
+        case .deleteRecords: 0...2
         case .initProducerId: 0...4
         case .addPartitionsToTxn: 0...1
         case .addOffsetsToTxn: 0...1
@@ -76,6 +78,7 @@ enum ApiKey: Int16, CaseIterable, Sendable {
         case .apiVersions: 3
         case .createTopics: 5
         case .deleteTopics: 4
+        case .deleteRecords: 2
         case .initProducerId: 2
         case .addPartitionsToTxn: 3
         case .addOffsetsToTxn: 3

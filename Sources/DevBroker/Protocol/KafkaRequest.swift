@@ -23,6 +23,7 @@ enum KafkaRequest: Sendable {
     case endTxn(EndTxnRequest)
     case createTopics(CreateTopicsRequest)
     case deleteTopics(DeleteTopicsRequest)
+    case deleteRecords(DeleteRecordsRequest)
     case describeConfigs(DescribeConfigsRequest)
 
     /// Decodes the body of a request whose header named a supported API and version.
@@ -57,6 +58,7 @@ enum KafkaRequest: Sendable {
         case .endTxn: return .endTxn(try EndTxnRequest(from: &r, version: version))
         case .createTopics: return .createTopics(try CreateTopicsRequest(from: &r, version: version))
         case .deleteTopics: return .deleteTopics(try DeleteTopicsRequest(from: &r, version: version))
+        case .deleteRecords: return .deleteRecords(try DeleteRecordsRequest(from: &r, version: version))
         case .describeConfigs: return .describeConfigs(try DescribeConfigsRequest(from: &r, version: version))
         }
     }

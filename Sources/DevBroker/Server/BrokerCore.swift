@@ -162,6 +162,8 @@ final class BrokerCore: Sendable {
                 return inner.state.createTopics(r)
             case .deleteTopics(let r):
                 return inner.state.deleteTopics(r)
+            case .deleteRecords(let r):
+                return inner.state.deleteRecords(r)
             case .describeConfigs(let r):
                 return inner.state.describeConfigs(r)
             }

@@ -2,7 +2,8 @@ import Foundation
 import NIOCore
 
 /// The broker's files under `--data-dir`: one file per partition holding its batches back to back
-/// in Kafka's own log format, and `state.log` with topics, groups, offsets and transactions.
+/// in Kafka's own log format, and `state.log` with topics, groups, offsets, transactions and the
+/// partitions' log start offsets (the batches below a log start stay in the file).
 ///
 /// Idempotent-producer state and open or aborted transactions per partition are not written
 /// separately: like Kafka, the broker rebuilds them by scanning the batch headers on start-up.
@@ -197,4 +198,8 @@ struct BrokerSnapshot: Codable {
     var transactions: [String: TransactionState]
     var producerEpochs: [Int64: Int16]
     var nextProducerId: Int64
+    /// For each topic whose log start moved (DeleteRecords), every partition's log start offset,
+    /// by partition number. Absent when none moved, as in a data directory written before
+    /// DeleteRecords existed: every partition then starts at 0.
+    var logStartOffsets: [String: [Int64]]? = nil
 }
