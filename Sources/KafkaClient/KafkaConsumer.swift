@@ -204,8 +204,8 @@ public final class KafkaConsumer: Sendable {
     /// The partitions librdkafka stopped fetching since the last call because the log no
     /// longer holds their position, with that position (the latest per partition); only with
     /// `auto.offset.reset` `error` (``ConsumerConfiguration/OffsetReset/error``), under which
-    /// librdkafka reports instead of moving the position. A ``seek(_:timeout:)`` starts the
-    /// partition again. Records deleted before they were read (retention, DeleteRecords) and a
+    /// librdkafka reports instead of moving the position. librdkafka refuses to seek such a
+    /// partition; ``restart(_:)`` starts it again. Records deleted before they were read (retention, DeleteRecords) and a
     /// log cut short both look like this; ``watermarkOffsets(_:timeout:)`` tells them apart.
     public func takePositionsOutOfRange() -> [TopicPartition: Int64] {
         handle.context.consumerErrors.withLock { $0.takePositionsOutOfRange() }
@@ -256,6 +256,41 @@ public final class KafkaConsumer: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Starts assigned partitions again at `offsets`: takes them out of the assignment and puts
+    /// them back (incremental unassign, then assign), and resumes them. For partitions
+    /// librdkafka stopped fetching because their position was out of range (under
+    /// `auto.offset.reset` `error`, ``takePositionsOutOfRange()``): it refuses to seek those
+    /// (`_STATE`, librdkafka 2.0.2 to at least 2.15). The group is not told (the partitions stay
+    /// this member's); the new start waits until the old fetcher has stopped. Only under the
+    /// cooperative protocol: under an eager one librdkafka changes the assignment only as a
+    /// whole, and this throws, naming the strategy. Not from a rebalance handler.
+    public func restart(_ offsets: [PartitionOffset]) throws(KafkaError) {
+        try checkOpen()
+        guard !offsets.isEmpty else { return }
+        let partitions = offsets.map(\.topicPartition)
+        let protocolName = String(cString: rd_kafka_rebalance_protocol(handle.pointer))
+        guard protocolName == "COOPERATIVE" else {
+            throw KafkaError(
+                .broker, "cannot restart \(partitions) alone: the group's rebalance protocol is \(protocolName), under which "
+                    + "librdkafka changes the assignment only as a whole (use partition.assignment.strategy cooperative-sticky)",
+                rdKafkaCode: RD_KAFKA_RESP_ERR__STATE.rawValue)
+        }
+        try NativePartitionList.withNativeList(partitions: partitions) { (list) throws(KafkaError) in
+            if let error = KafkaError.consuming(rd_kafka_incremental_unassign(handle.pointer, list), while: "incremental unassign \(partitions)") {
+                throw error
+            }
+        }
+        try NativePartitionList.withNativeList(
+            offsets.map { ($0.topicPartition, offset: $0.offset, metadata: nil) }
+        ) { (list) throws(KafkaError) in
+            if let error = KafkaError.consuming(rd_kafka_incremental_assign(handle.pointer, list), while: "incremental assign \(offsets)") {
+                throw error
+            }
+        }
+        // librdkafka keeps an application's pause across the assignment.
+        try resume(partitions)
     }
 
     /// The offset of the next record to be returned for each partition, or `nil` where no

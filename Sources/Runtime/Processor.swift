@@ -1019,7 +1019,13 @@ public final class Processor: @unchecked Sendable {
             logger.warning("\(warning)")
             if offset == report.position { seeksAgainInRange[key] = seeksAgain + 1 }
             if offset != report.position { metrics.sourceRecordsSkipped.increment(by: Int(offset - report.position)) }
-            try seekAndResume([PartitionOffset(key, offset: offset)])
+            // librdkafka refuses to seek a partition it stopped fetching: it is restarted.
+            seeksAwaitingFetchers.revoked([key])
+            do {
+                try consumer?.restart([PartitionOffset(key, offset: offset)])
+            } catch {
+                throw ProcessorFailure(message: "\(key): could not go on from offset \(offset) (\(warning)): \(error). The processor stops; everything committed stays as it was")
+            }
         }
     }
 

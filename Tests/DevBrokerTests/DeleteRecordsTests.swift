@@ -340,6 +340,51 @@ struct DeleteRecordsClientTests {
         }
     }
 
+    /// Under `auto.offset.reset=error` a position the log no longer holds is reported with the
+    /// partition and the offset, nothing is read, and librdkafka refuses to seek the partition
+    /// (its fetcher stopped); ``KafkaConsumer/restart(_:)`` starts it again where the caller
+    /// says. Under an eager strategy the restart is refused, naming the protocol.
+    @Test(arguments: [ConsumerConfiguration.AssignmentStrategy.cooperativeSticky, .range])
+    func aPositionOutOfRangeIsReportedAndTheRestartedPartitionReadsFromWhereItWasRestarted(strategy: ConsumerConfiguration.AssignmentStrategy) async throws {
+        try await TestKafka.with { kafka in
+            let topic = kafka.uniqueName("reported")
+            let group = kafka.uniqueName("g")
+            let partition = TopicPartition(topic, 0)
+            try await Helpers.createTopic(kafka.bootstrapServers, topic, partitions: 1)
+            try await Self.produce(kafka.bootstrapServers, topic, (0..<10).map { "v\($0)" })
+            let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(
+                kafka: Helpers.kafka(kafka.bootstrapServers), groupID: group, offsetReset: .error, assignmentStrategy: strategy))
+            try await BlockingCalls.run {
+                try consumer.commit([PartitionOffset(partition, offset: 2)])
+                _ = try Self.admin(kafka.bootstrapServers).deleteRecords([PartitionOffset(partition, offset: 5)])
+            }
+            try consumer.subscribe(topics: [topic])
+            let (early, reported) = try await BlockingCalls.run {
+                var records: [ConsumedRecord] = []
+                var reported: [KafkaClient.TopicPartition: Int64] = [:]
+                let deadline = ContinuousClock.now + .seconds(20)
+                while reported.isEmpty && ContinuousClock.now < deadline {
+                    records += try consumer.poll(maxRecords: 100, timeout: .milliseconds(200))
+                    reported = consumer.takePositionsOutOfRange()
+                }
+                return (records, reported)
+            }
+            #expect(early.isEmpty, "nothing is read from a position the log does not hold")
+            #expect(reported == [partition: 2])
+            let seek = Result { () throws(KafkaError) in try consumer.seek([PartitionOffset(partition, offset: 5)]) }
+            #expect(throws: KafkaError.self, "librdkafka refuses to seek a partition whose fetcher stopped") { try seek.get() }
+            if strategy == .range {
+                let error = #expect(throws: KafkaError.self) { try consumer.restart([PartitionOffset(partition, offset: 5)]) }
+                #expect(error?.message.contains("the group's rebalance protocol is EAGER") == true, "\(error.map { "\($0)" } ?? "")")
+            } else {
+                try consumer.restart([PartitionOffset(partition, offset: 5)])
+                let values = try await Helpers.values(consumer, count: 5)
+                #expect(values == (5..<10).map { "v\($0)" })
+            }
+            try consumer.close()
+        }
+    }
+
     @Test func upToTheHighWatermarkEmptiesThePartition() async throws {
         try await TestKafka.with { kafka in
             let topic = kafka.uniqueName("emptied")

@@ -1,0 +1,84 @@
+import Checkpointing
+import DevBroker
+import Foundation
+import KafkaClient
+import Logging
+import Operators
+import Runtime
+import Testing
+
+extension ProcessorEndToEndTests {
+    /// The outputs of the first `count` inputs, leaving out the inputs at the `deleted` offset
+    /// ranges of their partitions (which no processor ever saw): what a processor that skipped
+    /// them produces, its state lacking their effects.
+    static func expected(_ count: Int, keys: Int, without deleted: [Int32: Range<Int64>]) -> [String] {
+        var totals: [String: (Int, Int)] = [:]
+        var nextOffset: [Int32: Int64] = [:]
+        var outputs: [String] = []
+        for record in input(0..<count, keys: keys) {
+            let offset = nextOffset[record.partition, default: 0]
+            nextOffset[record.partition] = offset + 1
+            if deleted[record.partition]?.contains(offset) == true { continue }
+            var total = totals[record.user] ?? (0, 0)
+            total.0 += 1
+            total.1 += record.amount
+            totals[record.user] = total
+            outputs.append("\(record.user)/\(total.0)/\(total.1)")
+        }
+        return outputs
+    }
+
+    /// Retention (here a DeleteRecords) removes records a stopped processor had not processed
+    /// yet. Under `auto.offset.reset` `earliest` the restart went on from the oldest record left
+    /// without a word. Now it stops by default, naming the records that are gone, and what
+    /// Kafka committed stays as it was; with `source.on_deleted_records: skip` it goes on from
+    /// there, and a read_committed reader sees the outputs of every record still in the log
+    /// once, computed without the deleted ones, and nothing else.
+    @Test func recordsDeletedBeforeTheyWereProcessedStopTheRestartUnlessSkippingIsAllowed() async throws {
+        let keys = 50
+        let app = "deleted-app"
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<400, keys: keys))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run1 = try makeProcessor(Self.shutdownOnlySettings(app, kafka: kafka, stopAfter: 400), directory: directory)
+        #expect(try await failureMessage(of: run1) == nil)
+        let committed = try await BlockingCalls.run { try self.committedOffsets(app, kafka: kafka) }
+        #expect(committed.values.reduce(0, +) == 400)
+
+        // 400 more records; in each partition the first half of them is deleted unprocessed.
+        try await BlockingCalls.run { try self.produce(Self.input(400..<800, keys: keys), to: "orders", kafka: kafka) }
+        var produced: [Int32: Int64] = [:]
+        for record in Self.input(0..<800, keys: keys) { produced[record.partition, default: 0] += 1 }
+        let deleted = Dictionary(uniqueKeysWithValues: (Int32(0)..<4).map { partition in
+            let start = committed[partition]!
+            return (partition, start..<(start + (produced[partition]! - start) / 2))
+        })
+        let lowWatermarks = try await BlockingCalls.run {
+            try KafkaAdmin(configuration: kafka).deleteRecords(
+                deleted.map { PartitionOffset(TopicPartition("orders", $0.key), offset: $0.value.upperBound) }, timeout: .seconds(10))
+        }
+        #expect(lowWatermarks == Dictionary(uniqueKeysWithValues: deleted.map { (TopicPartition("orders", $0.key), $0.value.upperBound) }))
+
+        // The default: stop, saying which records are gone.
+        let run2 = try makeProcessor(Self.quickSettings(app, instance: "0", kafka: kafka), directory: directory)
+        let running2 = Task { try await self.failureMessage(of: run2) }
+        let message = try await messageWhenItStops(run2, running2)
+        let gone = deleted.sorted { $0.key < $1.key }.map { "orders-\($0.key): the records at offsets \($0.value.lowerBound)..<\($0.value.upperBound) are no longer in the log" }
+        #expect(gone.contains { message.hasPrefix($0) }, "\(message)")
+        #expect(message.contains("`source.on_deleted_records: skip`"), "\(message)")
+        try await expectCommitted(Self.expected(400, keys: keys), kafka: kafka)
+        let afterStop = try await BlockingCalls.run { try self.committedOffsets(app, kafka: kafka) }
+        #expect(afterStop == committed, "the stop committed nothing")
+
+        // Skipping allowed: the rest, without the deleted records' effects.
+        var settings = Self.quickSettings(app, instance: "0", kafka: kafka)
+        settings.deletedRecords = .skip
+        let run3 = try makeProcessor(settings, directory: directory)
+        let running3 = Task { try await BlockingCalls.run { try run3.run(); return run3.statistics } }
+        let expected = Self.expected(800, keys: keys, without: deleted)
+        try await awaitCommitted(expected.count, kafka: kafka)
+        run3.requestShutdown()
+        _ = try await running3.value
+        try await expectCommitted(expected, kafka: kafka)
+        await broker.stop()
+    }
+}
