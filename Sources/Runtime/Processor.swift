@@ -115,9 +115,11 @@ public final class Processor: @unchecked Sendable {
     private var pollInProgress = false
     /// Partitions an abort rolled back inside the poll in progress (see ``poll(_:waiting:)``).
     private var rolledBackDuringPoll: Set<TopicPartition> = []
-    /// Partitions reported out of range whose log range is being read (on `offsetReads`), with
-    /// the runtime the report was for (``PositionOutOfRange``).
-    private var logRangeReads: [TopicPartition: ObjectIdentifier] = [:]
+    /// Partitions reported out of range whose log range is being read (on `offsetReads`), each
+    /// with its read's number: a result whose number is not there any more is stale (the
+    /// partition was revoked, or assigned again, meanwhile) (``PositionOutOfRange``).
+    private var logRangeReads: [TopicPartition: Int] = [:]
+    private var logRangeReadsStarted = 0
     /// How many times each partition was reported out of range while its log held the position.
     private var seeksAgainInRange: [TopicPartition: Int] = [:]
 
@@ -738,8 +740,8 @@ public final class Processor: @unchecked Sendable {
                 try topicsListed(outcome)
             case .committedOffsetsRead(let read, let result, let tried):
                 try committedOffsetsRead(read, result, tried: tried)
-            case .logRangeRead(let report, let runtime, let attempt, let result):
-                try logRangeRead(report, runtime: runtime, try: attempt, result)
+            case .logRangeRead(let report, let number, let attempt, let result):
+                try logRangeRead(report, number: number, try: attempt, result)
             case .offsetsSent(let id, let result):
                 // A report for a checkpoint aborted meanwhile is stale: its transaction is gone.
                 guard offsetsInFlight == id else { continue }
@@ -963,15 +965,16 @@ public final class Processor: @unchecked Sendable {
     private func checkPositionsOutOfRange() {
         guard let consumer else { return }
         for (key, position) in consumer.takePositionsOutOfRange().sorted(by: { $0.key < $1.key }) {
-            guard let runtime = partitions[key].map(ObjectIdentifier.init), logRangeReads[key] != runtime else { continue }
-            logRangeReads[key] = runtime
-            readLogRange(PositionOutOfRange(partition: key, position: position), runtime: runtime, try: 1)
+            guard partitions[key] != nil, logRangeReads[key] == nil else { continue }
+            logRangeReadsStarted += 1
+            logRangeReads[key] = logRangeReadsStarted
+            readLogRange(PositionOutOfRange(partition: key, position: position), number: logRangeReadsStarted, try: 1)
         }
     }
 
     /// One try at reading the log range for `report`, after `delay`; the outcome comes back
     /// through the inbox. On `offsetReads`, which a close waits for.
-    private func readLogRange(_ report: PositionOutOfRange, runtime: ObjectIdentifier, try attempt: Int, after delay: Duration = .zero) {
+    private func readLogRange(_ report: PositionOutOfRange, number: Int, try attempt: Int, after delay: Duration = .zero) {
         guard let consumer else { return }
         let inbox = inbox
         offsetReads.asyncAfter(deadline: .now() + .nanoseconds(Int(delay.nanoseconds))) { [self] in
@@ -980,20 +983,16 @@ public final class Processor: @unchecked Sendable {
                 let range = try consumer.watermarkOffsets(report.partition, timeout: .seconds(5))
                 return LogRange(start: range.low, end: range.high)
             }
-            inbox.post(.logRangeRead(report, runtime: runtime, try: attempt, result.mapError { $0 }))
+            inbox.post(.logRangeRead(report, number: number, try: attempt, result.mapError { $0 }))
         }
     }
 
     /// The log range for `report` was read (or could not be): stops the processor, or seeks the
     /// partition to where it goes on (``PositionOutOfRange/decide(logStart:logEnd:policy:mutedUntil:seeksAgain:application:)``).
-    private func logRangeRead(_ report: PositionOutOfRange, runtime: ObjectIdentifier, try attempt: Int, _ result: Result<LogRange, any Error>) throws {
+    private func logRangeRead(_ report: PositionOutOfRange, number: Int, try attempt: Int, _ result: Result<LogRange, any Error>) throws {
         let key = report.partition
         // Revoked meanwhile (and perhaps assigned again, restored afresh): the report is stale.
-        guard logRangeReads[key] == runtime else { return }
-        guard let partition = partitions[key], ObjectIdentifier(partition) == runtime else {
-            logRangeReads[key] = nil
-            return
-        }
+        guard logRangeReads[key] == number, let partition = partitions[key] else { return }
         let range: LogRange
         switch result {
         case .success(let read):
@@ -1006,7 +1005,7 @@ public final class Processor: @unchecked Sendable {
             if attempt == 1 {
                 logger.warning("\(key): Kafka refused to fetch offset \(report.position) as out of range; reading the partition's log range failed (\(error)), trying again every \(PositionOutOfRange.pauseBeforeRangeRead)")
             }
-            readLogRange(report, runtime: runtime, try: attempt + 1, after: PositionOutOfRange.pauseBeforeRangeRead)
+            readLogRange(report, number: number, try: attempt + 1, after: PositionOutOfRange.pauseBeforeRangeRead)
             return
         }
         logRangeReads[key] = nil
@@ -1015,12 +1014,20 @@ public final class Processor: @unchecked Sendable {
                              seeksAgain: seeksAgain, application: settings.application) {
         case .stop(let message):
             throw ProcessorFailure(message: message)
-        case .seek(let offset, let warning):
+        case .seek(var offset, var warning):
+            if let rolledBackTo = seeksAwaitingFetchers.takeOffset(of: key) {
+                // An abort rolled the partition back meanwhile (librdkafka refused its seek, the
+                // fetcher being stopped): its lane now expects the records from there. Started
+                // there instead; a position out of range there is reported again.
+                (offset, warning) = (rolledBackTo, "\(key): Kafka refused to fetch offset \(report.position) as out of range, and an abort "
+                    + "rolled the partition back to offset \(rolledBackTo) meanwhile: reading from there")
+            } else if offset == report.position {
+                seeksAgainInRange[key] = seeksAgain + 1
+            } else {
+                metrics.sourceRecordsSkipped.increment(by: Int(offset - report.position))
+            }
             logger.warning("\(warning)")
-            if offset == report.position { seeksAgainInRange[key] = seeksAgain + 1 }
-            if offset != report.position { metrics.sourceRecordsSkipped.increment(by: Int(offset - report.position)) }
             // librdkafka refuses to seek a partition it stopped fetching: it is restarted.
-            seeksAwaitingFetchers.revoked([key])
             do {
                 try consumer?.restart([PartitionOffset(key, offset: offset)])
             } catch {
@@ -1034,7 +1041,10 @@ public final class Processor: @unchecked Sendable {
     private func restore(_ assigned: [TopicPartition], committed: [TopicPartition: PartitionOffset]) throws -> [TopicPartition: Int64] {
         // Assigned afresh: what the poll in progress takes for them from now on is theirs.
         rolledBackDuringPoll.subtract(assigned)
-        for partition in assigned { seeksAgainInRange[partition] = nil }
+        for partition in assigned {
+            seeksAgainInRange[partition] = nil
+            logRangeReads[partition] = nil
+        }
         var startOffsets: [TopicPartition: Int64] = [:]
         for partition in assigned {
             let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
@@ -1129,6 +1139,7 @@ public final class Processor: @unchecked Sendable {
         // partition that is not ours any more (its pause is lifted after the unassign).
         seeksAwaitingFetchers.revoked(revoked)
         rolledBackDuringPoll.subtract(revoked)
+        for partition in revoked { logRangeReads[partition] = nil }
         metrics.assignedPartitions.record(partitions.count)
         health?.update { [count = partitions.count] in $0.assigned(count) }
     }
