@@ -229,9 +229,7 @@ struct DeleteRecordsTests {
     /// is the same) and v2 (flexible, what kafka-python 3 sends).
     @Test(arguments: [Int16(1), 2])
     func deleteRecordsOnTheWire(version: Int16) async throws {
-        let broker = try await TestKafka.startBroker()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        do {
+        try await WireClient.withBroker { broker, group in
             let client = try await WireClient.connect(port: broker.port, group: group)
             var produce = KafkaWriter(buffer: ByteBuffer())
             produce.string(nil); produce.int16(1); produce.int32(5_000)
@@ -276,13 +274,7 @@ struct DeleteRecordsTests {
             ])
             #expect(topics.last?.1.isEmpty == true)
             await client.close()
-        } catch {
-            await broker.stop()
-            try? await group.shutdownGracefully()
-            throw error
         }
-        await broker.stop()
-        try await group.shutdownGracefully()
     }
 }
 

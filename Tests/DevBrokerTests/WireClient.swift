@@ -1,3 +1,4 @@
+import ExactlyTesting
 import NIOCore
 import NIOPosix
 @testable import DevBroker
@@ -64,5 +65,23 @@ struct WireClient: Sendable {
 
     func close() async {
         try? await channel.close()
+    }
+}
+
+extension WireClient {
+    /// Runs `body` with a development broker and an event loop group for wire clients, both
+    /// stopped afterwards, also when `body` throws.
+    static func withBroker(_ body: (DevBroker, EventLoopGroup) async throws -> Void) async throws {
+        let broker = try await TestKafka.startBroker()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await body(broker, group)
+        } catch {
+            await broker.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await broker.stop()
+        try await group.shutdownGracefully()
     }
 }

@@ -7,17 +7,7 @@ import Testing
 @Suite("Wire protocol")
 struct WireTests {
     private func withBroker(_ body: (DevBroker, EventLoopGroup) async throws -> Void) async throws {
-        let broker = try await TestKafka.startBroker()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        do {
-            try await body(broker, group)
-        } catch {
-            await broker.stop()
-            try? await group.shutdownGracefully()
-            throw error
-        }
-        await broker.stop()
-        try await group.shutdownGracefully()
+        try await WireClient.withBroker(body)
     }
 
     private func apiVersions(_ frame: ByteBuffer, flexible: Bool) throws -> (correlationId: Int32, error: Int16, apis: [Int16: ClosedRange<Int16>]) {
