@@ -47,6 +47,12 @@ struct ConsumerErrorLedger: Sendable {
         return positionsOutOfRange
     }
 
+    /// Forgets the positions out of range reported for `partitions` (from an assignment of
+    /// theirs that ended).
+    mutating func forgetPositionsOutOfRange(_ partitions: [TopicPartition]) {
+        for partition in partitions { positionsOutOfRange[partition] = nil }
+    }
+
     /// The missing-topic reports since the last call, and forgets them.
     mutating func takeMissingTopicReports() -> MissingTopicReports? {
         defer { missingTopic = nil }

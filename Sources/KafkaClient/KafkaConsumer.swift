@@ -211,6 +211,12 @@ public final class KafkaConsumer: Sendable {
         handle.context.consumerErrors.withLock { $0.takePositionsOutOfRange() }
     }
 
+    /// Forgets what ``takePositionsOutOfRange()`` would say about `partitions`: for a rebalance
+    /// handler that assigns them anew (a report still untaken is from their previous assignment).
+    public func forgetPositionsOutOfRange(_ partitions: [TopicPartition]) {
+        handle.context.consumerErrors.withLock { $0.forgetPositionsOutOfRange(partitions) }
+    }
+
     /// Stops fetching `partitions` until ``resume(_:)``; records already fetched stay buffered.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try checkOpen()

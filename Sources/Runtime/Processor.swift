@@ -115,13 +115,12 @@ public final class Processor: @unchecked Sendable {
     private var pollInProgress = false
     /// Partitions an abort rolled back inside the poll in progress (see ``poll(_:waiting:)``).
     private var rolledBackDuringPoll: Set<TopicPartition> = []
-    /// Partitions reported out of range whose log range is being read (on `offsetReads`), each
-    /// with its read's number: a result whose number is not there any more is stale (the
-    /// partition was revoked, or assigned again, meanwhile) (``PositionOutOfRange``).
-    private var logRangeReads: [TopicPartition: Int] = [:]
-    private var logRangeReadsStarted = 0
-    /// How many times each partition was reported out of range while its log held the position.
-    private var seeksAgainInRange: [TopicPartition: Int] = [:]
+    /// Partitions librdkafka stopped fetching, their position out of range, until they are
+    /// started again (``StoppedFetchers``, ``PositionOutOfRange``).
+    private var stoppedFetchers = StoppedFetchers()
+    /// Log range reads that came back, handled by the loop (never inside a poll, where a
+    /// restart would change the assignment under a rebalance callback).
+    private var logRangeReads: [(StoppedFetchers.Read, try: Int, Result<LogRange, any Error>)] = []
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
@@ -132,6 +131,14 @@ public final class Processor: @unchecked Sendable {
 
     /// A processor for `settings` running `pipeline`, checkpointing into `store`.
     public init(settings: ProcessorSettings, pipeline: Pipeline, store: any CheckpointStorage, logger: Logger) throws {
+        // Pass-through properties are applied after the processor's own: one it manages would
+        // replace a setting exactly-once depends on (a configuration file is refused earlier,
+        // with its line).
+        for name in settings.kafka.properties.keys.sorted() {
+            if let refusal = ManagedKafkaProperties.refusal(for: name) {
+                throw ProcessorFailure(message: "the librdkafka property `\(name)` may not be set for a processor: \(refusal)")
+            }
+        }
         self.settings = settings
         identity = InstanceIdentity(settings)
         self.pipeline = pipeline
@@ -186,7 +193,7 @@ public final class Processor: @unchecked Sendable {
                 if stopped { break }
                 if !seeksAwaitingFetchers.isEmpty { try seekAndResume(seeksAwaitingFetchers.due(at: .now)) }
                 watchSourceTopics()
-                checkPositionsOutOfRange()
+                try handlePositionsOutOfRange()
                 logProgressIfDue()
                 if let limit = settings.stopAfterRecords, statistics.recordsProcessed >= limit {
                     requestShutdown()
@@ -740,8 +747,8 @@ public final class Processor: @unchecked Sendable {
                 try topicsListed(outcome)
             case .committedOffsetsRead(let read, let result, let tried):
                 try committedOffsetsRead(read, result, tried: tried)
-            case .logRangeRead(let report, let number, let attempt, let result):
-                try logRangeRead(report, number: number, try: attempt, result)
+            case .logRangeRead(let read, let attempt, let result):
+                logRangeReads.append((read, try: attempt, result))
             case .offsetsSent(let id, let result):
                 // A report for a checkpoint aborted meanwhile is stale: its transaction is gone.
                 guard offsetsInFlight == id else { continue }
@@ -835,6 +842,9 @@ public final class Processor: @unchecked Sendable {
     private func assign(_ assigned: [TopicPartition]) throws -> AssignmentStart {
         guard let consumer else { return [:] }
         coordinator.groupRejoined()  // every assignment follows a successful join
+        // Started afresh: a report of a position out of range is from a previous assignment.
+        consumer.forgetPositionsOutOfRange(assigned)
+        stoppedFetchers.forget(assigned)
         health?.update { [count = assigned.count] in $0.enter(.restoring(partitions: count), at: .now) }
         let committed: [TopicPartition: PartitionOffset]
         let firstTryStarted = ContinuousClock.now
@@ -942,6 +952,13 @@ public final class Processor: @unchecked Sendable {
     /// as it is); while librdkafka has not started their fetchers, they are paused and sought
     /// again shortly (``SeeksAwaitingFetchers``).
     private func seekAndResume(_ seeks: [PartitionOffset]) throws {
+        // librdkafka refuses to seek a partition it stopped fetching: started again instead,
+        // now or, inside a poll, by the loop.
+        for seek in seeks where stoppedFetchers.isStopped(seek.topicPartition) {
+            stoppedFetchers.want(seek.topicPartition, at: seek.offset)
+        }
+        try restartWanted()
+        let seeks = seeks.filter { !stoppedFetchers.isStopped($0.topicPartition) }
         guard let consumer, !seeks.isEmpty else { return }
         if case .failure(let error) = Result(catching: { () throws(KafkaError) in try consumer.seek(seeks) }) {
             guard error.isFetcherNotReady else { throw error }
@@ -960,79 +977,104 @@ public final class Processor: @unchecked Sendable {
         try consumer.resume(seeks.map(\.topicPartition))
     }
 
-    /// Reads, in the background, the log range of each partition librdkafka reported out of
-    /// range since the last call (``PositionOutOfRange``).
-    private func checkPositionsOutOfRange() {
+    /// Hears librdkafka's reports of partitions it stopped fetching, their position out of
+    /// range, and reads their log range in the background; starts again those the processor
+    /// asked to seek meanwhile; decides on the ranges read (``StoppedFetchers``). In the loop,
+    /// never inside a poll.
+    private func handlePositionsOutOfRange() throws {
         guard let consumer else { return }
-        for (key, position) in consumer.takePositionsOutOfRange().sorted(by: { $0.key < $1.key }) {
-            guard partitions[key] != nil, logRangeReads[key] == nil else { continue }
-            logRangeReadsStarted += 1
-            logRangeReads[key] = logRangeReadsStarted
-            readLogRange(PositionOutOfRange(partition: key, position: position), number: logRangeReadsStarted, try: 1)
+        for read in stoppedFetchers.reported(consumer.takePositionsOutOfRange()) {
+            // A partition held for its committed offsets has no runtime yet: the seek that
+            // starts it once they are read restarts it instead.
+            guard partitions[read.partition] != nil else { continue }
+            // A logical offset means librdkafka could not look up where the log starts or ends:
+            // asked again after a pause.
+            readLogRange(read, try: 1, after: read.reported < 0 ? PositionOutOfRange.pauseBeforeRangeRead : .zero)
+        }
+        try restartWanted()
+        let reads = logRangeReads
+        logRangeReads = []
+        for (read, attempt, result) in reads {
+            try logRangeRead(read, try: attempt, result)
         }
     }
 
-    /// One try at reading the log range for `report`, after `delay`; the outcome comes back
+    /// One try at reading the log range for `read`, after `delay`; the outcome comes back
     /// through the inbox. On `offsetReads`, which a close waits for.
-    private func readLogRange(_ report: PositionOutOfRange, number: Int, try attempt: Int, after delay: Duration = .zero) {
+    private func readLogRange(_ read: StoppedFetchers.Read, try attempt: Int, after delay: Duration = .zero) {
         guard let consumer else { return }
         let inbox = inbox
         offsetReads.asyncAfter(deadline: .now() + .nanoseconds(Int(delay.nanoseconds))) { [self] in
             guard !offsetReadsCancelled.load(ordering: .acquiring) else { return }
             let result = Result { () throws(KafkaError) in
-                let range = try consumer.watermarkOffsets(report.partition, timeout: .seconds(5))
+                let range = try consumer.watermarkOffsets(read.partition, timeout: .seconds(5))
                 return LogRange(start: range.low, end: range.high)
             }
-            inbox.post(.logRangeRead(report, number: number, try: attempt, result.mapError { $0 }))
+            inbox.post(.logRangeRead(read, try: attempt, result.mapError { $0 }))
         }
     }
 
-    /// The log range for `report` was read (or could not be): stops the processor, or seeks the
-    /// partition to where it goes on (``PositionOutOfRange/decide(logStart:logEnd:policy:mutedUntil:seeksAgain:application:)``).
-    private func logRangeRead(_ report: PositionOutOfRange, number: Int, try attempt: Int, _ result: Result<LogRange, any Error>) throws {
-        let key = report.partition
-        // Revoked meanwhile (and perhaps assigned again, restored afresh): the report is stale.
-        guard logRangeReads[key] == number, let partition = partitions[key] else { return }
+    /// The log range for `read` was read (or could not be): stops the processor, or starts the
+    /// partition again where it goes on (``PositionOutOfRange/decide(logStart:logEnd:policy:mutedUntil:recentRestarts:application:)``).
+    private func logRangeRead(_ read: StoppedFetchers.Read, try attempt: Int, _ result: Result<LogRange, any Error>) throws {
+        let key = read.partition
+        // Started again meanwhile (sought by an abort, say), or revoked: the read is stale.
+        guard stoppedFetchers.isCurrent(read), let partition = partitions[key] else { return }
         let range: LogRange
         switch result {
-        case .success(let read):
-            range = read
+        case .success(let answer):
+            range = answer
         case .failure(let error):
             guard attempt < PositionOutOfRange.rangeReadsAtMost else {
-                throw ProcessorFailure(message: "\(key): Kafka refused to fetch offset \(report.position) as out of range, and the partition's log range "
+                throw ProcessorFailure(message: "\(key): librdkafka stopped fetching the partition (offset \(read.reported) out of range), and its log range "
                     + "could not be read to tell why (\(attempt) tries): \(explain(error)). Everything committed stays as it was")
             }
             if attempt == 1 {
-                logger.warning("\(key): Kafka refused to fetch offset \(report.position) as out of range; reading the partition's log range failed (\(error)), trying again every \(PositionOutOfRange.pauseBeforeRangeRead)")
+                logger.warning("\(key): librdkafka stopped fetching the partition (offset \(read.reported) out of range); reading its log range failed (\(error)), trying again every \(PositionOutOfRange.pauseBeforeRangeRead)")
             }
-            readLogRange(report, number: number, try: attempt + 1, after: PositionOutOfRange.pauseBeforeRangeRead)
+            readLogRange(read, try: attempt + 1, after: PositionOutOfRange.pauseBeforeRangeRead)
             return
         }
-        logRangeReads[key] = nil
-        let seeksAgain = seeksAgainInRange[key, default: 0]
+        // The lane's own position, exact once it has done everything handed to it: the offset
+        // librdkafka reported may be from before an abort's rollback.
+        var position: Int64?
+        partition.lane.quiesce { _ in position = partition.nextOffset ?? partition.rollbackOffset }
+        let report = PositionOutOfRange(partition: key, reported: read.reported, expected: position ?? KafkaConsumer.logStartPosition)
         switch report.decide(logStart: range.start, logEnd: range.end, policy: settings.deletedRecords, mutedUntil: partition.mutedUntil,
-                             seeksAgain: seeksAgain, application: settings.application) {
+                             recentRestarts: stoppedFetchers.recentRestarts(of: key, at: .now), application: settings.application) {
         case .stop(let message):
             throw ProcessorFailure(message: message)
-        case .seek(var offset, var warning):
-            if let rolledBackTo = seeksAwaitingFetchers.takeOffset(of: key) {
-                // An abort rolled the partition back meanwhile (librdkafka refused its seek, the
-                // fetcher being stopped): its lane now expects the records from there. Started
-                // there instead; a position out of range there is reported again.
-                (offset, warning) = (rolledBackTo, "\(key): Kafka refused to fetch offset \(report.position) as out of range, and an abort "
-                    + "rolled the partition back to offset \(rolledBackTo) meanwhile: reading from there")
-            } else if offset == report.position {
-                seeksAgainInRange[key] = seeksAgain + 1
-            } else {
-                metrics.sourceRecordsSkipped.increment(by: Int(offset - report.position))
-            }
+        case .restart(let offset, let skipped, let warning):
             logger.warning("\(warning)")
-            // librdkafka refuses to seek a partition it stopped fetching: it is restarted.
-            do {
-                try consumer?.restart([PartitionOffset(key, offset: offset)])
-            } catch {
-                throw ProcessorFailure(message: "\(key): could not go on from offset \(offset) (\(warning)): \(error). The processor stops; everything committed stays as it was")
+            try restart([PartitionOffset(key, offset: offset)], atTheirOwnPositions: skipped == 0)
+            if skipped > 0 {
+                metrics.sourceRecordsSkipped.increment(by: Int(skipped))
+                // Checkpoints commit the new position even before a record arrives (none may,
+                // the log being empty past it); nothing was handed to the lane since the quiesce.
+                partition.lane.quiesce { _ in partition.nextOffset = offset }
             }
+        }
+    }
+
+    /// Starts stopped partitions again where the processor asked them to be sought while it
+    /// could not (inside a poll).
+    private func restartWanted() throws {
+        guard !pollInProgress else { return }
+        try restart(stoppedFetchers.takeWanted(), atTheirOwnPositions: false)
+    }
+
+    /// Starts stopped partitions again at `starts` (``KafkaConsumer/restart(_:)``).
+    private func restart(_ starts: [PartitionOffset], atTheirOwnPositions: Bool) throws {
+        guard let consumer, !starts.isEmpty else { return }
+        do {
+            try consumer.restart(starts)
+        } catch {
+            throw ProcessorFailure(message: "\(starts.map(\.topicPartition)): librdkafka stopped fetching them (their position out of range), "
+                + "and they could not be started again at \(starts.map { PositionOutOfRange.describe($0.offset) }): \(error). "
+                + "The processor stops; everything committed stays as it was")
+        }
+        for start in starts {
+            stoppedFetchers.restarted(start.topicPartition, atItsOwnPosition: atTheirOwnPositions, at: .now)
         }
     }
 
@@ -1041,10 +1083,6 @@ public final class Processor: @unchecked Sendable {
     private func restore(_ assigned: [TopicPartition], committed: [TopicPartition: PartitionOffset]) throws -> [TopicPartition: Int64] {
         // Assigned afresh: what the poll in progress takes for them from now on is theirs.
         rolledBackDuringPoll.subtract(assigned)
-        for partition in assigned {
-            seeksAgainInRange[partition] = nil
-            logRangeReads[partition] = nil
-        }
         var startOffsets: [TopicPartition: Int64] = [:]
         for partition in assigned {
             let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
@@ -1139,7 +1177,7 @@ public final class Processor: @unchecked Sendable {
         // partition that is not ours any more (its pause is lifted after the unassign).
         seeksAwaitingFetchers.revoked(revoked)
         rolledBackDuringPoll.subtract(revoked)
-        for partition in revoked { logRangeReads[partition] = nil }
+        stoppedFetchers.forget(revoked)
         metrics.assignedPartitions.record(partitions.count)
         health?.update { [count = partitions.count] in $0.assigned(count) }
     }

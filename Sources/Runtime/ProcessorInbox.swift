@@ -22,9 +22,9 @@ final class ProcessorInbox: Sendable {
         /// A try of a background read of committed offsets (``CommittedOffsetsWait``), started
         /// at `tried`: the offsets of the partitions no transaction holds, and which are held.
         case committedOffsetsRead(CommittedOffsetsWait.Read, Result<GroupOffsets, any Error>, tried: ContinuousClock.Instant)
-        /// A try (the `try`-th) of read `number` of the log range of a partition whose position
-        /// librdkafka reported out of range (``PositionOutOfRange``).
-        case logRangeRead(PositionOutOfRange, number: Int, try: Int, Result<LogRange, any Error>)
+        /// A try (the `try`-th) of a read of the log range of a partition librdkafka stopped
+        /// fetching, its position out of range (``StoppedFetchers``).
+        case logRangeRead(StoppedFetchers.Read, try: Int, Result<LogRange, any Error>)
     }
 
     private let reports = Mutex<[Report]>([])

@@ -70,13 +70,6 @@ struct SeeksAwaitingFetchers {
         waitingSince = nil
     }
 
-    /// The offset `partition` waits to be sought to, if it waits; it waits no more (the caller
-    /// starts it there another way).
-    mutating func takeOffset(of partition: TopicPartition) -> Int64? {
-        defer { revoked([partition]) }
-        return startOffsets[partition]
-    }
-
     /// `partitions` were revoked: those among them that waited wait no more.
     mutating func revoked(_ partitions: [TopicPartition]) {
         for partition in partitions { startOffsets.removeValue(forKey: partition) }

@@ -1,3 +1,8 @@
+import Checkpointing
+import Foundation
+import KafkaClient
+import Logging
+import Operators
 import Runtime
 import Testing
 
@@ -145,7 +150,7 @@ import Testing
 
     /// Pass-through properties are applied after the runtime's own: each of these would have
     /// quietly replaced a setting exactly-once depends on.
-    @Test func propertiesTheRuntimeManagesAreRefusedWithWhatToSetInstead() {
+    @Test func propertiesTheRuntimeManagesAreRefusedWithWhatToSetInstead() throws {
         let cases: [(String, String, String)] = [
             ("enable.auto.commit", "\"true\"", "offsets are committed only in each checkpoint's transaction"),
             ("isolation.level", "read_uncommitted", "the runtime reads `read_committed` only"),
@@ -176,6 +181,17 @@ import Testing
         configuration.kafkaProperties["enable.idempotence"] = "false"
         let error = #expect(throws: ConfigurationError.self) { try configuration.validate() }
         #expect(error?.key == "kafka.properties.enable.idempotence")
+        // And a processor made from settings directly.
+        var settings = ProcessorSettings(kafka: KafkaConfiguration(bootstrapServers: ["b:9092"], properties: ["auto.offset.reset": "earliest"]),
+                                         application: "a", instance: "0", sourceTopics: ["in"], sinkTopic: "out")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("exactly-managed-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: "a", instance: "a-0"))
+        let refused = #expect(throws: ProcessorFailure.self) {
+            _ = try Processor(settings: settings, pipeline: Pipeline(), store: store, logger: Logger(label: "test"))
+        }
+        #expect(refused?.message.hasPrefix("the librdkafka property `auto.offset.reset` may not be set for a processor: ") == true)
+        settings.kafka.properties = [:]
         // Tuning and security stay open.
         configuration.kafkaProperties = ["enable.idempotence": nil, "partition.assignment.strategy": "range", "sasl.mechanism": "PLAIN"].compactMapValues { $0 }
         #expect(throws: Never.self) { try configuration.validate() }

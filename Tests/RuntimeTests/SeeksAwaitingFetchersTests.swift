@@ -28,17 +28,6 @@ import Testing
         #expect(seeks.due(at: at(milliseconds: 41)) == due)
     }
 
-    /// A partition whose fetcher librdkafka stopped (position out of range) refuses seeks until
-    /// it is restarted; the restart takes the offset it waits for, and the others still wait.
-    @Test func aWaitingOffsetTakenForARestartIsNotSoughtAnyMore() {
-        var seeks = SeeksAwaitingFetchers()
-        _ = seeks.refused([PartitionOffset(one, offset: 7), PartitionOffset(three, offset: 9)], error: refusal, at: start)
-        #expect(seeks.takeOffset(of: one) == 7)
-        #expect(seeks.takeOffset(of: one) == nil, "taken once")
-        #expect(!seeks.isWaiting(one))
-        #expect(seeks.due(at: at(milliseconds: 20)) == [PartitionOffset(three, offset: 9)])
-    }
-
     @Test func aPartitionRevokedWhileWaitingIsNotSoughtAndEndsTheWaitWhenItWasTheLast() {
         var seeks = SeeksAwaitingFetchers()
         _ = seeks.refused([PartitionOffset(one, offset: 7), PartitionOffset(three, offset: 9)], error: refusal, at: start)
