@@ -247,6 +247,9 @@ public final class KafkaConsumer: Sendable {
     /// The offset to ``seek(_:timeout:)`` to (or start an assignment at) for the oldest record
     /// the log still holds, whatever `auto.offset.reset` says.
     public static let logStartPosition = Int64(RD_KAFKA_OFFSET_BEGINNING)
+    /// The offset to ``seek(_:timeout:)`` to for the end of the log: only records produced
+    /// from then on.
+    public static let logEndPosition = Int64(RD_KAFKA_OFFSET_END)
 
     /// Moves the read position of assigned partitions to the given offsets. *Blocking* up to
     /// `timeout`. Records already fetched past the old position are discarded.

@@ -71,7 +71,9 @@ struct PositionOutOfRange: Sendable, Equatable {
         }
         let what = reported >= 0
             ? "Kafka refused to fetch offset \(reported) as out of range"
-            : "librdkafka could not look up where the log \(reported == KafkaConsumer.logStartPosition ? "starts" : "ends")"
+            : reported == KafkaConsumer.logStartPosition || reported == KafkaConsumer.logEndPosition
+                ? "librdkafka could not look up where the log \(reported == KafkaConsumer.logStartPosition ? "starts" : "ends")"
+                : "librdkafka could not start the partition at \(Self.describe(reported))"
         guard recentRestarts < Self.restartsAtMost else {
             return .stop("\(partition): \(what), while the log's range it reports (\(start)..<\(end)) holds the partition's position "
                 + "\(Self.describe(expected)) (\(recentRestarts + 1) times within \(Self.restartWindow)). " + nothingLost
@@ -85,7 +87,8 @@ struct PositionOutOfRange: Sendable, Equatable {
     static func describe(_ offset: Int64) -> String {
         switch offset {
         case KafkaConsumer.logStartPosition: "the log's start"
-        case let offset where offset < 0: "the log's end"
+        case KafkaConsumer.logEndPosition: "the log's end"
+        case let offset where offset < 0: "logical offset \(offset)"
         default: "offset \(offset)"
         }
     }

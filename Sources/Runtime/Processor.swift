@@ -953,12 +953,13 @@ public final class Processor: @unchecked Sendable {
     /// again shortly (``SeeksAwaitingFetchers``).
     private func seekAndResume(_ seeks: [PartitionOffset]) throws {
         // librdkafka refuses to seek a partition it stopped fetching: started again instead,
-        // now or, inside a poll, by the loop.
-        for seek in seeks where stoppedFetchers.isStopped(seek.topicPartition) {
+        // now or, inside a poll, by the loop (and not sought as well).
+        let stopped = Set(seeks.lazy.map(\.topicPartition).filter { self.stoppedFetchers.isStopped($0) })
+        for seek in seeks where stopped.contains(seek.topicPartition) {
             stoppedFetchers.want(seek.topicPartition, at: seek.offset)
         }
         try restartWanted()
-        let seeks = seeks.filter { !stoppedFetchers.isStopped($0.topicPartition) }
+        let seeks = seeks.filter { !stopped.contains($0.topicPartition) }
         guard let consumer, !seeks.isEmpty else { return }
         if case .failure(let error) = Result(catching: { () throws(KafkaError) in try consumer.seek(seeks) }) {
             guard error.isFetcherNotReady else { throw error }
@@ -1026,11 +1027,11 @@ public final class Processor: @unchecked Sendable {
             range = answer
         case .failure(let error):
             guard attempt < PositionOutOfRange.rangeReadsAtMost else {
-                throw ProcessorFailure(message: "\(key): librdkafka stopped fetching the partition (offset \(read.reported) out of range), and its log range "
+                throw ProcessorFailure(message: "\(key): librdkafka stopped fetching the partition (\(PositionOutOfRange.describe(read.reported)) out of range), and its log range "
                     + "could not be read to tell why (\(attempt) tries): \(explain(error)). Everything committed stays as it was")
             }
             if attempt == 1 {
-                logger.warning("\(key): librdkafka stopped fetching the partition (offset \(read.reported) out of range); reading its log range failed (\(error)), trying again every \(PositionOutOfRange.pauseBeforeRangeRead)")
+                logger.warning("\(key): librdkafka stopped fetching the partition (\(PositionOutOfRange.describe(read.reported)) out of range); reading its log range failed (\(error)), trying again every \(PositionOutOfRange.pauseBeforeRangeRead)")
             }
             readLogRange(read, try: attempt + 1, after: PositionOutOfRange.pauseBeforeRangeRead)
             return
@@ -1048,7 +1049,9 @@ public final class Processor: @unchecked Sendable {
             logger.warning("\(warning)")
             try restart([PartitionOffset(key, offset: offset)], atTheirOwnPositions: skipped == 0)
             if skipped > 0 {
-                metrics.sourceRecordsSkipped.increment(by: Int(skipped))
+                // Counted once: an abort before the next checkpoint rolls back below the log's
+                // start again, and the same records are skipped again.
+                metrics.sourceRecordsSkipped.increment(by: Int(stoppedFetchers.newlySkipped(key, upTo: offset, from: offset - skipped)))
                 // Checkpoints commit the new position even before a record arrives (none may,
                 // the log being empty past it); nothing was handed to the lane since the quiesce.
                 partition.lane.quiesce { _ in partition.nextOffset = offset }
@@ -1076,6 +1079,10 @@ public final class Processor: @unchecked Sendable {
         for start in starts {
             stoppedFetchers.restarted(start.topicPartition, atItsOwnPosition: atTheirOwnPositions, at: .now)
         }
+        // A seek refused before librdkafka's report was taken (an abort's rollback, say) waits to
+        // be tried again: the restart supersedes it (a later seek would move the partition back
+        // under records already handed to its lane).
+        seeksAwaitingFetchers.revoked(starts.map(\.topicPartition))
     }
 
     /// Restores `assigned` from their checkpoints as the committed offsets name them (section 3

@@ -24,6 +24,8 @@ struct StoppedFetchers {
     /// them (inside a poll: librdkafka's rebalance callbacks run there).
     private var wanted: [TopicPartition: Int64] = [:]
     private var restarts: [TopicPartition: [ContinuousClock.Instant]] = [:]
+    /// The offset up to which each partition's deleted records were skipped (and counted).
+    private var skippedUpTo: [TopicPartition: Int64] = [:]
     private var readsStarted = 0
 
     var isEmpty: Bool { stopped.isEmpty }
@@ -76,12 +78,21 @@ struct StoppedFetchers {
         return recent.count
     }
 
+    /// How many of the records `from..<upTo` of `partition`, skipped as deleted, were not
+    /// counted before (an abort's rollback below the log's start skips them again).
+    mutating func newlySkipped(_ partition: TopicPartition, upTo: Int64, from: Int64) -> Int64 {
+        let counted = skippedUpTo[partition] ?? from
+        skippedUpTo[partition] = max(counted, upTo)
+        return max(0, upTo - max(from, counted))
+    }
+
     /// `partitions` were revoked or assigned anew: librdkafka starts their fetchers afresh.
     mutating func forget(_ partitions: [TopicPartition]) {
         for partition in partitions {
             stopped[partition] = nil
             wanted[partition] = nil
             restarts[partition] = nil
+            skippedUpTo[partition] = nil
         }
     }
 }

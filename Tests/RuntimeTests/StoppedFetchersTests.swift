@@ -47,6 +47,18 @@ import Testing
         #expect(fetchers.recentRestarts(of: one, at: start + .seconds(200)) == 0)
     }
 
+    /// An abort before the next checkpoint rolls a partition back below the log's start, and
+    /// the same records are skipped again: counted once.
+    @Test func recordsSkippedAgainAreCountedOnce() {
+        var fetchers = StoppedFetchers()
+        #expect(fetchers.newlySkipped(one, upTo: 150, from: 100) == 50)
+        #expect(fetchers.newlySkipped(one, upTo: 150, from: 100) == 0)
+        #expect(fetchers.newlySkipped(one, upTo: 170, from: 90) == 20, "only what lies past the records counted before")
+        #expect(fetchers.newlySkipped(two, upTo: 10, from: 0) == 10)
+        fetchers.forget([one])
+        #expect(fetchers.newlySkipped(one, upTo: 170, from: 160) == 10)
+    }
+
     @Test func revokedOrReassignedPartitionsAreForgotten() {
         var fetchers = StoppedFetchers()
         let reads = fetchers.reported([one: 7, two: 8])
