@@ -28,6 +28,60 @@ extension ProcessorEndToEndTests {
         return outputs
     }
 
+    /// The outputs of the first `count` inputs that `keep` keeps (by partition and offset).
+    static func expected(_ count: Int, keys: Int, keeping keep: (Int32, Int64) -> Bool) -> [String] {
+        var totals: [String: (Int, Int)] = [:]
+        var nextOffset: [Int32: Int64] = [:]
+        var outputs: [String] = []
+        for record in input(0..<count, keys: keys) {
+            let offset = nextOffset[record.partition, default: 0]
+            nextOffset[record.partition] = offset + 1
+            guard keep(record.partition, offset) else { continue }
+            var total = totals[record.user] ?? (0, 0)
+            total.0 += 1
+            total.1 += record.amount
+            totals[record.user] = total
+            outputs.append("\(record.user)/\(total.0)/\(total.1)")
+        }
+        return outputs
+    }
+
+    /// A running processor that falls behind the log's start: retention removes records it
+    /// has not fetched yet (here a DeleteRecords while it stands still at a slow checkpoint
+    /// barrier, its fetch queue kept tiny). The fetch is out of range; the processor stops
+    /// naming the records that are gone, and a read_committed reader sees, each once, the
+    /// outputs of the inputs below the committed offsets, and nothing else.
+    @Test func aRunningProcessorThatFallsBehindTheLogStartStops() async throws {
+        let keys = 50
+        let app = "behind-app"
+        let (broker, kafka, directory) = try await brokerWithInput([])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var smallBatches = kafka
+        smallBatches.properties["batch.num.messages"] = "100"
+        try await BlockingCalls.run { [smallBatches] in try self.produce(Self.input(0..<60_000, keys: keys), to: "orders", kafka: smallBatches) }
+        var settings = Self.quickSettings(app, instance: "0", kafka: kafka)
+        settings.kafka.properties = ["queued.min.messages": "1", "queued.max.messages.kbytes": "1", "max.partition.fetch.bytes": "1"]
+        settings.processingLanes = 1
+        settings.slowBarrier = SlowBarrier(delay: .seconds(4))
+        let processor = try makeProcessor(settings, directory: directory)
+        let running = Task { try await self.failureMessage(of: processor) }
+        // Inside the first barrier's stand-still: everything produced so far is deleted.
+        try await Task.sleep(for: .seconds(2))
+        let deleted = try await BlockingCalls.run {
+            try KafkaAdmin(configuration: kafka).deleteRecords(
+                (Int32(0)..<4).map { PartitionOffset(TopicPartition("orders", $0), offset: KafkaAdmin.upToHighWatermark) }, timeout: .seconds(10))
+        }
+        let message = try await messageWhenItStops(processor, running)
+        #expect(message.contains(" are no longer in the log (it now starts at offset "), "\(message)")
+        #expect(message.contains("`source.on_deleted_records: skip`"), "\(message)")
+        let committed = try await BlockingCalls.run { try self.committedOffsets(app, kafka: kafka) }
+        for (partition, offset) in committed {
+            #expect(offset < deleted[TopicPartition("orders", partition)]!, "partition \(partition) was not read to its end before the deletion")
+        }
+        try await expectCommitted(Self.expected(60_000, keys: keys) { partition, offset in offset < (committed[partition] ?? 0) }, kafka: kafka)
+        await broker.stop()
+    }
+
     /// Retention (here a DeleteRecords) removes records a stopped processor had not processed
     /// yet. Under `auto.offset.reset` `earliest` the restart went on from the oldest record left
     /// without a word. Now it stops by default, naming the records that are gone, and what
