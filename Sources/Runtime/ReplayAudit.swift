@@ -27,6 +27,9 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
     /// naming one of the application's source topics (written with `sink.source_header: false`,
     /// or by another producer).
     public let unattributedCommitted: Int
+    /// Where the replay began, when the log no longer held the range's start (retention or a
+    /// DeleteRecords removed `from..<readFrom`): those inputs were not replayed.
+    public var readFrom: Int64? = nil
 
     /// Whether the comparison with the committed output means anything. Any of the unattributed
     /// outputs may be an output of this range: then a match may hide committed outputs the
@@ -44,6 +47,10 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
 
     public var description: String {
         var line = "\(partition): offsets \(from)..<\(to) would emit \(outputs) outputs and \(deadLetters) dead letters"
+        if let readFrom, readFrom > from {
+            line += "; offsets \(from)..<\(min(readFrom, to)) are NO LONGER IN THE LOG (retention or a DeleteRecords removed them): "
+                + "they were not replayed, and their outputs are left out"
+        }
         if let committedUpTo, committedUpTo > from {
             if !isComparable {
                 line += "; for \(from)..<\(committedUpTo) they CANNOT BE COMPARED with the committed output: "
@@ -159,12 +166,14 @@ public enum ReplayAudit {
             let from = restored[partition]!.offset
             var comparison = comparisons[partition] ?? OutputComparison(committed: [])
             comparison.finish()
-            return ReplayAuditEntry(
+            var entry = ReplayAuditEntry(
                 partition: partition, from: from, to: max(from, ends[partition]!),
                 outputs: counts[partition]?.outputs ?? 0, deadLetters: counts[partition]?.deadLetters ?? 0,
                 committedUpTo: committed[partition]?.offset, matching: comparison.matching, onlyCommitted: comparison.onlyCommitted,
                 onlyReplayed: comparison.onlyReplayed, firstDifference: comparison.firstDifference, unattributedCommitted: unattributed
             )
+            if starts[partition]! > from { entry.readFrom = starts[partition]! }
+            return entry
         }
     }
 

@@ -13,6 +13,15 @@ import Testing
             firstDifference: onlyCommitted + onlyReplayed > 0 ? 60 : nil, unattributedCommitted: unattributed)
     }
 
+    /// Inputs retention removed before a dry run are named, not left to look like a difference.
+    @Test func inputsNoLongerInTheLogAreNamed() {
+        var gone = entry(matching: 30, onlyCommitted: 20, onlyReplayed: 0, unattributed: 0)
+        gone.readFrom = 70
+        #expect(gone.description.contains("offsets 50..<70 are NO LONGER IN THE LOG"), "\(gone)")
+        #expect(gone.differs, "the committed outputs of the deleted inputs are not replayed")
+        #expect(!entry(matching: 50, onlyCommitted: 0, onlyReplayed: 0, unattributed: 0).description.contains("NO LONGER"))
+    }
+
     @Test func withEveryOutputAttributedTheCountsDecide() {
         #expect(entry(matching: 50, onlyCommitted: 0, onlyReplayed: 0, unattributed: 0).isComparable)
         #expect(!entry(matching: 50, onlyCommitted: 0, onlyReplayed: 0, unattributed: 0).differs)
