@@ -267,6 +267,26 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Moves the read position of each assigned partition as ``seek(_:timeout:)`` does, but
+    /// answers per partition: the partitions librdkafka refused, each with its error (the
+    /// others were sought). *Blocking* up to `timeout`. Throws only when the call failed as a whole.
+    public func seekEach(_ offsets: [PartitionOffset], timeout: Duration = .seconds(10)) throws(KafkaError) -> [TopicPartition: KafkaError] {
+        try checkOpen()
+        guard !offsets.isEmpty else { return [:] }
+        return try NativePartitionList.withNativeList(
+            offsets.map { ($0.topicPartition, offset: $0.offset, metadata: nil) }
+        ) { (list) throws(KafkaError) in
+            if let error = KafkaError.consuming(rd_kafka_seek_partitions(handle.pointer, list, timeout.timeoutMilliseconds), while: "seek \(offsets)") {
+                throw error
+            }
+            var refused: [TopicPartition: KafkaError] = [:]
+            for element in NativePartitionList.elements(of: list) where element.error != RD_KAFKA_RESP_ERR_NO_ERROR {
+                refused[element.topicPartition] = KafkaError.from(element.error, while: "seek for \(element.topicPartition)")
+            }
+            return refused
+        }
+    }
+
     /// Starts assigned partitions again at `offsets`: takes them out of the assignment and puts
     /// them back (incremental unassign, then assign), and resumes them. For partitions
     /// librdkafka stopped fetching because their position was out of range (under

@@ -961,21 +961,25 @@ public final class Processor: @unchecked Sendable {
         try restartWanted()
         let seeks = seeks.filter { !stopped.contains($0.topicPartition) }
         guard let consumer, !seeks.isEmpty else { return }
-        if case .failure(let error) = Result(catching: { () throws(KafkaError) in try consumer.seek(seeks) }) {
-            guard error.isFetcherNotReady else { throw error }
+        // Per partition: one whose fetcher is not ready leaves the others sought and resumed.
+        let refusals = try consumer.seekEach(seeks)
+        if let error = refusals.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFetcherNotReady })?.value { throw error }
+        let refused = seeks.filter { refusals[$0.topicPartition] != nil }
+        if let error = refusals.sorted(by: { $0.key < $1.key }).first?.value {
             // Paused until sought: a fetcher that starts meanwhile starts where the partition
             // was assigned, which for a partition rolled back is not where it now starts.
-            do { try consumer.pause(seeks.map(\.topicPartition)) } catch { logger.warning("pausing \(seeks.map(\.topicPartition)) until librdkafka takes their seek: \(error)") }
-            switch seeksAwaitingFetchers.refused(seeks, error: "\(error)", at: .now) {
+            do { try consumer.pause(refused.map(\.topicPartition)) } catch { logger.warning("pausing \(refused.map(\.topicPartition)) until librdkafka takes their seek: \(error)") }
+            switch seeksAwaitingFetchers.refused(refused, error: "\(error)", at: .now) {
             case .retry(let line):
                 if let line { logger.info("\(line)") }
             case .giveUp(let message):
                 throw ProcessorFailure(message: message)
             }
-            return
         }
+        let sought = seeks.filter { refusals[$0.topicPartition] == nil }
+        guard !sought.isEmpty else { return }
         seeksAwaitingFetchers.sought()
-        try consumer.resume(seeks.map(\.topicPartition))
+        try consumer.resume(sought.map(\.topicPartition))
     }
 
     /// Hears librdkafka's reports of partitions it stopped fetching, their position out of

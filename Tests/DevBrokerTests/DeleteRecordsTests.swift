@@ -365,6 +365,8 @@ struct DeleteRecordsClientTests {
             #expect(reported == [partition: 2])
             let seek = Result { () throws(KafkaError) in try consumer.seek([PartitionOffset(partition, offset: 5)]) }
             #expect(throws: KafkaError.self, "librdkafka refuses to seek a partition whose fetcher stopped") { try seek.get() }
+            let refusals = try consumer.seekEach([PartitionOffset(partition, offset: 5)])
+            #expect(refusals[partition]?.isFetcherNotReady == true, "answered per partition: \(refusals)")
             if strategy == .range {
                 let error = #expect(throws: KafkaError.self) { try consumer.restart([PartitionOffset(partition, offset: 5)]) }
                 #expect(error?.message.contains("the group's rebalance protocol is EAGER") == true, "\(error.map { "\($0)" } ?? "")")
