@@ -47,9 +47,9 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
 
     public var description: String {
         var line = "\(partition): offsets \(from)..<\(to) would emit \(outputs) outputs and \(deadLetters) dead letters"
-        if let readFrom, readFrom > from {
+        if let readFrom, readFrom > from, to > from {
             line += "; offsets \(from)..<\(min(readFrom, to)) are NO LONGER IN THE LOG (retention or a DeleteRecords removed them): "
-                + "they were not replayed, and their outputs are left out"
+                + "they were not replayed, and their committed outputs are left out of the comparison"
         }
         if let committedUpTo, committedUpTo > from {
             if !isComparable {
@@ -103,18 +103,22 @@ public enum ReplayAudit {
         // The committed side first, so that the replay is compared as it runs and never held.
         var (committedOutputs, unattributed) = try readCommittedOutputs(
             kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed, logger: logger)
-        var comparisons: [TopicPartition: OutputComparison] = [:]
-        for (partition, entry) in restored {
-            guard let upTo = committed[partition]?.offset, upTo > entry.offset else { continue }
-            // Taken out of the dictionary, not copied: sorting a copy would hold the side twice.
-            comparisons[partition] = OutputComparison(committed: committedOutputs.removeValue(forKey: partition) ?? [])
-        }
         // Where each replay starts: records below the low watermark are gone, read only now since
         // retention may remove input while the sink is read.
         var starts: [TopicPartition: Int64] = [:]
         for (partition, entry) in restored {
             let (low, _) = try consumer.watermarkOffsets(partition)
             starts[partition] = max(entry.offset, low)
+        }
+        var comparisons: [TopicPartition: OutputComparison] = [:]
+        for (partition, entry) in restored {
+            guard let upTo = committed[partition]?.offset, upTo > entry.offset else { continue }
+            // Taken out of the dictionary, not copied: sorting a copy would hold the side twice.
+            var side = committedOutputs.removeValue(forKey: partition) ?? []
+            // Inputs no longer in the log cannot be replayed: their committed outputs are left
+            // out of the comparison (the entry names the range instead).
+            if starts[partition]! > entry.offset { side.removeAll { $0.offset < starts[partition]! } }
+            comparisons[partition] = OutputComparison(committed: side)
         }
         // Joined only now: a member that polls nothing for as long as the sink read takes would
         // be dropped from its group (max.poll.interval.ms).
