@@ -12,20 +12,7 @@ extension ProcessorEndToEndTests {
     /// ranges of their partitions (which no processor ever saw): what a processor that skipped
     /// them produces, its state lacking their effects.
     static func expected(_ count: Int, keys: Int, without deleted: [Int32: Range<Int64>]) -> [String] {
-        var totals: [String: (Int, Int)] = [:]
-        var nextOffset: [Int32: Int64] = [:]
-        var outputs: [String] = []
-        for record in input(0..<count, keys: keys) {
-            let offset = nextOffset[record.partition, default: 0]
-            nextOffset[record.partition] = offset + 1
-            if deleted[record.partition]?.contains(offset) == true { continue }
-            var total = totals[record.user] ?? (0, 0)
-            total.0 += 1
-            total.1 += record.amount
-            totals[record.user] = total
-            outputs.append("\(record.user)/\(total.0)/\(total.1)")
-        }
-        return outputs
+        expected(count, keys: keys) { partition, offset in deleted[partition]?.contains(offset) != true }
     }
 
     /// The outputs of the first `count` inputs that `keep` keeps (by partition and offset).
