@@ -978,7 +978,7 @@ public final class Processor: @unchecked Sendable {
         }
         let sought = seeks.filter { refusals[$0.topicPartition] == nil }
         guard !sought.isEmpty else { return }
-        seeksAwaitingFetchers.sought()
+        seeksAwaitingFetchers.sought(sought.map(\.topicPartition))
         try consumer.resume(sought.map(\.topicPartition))
     }
 

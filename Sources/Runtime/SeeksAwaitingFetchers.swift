@@ -26,8 +26,10 @@ struct SeeksAwaitingFetchers {
 
     /// Where each waiting partition starts (an absolute offset, or the reset position).
     private var startOffsets: [TopicPartition: Int64] = [:]
-    /// When the current wait began (the first refusal since nothing waited).
-    private var waitingSince: ContinuousClock.Instant?
+    /// When each partition's seek was first refused since it was last sought: its wait, which
+    /// the give-up and the log line count per partition (a partition that joins a wait others
+    /// began is neither given up early nor left unsaid).
+    private var refusedSince: [TopicPartition: ContinuousClock.Instant] = [:]
     /// When to seek the waiting partitions again.
     private var nextTry: ContinuousClock.Instant?
 
@@ -39,19 +41,24 @@ struct SeeksAwaitingFetchers {
     /// librdkafka refused to seek `seeks` with `error`: they wait, and the decision says
     /// whether to seek again or to stop.
     mutating func refused(_ seeks: [PartitionOffset], error: String, at now: ContinuousClock.Instant) -> Decision {
-        for seek in seeks { startOffsets[seek.topicPartition] = seek.offset }
-        let firstRefusal = waitingSince == nil
-        let since = waitingSince ?? now
-        waitingSince = since
-        if now - since >= Self.giveUpAfter {
-            return .giveUp("librdkafka has refused for \(ProcessorHealth.seconds(now - since)) to move the read position of "
-                + "\(CommittedOffsetsWait.list(Array(startOffsets.keys))) (\(error)): their fetchers neither started nor stopped. "
+        var newlyRefused: [TopicPartition] = []
+        for seek in seeks {
+            startOffsets[seek.topicPartition] = seek.offset
+            if refusedSince[seek.topicPartition] == nil {
+                refusedSince[seek.topicPartition] = now
+                newlyRefused.append(seek.topicPartition)
+            }
+        }
+        let overdue = refusedSince.filter { startOffsets[$0.key] != nil && now - $0.value >= Self.giveUpAfter }
+        if let longest = overdue.values.min() {
+            return .giveUp("librdkafka has refused for \(ProcessorHealth.seconds(now - longest)) to move the read position of "
+                + "\(CommittedOffsetsWait.list(Array(overdue.keys))) (\(error)): their fetchers neither started nor stopped. "
                 + "They were held paused, so nothing of them was processed past their last checkpoint; everything committed stays as it was, and a restart assigns them afresh")
         }
         nextTry = now + Self.retryAfter
-        return .retry(log: firstRefusal
-            ? "\(CommittedOffsetsWait.list(seeks.map(\.topicPartition))): librdkafka cannot move their read position yet, their fetchers starting or stopping (\(error)); they are paused and sought again in a moment"
-            : nil)
+        return .retry(log: newlyRefused.isEmpty
+            ? nil
+            : "\(CommittedOffsetsWait.list(newlyRefused)): librdkafka cannot move their read position yet, their fetchers starting or stopping (\(error)); they are paused and sought again in a moment")
     }
 
     /// The seeks due at `now`: every waiting partition, once its next try has come. They wait
@@ -64,18 +71,19 @@ struct SeeksAwaitingFetchers {
         return seeks
     }
 
-    /// librdkafka took the seeks: nothing waits any more, and a later refusal starts a new wait.
-    mutating func sought() {
-        guard startOffsets.isEmpty else { return }
-        waitingSince = nil
+    /// librdkafka took the seeks of `partitions`: their wait is over, and a later refusal starts
+    /// a new one.
+    mutating func sought(_ partitions: [TopicPartition]) {
+        for partition in partitions { refusedSince[partition] = nil }
     }
 
-    /// `partitions` were revoked: those among them that waited wait no more.
+    /// `partitions` were revoked (or started another way): those among them that waited wait
+    /// no more.
     mutating func revoked(_ partitions: [TopicPartition]) {
-        for partition in partitions { startOffsets.removeValue(forKey: partition) }
-        if startOffsets.isEmpty {
-            waitingSince = nil
-            nextTry = nil
+        for partition in partitions {
+            startOffsets.removeValue(forKey: partition)
+            refusedSince.removeValue(forKey: partition)
         }
+        if startOffsets.isEmpty { nextTry = nil }
     }
 }

@@ -67,13 +67,35 @@ import Testing
         var seeks = SeeksAwaitingFetchers()
         _ = seeks.refused([PartitionOffset(one, offset: 7)], error: refusal, at: start)
         #expect(seeks.due(at: at(milliseconds: 20)) == [PartitionOffset(one, offset: 7)])
-        seeks.sought()
+        seeks.sought([one])
         let later = seeks.refused([PartitionOffset(three, offset: 1)], error: refusal, at: start + SeeksAwaitingFetchers.giveUpAfter * 2)
         guard case .retry(let line?) = later else {
             Issue.record("a refusal long after a seek was taken does not start a new wait: \(later)")
             return
         }
         #expect(line.hasPrefix("orders-3: "))
+    }
+
+    /// A retry that librdkafka takes for some partitions and refuses for others: each
+    /// partition's wait is its own, for the give-up and for the log line (found by review).
+    @Test func eachPartitionWaitsOnItsOwnClock() {
+        var seeks = SeeksAwaitingFetchers()
+        _ = seeks.refused([PartitionOffset(one, offset: 7), PartitionOffset(three, offset: 9)], error: refusal, at: start)
+        let due = seeks.due(at: at(milliseconds: 20))
+        #expect(seeks.refused([due[0]], error: refusal, at: at(milliseconds: 21)) == .retry(log: nil), "orders-1 still waits: said already")
+        seeks.sought([three])
+        // orders-3 refused again half a minute later: a new wait, said, and not given up with orders-1's.
+        guard case .retry(let line?) = seeks.refused([PartitionOffset(three, offset: 9)], error: refusal, at: start + .seconds(30)) else {
+            Issue.record("a partition whose seek was taken and is refused again is not said")
+            return
+        }
+        #expect(line.hasPrefix("orders-3: "))
+        let dueAtTheEnd = seeks.due(at: start + SeeksAwaitingFetchers.giveUpAfter)
+        guard case .giveUp(let message) = seeks.refused(dueAtTheEnd, error: refusal, at: start + SeeksAwaitingFetchers.giveUpAfter) else {
+            Issue.record("orders-1 not given up after \(SeeksAwaitingFetchers.giveUpAfter)")
+            return
+        }
+        #expect(message.hasPrefix("librdkafka has refused for 60 s to move the read position of orders-1 ("), "only the partition that waited 60 s: \(message)")
     }
 
     @Test func librdkafkasCodesForAFetcherBetweenStatesAreTheOnesRetried() {
