@@ -254,17 +254,9 @@ public final class KafkaConsumer: Sendable {
     /// Moves the read position of assigned partitions to the given offsets. *Blocking* up to
     /// `timeout`. Records already fetched past the old position are discarded.
     public func seek(_ offsets: [PartitionOffset], timeout: Duration = .seconds(10)) throws(KafkaError) {
-        try checkOpen()
-        try NativePartitionList.withNativeList(
-            offsets.map { ($0.topicPartition, offset: $0.offset, metadata: nil) }
-        ) { (list) throws(KafkaError) in
-            if let error = KafkaError.consuming(
-                rd_kafka_seek_partitions(handle.pointer, list, timeout.timeoutMilliseconds),
-                while: "seek \(offsets)"
-            ) ?? NativePartitionList.firstError(in: list, while: "seek") {
-                throw error
-            }
-        }
+        let refusals = try seekEach(offsets, timeout: timeout)
+        // The first refused partition in the order asked, as the list reports them.
+        if let error = offsets.lazy.compactMap({ refusals[$0.topicPartition] }).first { throw error }
     }
 
     /// Moves the read position of each assigned partition as ``seek(_:timeout:)`` does, but

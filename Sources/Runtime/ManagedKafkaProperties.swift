@@ -35,4 +35,13 @@ enum ManagedKafkaProperties {
             nil
         }
     }
+
+    /// The first property of `properties` (by name) that may not be set, with its value and
+    /// why; `nil` when none.
+    static func firstRefused(in properties: [String: String]) -> (name: String, value: String, refusal: String)? {
+        for name in properties.keys.sorted() {
+            if let refusal = refusal(for: name) { return (name, properties[name]!, refusal) }
+        }
+        return nil
+    }
 }

@@ -134,10 +134,8 @@ public final class Processor: @unchecked Sendable {
         // Pass-through properties are applied after the processor's own: one it manages would
         // replace a setting exactly-once depends on (a configuration file is refused earlier,
         // with its line).
-        for name in settings.kafka.properties.keys.sorted() {
-            if let refusal = ManagedKafkaProperties.refusal(for: name) {
-                throw ProcessorFailure(message: "the librdkafka property `\(name)` may not be set for a processor: \(refusal)")
-            }
+        if let refused = ManagedKafkaProperties.firstRefused(in: settings.kafka.properties) {
+            throw ProcessorFailure(message: "the librdkafka property `\(refused.name)` may not be set for a processor: \(refused.refusal)")
         }
         self.settings = settings
         identity = InstanceIdentity(settings)

@@ -77,10 +77,8 @@ public struct ProcessorConfiguration {
     /// And `kafka.properties` that would replace a setting the runtime manages
     /// (``ManagedKafkaProperties``).
     public func validate(file: String? = nil) throws(ConfigurationError) {
-        for (name, value) in kafkaProperties.sorted(by: { $0.key < $1.key }) {
-            if let refusal = ManagedKafkaProperties.refusal(for: name) {
-                throw ConfigurationError(file: file, key: "kafka.properties.\(name)", value: value, allowed: refusal)
-            }
+        if let refused = ManagedKafkaProperties.firstRefused(in: kafkaProperties) {
+            throw ConfigurationError(file: file, key: "kafka.properties.\(refused.name)", value: refused.value, allowed: refused.refusal)
         }
         let grace = Duration.seconds(CheckpointStoreConfiguration.defaultOrphanGracePeriod)
         if checkpoint.timeout >= grace {

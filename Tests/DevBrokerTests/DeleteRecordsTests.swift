@@ -293,6 +293,14 @@ struct DeleteRecordsClientTests {
         }
     }
 
+    /// A new one-partition topic (named after `prefix`) holding `values` at offsets 0, 1, ...
+    private static func topic(_ prefix: String, holding values: [String], on kafka: TestKafka) async throws -> String {
+        let topic = kafka.uniqueName(prefix)
+        try await Helpers.createTopic(kafka.bootstrapServers, topic, partitions: 1)
+        try await produce(kafka.bootstrapServers, topic, values)
+        return topic
+    }
+
     private static func admin(_ bootstrap: String) throws -> KafkaAdmin {
         try KafkaAdmin(configuration: Helpers.kafka(bootstrap))
     }
@@ -302,11 +310,9 @@ struct DeleteRecordsClientTests {
     /// is the first one kept.
     @Test func aConsumerWhoseCommittedOffsetWasDeletedResumesAtTheLogStart() async throws {
         try await TestKafka.with { kafka in
-            let topic = kafka.uniqueName("retained")
+            let topic = try await Self.topic("retained", holding: (0..<10).map { "v\($0)" }, on: kafka)
             let group = kafka.uniqueName("g")
             let partition = TopicPartition(topic, 0)
-            try await Helpers.createTopic(kafka.bootstrapServers, topic, partitions: 1)
-            try await Self.produce(kafka.bootstrapServers, topic, (0..<10).map { "v\($0)" })
             let consumer = try Helpers.consumer(kafka.bootstrapServers, group: group, isolation: .readUncommitted)
             let (lowWatermarks, range) = try await BlockingCalls.run {
                 try consumer.commit([PartitionOffset(partition, offset: 2)])
@@ -339,11 +345,9 @@ struct DeleteRecordsClientTests {
     @Test(arguments: [ConsumerConfiguration.AssignmentStrategy.cooperativeSticky, .range])
     func aPositionOutOfRangeIsReportedAndTheRestartedPartitionReadsFromWhereItWasRestarted(strategy: ConsumerConfiguration.AssignmentStrategy) async throws {
         try await TestKafka.with { kafka in
-            let topic = kafka.uniqueName("reported")
+            let topic = try await Self.topic("reported", holding: (0..<10).map { "v\($0)" }, on: kafka)
             let group = kafka.uniqueName("g")
             let partition = TopicPartition(topic, 0)
-            try await Helpers.createTopic(kafka.bootstrapServers, topic, partitions: 1)
-            try await Self.produce(kafka.bootstrapServers, topic, (0..<10).map { "v\($0)" })
             let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(
                 kafka: Helpers.kafka(kafka.bootstrapServers), groupID: group, offsetReset: .error, assignmentStrategy: strategy))
             try await BlockingCalls.run {
@@ -381,10 +385,8 @@ struct DeleteRecordsClientTests {
 
     @Test func upToTheHighWatermarkEmptiesThePartition() async throws {
         try await TestKafka.with { kafka in
-            let topic = kafka.uniqueName("emptied")
+            let topic = try await Self.topic("emptied", holding: ["a", "b", "c", "d"], on: kafka)
             let partition = TopicPartition(topic, 0)
-            try await Helpers.createTopic(kafka.bootstrapServers, topic, partitions: 1)
-            try await Self.produce(kafka.bootstrapServers, topic, ["a", "b", "c", "d"])
             let consumer = try Helpers.consumer(kafka.bootstrapServers, group: kafka.uniqueName("g"))
             let (lowWatermarks, range) = try await BlockingCalls.run {
                 let lowWatermarks = try Self.admin(kafka.bootstrapServers).deleteRecords([PartitionOffset(partition, offset: KafkaAdmin.upToHighWatermark)])

@@ -30,6 +30,15 @@ def create(topic, partitions=1):
     admin.close()
 
 
+def send_all(topic, values):
+    """Writes `values` (bytes) to partition 0 of `topic`, in order."""
+    p = KafkaProducer(bootstrap_servers=BOOTSTRAP)
+    for value in values:
+        p.send(topic, value, partition=0)
+    p.flush()
+    p.close()
+
+
 def read_all(topic, isolation, partitions=1):
     """Every record readable at `isolation`, from the start, without a group."""
     c = KafkaConsumer(bootstrap_servers=BOOTSTRAP, isolation_level=isolation, enable_auto_commit=False,
@@ -226,11 +235,7 @@ def delete_records():
     """records deleted below offset 4 of 10 are gone: the low watermark is 4 and a reader from the beginning reads exactly offsets 4-9"""
     t = name("deleted")
     create(t)
-    p = KafkaProducer(bootstrap_servers=BOOTSTRAP)
-    for i in range(10):
-        p.send(t, b"v%d" % i, partition=0)
-    p.flush()
-    p.close()
+    send_all(t, [b"v%d" % i for i in range(10)])
     tp = TopicPartition(t, 0)
     admin = KafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     deleted = admin.delete_records({tp: 4})
@@ -254,11 +259,7 @@ RESTART_GROUP = "kafka-python-restart-group"
 def before_restart():
     """records and committed offsets with metadata are written before the restart"""
     create(RESTART_TOPIC)
-    p = KafkaProducer(bootstrap_servers=BOOTSTRAP)
-    for i in range(5):
-        p.send(RESTART_TOPIC, b"r%d" % i, partition=0)
-    p.flush()
-    p.close()
+    send_all(RESTART_TOPIC, [b"r%d" % i for i in range(5)])
     c = KafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=RESTART_GROUP, enable_auto_commit=False)
     tp = TopicPartition(RESTART_TOPIC, 0)
     c.assign([tp])
