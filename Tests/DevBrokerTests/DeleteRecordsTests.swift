@@ -1,6 +1,7 @@
 import ExactlyTesting
 import Foundation
 import KafkaClient
+import Logging
 import NIOCore
 import NIOPosix
 import Testing
@@ -157,6 +158,56 @@ struct DeleteRecordsTests {
         var state = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
         change(&state)
         try (JSONSerialization.data(withJSONObject: state) + [0x0A]).write(to: url)
+    }
+
+    /// A reader waiting for more records learns at once that its position is gone, as Kafka
+    /// answers a partition in error at once: DeleteRecords past its offset, or its topic
+    /// deleted, answers the waiting fetch then, not when its 30 s wait ends.
+    @Test func aWaitingFetchIsAnsweredAtOnceWhenItsPositionIsDeletedOrItsTopicIsGone() throws {
+        let core = BrokerCore(state: try stateWithSixRecords(), logger: Logger(label: "test"), onStorageFailure: { _ in })
+        defer { core.close() }
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        func answer(_ request: KafkaRequest) -> BrokerCore.Answer {
+            core.handle(request, clientId: "test", clientHost: "test", on: loop)
+        }
+        func waitingFetch(from offset: Int64) throws -> EventLoopFuture<BrokerCore.Reply>? {
+            // Asking for more bytes than the partition holds makes the reader wait.
+            guard case .later(let waiting) = answer(.fetch(try TestRequests.fetch("t", offset: offset, readCommitted: false, maxWaitMs: 30_000, minBytes: 1 << 20))) else {
+                Issue.record("a fetch asking for more than the log holds was answered at once")
+                return nil
+            }
+            return waiting
+        }
+        // The answer, if it came within 10 s (the fetch itself would wait 30 s).
+        func partition(_ future: EventLoopFuture<BrokerCore.Reply>) throws -> FetchResponse.Partition? {
+            let timeout = loop.makePromise(of: BrokerCore.Reply.self)
+            let timer = loop.scheduleTask(in: .seconds(10)) { timeout.fail(ChannelError.ioOnClosedChannel) }
+            future.cascade(to: timeout)
+            defer { timer.cancel() }
+            let reply = try? timeout.futureResult.wait()
+            return (reply as? FetchResponse)?.topics.first?.partitions.first
+        }
+
+        let beforeDeletion = try #require(try waitingFetch(from: 0))
+        guard case .now = answer(.deleteRecords(try TestRequests.deleteRecords("t", [(0, 3)]))) else {
+            Issue.record("DeleteRecords was not answered")
+            return
+        }
+        let deleted = try #require(try partition(beforeDeletion), "the waiting fetch was not answered when its offset was deleted")
+        #expect(deleted.errorCode == .offsetOutOfRange)
+        #expect(deleted.batches.isEmpty)
+
+        // From the log start it waits again, until the topic goes.
+        let beforeTopicDeletion = try #require(try waitingFetch(from: 3))
+        guard case .deleteTopics(let deleteTopic) = try TestRequests.decode(.deleteTopics, 3, { w in
+            w.arrayCount(1); w.string("t"); w.int32(1000)
+        }) else { fatalError() }
+        guard case .now = answer(.deleteTopics(deleteTopic)) else {
+            Issue.record("DeleteTopics was not answered")
+            return
+        }
+        let gone = try #require(try partition(beforeTopicDeletion), "the waiting fetch was not answered when its topic was deleted")
+        #expect(gone.errorCode == .unknownTopicOrPartition)
     }
 
     @Test func theLogStartSurvivesARestart() throws {

@@ -22,9 +22,9 @@ enum TestRequests {
         return r
     }
 
-    static func fetch(_ topic: String, partition: Int32 = 0, offset: Int64, readCommitted: Bool, maxWaitMs: Int32 = 0) throws -> FetchRequest {
+    static func fetch(_ topic: String, partition: Int32 = 0, offset: Int64, readCommitted: Bool, maxWaitMs: Int32 = 0, minBytes: Int32 = 1) throws -> FetchRequest {
         guard case .fetch(let r) = try decode(.fetch, 4, { w in
-            w.int32(-1); w.int32(maxWaitMs); w.int32(1); w.int32(50_000_000); w.int8(readCommitted ? 1 : 0)
+            w.int32(-1); w.int32(maxWaitMs); w.int32(minBytes); w.int32(50_000_000); w.int8(readCommitted ? 1 : 0)
             w.arrayCount(1); w.string(topic)
             w.arrayCount(1); w.int32(partition); w.int64(offset); w.int32(10_000_000)
         }) else { fatalError() }

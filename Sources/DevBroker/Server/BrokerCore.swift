@@ -106,7 +106,7 @@ final class BrokerCore: Sendable {
                 return r.acks == 0 ? Optional<Reply>.some(nil) : response
             case .fetch(let r):
                 let response = inner.state.fetch(r)
-                if response.recordBytes >= Int(max(r.minBytes, 1)) || r.maxWaitMs <= 0 {
+                if response.isReady(minBytes: r.minBytes) || r.maxWaitMs <= 0 {
                     return response
                 }
                 inner.nextWaiter += 1
@@ -161,9 +161,13 @@ final class BrokerCore: Sendable {
             case .createTopics(let r):
                 return inner.state.createTopics(r)
             case .deleteTopics(let r):
-                return inner.state.deleteTopics(r)
+                let response = inner.state.deleteTopics(r)
+                completions += Self.wakeFetchers(&inner)
+                return response
             case .deleteRecords(let r):
-                return inner.state.deleteRecords(r)
+                let response = inner.state.deleteRecords(r)
+                completions += Self.wakeFetchers(&inner)
+                return response
             case .describeConfigs(let r):
                 return inner.state.describeConfigs(r)
             }
@@ -260,12 +264,14 @@ final class BrokerCore: Sendable {
         if let (p, value) = done { p.succeed(value) }
     }
 
+    /// Takes the waiting fetches a change made ready (records arrived, or a partition went into
+    /// error), with their answers.
     private static func wakeFetchers(_ inner: inout Inner) -> [(EventLoopPromise<Reply>, Reply)] {
         guard !inner.fetchWaiters.isEmpty else { return [] }
         var done: [(EventLoopPromise<Reply>, Reply)] = []
         for (id, waiter) in inner.fetchWaiters {
             let response = inner.state.fetch(waiter.request)
-            if response.recordBytes >= Int(max(waiter.request.minBytes, 1)) {
+            if response.isReady(minBytes: waiter.request.minBytes) {
                 inner.fetchWaiters[id] = nil
                 done.append((waiter.promise, response))
             }

@@ -67,6 +67,14 @@ struct FetchResponse: KafkaResponseBody {
         topics.reduce(0) { $0 + $1.partitions.reduce(0) { $0 + $1.batches.reduce(0) { $0 + $1.readableBytes } } }
     }
 
+    /// Whether the answer goes out now instead of waiting for more records: it holds
+    /// `minBytes` (at least one byte), or a partition is in error. Kafka answers an error at
+    /// once, so a reader whose position a DeleteRecords removed, or whose topic was deleted,
+    /// learns it then, not when its wait ends.
+    func isReady(minBytes: Int32) -> Bool {
+        recordBytes >= Int(max(minBytes, 1)) || topics.contains { $0.partitions.contains { $0.errorCode != .none } }
+    }
+
     func encode(into w: inout KafkaWriter, version: Int16) {
         w.int32(0)
         w.array(topics) { w, t in
