@@ -33,6 +33,10 @@ public protocol CheckpointStorage: Sendable {
     /// Every checkpoint that holds `partition`, verified, for ``RecoveryPlanner``.
     func candidates(for partition: TopicPartition) throws -> [CheckpointCandidate]
 
+    /// The checkpoint a replay started from, as checkpoint `id`'s manifest records it; `nil`
+    /// when it records none, or when the manifest cannot be read.
+    func descendsFrom(_ id: CheckpointID) -> CheckpointID?
+
     /// The state of `partition` in checkpoint `id`, verified.
     func restore(_ partition: TopicPartition, from id: CheckpointID) throws -> PartitionState
 

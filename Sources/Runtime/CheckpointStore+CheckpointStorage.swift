@@ -38,6 +38,10 @@ extension CheckpointStore: CheckpointStorage {
         try discardAndWait(id.description)
     }
 
+    public func descendsFrom(_ id: CheckpointID) -> CheckpointID? {
+        (try? manifest(id.description))?.descendsFrom.flatMap(CheckpointID.init)
+    }
+
     public func candidates(for partition: TopicPartition) throws -> [CheckpointCandidate] {
         let key = PartitionID(partition)
         let committed = committedCheckpointIDs()

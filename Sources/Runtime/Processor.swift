@@ -97,8 +97,6 @@ public final class Processor: @unchecked Sendable {
     /// Failed tries of the abort under way, and when the last was logged.
     private var abortRetries = 0
     private var abortRetryLoggedAt: ContinuousClock.Instant?
-    /// Partitions already restored from the replay checkpoint (each is replayed once per run).
-    private var replayed: Set<TopicPartition> = []
     /// Assigned partitions held paused until their committed offsets can be read
     /// (``CommittedOffsetsWait``); they are read on `offsetReads`, one try at a time.
     private var offsetsWait: CommittedOffsetsWait
@@ -636,10 +634,13 @@ public final class Processor: @unchecked Sendable {
     /// retention. Neither decides what is committed (Kafka did), so processing goes on meanwhile.
     private func recordCommitted(_ id: CheckpointID) {
         let (store, logger, instance, newest) = (store, logger, settings.transactionalID, settings.retainedCheckpoints)
+        // A replay's checkpoint stays while the replay runs: a partition lost before a
+        // checkpoint of the replay committed it is replayed from it again (``ReplayStart``).
+        let pinned = Set([id] + (settings.replayFrom.map { [$0] } ?? []))
         bookkeeping.async {
             do {
                 try store.markCommitted(id)
-                try store.retain(instance: instance, newest: newest, pinned: [id])
+                try store.retain(instance: instance, newest: newest, pinned: pinned)
             } catch {
                 logger.warning("checkpoint \(id) committed, but its bookkeeping failed: \(error)")
             }
@@ -1098,16 +1099,30 @@ public final class Processor: @unchecked Sendable {
             // The lane with the fewest partitions (records are spread evenly over partitions).
             let lane = lanes.min { $0.partitionCount < $1.partitionCount }!
             lane.partitionCount += 1
-            if let replay = settings.replayFrom, !replayed.contains(partition) {
-                replayed.insert(partition)
+            if let replay = settings.replayFrom {
                 if let start = try store.candidates(for: partition).first(where: { $0.id == replay && $0.damage == nil }) {
-                    let state = try store.restore(partition, from: replay)
-                    partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: start.nextOffset, mutedUntil: 0, lane: lane)
-                    startOffsets[partition] = start.nextOffset
-                    logger.notice("\(partition): replaying from checkpoint \(replay) (\(state.count) keys) at offset \(start.nextOffset)")
-                    continue
+                    let now = committed[partition]
+                    let descends = now.flatMap { offset -> Bool? in
+                        guard case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) else { return nil }
+                        return store.descendsFrom(id) == replay
+                    } ?? false
+                    switch ReplayStart.decide(
+                        partition, replaying: replay, committed: now, checked: settings.replayCheckedOffsets[partition], committedDescendsFromReplay: descends)
+                    {
+                    case .replay:
+                        let state = try store.restore(partition, from: replay)
+                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: start.nextOffset, mutedUntil: 0, lane: lane)
+                        startOffsets[partition] = start.nextOffset
+                        logger.notice("\(partition): replaying from checkpoint \(replay) (\(state.count) keys) at offset \(start.nextOffset)")
+                        continue
+                    case .recoverAsUsual(let reason):
+                        logger.notice("\(partition): \(reason); recovering as usual")
+                    case .stop(let message):
+                        throw ProcessorFailure(message: message)
+                    }
+                } else {
+                    logger.notice("\(partition): not in checkpoint \(replay); recovering as usual")
                 }
-                logger.notice("\(partition): not in checkpoint \(replay); recovering as usual")
             }
             var candidates = try store.candidates(for: partition)
             // Restoring verifies every byte; a checkpoint that fails is marked damaged and the

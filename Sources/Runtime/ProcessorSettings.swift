@@ -77,9 +77,13 @@ public struct ProcessorSettings: Sendable {
     /// the records from its position on (``PositionOutOfRange``).
     public var deletedRecords: DeletedRecordsPolicy = .stop
     /// `--replay-from-checkpoint`: each partition this checkpoint holds is restored from it
-    /// (not from what the committed offsets name) the first time it is assigned; the run's
-    /// checkpoints record that they descend from it.
+    /// (not from what the committed offsets name) when it is assigned, until a checkpoint of the
+    /// replay commits it (``ReplayStart``); the run's checkpoints record that they descend from it.
     public var replayFrom: CheckpointID?
+    /// What Kafka held committed for the replayed partitions when the replay was checked at
+    /// start-up (a partition with nothing committed is absent): a partition whose committed
+    /// offset moved since, other than by the replay, stops the processor (``ReplayStart``).
+    public var replayCheckedOffsets: [TopicPartition: PartitionOffset] = [:]
 
     /// Settings for `application`/`instance` reading `sourceTopics` and writing `sinkTopic`.
     public init(

@@ -284,6 +284,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError(ReplayGuard.refusal(checkpoint: checkpoint, sink: configuration.sinkTopic, overlaps: overlaps))
             }
             settingsWithReplay.replayFrom = checkpoint
+            settingsWithReplay.replayCheckedOffsets = committed
             logger.notice("replaying from checkpoint \(checkpoint)")
         } else if dryRun || allowDuplicateOutput {
             throw ValidationError("--dry-run and --allow-duplicate-output go with --replay-from-checkpoint")
