@@ -33,12 +33,38 @@ public enum ReplayGuard {
     /// checkpoint's, for each partition where the checkpoint is ahead. Such a checkpoint's
     /// transaction did not commit (it aborted, or the process died before the commit): the
     /// outputs of those inputs were never seen by a reader, and a replay from it would never
-    /// produce them. A partition with no committed offset has no gap (its offsets may have
-    /// been lost, which is what a replay is for).
+    /// produce them. A partition with no committed offset has no gap: give lost offsets the
+    /// last known ones first (``committedOrLastKnown(_:partitions:lastKnownCommitted:)``).
     public static func gaps(checkpointOffsets: [TopicPartition: Int64], committed: [TopicPartition: PartitionOffset]) -> [ReplayOverlap] {
         ranges(checkpointOffsets: checkpointOffsets, committed: committed) { checkpoint, committed in
             checkpoint > committed ? (committed, checkpoint) : nil
         }
+    }
+
+    /// `committed`, with each of `partitions` that Kafka holds no committed offset for given
+    /// the offset of the newest checkpoint known to have committed it (`lastKnownCommitted`), if
+    /// any; and the partitions so filled in. Offsets can be lost (the group's offsets expired
+    /// after `offsets.retention.minutes`, or were deleted), and with nothing committed the checks
+    /// saw neither a gap nor an overlap: a replay from a checkpoint that never committed skipped
+    /// input unsaid, and one from an older checkpoint wrote committed outputs again unsaid.
+    public static func committedOrLastKnown(
+        _ committed: [TopicPartition: PartitionOffset], partitions: some Sequence<TopicPartition>,
+        lastKnownCommitted: (TopicPartition) throws -> CheckpointCandidate?
+    ) rethrows -> (offsets: [TopicPartition: PartitionOffset], filledIn: [TopicPartition]) {
+        var offsets = committed
+        var filledIn: [TopicPartition] = []
+        for partition in partitions where committed[partition] == nil {
+            guard let known = try lastKnownCommitted(partition) else { continue }
+            offsets[partition] = PartitionOffset(partition, offset: known.nextOffset, metadata: OffsetMetadata.encode(known.id))
+            filledIn.append(partition)
+        }
+        return (offsets, filledIn.sorted())
+    }
+
+    /// The newest of `candidates` (one partition's checkpoints) known to have committed whose
+    /// offset is known, for ``committedOrLastKnown(_:partitions:lastKnownCommitted:)``.
+    public static func lastKnownCommitted(among candidates: [CheckpointCandidate]) -> CheckpointCandidate? {
+        candidates.filter { $0.knownCommitted && $0.nextOffset != .max }.max { $0.nextOffset < $1.nextOffset }
     }
 
     /// The checkpoints `committed`'s metadata names, sorted (for the refusals).

@@ -239,13 +239,23 @@ struct RunCommand: AsyncParsableCommand {
                         Array(offsets.keys), with: reader, transactionalID: settings.transactionalID, transactionTimeout: transactionTimeout, logger: logger)
                 }
             }
-            let committed: [TopicPartition: PartitionOffset]
+            let kafkaCommitted: [TopicPartition: PartitionOffset]
             switch read {
             case .success(let read):
-                committed = read
+                kafkaCommitted = read
             case .failure(let unreadable):
                 logger.critical("\(unreadable)")
                 throw ExitCode(1)
+            }
+            // Lost offsets: the checks use the newest checkpoint known to have committed.
+            let (committed, filledIn) = try await BlockingCalls.run { [offsets] in
+                try ReplayGuard.committedOrLastKnown(kafkaCommitted, partitions: offsets.keys) { partition in
+                    ReplayGuard.lastKnownCommitted(among: try store.candidates(for: partition))
+                }
+            }
+            if !filledIn.isEmpty {
+                let named = filledIn.map { "\($0) at \(committed[$0]!.offset) (checkpoint \(ReplayGuard.namedCheckpoints([$0: committed[$0]!]).joined()))" }
+                logger.warning("Kafka holds no committed offsets for \(named.count) of the replay's partitions (lost: the group's offsets expired or were deleted); the checks take what the newest checkpoint known to have committed each says: \(named.joined(separator: ", "))")
             }
             // A checkpoint ahead of the committed offsets did not commit: replaying it would
             // skip inputs whose outputs were aborted (`latest` picks the newest that verifies).
@@ -284,7 +294,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError(ReplayGuard.refusal(checkpoint: checkpoint, sink: configuration.sinkTopic, overlaps: overlaps))
             }
             settingsWithReplay.replayFrom = checkpoint
-            settingsWithReplay.replayCheckedOffsets = committed
+            settingsWithReplay.replayCheckedOffsets = kafkaCommitted
             logger.notice("replaying from checkpoint \(checkpoint)")
         } else if dryRun || allowDuplicateOutput {
             throw ValidationError("--dry-run and --allow-duplicate-output go with --replay-from-checkpoint")

@@ -35,6 +35,31 @@ import Testing
         #expect(ReplayGuard.gaps(checkpointOffsets: [p0: 1000], committed: [p0: PartitionOffset(p0, offset: 1000)]).isEmpty)
     }
 
+    /// Lost offsets (expired, deleted): the checks take the newest checkpoint known to have
+    /// committed the partition, so a replay from one that never committed is refused for the
+    /// input it would skip, and one from an older checkpoint for the outputs it would repeat.
+    @Test func lostOffsetsAreTakenFromTheNewestCheckpointKnownToHaveCommitted() {
+        let committedOne = CheckpointID(instance: "app-0", incarnation: 1, sequence: 5)
+        let candidates = [
+            CheckpointCandidate(id: CheckpointID(instance: "app-0", incarnation: 1, sequence: 4), nextOffset: 800, knownCommitted: true),
+            CheckpointCandidate(id: committedOne, nextOffset: 1000, knownCommitted: true),
+            // Written, never committed (a kill between the manifest and the commit).
+            CheckpointCandidate(id: CheckpointID(instance: "app-0", incarnation: 1, sequence: 6), nextOffset: 1500, knownCommitted: false),
+            // Committed, but its manifest no longer reads: no offset to go by.
+            CheckpointCandidate(id: CheckpointID(instance: "app-1", incarnation: 2, sequence: 9), nextOffset: .max, knownCommitted: true, damage: "manifest unreadable"),
+        ]
+        let kafka = [p1: PartitionOffset(p1, offset: 700)]
+        let (offsets, filledIn) = ReplayGuard.committedOrLastKnown(kafka, partitions: [p0, p1]) { partition in
+            partition == p0 ? ReplayGuard.lastKnownCommitted(among: candidates) : nil
+        }
+        #expect(filledIn == [p0])
+        #expect(offsets[p0] == PartitionOffset(p0, offset: 1000, metadata: OffsetMetadata.encode(committedOne)))
+        #expect(offsets[p1] == kafka[p1], "what Kafka holds is kept")
+        #expect(ReplayGuard.gaps(checkpointOffsets: [p0: 1500], committed: offsets) == [ReplayOverlap(partition: p0, from: 1000, to: 1500)])
+        #expect(ReplayGuard.overlaps(checkpointOffsets: [p0: 800], committed: offsets) == [ReplayOverlap(partition: p0, from: 800, to: 1000)])
+        #expect(ReplayGuard.lastKnownCommitted(among: [candidates[2], candidates[3]]) == nil, "nothing known committed with a known offset")
+    }
+
     @Test func nothingCommittedMeansNoOverlap() {
         #expect(ReplayGuard.overlaps(checkpointOffsets: [p0: 10], committed: [:]).isEmpty)
     }
