@@ -154,7 +154,8 @@ public enum ReplayAudit {
                         counts[partition, default: (0, 0)].deadLetters += 1
                     } else {
                         counts[partition, default: (0, 0)].outputs += 1
-                        digests.append(digest(emission.record.value))
+                        let output = emission.record
+                        digests.append(digest(key: output.key, value: output.value, headers: output.headers.map { ($0.name, $0.value) }))
                     }
                 }
                 if let upTo = committed[partition]?.offset, record.offset < upTo {
@@ -226,7 +227,9 @@ public enum ReplayAudit {
                     continue
                 }
                 if let from = wanted[source.partition], let upTo = committed[source.partition]?.offset, source.offset >= from, source.offset < upTo {
-                    outputs[source.partition, default: []].append((source.offset, digest(record.value)))
+                    // The source header the processor appended is the last; any before it are the output's own.
+                    let headers = record.headers.dropLast().map { ($0.name, $0.value ?? []) }
+                    outputs[source.partition, default: []].append((source.offset, digest(key: record.key, value: record.value, headers: headers)))
                 }
             }
             try checkPositions(of: reader, unfinished: sinkPartitions, done: &done, positions: &positions, ends: ends, progress: &progress)
@@ -269,9 +272,22 @@ public enum ReplayAudit {
     /// process, the same for both sides of one audit). The committed side of a large range is
     /// held in memory, and a value is about 50-150 bytes plus an array's 32; two different values
     /// share a hash with a probability of about 2^-64.
-    private static func digest(_ value: [UInt8]) -> Int {
+    /// A hash of what a reader sees of an output: its key (none apart from empty), value and
+    /// headers (without the processor's source header). Hashing the value alone called a replay
+    /// that changed outputs' keys a match, though their partitions and compaction differ.
+    /// (Lengths are hashed too: a byte moved from the key to the value changes the hash.)
+    private static func digest(key: [UInt8]?, value: [UInt8], headers: [(name: String, value: [UInt8])]) -> Int {
         var hasher = Hasher()
+        hasher.combine(key?.count ?? -1)
+        key?.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(value.count)
         value.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(headers.count)
+        for header in headers {
+            hasher.combine(header.name)
+            hasher.combine(header.value.count)
+            header.value.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
         return hasher.finalize()
     }
 

@@ -1,5 +1,9 @@
+import Checkpointing
 import Foundation
 import KafkaClient
+import KeyedState
+import Logging
+import Operators
 import Runtime
 import Testing
 
@@ -92,6 +96,39 @@ extension ProcessorEndToEndTests {
         let all = Self.outputs(of: 550, keys: keys, from: atCheckpoint)
         let final = try await BlockingCalls.run { try self.readCommitted("replayed", count: all.count, kafka: kafka, patience: .seconds(30)) }
         #expect(final.sorted() == all.sorted(), "each output once, and nothing else")
+        await broker.stop()
+    }
+}
+
+extension ProcessorEndToEndTests {
+    /// `--dry-run`'s comparison covers what a reader sees of an output, not its value alone: a
+    /// pipeline that keys its outputs by another field writes the same values under other keys
+    /// (other partitions, other compaction), and its dry run reports a difference. The same
+    /// pipeline's dry run matches.
+    @Test func aDryRunWhoseOutputsChangeOnlyTheirKeysDiffers() async throws {
+        let app = "dry-run-keys-app"
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<200, keys: 20))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let byUser = try Pipeline(yaml: "operators:\n  - key_by: user\n")
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: app, instance: "0"))
+        let run = try Processor(settings: Self.shutdownOnlySettings(app, kafka: kafka, stopAfter: 200), pipeline: byUser, store: store, logger: Logger(label: "test"))
+        #expect(try await failureMessage(of: run) == nil)
+        let committed = try await BlockingCalls.run { try self.committedWithMetadata(app, kafka: kafka) }
+        #expect(committed.values.reduce(0) { $0 + $1.offset } == 200)
+
+        // A replay of every input from an empty state at offset 0.
+        func audit(_ pipeline: Pipeline) async throws -> [ReplayAuditEntry] {
+            let restored = Dictionary(uniqueKeysWithValues: committed.keys.map { ($0, (state: PartitionState(), offset: Int64(0))) })
+            return try await BlockingCalls.run {
+                try ReplayAudit.run(
+                    kafka: kafka, application: app, pipeline: pipeline, sourceTopics: ["orders"], sinkTopic: "totals",
+                    checkpoint: CheckpointID(instance: "0", sequence: 1), restored: restored, committed: committed, logger: Logger(label: "test"))
+            }
+        }
+        let same = try await audit(byUser)
+        #expect(same.count == 4 && same.allSatisfy { $0.isComparable && !$0.differs }, "\(same)")
+        let byAmount = try await audit(try Pipeline(yaml: "operators:\n  - key_by: amount\n"))
+        #expect(byAmount.count == 4 && byAmount.allSatisfy(\.differs), "the same values under other keys must differ: \(byAmount)")
         await broker.stop()
     }
 }
