@@ -41,19 +41,26 @@ public enum ReplayGuard {
         }
     }
 
-    /// `committed`, with each of `partitions` that Kafka holds no committed offset for given
-    /// the offset of the newest checkpoint known to have committed it (`lastKnownCommitted`), if
-    /// any; and the partitions so filled in. Offsets can be lost (the group's offsets expired
-    /// after `offsets.retention.minutes`, or were deleted), and with nothing committed the checks
-    /// saw neither a gap nor an overlap: a replay from a checkpoint that never committed skipped
-    /// input unsaid, and one from an older checkpoint wrote committed outputs again unsaid.
+    /// `committed`, with each of `partitions` whose committed offset is not one an Exactly
+    /// checkpoint committed given the offset of the newest checkpoint known to have committed it
+    /// (`lastKnownCommitted`), if any, or nothing; and the partitions so filled in.
+    ///
+    /// Offsets can be lost (the group's offsets expired after `offsets.retention.minutes`, or were
+    /// deleted): with nothing committed the checks saw neither a gap nor an overlap, so a replay
+    /// from a checkpoint that never committed skipped input unsaid, and one from an older
+    /// checkpoint wrote committed outputs again unsaid. Or another program set them (a
+    /// `kafka-consumer-groups --reset-offsets`, no checkpoint named): the gap check then refused
+    /// the replay as if a transaction had not committed, while a start without the replay refused
+    /// the offsets, leaving no way on.
     public static func committedOrLastKnown(
         _ committed: [TopicPartition: PartitionOffset], partitions: some Sequence<TopicPartition>,
         lastKnownCommitted: (TopicPartition) throws -> CheckpointCandidate?
     ) rethrows -> (offsets: [TopicPartition: PartitionOffset], filledIn: [TopicPartition]) {
         var offsets = committed
         var filledIn: [TopicPartition] = []
-        for partition in partitions where committed[partition] == nil {
+        for partition in partitions {
+            if let offset = committed[partition], case .checkpoint = OffsetMetadata.decode(offset.metadata) { continue }
+            offsets[partition] = nil
             guard let known = try lastKnownCommitted(partition) else { continue }
             offsets[partition] = PartitionOffset(partition, offset: known.nextOffset, metadata: OffsetMetadata.encode(known.id))
             filledIn.append(partition)

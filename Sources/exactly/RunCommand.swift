@@ -247,15 +247,20 @@ struct RunCommand: AsyncParsableCommand {
                 logger.critical("\(unreadable)")
                 throw ExitCode(1)
             }
-            // Lost offsets: the checks use the newest checkpoint known to have committed.
+            // Lost offsets, or offsets another program set: the checks go by the newest
+            // checkpoint known to have committed.
             let (committed, filledIn) = try await BlockingCalls.run { [offsets] in
                 try ReplayGuard.committedOrLastKnown(kafkaCommitted, partitions: offsets.keys) { partition in
                     ReplayGuard.lastKnownCommitted(among: try store.candidates(for: partition))
                 }
             }
-            if !filledIn.isEmpty {
-                let named = filledIn.map { "\($0) at \(committed[$0]!.offset) (checkpoint \(ReplayGuard.namedCheckpoints([$0: committed[$0]!]).joined()))" }
-                logger.warning("Kafka holds no committed offsets for \(named.count) of the replay's partitions (lost: the group's offsets expired or were deleted); the checks take what the newest checkpoint known to have committed each says: \(named.joined(separator: ", "))")
+            for partition in offsets.keys.sorted() where committed[partition]?.metadata != kafkaCommitted[partition]?.metadata {
+                let what = kafkaCommitted[partition].map { "offset \($0.offset), set by another program (it names no checkpoint)" }
+                    ?? "no committed offset (lost: the group's offsets expired or were deleted)"
+                let instead = filledIn.contains(partition)
+                    ? "the replay's checks go by checkpoint \(ReplayGuard.namedCheckpoints([partition: committed[partition]!]).joined()), the newest known to have committed it, at offset \(committed[partition]!.offset)"
+                    : "no checkpoint is known to have committed it, so the replay's checks cannot tell whether its outputs are committed already"
+                logger.warning("\(partition): Kafka holds \(what); \(instead)")
             }
             // A checkpoint ahead of the committed offsets did not commit: replaying it would
             // skip inputs whose outputs were aborted (`latest` picks the newest that verifies).

@@ -48,13 +48,21 @@ import Testing
             // Committed, but its manifest no longer reads: no offset to go by.
             CheckpointCandidate(id: CheckpointID(instance: "app-1", incarnation: 2, sequence: 9), nextOffset: .max, knownCommitted: true, damage: "manifest unreadable"),
         ]
-        let kafka = [p1: PartitionOffset(p1, offset: 700)]
-        let (offsets, filledIn) = ReplayGuard.committedOrLastKnown(kafka, partitions: [p0, p1]) { partition in
-            partition == p0 ? ReplayGuard.lastKnownCommitted(among: candidates) : nil
+        let p2 = TopicPartition("orders", 2), p3 = TopicPartition("orders", 3)
+        let kafka = [
+            p1: PartitionOffset(p1, offset: 700, metadata: OffsetMetadata.encode(CheckpointID(instance: "app-0", incarnation: 1, sequence: 3))),
+            // Reset by another program (`kafka-consumer-groups --reset-offsets --to-earliest`).
+            p2: PartitionOffset(p2, offset: 0),
+            p3: PartitionOffset(p3, offset: 0, metadata: "by hand"),
+        ]
+        let (offsets, filledIn) = ReplayGuard.committedOrLastKnown(kafka, partitions: [p0, p1, p2, p3]) { partition in
+            partition == p3 ? nil : ReplayGuard.lastKnownCommitted(among: candidates)
         }
-        #expect(filledIn == [p0])
+        #expect(filledIn == [p0, p2])
         #expect(offsets[p0] == PartitionOffset(p0, offset: 1000, metadata: OffsetMetadata.encode(committedOne)))
-        #expect(offsets[p1] == kafka[p1], "what Kafka holds is kept")
+        #expect(offsets[p1] == kafka[p1], "what an Exactly checkpoint committed is kept")
+        #expect(offsets[p2] == PartitionOffset(p2, offset: 1000, metadata: OffsetMetadata.encode(committedOne)))
+        #expect(offsets[p3] == nil, "an offset another program set, with no checkpoint known to have committed: nothing to check against")
         #expect(ReplayGuard.gaps(checkpointOffsets: [p0: 1500], committed: offsets) == [ReplayOverlap(partition: p0, from: 1000, to: 1500)])
         #expect(ReplayGuard.overlaps(checkpointOffsets: [p0: 800], committed: offsets) == [ReplayOverlap(partition: p0, from: 800, to: 1000)])
         #expect(ReplayGuard.lastKnownCommitted(among: [candidates[2], candidates[3]]) == nil, "nothing known committed with a known offset")
