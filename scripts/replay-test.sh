@@ -135,7 +135,19 @@ grep -q "checkpoint $uncommitted is ahead of what Kafka committed" "$work/gap-re
     || fail "the replay from $uncommitted was not refused for the input it would skip: $(tail -n 3 "$work/gap-refused.txt")"
 grep -q "Kafka's committed offsets name $gap-0-" "$work/gap-refused.txt" || fail "the refusal does not name the committed checkpoint: $(cat "$work/gap-refused.txt")"
 say "refused as it should: $(grep -o 'checkpoint [^ ]* is ahead of what Kafka committed[^:]*' "$work/gap-refused.txt")"
+# A checkpoint store copied in from another application: its checkpoints verify, but hold
+# another pipeline's state, and a replay from one is refused naming both applications.
+copied=$APPLICATION-copied
+mkdir -p "$work/checkpoints/$copied"
+cp -r "$work/checkpoints/$gap/." "$work/checkpoints/$copied/"
+sed -e "s#^application: .*#application: $copied#" "$work/gap.yaml" > "$work/copied.yaml"
+status=0
+run "$work/copied.yaml" --replay-from-checkpoint latest > "$work/copied-refused.txt" 2>&1 || status=$?
+[ "$status" != 0 ] || fail "a replay from a checkpoint of application $gap into $copied was not refused: $(tail -n 3 "$work/copied-refused.txt")"
+grep -q "is of application \`$gap\`, not of \`$copied\`" "$work/copied-refused.txt" \
+    || fail "the replay from another application's checkpoint was not refused naming both: $(tail -n 3 "$work/copied-refused.txt")"
+say "refused as it should: $(grep -o 'checkpoint [^ ]* is of application [^:]*' "$work/copied-refused.txt")"
 
 workload_kafka_done
 rm -rf "$work"
-echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), with no Kafka to reach it stopped in 30 s, it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once, a replay that would skip input refused"
+echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), with no Kafka to reach it stopped in 30 s, it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once, a replay that would skip input refused, a checkpoint of another application refused"

@@ -221,10 +221,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         var settingsWithReplay = settings
         if let replayFrom {
-            let checkpoint = try Self.resolveReplay(replayFrom, store: store, configuration: configuration)
-            let manifest = try store.manifest(checkpoint.description)
-            let offsets = Dictionary(uniqueKeysWithValues: manifest.partitions.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) })
+            // Verifying reads and checksums every state file: off the cooperative pool.
             let (application, transactionTimeout) = (configuration.application, configuration.transactionTimeout)
+            let (checkpoint, manifest) = try await BlockingCalls.run {
+                let checkpoint = try Self.resolveReplay(replayFrom, store: store, application: application)
+                return (checkpoint, try store.manifest(checkpoint.description))
+            }
+            let offsets = Dictionary(uniqueKeysWithValues: manifest.partitions.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) })
             let read = try await BlockingCalls.run { () -> Result<[TopicPartition: PartitionOffset], CommittedOffsetsUnreadable> in
                 do throws(CommittedOffsetsUnreadable) {
                     try CommittedOffsetsReader.requireReachable(settings.kafka, logger: logger)
@@ -268,9 +271,12 @@ struct RunCommand: AsyncParsableCommand {
             let gapRefusal = gaps.isEmpty ? nil : ReplayGuard.refusal(checkpoint: checkpoint, skipping: gaps, named: ReplayGuard.namedCheckpoints(committed))
             if dryRun {
                 if let gapRefusal { print("note: a replay would be refused: \(gapRefusal)") }
-                var restored: [TopicPartition: (state: PartitionState, offset: Int64)] = [:]
-                for (partition, offset) in offsets {
-                    restored[partition] = (try store.restore(partition, from: checkpoint), offset)
+                let restored = try await BlockingCalls.run { [offsets] in
+                    var restored: [TopicPartition: (state: PartitionState, offset: Int64)] = [:]
+                    for (partition, offset) in offsets {
+                        restored[partition] = (try store.restore(partition, from: checkpoint), offset)
+                    }
+                    return restored
                 }
                 let (sources, sink) = (configuration.sourceTopics, configuration.sinkTopic)
                 let audit = try await BlockingCalls.run { [restored] in
@@ -337,7 +343,17 @@ struct RunCommand: AsyncParsableCommand {
 extension RunCommand {
     /// The checkpoint `text` names: an id, `latest` (the newest that verifies), or the path of a
     /// manifest inside the configured checkpoint directory.
-    static func resolveReplay(_ text: String, store: CheckpointStore, configuration: ProcessorConfiguration) throws -> CheckpointID {
+    static func resolveReplay(_ text: String, store: CheckpointStore, application: String) throws -> CheckpointID {
+        let id = try locateReplay(text, store: store)
+        // A manifest copied in from another application's store holds another pipeline's state.
+        if let manifest = try? store.manifest(id.description), manifest.application != application {
+            throw ValidationError("--replay-from-checkpoint `\(text)`: checkpoint \(id) is of application `\(manifest.application)`, not of `\(application)` (`application` in the configuration): its state is another pipeline's; replay a checkpoint of this application (`exactly checkpoints list` shows them)")
+        }
+        return id
+    }
+
+    /// The checkpoint `text` names in `store` (an id, `latest`, or a manifest's path), verified.
+    private static func locateReplay(_ text: String, store: CheckpointStore) throws -> CheckpointID {
         let listings = store.listCheckpoints()
         if text == "latest" {
             for listing in listings where listing.manifest != nil {
@@ -354,7 +370,7 @@ extension RunCommand {
             let expected = store.rootDirectory + "/manifests/" + name + ".json"
             let real = URL(fileURLWithPath: text).resolvingSymlinksInPath().path
             guard real == URL(fileURLWithPath: expected).resolvingSymlinksInPath().path else {
-                throw ValidationError("--replay-from-checkpoint `\(text)` is not in the configured checkpoint store \(store.rootDirectory): copy the checkpoint directory there or point checkpoint.dir at it")
+                throw ValidationError("--replay-from-checkpoint `\(text)` is not in the configured checkpoint store \(store.rootDirectory) (`checkpoint.dir`/`application`): pass a checkpoint of that store, by id or path (`exactly checkpoints list` shows them)")
             }
         }
         guard let id = CheckpointID(name), listings.contains(where: { $0.checkpointID == name }) else {
