@@ -1071,8 +1071,13 @@ public final class Processor: @unchecked Sendable {
     /// Starts stopped partitions again at `starts` (``KafkaConsumer/restart(_:)``).
     private func restart(_ starts: [PartitionOffset], atTheirOwnPositions: Bool) throws {
         guard let consumer, !starts.isEmpty else { return }
+        if let delay = settings.delayBeforeRestart {
+            logger.warning("test switch delayBeforeRestart is on: waiting \(delay) before restarting \(starts.map(\.topicPartition))")
+            blockThread(for: delay)
+            logger.warning("test switch delayBeforeRestart: waited \(delay)")
+        }
         do {
-            try consumer.restart(starts)
+            try consumer.restart(starts, pauseAfterUnassign: settings.pauseWithinRestart ?? .zero)
         } catch {
             throw ProcessorFailure(message: "\(starts.map(\.topicPartition)): librdkafka stopped fetching them (their position out of range), "
                 + "and they could not be started again at \(starts.map { PositionOutOfRange.describe($0.offset) }): \(error). "
