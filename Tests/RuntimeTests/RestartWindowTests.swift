@@ -116,6 +116,7 @@ extension ProcessorEndToEndTests {
         first.requestShutdown()
         let firstFailure = try await firstRun.value
         #expect(firstFailure == nil, "instance 0 stops cleanly")
+        #expect(first.statistics.revocationsAbortedAfterRestart == 1, "instance 0 aborted the revocation that followed its restart")
         let expected = Self.expected(1200, keys: keys, without: deleted)
         try await awaitCommitted(expected.count, kafka: kafka)
         second.requestShutdown()
