@@ -210,7 +210,7 @@ public final class KafkaConsumer: Sendable {
     /// longer holds their position, with that position (the latest per partition); only with
     /// `auto.offset.reset` `error` (``ConsumerConfiguration/OffsetReset/error``), under which
     /// librdkafka reports instead of moving the position. librdkafka refuses to seek such a
-    /// partition; ``restart(_:)`` starts it again. Records deleted before they were read (retention, DeleteRecords) and a
+    /// partition; ``restart(_:pauseAfterUnassign:)`` starts it again. Records deleted before they were read (retention, DeleteRecords) and a
     /// log cut short both look like this; ``watermarkOffsets(_:timeout:)`` tells them apart.
     public func takePositionsOutOfRange() -> [TopicPartition: Int64] {
         handle.context.consumerErrors.withLock { $0.takePositionsOutOfRange() }

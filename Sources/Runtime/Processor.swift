@@ -1079,7 +1079,7 @@ public final class Processor: @unchecked Sendable {
         try restart(stoppedFetchers.takeWanted(), atTheirOwnPositions: false)
     }
 
-    /// Starts stopped partitions again at `starts` (``KafkaConsumer/restart(_:)``).
+    /// Starts stopped partitions again at `starts` (``KafkaConsumer/restart(_:pauseAfterUnassign:)``).
     private func restart(_ starts: [PartitionOffset], atTheirOwnPositions: Bool) throws {
         guard let consumer, !starts.isEmpty else { return }
         if let delay = settings.delayBeforeRestart {

@@ -34,7 +34,7 @@ public struct ProcessorSettings: Sendable {
     public var slowBarrier: SlowBarrier?
     /// For tests, off by default: the processing thread waits this long, without polling, just
     /// before it starts partitions again whose position was out of range
-    /// (``KafkaConsumer/restart(_:)``), so that a test can make the group rebalance meanwhile:
+    /// (``KafkaConsumer/restart(_:pauseAfterUnassign:)``), so that a test can make the group rebalance meanwhile:
     /// librdkafka then holds a rebalance that no poll has served when the restart runs.
     public var delayBeforeRestart: Duration?
     /// For tests, off by default: how long a restart waits between taking the partitions out
