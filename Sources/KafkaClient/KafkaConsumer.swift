@@ -1,6 +1,11 @@
 import CRdKafka
 import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A Kafka consumer in a consumer group.
 ///
@@ -205,7 +210,7 @@ public final class KafkaConsumer: Sendable {
     /// longer holds their position, with that position (the latest per partition); only with
     /// `auto.offset.reset` `error` (``ConsumerConfiguration/OffsetReset/error``), under which
     /// librdkafka reports instead of moving the position. librdkafka refuses to seek such a
-    /// partition; ``restart(_:)`` starts it again. Records deleted before they were read (retention, DeleteRecords) and a
+    /// partition; ``restart(_:pauseAfterUnassign:)`` starts it again. Records deleted before they were read (retention, DeleteRecords) and a
     /// log cut short both look like this; ``watermarkOffsets(_:timeout:)`` tells them apart.
     public func takePositionsOutOfRange() -> [TopicPartition: Int64] {
         handle.context.consumerErrors.withLock { $0.takePositionsOutOfRange() }
@@ -287,7 +292,13 @@ public final class KafkaConsumer: Sendable {
     /// this member's); the new start waits until the old fetcher has stopped. Only under the
     /// cooperative protocol: under an eager one librdkafka changes the assignment only as a
     /// whole, and this throws, naming the strategy. Not from a rebalance handler.
-    public func restart(_ offsets: [PartitionOffset]) throws(KafkaError) {
+    ///
+    /// - Parameter pauseAfterUnassign: for tests, zero by default: how long to wait between
+    ///   the unassign and the assign. librdkafka stops the old fetcher on another thread, and
+    ///   on a busy machine that may finish before the assign arrives (which matters when a
+    ///   rebalance is pending: librdkafka 2.0.2 then takes both calls as the answers to its
+    ///   callbacks); the wait makes that order certain.
+    public func restart(_ offsets: [PartitionOffset], pauseAfterUnassign: Duration = .zero) throws(KafkaError) {
         try checkOpen()
         guard !offsets.isEmpty else { return }
         let partitions = offsets.map(\.topicPartition)
@@ -302,6 +313,12 @@ public final class KafkaConsumer: Sendable {
             if let error = KafkaError.consuming(rd_kafka_incremental_unassign(handle.pointer, list), while: "incremental unassign \(partitions)") {
                 throw error
             }
+        }
+        if pauseAfterUnassign > .zero {
+            let (seconds, attoseconds) = pauseAfterUnassign.components
+            var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+            var remaining = timespec()
+            while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
         }
         try NativePartitionList.withNativeList(
             offsets.map { ($0.topicPartition, offset: $0.offset, metadata: nil) }

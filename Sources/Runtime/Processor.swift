@@ -119,6 +119,15 @@ public final class Processor: @unchecked Sendable {
     /// Log range reads that came back, handled by the loop (never inside a poll, where a
     /// restart would change the assignment under a rebalance callback).
     private var logRangeReads: [(StoppedFetchers.Read, try: Int, Result<LogRange, any Error>)] = []
+    /// Whether a restart of stopped partitions ran since the rebalance handler last served a
+    /// revocation. librdkafka (2.0.2) may hold a revocation that no poll has served yet, and
+    /// then takes the restart's unassign as the application's answer, and its assign as the
+    /// answer to the assignment that follows; the member then rejoins the group without the
+    /// revoked partitions before the handler has committed what it processed of them
+    /// (`rdkafka_cgrp.c` 3313-3370, 3395-3415, 3495-3513). No call tells whether a revocation
+    /// is waiting, so the next revocation after a restart is handled as lost instead
+    /// (``revoke(_:lost:answeredByRestart:)``).
+    private var restartedSinceRevocation = false
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
@@ -820,7 +829,9 @@ public final class Processor: @unchecked Sendable {
             case .assigned(let assigned):
                 return try assign(assigned)
             case .revoked(let revoked, let lost):
-                try revoke(revoked, lost: lost)
+                let answeredByRestart = restartedSinceRevocation
+                restartedSinceRevocation = false
+                try revoke(revoked, lost: lost, answeredByRestart: answeredByRestart)
                 return [:]
             }
         } catch {
@@ -1069,16 +1080,22 @@ public final class Processor: @unchecked Sendable {
         try restart(stoppedFetchers.takeWanted(), atTheirOwnPositions: false)
     }
 
-    /// Starts stopped partitions again at `starts` (``KafkaConsumer/restart(_:)``).
+    /// Starts stopped partitions again at `starts` (``KafkaConsumer/restart(_:pauseAfterUnassign:)``).
     private func restart(_ starts: [PartitionOffset], atTheirOwnPositions: Bool) throws {
         guard let consumer, !starts.isEmpty else { return }
+        if let delay = settings.delayBeforeRestart {
+            logger.warning("test switch delayBeforeRestart is on: waiting \(delay) before restarting \(starts.map(\.topicPartition))")
+            blockThread(for: delay)
+            logger.warning("test switch delayBeforeRestart: waited \(delay)")
+        }
         do {
-            try consumer.restart(starts)
+            try consumer.restart(starts, pauseAfterUnassign: settings.pauseWithinRestart ?? .zero)
         } catch {
             throw ProcessorFailure(message: "\(starts.map(\.topicPartition)): librdkafka stopped fetching them (their position out of range), "
                 + "and they could not be started again at \(starts.map { PositionOutOfRange.describe($0.offset) }): \(error). "
                 + "The processor stops; everything committed stays as it was")
         }
+        restartedSinceRevocation = true
         for start in starts {
             stoppedFetchers.restarted(start.topicPartition, atItsOwnPosition: atTheirOwnPositions, at: .now)
         }
@@ -1165,7 +1182,10 @@ public final class Processor: @unchecked Sendable {
         return startOffsets
     }
 
-    private func revoke(_ revoked: [TopicPartition], lost: Bool) throws {
+    /// Gives `revoked` up: commits what was processed for them first, unless they were `lost`
+    /// or the revocation may have been `answeredByRestart` (``restartedSinceRevocation``); then
+    /// the open epoch is aborted and rolled back instead.
+    private func revoke(_ revoked: [TopicPartition], lost: Bool, answeredByRestart: Bool) throws {
         let wasWaiting = offsetsWait.revoked(revoked)
         if !wasWaiting.isEmpty {
             // Nothing of theirs was processed. Their pause is lifted after the unassign
@@ -1176,6 +1196,15 @@ public final class Processor: @unchecked Sendable {
         }
         if lost {
             logger.warning("partitions \(revoked) were lost (another member took them, or the group coordinator was out of reach for the session timeout): aborting the open epoch")
+            try perform(coordinator.epochLost(now: .now))
+        } else if answeredByRestart, revoked.contains(where: { partitions[$0] != nil }) {
+            // The group may already have given them to another member, which reads them from
+            // their last commit: committing what was processed for them now would produce those
+            // outputs twice. The transaction's offsets carry the generation, but that does not
+            // fence this: the member is still in the group (rejoined, or in a rebalance that is
+            // being prepared, when Kafka accepts the current generation).
+            logger.warning("partitions \(revoked) revoked after a restart of stopped partitions, which librdkafka may have taken as the answer to this revocation (rejoining the group without them before it was served): aborting the open epoch instead of committing what was processed for them; it is redone from the last commit")
+            statistics.revocationsAbortedAfterRestart += 1
             try perform(coordinator.epochLost(now: .now))
         } else if revoked.contains(where: { partitions[$0] != nil }) {
             if let pendingCapture {

@@ -32,6 +32,15 @@ public struct ProcessorSettings: Sendable {
     public var faultInjection: FaultInjection?
     /// For tests: the first lane waits this long at each checkpoint barrier (``SlowBarrier``).
     public var slowBarrier: SlowBarrier?
+    /// For tests, off by default: the processing thread waits this long, without polling, just
+    /// before it starts partitions again whose position was out of range
+    /// (``KafkaConsumer/restart(_:pauseAfterUnassign:)``), so that a test can make the group rebalance meanwhile:
+    /// librdkafka then holds a rebalance that no poll has served when the restart runs.
+    public var delayBeforeRestart: Duration?
+    /// For tests, off by default: how long a restart waits between taking the partitions out
+    /// of the assignment and putting them back (``KafkaConsumer/restart(_:pauseAfterUnassign:)``),
+    /// so that librdkafka has stopped the old fetcher first, as it may on a busy machine.
+    public var pauseWithinRestart: Duration?
     /// Join the group with a static identity (`group.instance.id` = the transactional id), so a
     /// restart takes this instance's place at once instead of waiting for the dead member's
     /// session to time out. On by default. (librdkafka before 2.3 aborts when a cooperative-sticky

@@ -16,6 +16,10 @@ public struct ProcessorStatistics: Sendable {
     /// checkpoint under way and, unless that one was forced itself, one more, since records
     /// behind the barrier were processed meanwhile.
     public var rebalancesDuringCapture = 0
+    /// Revocations served after a restart of stopped partitions that librdkafka may have taken
+    /// as their answer: each aborted the open epoch instead of committing it (the member may
+    /// already have rejoined without the partitions).
+    public var revocationsAbortedAfterRestart = 0
     /// Per checkpoint, how long processing stood still for it: the longest any lane spent on
     /// the capture's barrier (stopping sends and capturing its partitions). The records handed
     /// over after the barrier wait behind it, and the offsets, the snapshot's write and the
