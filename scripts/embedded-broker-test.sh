@@ -6,7 +6,9 @@
 # (not --port or --host). Either way the exit status is not 0. And when the broker's data
 # directory stops taking writes in the middle of a run (a full disk, say), the run stops at once
 # with status 1, naming the file and `checkpoint.dir`, instead of waiting on a broker that
-# answers nothing.
+# answers nothing. A second run on the same `checkpoint.dir` (a --dry-run audit beside the
+# processor) is refused before its broker touches the running one's files, pointed at
+# `kafka.bootstrap`, and the processor goes on.
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$EXACTLY_ROOT"
@@ -86,5 +88,35 @@ for expected in "order-totals-0 from the data directory" "$work/full/.embedded-b
     grep -qF -- "$expected" "$work/full.txt" || fail "a run whose broker could not write its data directory does not say \`$expected\`: $(cat "$work/full.txt")"
 done
 say "a data directory that fails mid-run: $(grep -m1 'acknowledges nothing' "$work/full.txt")"
+
+# 4. A --dry-run started beside a processor on the same checkpoint.dir: its embedded broker is
+#    refused the data directory before it reads it (loading would replace the running broker's
+#    state.log, whose later commits would then be lost at its restart).
+embedded_config "$work/live"
+port=$(free_port)
+timeout -k 10 120 "$EXACTLY_BIN" run --config "$work/pipeline.yaml" --embedded-broker-port "$port" > "$work/live.txt" 2>&1 &
+RUN_PID=$!
+for _ in $(seq 100); do grep -q "listening on 127.0.0.1:$port" "$work/live.txt" && break; sleep 0.1; done
+grep -q "listening on 127.0.0.1:$port" "$work/live.txt" || fail "the embedded broker did not start: $(cat "$work/live.txt")"
+for _ in $(seq 100); do [ -f "$work/live/.embedded-broker/state.log" ] && break; sleep 0.1; done
+inode=$(stat -c %i "$work/live/.embedded-broker/state.log")
+processor=$(pgrep -P "$RUN_PID")  # the run itself, under `timeout`
+if run_refused --replay-from-checkpoint latest --dry-run --embedded-broker-port "$(free_port)" > "$work/beside.txt" 2>&1; then
+    fail "a second run on a checkpoint.dir in use was accepted"
+fi
+error=$(grep '^Error:' "$work/beside.txt" || true)
+for expected in "$work/live/.embedded-broker is in use by another broker (pid $processor)" "checkpoint.dir" "kafka.bootstrap"; do
+    [[ "$error" == *"$expected"* ]] || fail "the refusal of a checkpoint.dir in use does not say \`$expected\`: $(cat "$work/beside.txt")"
+done
+[ "$(stat -c %i "$work/live/.embedded-broker/state.log")" = "$inode" ] || fail "the refused run replaced the running broker's state.log"
+kill -0 "$RUN_PID" 2>/dev/null || fail "the processor stopped when a second run was refused: $(tail -5 "$work/live.txt")"
+# SIGTERM to the run itself: `timeout` would pass it on to its whole process group as well, a
+# second signal, which the run takes for "stop at once".
+kill -TERM "$processor"
+status=0
+wait "$RUN_PID" || status=$?
+RUN_PID=""
+[ "$status" -eq 0 ] || fail "the processor beside the refused run ended with status $status, not 0: $(tail -5 "$work/live.txt")"
+say "a second run on a checkpoint.dir in use: $error"
 say "embedded broker test passed"
 rm -rf "$work"

@@ -28,18 +28,25 @@ public final class DevBroker: Sendable {
     private let channel: Channel
     private let core: BrokerCore
     private let ticker: RepeatedTask
+    /// The hold on the data directory, if any, released by ``stop()``.
+    private let lock: DataDirectoryLock?
 
-    private init(host: String, port: Int, group: MultiThreadedEventLoopGroup, channel: Channel, core: BrokerCore, ticker: RepeatedTask) {
+    private init(
+        host: String, port: Int, group: MultiThreadedEventLoopGroup, channel: Channel, core: BrokerCore, ticker: RepeatedTask,
+        lock: DataDirectoryLock?
+    ) {
         self.host = host
         self.port = port
         self.group = group
         self.channel = channel
         self.core = core
         self.ticker = ticker
+        self.lock = lock
     }
 
-    /// Loads the data directory (if any), binds, and returns once the broker accepts connections.
-    /// Logs one line with the address when ready.
+    /// Locks the data directory (if any), loads it, binds, and returns once the broker accepts
+    /// connections. Logs one line with the address when ready. The directory stays locked until
+    /// ``stop()``: a second broker on it, in this process or another, is refused.
     ///
     /// - Parameter onStorageFailure: called once if a write to the data directory fails later
     ///   (a full disk, say), with what failed and what to do. The broker has then stopped
@@ -47,7 +54,7 @@ public final class DevBroker: Sendable {
     ///   keep, and everything it acknowledged before is in the directory. The caller should
     ///   stop (``stop()``) and report the message.
     /// - Throws: `DevBrokerError` for a bad configuration, a data directory that cannot be read
-    ///   or written, or an address that cannot be bound.
+    ///   or written or that another broker is running on, or an address that cannot be bound.
     public static func start(
         _ configuration: DevBrokerConfiguration, logger: Logger = Logger(label: "exactly.devbroker"),
         onStorageFailure: @escaping @Sendable (String) -> Void = { _ in }
@@ -61,7 +68,19 @@ public final class DevBroker: Sendable {
         guard configuration.initialRebalanceDelay >= .zero, configuration.initialRebalanceDelay <= .seconds(300) else {
             throw DevBrokerError(.invalidConfiguration, "the initial rebalance delay must be 0 to 300 s, got \(configuration.initialRebalanceDelay)")
         }
-        let store = try configuration.dataDirectory.map { try DataStore(path: $0, remedy: configuration.remedies.unwritableDataDirectory) }
+        // Locked before anything in it is read: loading rewrites files (see DataDirectoryLock).
+        let lock = try configuration.dataDirectory.map { try DataDirectoryLock(directory: $0, remedies: configuration.remedies) }
+        let store: DataStore?
+        do {
+            store = try configuration.dataDirectory.map { try DataStore(path: $0, remedy: configuration.remedies.unwritableDataDirectory) }
+        } catch {
+            lock?.release()
+            throw error
+        }
+        // Every failure below closes the files and then lets the directory go: nothing of this
+        // broker writes there any more, and a retry (on another port, say) may take it at once.
+        // The store is closed here without the core's lock because no other thread has it yet:
+        // no connection was accepted and the ticker was not started.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
         do {
             let state: BrokerState
@@ -96,12 +115,16 @@ public final class DevBroker: Sendable {
                 core.tick()
             }
             logger.info("Exactly development broker listening on \(configuration.host):\(port) (a development broker for tests and demos, not for production)")
-            return DevBroker(host: configuration.host, port: port, group: group, channel: channel, core: core, ticker: ticker)
+            return DevBroker(host: configuration.host, port: port, group: group, channel: channel, core: core, ticker: ticker, lock: lock)
         } catch let error as IOError {
             try? await group.shutdownGracefully()
+            store?.close()
+            lock?.release()
             throw DevBrokerError(.listen, "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode))); \(configuration.remedies.unboundAddress)")
         } catch {
             try? await group.shutdownGracefully()
+            store?.close()
+            lock?.release()
             throw error
         }
     }
@@ -136,11 +159,15 @@ public final class DevBroker: Sendable {
         core.answerHolds.withLockedValue { $0[.endTxn]?.held ?? 0 }
     }
 
-    /// Stops accepting, closes every connection and the data files. Idempotent.
+    /// Stops accepting, closes every connection and the data files, and unlocks the data
+    /// directory. Idempotent.
     public func stop() async {
         ticker.cancel()
         try? await channel.close()
         core.close()
         try? await group.shutdownGracefully()
+        // Last: once the event loops are gone no request can write to the directory, so the
+        // next broker to take it is the only writer.
+        lock?.release()
     }
 }

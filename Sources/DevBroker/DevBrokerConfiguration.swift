@@ -5,6 +5,8 @@ public struct DevBrokerConfiguration: Sendable {
     /// The port to bind; 0 picks a free ephemeral port (read it back from `DevBroker.port`).
     public var port: Int
     /// Where partitions and group, producer and transaction state are kept; nil keeps all in memory.
+    /// One broker at a time: it is locked from the start until `DevBroker.stop()`, and a second
+    /// broker on it is refused (`DevBrokerError.Code.dataDirectoryInUse`).
     public var dataDirectory: String?
     /// Partitions of a topic created on first use or by CreateTopics with -1 partitions.
     public var defaultPartitions: Int
@@ -17,8 +19,8 @@ public struct DevBrokerConfiguration: Sendable {
     /// in Kafka's development set-ups, so that tests do not wait). Each member joining meanwhile
     /// restarts the wait, up to the members' rebalance timeout.
     public var initialRebalanceDelay: Duration
-    /// What errors advise when the data directory cannot be created or the address cannot be
-    /// bound: `exactly broker`'s flags by default.
+    /// What errors advise when the data directory cannot be created or is in use, or the
+    /// address cannot be bound: `exactly broker`'s flags by default.
     public var remedies: Remedies
 
     /// Advice that names the settings as the person starting the broker knows them: a program
@@ -28,14 +30,19 @@ public struct DevBrokerConfiguration: Sendable {
         public var unwritableDataDirectory: String
         /// For an address that cannot be bound.
         public var unboundAddress: String
+        /// For a data directory another running broker holds (the error names its pid when
+        /// that broker recorded it).
+        public var dataDirectoryInUse: String
 
         /// Advice in terms of `exactly broker`'s flags.
         public init(
             unwritableDataDirectory: String = "pick a writable --data-dir",
-            unboundAddress: String = "pick another --port or --host, or stop what holds that address"
+            unboundAddress: String = "pick another --port or --host, or stop what holds that address",
+            dataDirectoryInUse: String = "stop that broker, or pick another --data-dir"
         ) {
             self.unwritableDataDirectory = unwritableDataDirectory
             self.unboundAddress = unboundAddress
+            self.dataDirectoryInUse = dataDirectoryInUse
         }
     }
 

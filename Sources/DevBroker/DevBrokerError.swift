@@ -2,12 +2,15 @@
 public struct DevBrokerError: Error, CustomStringConvertible, Sendable {
     /// The kind of failure; new kinds may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Kind: Hashable, Sendable { case invalidConfiguration, dataDirectory, listen }
+        private enum Kind: Hashable, Sendable { case invalidConfiguration, dataDirectory, dataDirectoryInUse, listen }
         private let kind: Kind
         /// A setting is out of range.
         public static let invalidConfiguration = Code(kind: .invalidConfiguration)
         /// The data directory cannot be read or written, or holds damaged state.
         public static let dataDirectory = Code(kind: .dataDirectory)
+        /// Another broker, in this process or another, is running on the data directory; this
+        /// one was refused before it read or wrote anything there.
+        public static let dataDirectoryInUse = Code(kind: .dataDirectoryInUse)
         /// The address cannot be bound (in use, or not an address of this machine).
         public static let listen = Code(kind: .listen)
         /// The kind's name, for logs.

@@ -116,7 +116,11 @@ struct RunCommand: AsyncParsableCommand {
             // the port is --embedded-broker-port, and a real Kafka avoids it altogether.
             let remedies = DevBrokerConfiguration.Remedies(
                 unwritableDataDirectory: "the embedded development broker keeps its data under `checkpoint.dir` (`\(configuration.checkpointDirectory)` in \(config)): set it to a directory this user can write, or name a Kafka in `kafka.bootstrap`",
-                unboundAddress: "pick another --embedded-broker-port, stop what holds that port, or name a Kafka in `kafka.bootstrap`"
+                unboundAddress: "pick another --embedded-broker-port, stop what holds that port, or name a Kafka in `kafka.bootstrap`",
+                // The usual holder is a processor on the same file, and this run a dry run
+                // started beside it to audit it: that must read the running broker, not load
+                // its files (the broker refused before touching them).
+                dataDirectoryInUse: "most likely an `exactly run` with the same `checkpoint.dir` (`\(configuration.checkpointDirectory)` in \(config)): stop it, or set another `checkpoint.dir`; to --dry-run beside that processor, set `kafka.bootstrap` to its embedded broker (127.0.0.1:<its --embedded-broker-port>, 9092 by default) instead of starting another"
             )
             // Once its data directory cannot be written (it said why, with `remedies`), the
             // broker answers nothing and the run cannot commit again: it stops at once, as after

@@ -321,6 +321,120 @@ struct PersistenceTests {
         #expect(error?.code == .listen)
         #expect(error?.description == "cannot listen on 127.0.0.1:\(first.port): Address already in use; pick another port")
     }
+
+    /// A second broker on a running broker's data directory (`exactly run --dry-run` beside
+    /// `exactly run` on the same `checkpoint.dir`, say) is refused before it reads anything:
+    /// loading would replace the first one's `state.log` by a rename, and what the first one
+    /// saved afterwards would go to the unlinked file, its committed offsets moving back at its
+    /// next start. The first one goes on serving and keeping what it saves; once it stops, the
+    /// directory can be used again.
+    @Test func aSecondBrokerOnADataDirectoryInUseIsRefusedBeforeItReadsIt() async throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let first = try await DevBroker.start(DevBrokerConfiguration(port: 0, dataDirectory: dir))
+        #expect(try await Self.commitOverTheWire(port: first.port, group: group, offset: 1, metadata: "before") == 0)
+        let stateLog = dir + "/state.log"
+        let (inode, contents) = (try Self.inode(stateLog), try Data(contentsOf: URL(fileURLWithPath: stateLog)))
+
+        // Its own port, free: only the directory stands in its way.
+        let byDefault = await #expect(throws: DevBrokerError.self) {
+            let second = try await DevBroker.start(DevBrokerConfiguration(port: 0, dataDirectory: dir))
+            await second.stop()
+        }
+        #expect(byDefault?.code == .dataDirectoryInUse)
+        #expect(byDefault?.description == "the data directory \(dir) is in use by another broker in this process (pid \(getpid())); stop that broker, or pick another --data-dir")
+        let embedded = await #expect(throws: DevBrokerError.self) {
+            let second = try await DevBroker.start(DevBrokerConfiguration(
+                port: 0, dataDirectory: dir, remedies: .init(unwritableDataDirectory: "", unboundAddress: "", dataDirectoryInUse: "stop it, or set another checkpoint.dir")))
+            await second.stop()
+        }
+        #expect(embedded?.description.hasSuffix("(pid \(getpid())); stop it, or set another checkpoint.dir") == true, "\(String(describing: embedded))")
+
+        #expect(try Self.inode(stateLog) == inode, "state.log was not replaced")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: stateLog)) == contents)
+        #expect(try await Self.commitOverTheWire(port: first.port, group: group, offset: 2, metadata: "after") == 0)
+        await first.stop()
+        let committed = try committedAfterRestart(dir)
+        #expect(committed.offset == 2, "the commit made after the refused start was kept")
+        #expect(committed.metadata == "after")
+
+        let third = try await DevBroker.start(DevBrokerConfiguration(port: 0, dataDirectory: dir))
+        #expect(try await Self.commitOverTheWire(port: third.port, group: group, offset: 3, metadata: "third") == 0)
+        await third.stop()
+        #expect(try committedAfterRestart(dir).metadata == "third")
+    }
+
+    /// The holder's pid is named when it is another process; the lock, not the file's text,
+    /// decides (here held without a broker, its text written as another process would).
+    @Test func aDataDirectoryLockedByAnotherProcessNamesItsPid() async throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fd = open(dir + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        try #require(fd >= 0)
+        try #require(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        _ = Array("4242\n".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let error = await #expect(throws: DevBrokerError.self) {
+            let started = try await DevBroker.start(DevBrokerConfiguration(port: 0, dataDirectory: dir))
+            await started.stop()
+        }
+        #expect(error?.description == "the data directory \(dir) is in use by another broker (pid 4242); stop that broker, or pick another --data-dir")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [".lock"], "nothing made before the refusal")
+        close(fd)  // as when that process ends, however it ends
+        let started = try await DevBroker.start(DevBrokerConfiguration(port: 0, dataDirectory: dir))
+        await started.stop()
+    }
+
+    /// A start that fails after taking the directory (its address in use, its state unreadable)
+    /// lets the directory go: the retry the error advises is not refused as "in use".
+    @Test func aStartThatFailsLetsTheDataDirectoryGo() async throws {
+        let dir = try TestKafka.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let occupier = try await DevBroker.start(DevBrokerConfiguration(port: 0))
+        let unbound = await #expect(throws: DevBrokerError.self) {
+            let started = try await DevBroker.start(DevBrokerConfiguration(port: occupier.port, dataDirectory: dir))
+            await started.stop()
+        }
+        await occupier.stop()
+        #expect(unbound?.code == .listen)
+        try Data("{not json\n".utf8).write(to: URL(fileURLWithPath: dir + "/state.log"))
+        let unreadable = await #expect(throws: DevBrokerError.self) {
+            let started = try await DevBroker.start(DevBrokerConfiguration(port: 0, dataDirectory: dir))
+            await started.stop()
+        }
+        #expect(unreadable?.code == .dataDirectory)
+        try FileManager.default.removeItem(atPath: dir + "/state.log")
+        let started = try await DevBroker.start(DevBrokerConfiguration(port: 0, dataDirectory: dir))
+        await started.stop()
+    }
+
+    private static func inode(_ path: String) throws -> Int {
+        try #require(FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int)
+    }
+
+    /// Commits `offset` for group `g` on `t`-0 through a connection to the broker (OffsetCommit
+    /// v7, no member: as a standalone consumer commits); returns the partition's error code.
+    private static func commitOverTheWire(port: Int, group: EventLoopGroup, offset: Int64, metadata: String) async throws -> Int16 {
+        let client = try await WireClient.connect(port: port, group: group)
+        try await client.send(ApiKey.offsetCommit.rawValue, version: 7, correlationId: 1, body: TestRequests.body { w in
+            w.string("g"); w.int32(-1); w.string(""); w.string(nil)
+            w.arrayCount(1); w.string("t")
+            w.arrayCount(1); w.int32(0); w.int64(offset); w.int32(-1); w.string(metadata)
+        })
+        let frame = await client.next()
+        await client.close()
+        var r = KafkaReader(try #require(frame))
+        #expect(try r.int32() == 1)
+        _ = try r.int32()  // throttle time
+        let errors = try r.array("topics") { r in
+            _ = try r.string()
+            return try r.array("partitions") { r in
+                _ = try r.int32()
+                return try r.int16()
+            }
+        }
+        return try #require(errors.first?.first)
+    }
 }
 
 extension BrokerState {

@@ -3,7 +3,9 @@ import NIOCore
 
 /// The broker's files under `--data-dir`: one file per partition holding its batches back to back
 /// in Kafka's own log format, and `state.log` with topics, groups, offsets, transactions and the
-/// partitions' log start offsets (the batches below a log start stay in the file).
+/// partitions' log start offsets (the batches below a log start stay in the file). `.lock` there
+/// is `DataDirectoryLock`'s: `DevBroker.start` takes it before making a store, so that no two
+/// brokers load or write one directory.
 ///
 /// Idempotent-producer state and open or aborted transactions per partition are not written
 /// separately: like Kafka, the broker rebuilds them by scanning the batch headers on start-up.
