@@ -33,6 +33,23 @@ extension ProcessorEndToEndTests {
         return outputs
     }
 
+    /// A broker whose `orders` holds 800 inputs, the first 400 processed and committed by
+    /// `application` (its committed offsets by partition), with how many records each partition
+    /// holds: a processor stopped while more input arrived.
+    func brokerWith400CommittedAnd400More(_ application: String, keys: Int) async throws
+        -> (broker: DevBroker, kafka: KafkaConfiguration, directory: String, committed: [Int32: Int64], produced: [Int32: Int64])
+    {
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<400, keys: keys))
+        let run1 = try makeProcessor(Self.shutdownOnlySettings(application, kafka: kafka, stopAfter: 400), directory: directory)
+        #expect(try await failureMessage(of: run1) == nil)
+        let committed = try await BlockingCalls.run { try self.committedOffsets(application, kafka: kafka) }
+        #expect(committed.values.reduce(0, +) == 400)
+        try await BlockingCalls.run { try self.produce(Self.input(400..<800, keys: keys), to: "orders", kafka: kafka) }
+        var produced: [Int32: Int64] = [:]
+        for record in Self.input(0..<800, keys: keys) { produced[record.partition, default: 0] += 1 }
+        return (broker, kafka, directory, committed, produced)
+    }
+
     /// A running processor that falls behind the log's start: retention removes records it
     /// has not fetched yet (here a DeleteRecords while it stands still at a slow checkpoint
     /// barrier, its fetch queue kept tiny). The fetch is out of range; the processor stops
@@ -89,18 +106,11 @@ extension ProcessorEndToEndTests {
     @Test func recordsDeletedBeforeTheyWereProcessedStopTheRestartUnlessSkippingIsAllowed() async throws {
         let keys = 50
         let app = "deleted-app"
-        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<400, keys: keys))
+        let (broker, kafka, directory, committed, produced) = try await brokerWith400CommittedAnd400More(app, keys: keys)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let run1 = try makeProcessor(Self.shutdownOnlySettings(app, kafka: kafka, stopAfter: 400), directory: directory)
-        #expect(try await failureMessage(of: run1) == nil)
-        let committed = try await BlockingCalls.run { try self.committedOffsets(app, kafka: kafka) }
-        #expect(committed.values.reduce(0, +) == 400)
 
-        // 400 more records; in each partition the first half of them is deleted unprocessed, in
+        // In each partition the first half of the 400 new records is deleted unprocessed, in
         // partition 0 all of them (nothing follows the log's start there).
-        try await BlockingCalls.run { try self.produce(Self.input(400..<800, keys: keys), to: "orders", kafka: kafka) }
-        var produced: [Int32: Int64] = [:]
-        for record in Self.input(0..<800, keys: keys) { produced[record.partition, default: 0] += 1 }
         let deleted = Dictionary(uniqueKeysWithValues: (Int32(0)..<4).map { partition in
             let start = committed[partition]!
             return (partition, start..<(partition == 0 ? produced[partition]! : start + (produced[partition]! - start) / 2))

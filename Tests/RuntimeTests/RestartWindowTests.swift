@@ -53,17 +53,10 @@ extension ProcessorEndToEndTests {
     @Test func aRestartWhileARevocationWaitsForItsCallbackLeavesEachOutputOnce() async throws {
         let keys = 50
         let app = "window-app"
-        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<400, keys: keys))
+        let (broker, kafka, directory, committed, produced) = try await brokerWith400CommittedAnd400More(app, keys: keys)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let run1 = try makeProcessor(Self.shutdownOnlySettings(app, kafka: kafka, stopAfter: 400), directory: directory)
-        #expect(try await failureMessage(of: run1) == nil)
-        let committed = try await BlockingCalls.run { try self.committedOffsets(app, kafka: kafka) }
-        #expect(committed.values.reduce(0, +) == 400)
 
-        // 400 more records; in partition 0 the first half of its new ones is deleted unprocessed.
-        try await BlockingCalls.run { try self.produce(Self.input(400..<800, keys: keys), to: "orders", kafka: kafka) }
-        var produced: [Int32: Int64] = [:]
-        for record in Self.input(0..<800, keys: keys) { produced[record.partition, default: 0] += 1 }
+        // In partition 0 the first half of its new records is deleted unprocessed.
         let deleted: [Int32: Range<Int64>] = [0: committed[0]!..<(committed[0]! + (produced[0]! - committed[0]!) / 2)]
         _ = try await BlockingCalls.run {
             try KafkaAdmin(configuration: kafka).deleteRecords([PartitionOffset(TopicPartition("orders", 0), offset: deleted[0]!.upperBound)], timeout: .seconds(10))
