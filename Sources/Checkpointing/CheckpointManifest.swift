@@ -18,6 +18,10 @@ public struct CheckpointManifest: Sendable, Codable, Equatable {
     public var parentID: String?
     /// For a replay, the checkpoint the replay started from.
     public var descendsFrom: String?
+    /// For a replay, the topic it writes to (absent in manifests written before 2026-11-26):
+    /// with ``descendsFrom`` it names the replay, so that a restart resumes it and a replay of
+    /// the same checkpoint into another topic is a new one.
+    public var replaySink: String?
     /// When the checkpoint was written, in milliseconds since 1970 (UTC).
     public var createdAtMilliseconds: Int64
     /// The application whose state this is.
@@ -37,13 +41,14 @@ public struct CheckpointManifest: Sendable, Codable, Equatable {
 
     /// A manifest with these fields.
     public init(
-        checkpointID: String, parentID: String?, descendsFrom: String?, createdAtMilliseconds: Int64,
+        checkpointID: String, parentID: String?, descendsFrom: String?, replaySink: String? = nil, createdAtMilliseconds: Int64,
         application: String, instance: String, partitions: [PartitionManifest]
     ) {
         formatVersion = Self.currentFormatVersion
         self.checkpointID = checkpointID
         self.parentID = parentID
         self.descendsFrom = descendsFrom
+        self.replaySink = replaySink
         self.createdAtMilliseconds = createdAtMilliseconds
         self.application = application
         self.instance = instance

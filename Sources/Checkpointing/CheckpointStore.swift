@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Writing happens on the store's own serial dispatch queue (never on Swift's cooperative
 /// pool): the caller hands over snapshots captured in O(1) and goes on processing, and
-/// ``write(checkpointID:partitions:descendsFrom:)`` resumes only once the manifest is durable.
+/// ``write(checkpointID:partitions:descendsFrom:replaySink:)`` resumes only once the manifest is durable.
 /// Writes, discards and retention are serialized on that queue in the order they are called;
 /// reads (restore, verify, list) may run on any thread, or through the `async` variants on a
 /// dedicated reading queue.
@@ -69,32 +69,34 @@ public final class CheckpointStore: Sendable {
     /// provably continues that chain and the chain is within its bounds, as nothing when
     /// unchanged, and as a full base otherwise. On failure nothing of the checkpoint remains.
     ///
-    /// - Parameter descendsFrom: for a replay, the checkpoint the replay started from.
+    /// - Parameters:
+    ///   - descendsFrom: for a replay, the checkpoint the replay started from.
+    ///   - replaySink: for a replay, the topic it writes to.
     /// - Throws: ``CheckpointError`` naming the checkpoint, partition and file.
     public func write(
-        checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String? = nil
+        checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String? = nil, replaySink: String? = nil
     ) async throws -> CheckpointManifest {
         try await withCheckedThrowingContinuation { continuation in
             writeQueue.async {
                 continuation.resume(
                     with: Result {
-                        try self.performWrite(checkpointID: checkpointID, partitions: partitions, descendsFrom: descendsFrom)
+                        try self.performWrite(checkpointID: checkpointID, partitions: partitions, descendsFrom: descendsFrom, replaySink: replaySink)
                     })
                 self.fold(partitions)
             }
         }
     }
 
-    /// ``write(checkpointID:partitions:descendsFrom:)``, blocking the calling thread until the
+    /// ``write(checkpointID:partitions:descendsFrom:replaySink:)``, blocking the calling thread until the
     /// manifest is durable. Do not call it from Swift's cooperative pool.
     ///
     /// Like the async write, it then folds the snapshots' change logs on the store's queue, in
     /// write order (see `fold`), without waiting for that.
     public func writeAndWait(
-        checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String? = nil
+        checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String? = nil, replaySink: String? = nil
     ) throws -> CheckpointManifest {
         let manifest = try writeQueue.sync {
-            try performWrite(checkpointID: checkpointID, partitions: partitions, descendsFrom: descendsFrom)
+            try performWrite(checkpointID: checkpointID, partitions: partitions, descendsFrom: descendsFrom, replaySink: replaySink)
         }
         writeQueue.async { self.fold(partitions) }
         return manifest
@@ -126,7 +128,7 @@ public final class CheckpointStore: Sendable {
     }
 
     private func performWrite(
-        checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String?
+        checkpointID: String, partitions: [PartitionCheckpoint], descendsFrom: String?, replaySink: String?
     ) throws -> CheckpointManifest {
         try validate(checkpointID: checkpointID, partitions: partitions)
         let manifestPath = layout.manifestPath(checkpointID)
@@ -173,7 +175,7 @@ public final class CheckpointStore: Sendable {
             (store.lastCheckpointID, max(DurableFiles.nowMilliseconds(), store.lastCreatedAtMilliseconds + 1))
         }
         let manifest = CheckpointManifest(
-            checkpointID: checkpointID, parentID: parent, descendsFrom: descendsFrom,
+            checkpointID: checkpointID, parentID: parent, descendsFrom: descendsFrom, replaySink: replaySink,
             createdAtMilliseconds: createdAt, application: configuration.application,
             instance: configuration.instance, partitions: entries)
         do {

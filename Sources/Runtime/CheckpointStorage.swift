@@ -13,11 +13,11 @@ public protocol CheckpointStorage: Sendable {
     /// Writes `partitions` (each partition's captured state and next input offset) as
     /// checkpoint `id` on the store's own thread and calls `completion`
     /// (on any thread) once the manifest is durable, or with the error that prevented it.
-    /// - Parameter descendsFrom: the checkpoint a replay started from, recorded in the manifest.
+    /// - Parameter replay: the replay this run is (its checkpoint and sink), recorded in the manifest.
     func write(
         _ id: CheckpointID,
         parent: CheckpointID?,
-        descendsFrom: CheckpointID?,
+        replay: ReplayLineage?,
         partitions: [PartitionCheckpoint],
         completion: @escaping @Sendable (Result<Void, any Error>) -> Void
     )
@@ -33,9 +33,9 @@ public protocol CheckpointStorage: Sendable {
     /// Every checkpoint that holds `partition`, verified, for ``RecoveryPlanner``.
     func candidates(for partition: TopicPartition) throws -> [CheckpointCandidate]
 
-    /// The checkpoint a replay started from, as checkpoint `id`'s manifest records it; `nil`
-    /// when it records none, or when the manifest cannot be read.
-    func descendsFrom(_ id: CheckpointID) -> CheckpointID?
+    /// The replay that wrote checkpoint `id`, as its manifest records it; `nil` when it records
+    /// none, or when the manifest cannot be read.
+    func replayLineage(of id: CheckpointID) -> ReplayLineage?
 
     /// The state of `partition` in checkpoint `id`, verified.
     func restore(_ partition: TopicPartition, from id: CheckpointID) throws -> PartitionState

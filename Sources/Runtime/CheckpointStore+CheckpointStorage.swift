@@ -13,7 +13,7 @@ extension CheckpointStore: CheckpointStorage {
     public func write(
         _ id: CheckpointID,
         parent: CheckpointID?,
-        descendsFrom: CheckpointID?,
+        replay: ReplayLineage?,
         partitions: [PartitionCheckpoint],
         completion: @escaping @Sendable (Result<Void, any Error>) -> Void
     ) {
@@ -25,7 +25,7 @@ extension CheckpointStore: CheckpointStorage {
                 // The store folds the snapshots right after writing them, in write order: each
                 // fold starts from the one before, and the states adopt them at a later capture.
                 _ = try self.writeAndWait(
-                    checkpointID: id.description, partitions: partitions, descendsFrom: descendsFrom?.description)
+                    checkpointID: id.description, partitions: partitions, descendsFrom: replay?.checkpoint.description, replaySink: replay?.sink)
             })
         }
     }
@@ -38,8 +38,9 @@ extension CheckpointStore: CheckpointStorage {
         try discardAndWait(id.description)
     }
 
-    public func descendsFrom(_ id: CheckpointID) -> CheckpointID? {
-        (try? manifest(id.description))?.descendsFrom.flatMap(CheckpointID.init)
+    public func replayLineage(of id: CheckpointID) -> ReplayLineage? {
+        guard let manifest = try? manifest(id.description), let checkpoint = manifest.descendsFrom.flatMap(CheckpointID.init) else { return nil }
+        return ReplayLineage(checkpoint: checkpoint, sink: manifest.replaySink)
     }
 
     public func candidates(for partition: TopicPartition) throws -> [CheckpointCandidate] {

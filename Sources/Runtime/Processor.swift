@@ -36,6 +36,10 @@ public struct ProcessorFailure: Error, CustomStringConvertible, Sendable {
 public final class Processor: @unchecked Sendable {
     // @unchecked: see the class documentation; cross-thread entries are an Atomic and a Mutex.
     private let settings: ProcessorSettings
+    /// The replay this run is, if it runs one (``ProcessorSettings/replayFrom`` into the sink).
+    private var replayLineage: ReplayLineage? {
+        settings.replayFrom.map { ReplayLineage(checkpoint: $0, sink: settings.sinkTopic) }
+    }
     /// Who this process is, for explaining a fence wherever one surfaces.
     private let identity: InstanceIdentity
     private let pipeline: Pipeline
@@ -518,7 +522,7 @@ public final class Processor: @unchecked Sendable {
                 return PartitionCheckpoint(partition: PartitionID(key), snapshot: snapshot, nextOffset: offset)
             }
             let inbox = self.inbox
-            store.write(id, parent: coordinator.lastCompleted, descendsFrom: settings.replayFrom, partitions: captured) { result in
+            store.write(id, parent: coordinator.lastCompleted, replay: replayLineage, partitions: captured) { result in
                 inbox.post(.snapshotWritten(id, result))
             }
             if offsets.isEmpty {
@@ -1116,29 +1120,27 @@ public final class Processor: @unchecked Sendable {
             // The lane with the fewest partitions (records are spread evenly over partitions).
             let lane = lanes.min { $0.partitionCount < $1.partitionCount }!
             lane.partitionCount += 1
-            if let replay = settings.replayFrom {
-                if let start = try store.candidates(for: partition).first(where: { $0.id == replay && $0.damage == nil }) {
-                    let now = committed[partition]
-                    let descends = now.flatMap { offset -> Bool? in
-                        guard case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) else { return nil }
-                        return store.descendsFrom(id) == replay
-                    } ?? false
-                    switch ReplayStart.decide(
-                        partition, replaying: replay, committed: now, checked: settings.replayCheckedOffsets[partition], committedDescendsFromReplay: descends)
-                    {
-                    case .replay:
-                        let state = try store.restore(partition, from: replay)
-                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: start.nextOffset, mutedUntil: 0, lane: lane)
-                        startOffsets[partition] = start.nextOffset
-                        logger.notice("\(partition): replaying from checkpoint \(replay) (\(state.count) keys) at offset \(start.nextOffset)")
-                        continue
-                    case .recoverAsUsual(let reason):
-                        logger.notice("\(partition): \(reason); recovering as usual")
-                    case .stop(let message):
-                        throw ProcessorFailure(message: message)
-                    }
-                } else {
-                    logger.notice("\(partition): not in checkpoint \(replay); recovering as usual")
+            if let replay = replayLineage {
+                let now = committed[partition]
+                let byThisReplay = now.flatMap { offset -> Bool? in
+                    guard case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) else { return nil }
+                    return store.replayLineage(of: id)?.isSameReplay(as: replay)
+                } ?? false
+                let start = try store.candidates(for: partition).first { $0.id == replay.checkpoint && $0.damage == nil }
+                switch ReplayStart.decide(
+                    partition, replaying: replay, inCheckpoint: settings.replayPartitions.contains(partition), checkpointOffset: start?.nextOffset,
+                    committed: now, checked: settings.replayCheckedOffsets[partition], committedByThisReplay: byThisReplay)
+                {
+                case .replay(let offset):
+                    let state = try store.restore(partition, from: replay.checkpoint)
+                    partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0, lane: lane)
+                    startOffsets[partition] = offset
+                    logger.notice("\(partition): replaying from checkpoint \(replay.checkpoint) (\(state.count) keys) at offset \(offset)")
+                    continue
+                case .recoverAsUsual(let reason):
+                    logger.notice("\(partition): \(reason); recovering as usual")
+                case .stop(let message):
+                    throw ProcessorFailure(message: message)
                 }
             }
             var candidates = try store.candidates(for: partition)

@@ -93,6 +93,9 @@ public struct ProcessorSettings: Sendable {
     /// start-up (a partition with nothing committed is absent): a partition whose committed
     /// offset moved since, other than by the replay, stops the processor (``ReplayStart``).
     public var replayCheckedOffsets: [TopicPartition: PartitionOffset] = [:]
+    /// The partitions the replay's checkpoint holds (its manifest, read at start-up): one the
+    /// store can no longer read when it is assigned stops the processor (``ReplayStart``).
+    public var replayPartitions: Set<TopicPartition> = []
 
     /// Settings for `application`/`instance` reading `sourceTopics` and writing `sinkTopic`.
     public init(

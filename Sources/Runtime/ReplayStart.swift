@@ -11,36 +11,50 @@ import KafkaClient
 /// after a restart with them (duplicates), and never replayed a partition lost before the
 /// replay's first commit (lost outputs).
 public enum ReplayStart: Sendable, Equatable {
-    /// Restore the partition from the replay's checkpoint and read on from the checkpoint's offset.
-    case replay
+    /// Restore the partition from the replay's checkpoint and read on from `offset`, the
+    /// checkpoint's.
+    case replay(from: Int64)
     /// Recover the partition from its committed offsets as usual, for `reason` (logged).
     case recoverAsUsual(reason: String)
-    /// Stop the processor with `message`: the committed offsets moved since the replay was
-    /// checked, so what it would write was never checked (nor confirmed, if it overlaps).
+    /// Stop the processor with `message`: the replay cannot go on for the partition.
     case stop(message: String)
 
-    /// How `partition` starts when a replay from `replay` is under way.
+    /// How `partition` starts while `replay` is under way.
     /// - Parameters:
+    ///   - inCheckpoint: whether the replay's checkpoint holds the partition (its manifest, read
+    ///     at start-up, names it).
+    ///   - checkpointOffset: the partition's offset in the replay's checkpoint as the store reads
+    ///     it now, verified; `nil` when it cannot (deleted since, or damaged).
     ///   - committed: what Kafka holds committed for it now (`nil`: nothing).
     ///   - checked: what Kafka held committed when the replay was checked at start-up (`nil`:
     ///     nothing); the refusals of duplicate output and of skipped input were decided on it.
-    ///   - committedDescendsFromReplay: whether the checkpoint `committed`'s metadata names was
-    ///     written by a run replaying from `replay` (its manifest says so).
+    ///   - committedByThisReplay: whether the checkpoint `committed`'s metadata names was
+    ///     written by this replay (its manifest's ``ReplayLineage`` is `replay`).
     public static func decide(
-        _ partition: TopicPartition, replaying replay: CheckpointID,
-        committed: PartitionOffset?, checked: PartitionOffset?, committedDescendsFromReplay: Bool
+        _ partition: TopicPartition, replaying replay: ReplayLineage, inCheckpoint: Bool, checkpointOffset: Int64?,
+        committed: PartitionOffset?, checked: PartitionOffset?, committedByThisReplay: Bool
     ) -> ReplayStart {
-        if committedDescendsFromReplay, let committed {
-            return .recoverAsUsual(reason: "replayed already: its committed offset \(committed.offset) is of a checkpoint that descends from \(replay)")
+        if committedByThisReplay, let committed {
+            return .recoverAsUsual(reason: "\(replay) committed it already (offset \(committed.offset)): it resumes from there")
+        }
+        guard inCheckpoint || checkpointOffset != nil else {
+            return .recoverAsUsual(reason: "not in checkpoint \(replay.checkpoint)")
         }
         guard committed?.offset == checked?.offset, committed?.metadata == checked?.metadata else {
-            return .stop(message: "\(partition): its committed offset moved since the replay from checkpoint \(replay) was checked "
-                + "(from \(describe(checked)) to \(describe(committed))), and not by this replay: another instance of this "
-                + "application is running without --replay-from-checkpoint, or one replaying another checkpoint. The replay "
-                + "would write outputs nobody checked. Nothing was produced for this partition. Stop every instance of the "
-                + "application, then run the replay again (its checks read the offsets afresh).")
+            return .stop(message: "\(partition): its committed offset moved since \(replay) was checked (from \(describe(checked)) to "
+                + "\(describe(committed))), and not by this replay: another instance of this application runs, or ran since, "
+                + "without it (or with another). Going on would write outputs nobody checked. Nothing was produced for this "
+                + "partition. If the replay is over and the application runs as usual again, start this instance without "
+                + "--replay-from-checkpoint; otherwise stop every instance and start the replay again (its checks read the "
+                + "offsets afresh).")
         }
-        return .replay
+        guard let checkpointOffset else {
+            return .stop(message: "\(partition): checkpoint \(replay.checkpoint) holds it but can no longer be read (deleted by the "
+                + "retention of an instance running without the replay, or damaged), so it cannot be replayed. Nothing was "
+                + "produced for this partition; what Kafka committed stays as it was. Replay from another checkpoint "
+                + "(`exactly checkpoints list` shows them), or start without --replay-from-checkpoint.")
+        }
+        return .replay(from: checkpointOffset)
     }
 
     private static func describe(_ offset: PartitionOffset?) -> String {

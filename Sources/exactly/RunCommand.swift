@@ -254,16 +254,40 @@ struct RunCommand: AsyncParsableCommand {
                 logger.critical("\(unreadable)")
                 throw ExitCode(1)
             }
+            // A restart of this replay (same checkpoint, same sink) resumes the partitions it
+            // committed: the checks leave them out (their committed offsets are past the
+            // checkpoint's, which is no duplicate: they are not replayed again).
+            let replay = ReplayLineage(checkpoint: checkpoint, sink: configuration.sinkTopic)
+            let lineages = try await BlockingCalls.run {
+                kafkaCommitted.compactMapValues { offset -> ReplayLineage? in
+                    guard case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) else { return nil }
+                    return store.replayLineage(of: id)
+                }
+            }
+            // `latest` is looked up at each start: after a replay committed, it names the replay's
+            // own newest checkpoint, and a restart with the same arguments would be another replay.
+            if replayFrom == "latest", let under = Set(lineages.values).sorted(by: { $0.checkpoint < $1.checkpoint })
+                .first(where: { $0.checkpoint != checkpoint && ($0.sink == nil || $0.sink == replay.sink) })
+            {
+                throw ValidationError("--replay-from-checkpoint latest names checkpoint \(checkpoint) now, but Kafka's committed offsets are of \(under), "
+                    + "which this start may be a restart of: pass --replay-from-checkpoint \(under.checkpoint) to resume it, or start without "
+                    + "--replay-from-checkpoint to go on as usual from what it committed. Nothing was produced.")
+            }
+            let resumed = Set(lineages.filter { $0.value.isSameReplay(as: replay) }.keys)
+            if !resumed.isEmpty {
+                logger.notice("\(replay) committed \(resumed.count) of its \(offsets.count) partitions already (\(resumed.sorted().map(\.description).joined(separator: ", "))): they resume from what it committed, and are not checked or replayed again")
+            }
+            let unresumed = offsets.filter { !resumed.contains($0.key) }
             // Lost offsets, or offsets another program set: the checks go by the newest
             // checkpoint known to have committed.
-            let (committed, filledIn) = try await BlockingCalls.run { [offsets] in
-                try ReplayGuard.committedOrLastKnown(kafkaCommitted, partitions: offsets.keys) { partition in
+            let (committed, filledIn) = try await BlockingCalls.run { [unresumed] in
+                try ReplayGuard.committedOrLastKnown(kafkaCommitted, partitions: unresumed.keys) { partition in
                     ReplayGuard.lastKnownCommitted(among: try store.candidates(for: partition))
                 }
             }
-            for partition in offsets.keys.sorted() where committed[partition]?.metadata != kafkaCommitted[partition]?.metadata {
+            for partition in unresumed.keys.sorted() where kafkaCommitted[partition] == nil || committed[partition]?.metadata != kafkaCommitted[partition]?.metadata {
                 let what = kafkaCommitted[partition].map { "offset \($0.offset), set by another program (it names no checkpoint)" }
-                    ?? "no committed offset (lost: the group's offsets expired or were deleted)"
+                    ?? "no committed offset (never committed, or lost: the group's offsets expired or were deleted)"
                 let instead = filledIn.contains(partition)
                     ? "the replay's checks go by checkpoint \(ReplayGuard.namedCheckpoints([partition: committed[partition]!]).joined()), the newest known to have committed it, at offset \(committed[partition]!.offset)"
                     : "no checkpoint is known to have committed it, so the replay's checks cannot tell whether its outputs are committed already"
@@ -271,7 +295,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             // A checkpoint ahead of the committed offsets did not commit: replaying it would
             // skip inputs whose outputs were aborted (`latest` picks the newest that verifies).
-            let gaps = ReplayGuard.gaps(checkpointOffsets: offsets, committed: committed)
+            let gaps = ReplayGuard.gaps(checkpointOffsets: unresumed, committed: committed)
             let gapRefusal = gaps.isEmpty ? nil : ReplayGuard.refusal(checkpoint: checkpoint, skipping: gaps, named: ReplayGuard.namedCheckpoints(committed))
             if dryRun {
                 if let gapRefusal { print("note: a replay would be refused: \(gapRefusal)") }
@@ -304,12 +328,13 @@ struct RunCommand: AsyncParsableCommand {
             if let gapRefusal {
                 throw ValidationError(gapRefusal)
             }
-            let overlaps = ReplayGuard.overlaps(checkpointOffsets: offsets, committed: committed)
+            let overlaps = ReplayGuard.overlaps(checkpointOffsets: unresumed, committed: committed)
             if !overlaps.isEmpty, !allowDuplicateOutput {
                 throw ValidationError(ReplayGuard.refusal(checkpoint: checkpoint, sink: configuration.sinkTopic, overlaps: overlaps))
             }
             settingsWithReplay.replayFrom = checkpoint
             settingsWithReplay.replayCheckedOffsets = kafkaCommitted
+            settingsWithReplay.replayPartitions = Set(offsets.keys)
             logger.notice("replaying from checkpoint \(checkpoint)")
         } else if dryRun || allowDuplicateOutput {
             throw ValidationError("--dry-run and --allow-duplicate-output go with --replay-from-checkpoint")

@@ -32,7 +32,8 @@ extension ProcessorEndToEndTests {
     /// committed are recovered as usual, not replayed again, and a `read_committed` reader of
     /// the new topic sees the outputs of the replayed inputs and of the inputs after them, each
     /// once. The process used to remember what it replayed, and replayed every partition again
-    /// in each new process (duplicates). Then a run without the replay commits past what the
+    /// in each new process (duplicates). The same checkpoint replayed into a third topic is
+    /// another replay, done in full. Then a run without the replay commits past what the
     /// replay's checks read: the replay started with those checks stops, naming the partition,
     /// and commits nothing.
     @Test func aReplayIsDoneOnceAcrossRestartsAndStopsWhenOffsetsMovedSinceItsChecks() async throws {
@@ -47,7 +48,11 @@ extension ProcessorEndToEndTests {
             settings.retainedCheckpoints = 20
             return settings
         }
-        try await BlockingCalls.run { try KafkaAdmin(configuration: kafka).createTopic("replayed", partitions: 4) }
+        try await BlockingCalls.run {
+            let admin = try KafkaAdmin(configuration: kafka)
+            try admin.createTopic("replayed", partitions: 4)
+            try admin.createTopic("replayed-again", partitions: 4)
+        }
 
         // The checkpoint to replay from commits the first 200 inputs; a second run commits 200 more.
         let run1 = try makeProcessor(settings(stopAfter: 200), directory: directory)
@@ -69,12 +74,15 @@ extension ProcessorEndToEndTests {
         replaying.sinkTopic = "replayed"
         replaying.replayFrom = checkpoint
         replaying.replayCheckedOffsets = checked
+        replaying.replayPartitions = Set(atCheckpoint.keys)
         let replay1 = try makeProcessor(replaying, directory: directory)
         #expect(try await failureMessage(of: replay1) == nil)
 
-        // Started again with the same arguments, 100 inputs later: it reads only those.
+        // Started again with the same arguments, 100 inputs later (its checks read the offsets
+        // afresh, as the command line's do): it reads only those.
         try await BlockingCalls.run { try self.produce(Self.input(400..<500, keys: keys), to: "orders", kafka: kafka) }
         replaying.stopAfterRecords = 100
+        replaying.replayCheckedOffsets = try await BlockingCalls.run { try self.committedWithMetadata(app, kafka: kafka) }
         let replay2 = try makeProcessor(replaying, directory: directory)
         #expect(try await failureMessage(of: replay2) == nil)
         let expected = Self.outputs(of: 500, keys: keys, from: atCheckpoint)
@@ -82,7 +90,18 @@ extension ProcessorEndToEndTests {
         #expect(replayed.count == expected.count, "the replayed inputs' outputs and those after them, each once, and nothing else")
         #expect(replayed.sorted() == expected.sorted())
 
+        // The same checkpoint replayed into another topic is another replay: it replays every
+        // partition again, though the offsets are of the first replay's checkpoints.
+        var again = replaying
+        again.sinkTopic = "replayed-again"
+        again.stopAfterRecords = 300
+        again.replayCheckedOffsets = try await BlockingCalls.run { try self.committedWithMetadata(app, kafka: kafka) }
+        #expect(try await failureMessage(of: try makeProcessor(again, directory: directory)) == nil)
+        let replayedAgain = try await BlockingCalls.run { try self.readCommitted("replayed-again", count: expected.count, kafka: kafka, patience: .seconds(30)) }
+        #expect(replayedAgain.count == expected.count && replayedAgain.sorted() == expected.sorted(), "the second replay's outputs, each once: \(replayedAgain.count) for \(expected.count)")
+
         // A run without the replay commits past the checks; the replay with those checks stops.
+        replaying.replayCheckedOffsets = try await BlockingCalls.run { try self.committedWithMetadata(app, kafka: kafka) }
         try await BlockingCalls.run { try self.produce(Self.input(500..<550, keys: keys), to: "orders", kafka: kafka) }
         var plain = settings(stopAfter: 50)
         plain.sinkTopic = "replayed"
@@ -90,7 +109,7 @@ extension ProcessorEndToEndTests {
         let beforeStaleReplay = try await BlockingCalls.run { try self.committedWithMetadata(app, kafka: kafka) }
         let replay3 = try makeProcessor(replaying, directory: directory)
         let message = try await messageWhenItStops(replay3, Task { try await self.failureMessage(of: replay3) })
-        #expect(message.contains("its committed offset moved since the replay from checkpoint \(checkpoint) was checked"), "\(message)")
+        #expect(message.contains("its committed offset moved since the replay of checkpoint \(checkpoint) into `replayed` was checked"), "\(message)")
         let afterStaleReplay = try await BlockingCalls.run { try self.committedWithMetadata(app, kafka: kafka) }
         #expect(afterStaleReplay == beforeStaleReplay, "the stopped replay committed nothing")
         let all = Self.outputs(of: 550, keys: keys, from: atCheckpoint)

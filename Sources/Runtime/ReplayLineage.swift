@@ -1,0 +1,23 @@
+/// A replay as the checkpoints it writes record it: the checkpoint it started from and the topic
+/// it writes to. A restart with the same arguments is the same replay (it resumes); the same
+/// checkpoint replayed into another topic is another replay.
+public struct ReplayLineage: Sendable, Hashable, CustomStringConvertible {
+    /// The checkpoint the replay started from.
+    public let checkpoint: CheckpointID
+    /// The topic it writes to; `nil` in manifests written before the topic was recorded
+    /// (2026-11-26), which count as the same replay whatever the topic.
+    public let sink: String?
+
+    /// The replay of `checkpoint` into `sink`.
+    public init(checkpoint: CheckpointID, sink: String?) {
+        self.checkpoint = checkpoint
+        self.sink = sink
+    }
+
+    /// Whether this recorded replay is `running`: the same checkpoint, into the same topic.
+    public func isSameReplay(as running: ReplayLineage) -> Bool {
+        checkpoint == running.checkpoint && (sink == nil || running.sink == nil || sink == running.sink)
+    }
+
+    public var description: String { "the replay of checkpoint \(checkpoint)" + (sink.map { " into `\($0)`" } ?? "") }
+}
