@@ -1,4 +1,9 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Runs blocking Kafka calls from async code without blocking Swift's cooperative thread pool.
 ///
@@ -18,5 +23,15 @@ public enum BlockingCalls {
                 continuation.resume(with: Result { try body() })
             }
         }
+    }
+
+    /// Blocks the calling thread for `duration`; a signal does not cut the wait short. For the
+    /// test switches that hold a Dispatch thread (a lane, the processing thread, a restart),
+    /// never for the cooperative pool.
+    public static func blockThread(for duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
     }
 }

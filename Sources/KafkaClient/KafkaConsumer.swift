@@ -1,11 +1,6 @@
 import CRdKafka
 import Logging
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A Kafka consumer in a consumer group.
 ///
@@ -314,12 +309,7 @@ public final class KafkaConsumer: Sendable {
                 throw error
             }
         }
-        if pauseAfterUnassign > .zero {
-            let (seconds, attoseconds) = pauseAfterUnassign.components
-            var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-            var remaining = timespec()
-            while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
-        }
+        if pauseAfterUnassign > .zero { BlockingCalls.blockThread(for: pauseAfterUnassign) }
         try NativePartitionList.withNativeList(
             offsets.map { ($0.topicPartition, offset: $0.offset, metadata: nil) }
         ) { (list) throws(KafkaError) in

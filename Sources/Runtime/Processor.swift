@@ -1089,7 +1089,7 @@ public final class Processor: @unchecked Sendable {
         guard let consumer, !starts.isEmpty else { return }
         if let delay = settings.delayBeforeRestart {
             logger.warning("test switch delayBeforeRestart is on: waiting \(delay) before restarting \(starts.map(\.topicPartition))")
-            blockThread(for: delay)
+            BlockingCalls.blockThread(for: delay)
             logger.warning("test switch delayBeforeRestart: waited \(delay)")
         }
         do {

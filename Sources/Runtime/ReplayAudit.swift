@@ -220,15 +220,16 @@ public enum ReplayAudit {
                 guard !done.contains(record.topicPartition), record.offset < ends[record.topicPartition] ?? 0 else { continue }
                 readNow += 1
                 if record.offset + 1 >= ends[record.topicPartition]! { done.insert(record.topicPartition) }
-                guard let header = record.headers.last(where: { $0.name == SourceHeader.name }), let value = header.value,
+                guard let sourceIndex = record.headers.lastIndex(where: { $0.name == SourceHeader.name }), let value = record.headers[sourceIndex].value,
                     let source = SourceHeader.parse(value), sourceTopics.contains(source.partition.topic)
                 else {
                     unattributed += 1
                     continue
                 }
                 if let from = wanted[source.partition], let upTo = committed[source.partition]?.offset, source.offset >= from, source.offset < upTo {
-                    // The source header the processor appended is the last; any before it are the output's own.
-                    let headers = record.headers.dropLast().map { ($0.name, $0.value ?? []) }
+                    // Every header but the processor's source header is the output's own.
+                    var headers = record.headers.map { ($0.name, $0.value ?? []) }
+                    headers.remove(at: sourceIndex)
                     outputs[source.partition, default: []].append((source.offset, digest(key: record.key, value: record.value, headers: headers)))
                 }
             }

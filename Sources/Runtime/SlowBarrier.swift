@@ -1,3 +1,4 @@
+import KafkaClient
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -36,7 +37,7 @@ public struct SlowBarrier: Sendable, Equatable {
     /// Blocks the calling thread (a lane's Dispatch thread, never the cooperative pool) for
     /// ``delay``.
     public func hold() {
-        blockThread(for: delay)
+        BlockingCalls.blockThread(for: delay)
     }
 
     /// The switch the environment asks for, or `nil` when `EXACTLY_SLOW_BARRIER_MS` is not set.
@@ -44,13 +45,4 @@ public struct SlowBarrier: Sendable, Equatable {
         guard let text = getenv("EXACTLY_SLOW_BARRIER_MS").map({ String(cString: $0) }), !text.isEmpty else { return nil }
         return try SlowBarrier(parsing: text)
     }
-}
-
-/// Blocks the calling thread for `duration` (a signal does not cut the wait short). For the test
-/// switches that hold a lane or the processing thread, never for the cooperative pool.
-func blockThread(for duration: Duration) {
-    let (seconds, attoseconds) = duration.components
-    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
 }

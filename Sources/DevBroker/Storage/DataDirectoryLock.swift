@@ -78,9 +78,9 @@ final class DataDirectoryLock: Sendable {
         close(fd)
     }
 
-    deinit {
-        release()
-    }
+    // No release in `deinit`: a broker dropped without `stop()` may still have event loops
+    // writing to the directory, and letting it go then would let a second broker in under
+    // them. The descriptor, and so the lock, then lasts until the process ends.
 
     /// The pid the holder wrote, if it did yet.
     private static func recordedProcess(_ fd: Int32) -> Int32? {
