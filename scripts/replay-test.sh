@@ -124,6 +124,19 @@ workload expected --partitions 4 --records 21000 --keys 200 | tail -n 11000 > "$
 workload verify --bootstrap "$bootstrap" --topic "$replayed" --expected "$work/expected-replayed-and-more.jsonl" --wait 60 \
     || fail "the replay started again did not resume: the replayed topic does not hold each output once"
 say "the replay started again resumed: 11,000 outputs in $replayed, each once"
+# The application goes on as usual (without the replay) into that topic; the replay's command
+# run again, override and all, is then refused: the replay is over for those partitions, and
+# replaying them again would write their outputs into the topic a second time.
+workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions 4 --records 1000 --keys 200 --start 21000 > /dev/null
+run "$work/replay.yaml" --stop-after-records 1000 > "$work/after-replay.txt" 2>&1 || fail "the run after the replay failed: $(tail -n 3 "$work/after-replay.txt")"
+status=0
+run "$work/replay.yaml" --replay-from-checkpoint "$checkpoint" --allow-duplicate-output > "$work/replay-over.txt" 2>&1 || status=$?
+[ "$status" != 0 ] || fail "the replay run again after the application went on without it was not refused: $(tail -n 3 "$work/replay-over.txt")"
+grep -q "the replay is over for them" "$work/replay-over.txt" || fail "the refusal does not say the replay is over: $(tail -n 3 "$work/replay-over.txt")"
+workload expected --partitions 4 --records 22000 --keys 200 | tail -n 12000 > "$work/expected-replayed-and-after.jsonl"
+workload verify --bootstrap "$bootstrap" --topic "$replayed" --expected "$work/expected-replayed-and-after.jsonl" --wait 60 \
+    || fail "the topic the replay wrote does not hold each output once after the refused second replay"
+say "refused as it should: the replay run again after the application went on without it"
 # A checkpoint whose transaction never committed (the process killed once its manifest is
 # durable, before its commit) is ahead of Kafka's committed offsets, and `latest` picks it (the
 # newest that verifies). A replay from it would skip the inputs it is ahead by, whose outputs
@@ -133,7 +146,7 @@ sed -e "s#^application: .*#application: $gap#" -e "s#  topic: $OUTPUT_TOPIC\$#  
     -e "s#^  timeout: .*#  timeout: 2s#" -e "s#transaction_timeout: .*#transaction_timeout: 6s#" "$work/pipeline.yaml" > "$work/gap.yaml"
 grep -q "topic: $gap" "$work/gap.yaml" || fail "could not point the gap application's sink at $gap"
 run "$work/gap.yaml" --stop-after-records 20000 > "$work/gap-1.txt"
-workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions 4 --records 2000 --keys 200 --start 21000 > /dev/null
+workload produce --bootstrap "$bootstrap" --topic "$INPUT_TOPIC" --partitions 4 --records 2000 --keys 200 --start 22000 > /dev/null
 status=0
 EXACTLY_CRASH_AT=afterManifestDurable:1 "$EXACTLY_BIN" run --config "$work/gap.yaml" --log-level warning > "$work/gap-crash.txt" 2>&1 || status=$?
 [ "$status" = 137 ] || fail "the run meant to die after its first manifest exited $status: $(tail -n 3 "$work/gap-crash.txt")"
@@ -160,4 +173,4 @@ say "refused as it should: $(grep -o 'checkpoint [^ ]* is of application [^:]*' 
 
 workload_kafka_done
 rm -rf "$work"
-echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), with no Kafka to reach it stopped in 30 s, it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once, the replay started again resumed, a replay that would skip input refused, a checkpoint of another application refused"
+echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), with no Kafka to reach it stopped in 30 s, it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once, the replay started again resumed, run again after the application went on without it refused, a replay that would skip input refused, a checkpoint of another application refused"

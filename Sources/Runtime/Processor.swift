@@ -1129,10 +1129,18 @@ public final class Processor: @unchecked Sendable {
                 let start = try store.candidates(for: partition).first { $0.id == replay.checkpoint && $0.damage == nil }
                 switch ReplayStart.decide(
                     partition, replaying: replay, inCheckpoint: settings.replayPartitions.contains(partition), checkpointOffset: start?.nextOffset,
-                    committed: now, checked: settings.replayCheckedOffsets[partition], committedByThisReplay: byThisReplay)
+                    committed: now, checked: settings.replayCheckedOffsets[partition], committedByThisReplay: byThisReplay,
+                    resumedAtStart: settings.replayResumed.contains(partition))
                 {
                 case .replay(let offset):
-                    let state = try store.restore(partition, from: replay.checkpoint)
+                    let state: PartitionState
+                    do {
+                        state = try store.restore(partition, from: replay.checkpoint)
+                    } catch {
+                        throw ProcessorFailure(message: "\(partition): checkpoint \(replay.checkpoint) holds it but its state does not restore (\(error)), "
+                            + "so it cannot be replayed. Nothing was produced for this partition; what Kafka committed stays as it was. Replay from "
+                            + "another checkpoint (`exactly checkpoints list` shows them), or start without --replay-from-checkpoint.")
+                    }
                     partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0, lane: lane)
                     startOffsets[partition] = offset
                     logger.notice("\(partition): replaying from checkpoint \(replay.checkpoint) (\(state.count) keys) at offset \(offset)")

@@ -96,6 +96,10 @@ public struct ProcessorSettings: Sendable {
     /// The partitions the replay's checkpoint holds (its manifest, read at start-up): one the
     /// store can no longer read when it is assigned stops the processor (``ReplayStart``).
     public var replayPartitions: Set<TopicPartition> = []
+    /// The partitions the start-up checks found this replay had committed already: they resume
+    /// from what it committed and are never replayed again, even if the manifest that says so
+    /// cannot be read when they are assigned (``ReplayStart``).
+    public var replayResumed: Set<TopicPartition> = []
 
     /// Settings for `application`/`instance` reading `sourceTopics` and writing `sinkTopic`.
     public init(

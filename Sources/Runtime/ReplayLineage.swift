@@ -5,7 +5,8 @@ public struct ReplayLineage: Sendable, Hashable, CustomStringConvertible {
     /// The checkpoint the replay started from.
     public let checkpoint: CheckpointID
     /// The topic it writes to; `nil` in manifests written before the topic was recorded
-    /// (2026-11-26), which count as the same replay whatever the topic.
+    /// (2026-11-26): such a replay is no replay of a known topic (the command line refuses to
+    /// guess whether a start resumes it).
     public let sink: String?
 
     /// The replay of `checkpoint` into `sink`.
@@ -16,7 +17,7 @@ public struct ReplayLineage: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether this recorded replay is `running`: the same checkpoint, into the same topic.
     public func isSameReplay(as running: ReplayLineage) -> Bool {
-        checkpoint == running.checkpoint && (sink == nil || running.sink == nil || sink == running.sink)
+        checkpoint == running.checkpoint && sink != nil && sink == running.sink
     }
 
     public var description: String { "the replay of checkpoint \(checkpoint)" + (sink.map { " into `\($0)`" } ?? "") }

@@ -30,17 +30,19 @@ public enum ReplayStart: Sendable, Equatable {
     ///     nothing); the refusals of duplicate output and of skipped input were decided on it.
     ///   - committedByThisReplay: whether the checkpoint `committed`'s metadata names was
     ///     written by this replay (its manifest's ``ReplayLineage`` is `replay`).
+    ///   - resumedAtStart: whether the start-up checks found so (``ProcessorSettings/replayResumed``).
     public static func decide(
         _ partition: TopicPartition, replaying replay: ReplayLineage, inCheckpoint: Bool, checkpointOffset: Int64?,
-        committed: PartitionOffset?, checked: PartitionOffset?, committedByThisReplay: Bool
+        committed: PartitionOffset?, checked: PartitionOffset?, committedByThisReplay: Bool, resumedAtStart: Bool = false
     ) -> ReplayStart {
-        if committedByThisReplay, let committed {
+        let unmoved = committed?.offset == checked?.offset && committed?.metadata == checked?.metadata
+        if let committed, committedByThisReplay || (resumedAtStart && unmoved) {
             return .recoverAsUsual(reason: "\(replay) committed it already (offset \(committed.offset)): it resumes from there")
         }
         guard inCheckpoint || checkpointOffset != nil else {
             return .recoverAsUsual(reason: "not in checkpoint \(replay.checkpoint)")
         }
-        guard committed?.offset == checked?.offset, committed?.metadata == checked?.metadata else {
+        guard unmoved else {
             return .stop(message: "\(partition): its committed offset moved since \(replay) was checked (from \(describe(checked)) to "
                 + "\(describe(committed))), and not by this replay: another instance of this application runs, or ran since, "
                 + "without it (or with another). Going on would write outputs nobody checked. Nothing was produced for this "

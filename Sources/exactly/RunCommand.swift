@@ -258,22 +258,51 @@ struct RunCommand: AsyncParsableCommand {
             // committed: the checks leave them out (their committed offsets are past the
             // checkpoint's, which is no duplicate: they are not replayed again).
             let replay = ReplayLineage(checkpoint: checkpoint, sink: configuration.sinkTopic)
-            let lineages = try await BlockingCalls.run {
-                kafkaCommitted.compactMapValues { offset -> ReplayLineage? in
+            // What replays the committed offsets come from; and, per partition of the checkpoint,
+            // a checkpoint of this replay that committed it at some time (the store marks the
+            // committed ones, and retention keeps each partition's newest committed one).
+            let (lineages, replayedBefore) = try await BlockingCalls.run { [offsets] in
+                let lineages = kafkaCommitted.compactMapValues { offset -> ReplayLineage? in
                     guard case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) else { return nil }
                     return store.replayLineage(of: id)
                 }
+                var replayedBefore: [TopicPartition: CheckpointID] = [:]
+                for partition in offsets.keys {
+                    let earlier = try store.candidates(for: partition).first {
+                        $0.knownCommitted && store.replayLineage(of: $0.id)?.isSameReplay(as: replay) == true
+                    }
+                    replayedBefore[partition] = earlier?.id
+                }
+                return (lineages, replayedBefore)
+            }
+            if let older = lineages.values.first(where: { $0.checkpoint == checkpoint && $0.sink == nil }) {
+                throw ValidationError("Kafka's committed offsets are of \(older), written by an older exactly that did not record the replay's topic: "
+                    + "this start cannot tell whether it resumes that replay or is a new one. Finish that replay with the version that started it, "
+                    + "or start without --replay-from-checkpoint to go on from what it committed. Nothing was produced.")
             }
             // `latest` is looked up at each start: after a replay committed, it names the replay's
             // own newest checkpoint, and a restart with the same arguments would be another replay.
-            if replayFrom == "latest", let under = Set(lineages.values).sorted(by: { $0.checkpoint < $1.checkpoint })
+            if replayFrom == "latest", !dryRun, let under = Set(lineages.values).sorted(by: { $0.checkpoint < $1.checkpoint })
                 .first(where: { $0.checkpoint != checkpoint && ($0.sink == nil || $0.sink == replay.sink) })
             {
                 throw ValidationError("--replay-from-checkpoint latest names checkpoint \(checkpoint) now, but Kafka's committed offsets are of \(under), "
-                    + "which this start may be a restart of: pass --replay-from-checkpoint \(under.checkpoint) to resume it, or start without "
-                    + "--replay-from-checkpoint to go on as usual from what it committed. Nothing was produced.")
+                    + "which this start may be a restart of: pass --replay-from-checkpoint \(under.checkpoint) to resume it, start without "
+                    + "--replay-from-checkpoint to go on as usual from what it committed, or pass --replay-from-checkpoint \(checkpoint) by id "
+                    + "to start a new replay from it. Nothing was produced.")
             }
             let resumed = Set(lineages.filter { $0.value.isSameReplay(as: replay) }.keys)
+            // Replayed by this replay before, and gone on from since without it (or its offsets
+            // lost or reset): replaying again would write their outputs into the topic twice,
+            // whatever the override says (the override confirms repeating the sink's outputs of
+            // before the replay, and a restart's arguments carry it).
+            let over = replayedBefore.filter { !resumed.contains($0.key) }
+            if !over.isEmpty, !dryRun {
+                let named = over.sorted { $0.key < $1.key }.map { "\($0.key) (checkpoint \($0.value))" }.joined(separator: ", ")
+                throw ValidationError("\(replay) committed \(named) before, and Kafka's committed offsets for them are no longer of this replay "
+                    + "(the application went on without it, or the offsets were lost or reset): the replay is over for them, and replaying them "
+                    + "again would write their outputs into `\(configuration.sinkTopic)` a second time. Start without --replay-from-checkpoint to go "
+                    + "on as usual; to replay again, point `sink.topic` at a new topic. Nothing was produced.")
+            }
             if !resumed.isEmpty {
                 logger.notice("\(replay) committed \(resumed.count) of its \(offsets.count) partitions already (\(resumed.sorted().map(\.description).joined(separator: ", "))): they resume from what it committed, and are not checked or replayed again")
             }
@@ -299,9 +328,10 @@ struct RunCommand: AsyncParsableCommand {
             let gapRefusal = gaps.isEmpty ? nil : ReplayGuard.refusal(checkpoint: checkpoint, skipping: gaps, named: ReplayGuard.namedCheckpoints(committed))
             if dryRun {
                 if let gapRefusal { print("note: a replay would be refused: \(gapRefusal)") }
-                let restored = try await BlockingCalls.run { [offsets] in
+                // Only what the replay would still replay: resumed partitions go on from their commits.
+                let restored = try await BlockingCalls.run { [unresumed] in
                     var restored: [TopicPartition: (state: PartitionState, offset: Int64)] = [:]
-                    for (partition, offset) in offsets {
+                    for (partition, offset) in unresumed {
                         restored[partition] = (try store.restore(partition, from: checkpoint), offset)
                     }
                     return restored
@@ -315,6 +345,9 @@ struct RunCommand: AsyncParsableCommand {
                     )
                 }
                 print("dry run of a replay from checkpoint \(checkpoint) (nothing was produced or committed):")
+                for partition in resumed.sorted() {
+                    print("  \(partition): resumes at offset \(kafkaCommitted[partition]!.offset), committed by this replay; nothing is replayed")
+                }
                 for entry in audit { print("  \(entry)") }
                 if audit.contains(where: \.differs) {
                     throw ExitCode(3)
@@ -335,6 +368,7 @@ struct RunCommand: AsyncParsableCommand {
             settingsWithReplay.replayFrom = checkpoint
             settingsWithReplay.replayCheckedOffsets = kafkaCommitted
             settingsWithReplay.replayPartitions = Set(offsets.keys)
+            settingsWithReplay.replayResumed = resumed
             logger.notice("replaying from checkpoint \(checkpoint)")
         } else if dryRun || allowDuplicateOutput {
             throw ValidationError("--dry-run and --allow-duplicate-output go with --replay-from-checkpoint")
