@@ -205,7 +205,7 @@ for _ in $(seq 1200); do
     kill -0 "$zombie_pid" 2>/dev/null || break
     sleep 0.1
 done
-kill -0 "$zombie_pid" 2>/dev/null && kill -9 "$zombie_pid"
+if kill -0 "$zombie_pid" 2>/dev/null; then kill -9 "$zombie_pid" 2>/dev/null || true; fi
 zombie_status=0
 wait "$zombie_pid" || zombie_status=$?
 if [ "$zombie_status" = 0 ] || [ "$zombie_status" -ge 128 ] || ! grep -q "this process was fenced" "$work/zombie-fenced.log"; then

@@ -232,6 +232,22 @@ struct RunCommand: AsyncParsableCommand {
                 return (checkpoint, try store.manifest(checkpoint.description))
             }
             let offsets = Dictionary(uniqueKeysWithValues: manifest.partitions.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) })
+            let replay = ReplayLineage(checkpoint: checkpoint, sink: configuration.sinkTopic)
+            // Per partition of the checkpoint, a checkpoint of this replay that committed it at
+            // some time (the store marks the committed ones, and retention keeps each partition's
+            // newest committed one). Read before Kafka's offsets: a commit of another instance of
+            // this replay that the store shows is then also in what Kafka answers, and is not
+            // taken for the application having gone on without the replay.
+            let replayedBefore = try await BlockingCalls.run { [offsets] in
+                var replayedBefore: [TopicPartition: CheckpointID] = [:]
+                for partition in offsets.keys {
+                    let earlier = try store.candidates(for: partition).first {
+                        $0.knownCommitted && store.replayLineage(of: $0.id)?.isSameReplay(as: replay) == true
+                    }
+                    replayedBefore[partition] = earlier?.id
+                }
+                return replayedBefore
+            }
             let read = try await BlockingCalls.run { () -> Result<[TopicPartition: PartitionOffset], CommittedOffsetsUnreadable> in
                 do throws(CommittedOffsetsUnreadable) {
                     try CommittedOffsetsReader.requireReachable(settings.kafka, logger: logger)
@@ -257,23 +273,12 @@ struct RunCommand: AsyncParsableCommand {
             // A restart of this replay (same checkpoint, same sink) resumes the partitions it
             // committed: the checks leave them out (their committed offsets are past the
             // checkpoint's, which is no duplicate: they are not replayed again).
-            let replay = ReplayLineage(checkpoint: checkpoint, sink: configuration.sinkTopic)
-            // What replays the committed offsets come from; and, per partition of the checkpoint,
-            // a checkpoint of this replay that committed it at some time (the store marks the
-            // committed ones, and retention keeps each partition's newest committed one).
-            let (lineages, replayedBefore) = try await BlockingCalls.run { [offsets] in
-                let lineages = kafkaCommitted.compactMapValues { offset -> ReplayLineage? in
+            // What replays the committed offsets come from.
+            let lineages = try await BlockingCalls.run {
+                kafkaCommitted.compactMapValues { offset -> ReplayLineage? in
                     guard case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) else { return nil }
                     return store.replayLineage(of: id)
                 }
-                var replayedBefore: [TopicPartition: CheckpointID] = [:]
-                for partition in offsets.keys {
-                    let earlier = try store.candidates(for: partition).first {
-                        $0.knownCommitted && store.replayLineage(of: $0.id)?.isSameReplay(as: replay) == true
-                    }
-                    replayedBefore[partition] = earlier?.id
-                }
-                return (lineages, replayedBefore)
             }
             if let older = lineages.values.first(where: { $0.checkpoint == checkpoint && $0.sink == nil }) {
                 throw ValidationError("Kafka's committed offsets are of \(older), written by an older exactly that did not record the replay's topic: "
@@ -282,13 +287,15 @@ struct RunCommand: AsyncParsableCommand {
             }
             // `latest` is looked up at each start: after a replay committed, it names the replay's
             // own newest checkpoint, and a restart with the same arguments would be another replay.
-            if replayFrom == "latest", !dryRun, let under = Set(lineages.values).sorted(by: { $0.checkpoint < $1.checkpoint })
+            if replayFrom == "latest", let under = Set(lineages.values).sorted(by: { $0.checkpoint < $1.checkpoint })
                 .first(where: { $0.checkpoint != checkpoint && ($0.sink == nil || $0.sink == replay.sink) })
             {
-                throw ValidationError("--replay-from-checkpoint latest names checkpoint \(checkpoint) now, but Kafka's committed offsets are of \(under), "
+                let refusal = ("--replay-from-checkpoint latest names checkpoint \(checkpoint) now, but Kafka's committed offsets are of \(under), "
                     + "which this start may be a restart of: pass --replay-from-checkpoint \(under.checkpoint) to resume it, start without "
                     + "--replay-from-checkpoint to go on as usual from what it committed, or pass --replay-from-checkpoint \(checkpoint) by id "
                     + "to start a new replay from it. Nothing was produced.")
+                if !dryRun { throw ValidationError(refusal) }
+                print("note: a replay would be refused: \(refusal)")
             }
             let resumed = Set(lineages.filter { $0.value.isSameReplay(as: replay) }.keys)
             // Replayed by this replay before, and gone on from since without it (or its offsets
@@ -296,12 +303,14 @@ struct RunCommand: AsyncParsableCommand {
             // whatever the override says (the override confirms repeating the sink's outputs of
             // before the replay, and a restart's arguments carry it).
             let over = replayedBefore.filter { !resumed.contains($0.key) }
-            if !over.isEmpty, !dryRun {
+            if !over.isEmpty {
                 let named = over.sorted { $0.key < $1.key }.map { "\($0.key) (checkpoint \($0.value))" }.joined(separator: ", ")
-                throw ValidationError("\(replay) committed \(named) before, and Kafka's committed offsets for them are no longer of this replay "
+                let refusal = ("\(replay) committed \(named) before, and Kafka's committed offsets for them are no longer of this replay "
                     + "(the application went on without it, or the offsets were lost or reset): the replay is over for them, and replaying them "
                     + "again would write their outputs into `\(configuration.sinkTopic)` a second time. Start without --replay-from-checkpoint to go "
                     + "on as usual; to replay again, point `sink.topic` at a new topic. Nothing was produced.")
+                if !dryRun { throw ValidationError(refusal) }
+                print("note: a replay would be refused: \(refusal)")
             }
             if !resumed.isEmpty {
                 logger.notice("\(replay) committed \(resumed.count) of its \(offsets.count) partitions already (\(resumed.sorted().map(\.description).joined(separator: ", "))): they resume from what it committed, and are not checked or replayed again")
