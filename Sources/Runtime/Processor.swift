@@ -1120,13 +1120,14 @@ public final class Processor: @unchecked Sendable {
             // The lane with the fewest partitions (records are spread evenly over partitions).
             let lane = lanes.min { $0.partitionCount < $1.partitionCount }!
             lane.partitionCount += 1
+            var candidates = try store.candidates(for: partition)
             if let replay = replayLineage {
                 let now = committed[partition]
                 let byThisReplay = now.flatMap { offset -> Bool? in
                     guard case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) else { return nil }
                     return store.replayLineage(of: id)?.isSameReplay(as: replay)
                 } ?? false
-                let start = try store.candidates(for: partition).first { $0.id == replay.checkpoint && $0.damage == nil }
+                let start = candidates.first { $0.id == replay.checkpoint && $0.damage == nil }
                 switch ReplayStart.decide(
                     partition, replaying: replay, inCheckpoint: settings.replayPartitions.contains(partition), checkpointOffset: start?.nextOffset,
                     committed: now, checked: settings.replayCheckedOffsets[partition], committedByThisReplay: byThisReplay,
@@ -1151,7 +1152,6 @@ public final class Processor: @unchecked Sendable {
                     throw ProcessorFailure(message: message)
                 }
             }
-            var candidates = try store.candidates(for: partition)
             // Restoring verifies every byte; a checkpoint that fails is marked damaged and the
             // plan made again, so recovery falls back exactly as it would for a known damage.
             while true {

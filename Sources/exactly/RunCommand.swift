@@ -238,15 +238,18 @@ struct RunCommand: AsyncParsableCommand {
             // newest committed one). Read before Kafka's offsets: a commit of another instance of
             // this replay that the store shows is then also in what Kafka answers, and is not
             // taken for the application having gone on without the replay.
-            let replayedBefore = try await BlockingCalls.run { [offsets] in
+            // Each partition's checkpoints are listed once (each listing reads every manifest) and
+            // serve this and the checks of lost offsets below.
+            let (candidates, replayedBefore) = try await BlockingCalls.run { [offsets] in
+                var candidates: [TopicPartition: [CheckpointCandidate]] = [:]
                 var replayedBefore: [TopicPartition: CheckpointID] = [:]
                 for partition in offsets.keys {
-                    let earlier = try store.candidates(for: partition).first {
+                    candidates[partition] = try store.candidates(for: partition)
+                    replayedBefore[partition] = candidates[partition]!.first {
                         $0.knownCommitted && store.replayLineage(of: $0.id)?.isSameReplay(as: replay) == true
-                    }
-                    replayedBefore[partition] = earlier?.id
+                    }?.id
                 }
-                return replayedBefore
+                return (candidates, replayedBefore)
             }
             let read = try await BlockingCalls.run { () -> Result<[TopicPartition: PartitionOffset], CommittedOffsetsUnreadable> in
                 do throws(CommittedOffsetsUnreadable) {
@@ -269,6 +272,12 @@ struct RunCommand: AsyncParsableCommand {
             case .failure(let unreadable):
                 logger.critical("\(unreadable)")
                 throw ExitCode(1)
+            }
+            // A refusal ends a replay before anything is produced; a dry run, which produces
+            // nothing, says it and goes on.
+            func refuse(_ refusal: String) throws {
+                if !dryRun { throw ValidationError(refusal) }
+                print("note: a replay would be refused: \(refusal)")
             }
             // A restart of this replay (same checkpoint, same sink) resumes the partitions it
             // committed: the checks leave them out (their committed offsets are past the
@@ -294,8 +303,7 @@ struct RunCommand: AsyncParsableCommand {
                     + "which this start may be a restart of: pass --replay-from-checkpoint \(under.checkpoint) to resume it, start without "
                     + "--replay-from-checkpoint to go on as usual from what it committed, or pass --replay-from-checkpoint \(checkpoint) by id "
                     + "to start a new replay from it. Nothing was produced.")
-                if !dryRun { throw ValidationError(refusal) }
-                print("note: a replay would be refused: \(refusal)")
+                try refuse(refusal)
             }
             let resumed = Set(lineages.filter { $0.value.isSameReplay(as: replay) }.keys)
             // Replayed by this replay before, and gone on from since without it (or its offsets
@@ -309,8 +317,7 @@ struct RunCommand: AsyncParsableCommand {
                     + "(the application went on without it, or the offsets were lost or reset): the replay is over for them, and replaying them "
                     + "again would write their outputs into `\(configuration.sinkTopic)` a second time. Start without --replay-from-checkpoint to go "
                     + "on as usual; to replay again, point `sink.topic` at a new topic. Nothing was produced.")
-                if !dryRun { throw ValidationError(refusal) }
-                print("note: a replay would be refused: \(refusal)")
+                try refuse(refusal)
             }
             if !resumed.isEmpty {
                 logger.notice("\(replay) committed \(resumed.count) of its \(offsets.count) partitions already (\(resumed.sorted().map(\.description).joined(separator: ", "))): they resume from what it committed, and are not checked or replayed again")
@@ -318,10 +325,8 @@ struct RunCommand: AsyncParsableCommand {
             let unresumed = offsets.filter { !resumed.contains($0.key) }
             // Lost offsets, or offsets another program set: the checks go by the newest
             // checkpoint known to have committed.
-            let (committed, filledIn) = try await BlockingCalls.run { [unresumed] in
-                try ReplayGuard.committedOrLastKnown(kafkaCommitted, partitions: unresumed.keys) { partition in
-                    ReplayGuard.lastKnownCommitted(among: try store.candidates(for: partition))
-                }
+            let (committed, filledIn) = ReplayGuard.committedOrLastKnown(kafkaCommitted, partitions: unresumed.keys) { partition in
+                ReplayGuard.lastKnownCommitted(among: candidates[partition] ?? [])
             }
             for partition in unresumed.keys.sorted() where kafkaCommitted[partition] == nil || committed[partition]?.metadata != kafkaCommitted[partition]?.metadata {
                 let what = kafkaCommitted[partition].map { "offset \($0.offset), set by another program (it names no checkpoint)" }
@@ -334,9 +339,10 @@ struct RunCommand: AsyncParsableCommand {
             // A checkpoint ahead of the committed offsets did not commit: replaying it would
             // skip inputs whose outputs were aborted (`latest` picks the newest that verifies).
             let gaps = ReplayGuard.gaps(checkpointOffsets: unresumed, committed: committed)
-            let gapRefusal = gaps.isEmpty ? nil : ReplayGuard.refusal(checkpoint: checkpoint, skipping: gaps, named: ReplayGuard.namedCheckpoints(committed))
+            if !gaps.isEmpty {
+                try refuse(ReplayGuard.refusal(checkpoint: checkpoint, skipping: gaps, named: ReplayGuard.namedCheckpoints(committed)))
+            }
             if dryRun {
-                if let gapRefusal { print("note: a replay would be refused: \(gapRefusal)") }
                 // Only what the replay would still replay: resumed partitions go on from their commits.
                 let restored = try await BlockingCalls.run { [unresumed] in
                     var restored: [TopicPartition: (state: PartitionState, offset: Int64)] = [:]
@@ -366,9 +372,6 @@ struct RunCommand: AsyncParsableCommand {
                     throw ExitCode(4)
                 }
                 return
-            }
-            if let gapRefusal {
-                throw ValidationError(gapRefusal)
             }
             let overlaps = ReplayGuard.overlaps(checkpointOffsets: unresumed, committed: committed)
             if !overlaps.isEmpty, !allowDuplicateOutput {
