@@ -76,7 +76,14 @@ extension CheckpointStore: CheckpointStorage {
     }
 
     /// The checkpoints retention keeps: `pinned`, the newest `newest` of `instance`, every other
-    /// instance's, and per partition the newest one and the newest committed one holding it.
+    /// instance's, per partition the newest one and the newest committed one holding it, and per
+    /// replay and partition the newest committed checkpoint of the replay holding it.
+    ///
+    /// The last is what tells a later start with the replay's arguments that the replay is over
+    /// for the partition (the application went on without it): without it, once `newest`
+    /// ordinary checkpoints had committed, running the replay's command again would replay the
+    /// partition a second time into the same topic. It costs one manifest per replay and
+    /// partition, kept for good (its state files too); replays are rare.
     static func retained(
         _ listings: [CheckpointListing], committed: Set<String>, instance: String, newest: Int, pinned: Set<CheckpointID>
     ) -> Set<String> {
@@ -84,6 +91,7 @@ extension CheckpointStore: CheckpointStorage {
         var ownKept = 0
         var newestPerPartition: [PartitionID: String] = [:]
         var newestCommittedPerPartition: [PartitionID: String] = [:]
+        var newestCommittedPerReplay: [ReplayPartition: String] = [:]
         for listing in listings {  // newest first
             guard let id = CheckpointID(listing.checkpointID) else { continue }
             if id.instance != instance {
@@ -97,8 +105,11 @@ extension CheckpointStore: CheckpointStorage {
             for entry in listing.manifest?.partitions ?? [] {
                 let key = entry.partitionID
                 if newestPerPartition[key] == nil { newestPerPartition[key] = listing.checkpointID }
-                if newestCommittedPerPartition[key] == nil, committed.contains(listing.checkpointID) {
-                    newestCommittedPerPartition[key] = listing.checkpointID
+                guard committed.contains(listing.checkpointID) else { continue }
+                if newestCommittedPerPartition[key] == nil { newestCommittedPerPartition[key] = listing.checkpointID }
+                if let replay = listing.manifest?.descendsFrom {
+                    let replayed = ReplayPartition(checkpoint: replay, sink: listing.manifest?.replaySink, partition: key)
+                    if newestCommittedPerReplay[replayed] == nil { newestCommittedPerReplay[replayed] = listing.checkpointID }
                 }
             }
         }
@@ -106,7 +117,15 @@ extension CheckpointStore: CheckpointStorage {
         // names (the newest committed one holding it) until a newer one replaces it.
         keep.formUnion(newestPerPartition.values)
         keep.formUnion(newestCommittedPerPartition.values)
+        keep.formUnion(newestCommittedPerReplay.values)
         return keep
+    }
+
+    /// A partition as a replay (its checkpoint and sink, as manifests record them) wrote it.
+    private struct ReplayPartition: Hashable {
+        let checkpoint: String
+        let sink: String?
+        let partition: PartitionID
     }
 }
 

@@ -234,8 +234,8 @@ struct RunCommand: AsyncParsableCommand {
             let offsets = Dictionary(uniqueKeysWithValues: manifest.partitions.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) })
             let replay = ReplayLineage(checkpoint: checkpoint, sink: configuration.sinkTopic)
             // Per partition of the checkpoint, a checkpoint of this replay that committed it at
-            // some time (the store marks the committed ones, and retention keeps each partition's
-            // newest committed one). Read before Kafka's offsets: a commit of another instance of
+            // some time (the store marks the committed ones, and retention keeps each replay's
+            // newest committed one per partition). Read before Kafka's offsets: a commit of another instance of
             // this replay that the store shows is then also in what Kafka answers, and is not
             // taken for the application having gone on without the replay.
             // Each partition's checkpoints are listed once (each listing reads every manifest) and

@@ -18,13 +18,16 @@ import Testing
     }
 
     /// Writes checkpoint `id` holding `partitions` (one key each), blocking.
-    func write(_ id: CheckpointID, _ store: CheckpointStore, partitions: [Int32] = [0], state: inout PartitionState) throws {
+    func write(
+        _ id: CheckpointID, _ store: CheckpointStore, partitions: [Int32] = [0], replay: ReplayLineage? = nil, state: inout PartitionState
+    ) throws {
         state.put(Array("\(id)".utf8), for: StateKey(Array("k".utf8)))
         let snapshot = state.captureSnapshot()
         let parts = partitions.map {
             PartitionCheckpoint(partition: PartitionID(topic: "in", partition: $0), snapshot: snapshot, nextOffset: Int64(id.sequence))
         }
-        _ = try store.writeAndWait(checkpointID: id.description, partitions: parts)
+        _ = try store.writeAndWait(
+            checkpointID: id.description, partitions: parts, descendsFrom: replay?.checkpoint.description, replaySink: replay?.sink)
     }
 
     func ids(_ store: CheckpointStore) -> [String] {
@@ -62,6 +65,58 @@ import Testing
 
         // Kafka's committed offset of partition 7 still names `first`.
         #expect(Set(ids(store)) == Set([later[2], first].map(\.description)))
+    }
+
+    /// A later start with a replay's arguments learns from the store that the replay committed
+    /// a partition before (and refuses to replay it again once the application went on without
+    /// it): retention must not take that away, however many ordinary checkpoints commit after
+    /// the replay. The replay's checkpoint here is another instance's, so it stays in the store
+    /// and the replay's command still resolves.
+    @Test func keepsEachReplaysNewestCommittedCheckpointPerPartition() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try makeStore()
+        var otherState = PartitionState()
+        let base = CheckpointID(instance: "app-1", incarnation: 1, sequence: 1)
+        try write(base, store, partitions: [0, 1], state: &otherState)
+        let replay = ReplayLineage(checkpoint: base, sink: "out")
+        let intoAnotherTopic = ReplayLineage(checkpoint: base, sink: "out-2")
+        var state = PartitionState()
+        var sequence: UInt64 = 0
+        func next() -> CheckpointID {
+            sequence += 1
+            return CheckpointID(instance: "app-0", incarnation: 1, sequence: sequence)
+        }
+        let replayed = [next(), next()]  // the replay of both partitions, both committed
+        for id in replayed {
+            try write(id, store, partitions: [0, 1], replay: replay, state: &state)
+            try store.markCommitted(id)
+        }
+        let replayedOnlyPartition1 = next()  // then of partition 1 alone
+        try write(replayedOnlyPartition1, store, partitions: [1], replay: replay, state: &state)
+        try store.markCommitted(replayedOnlyPartition1)
+        let neverCommitted = next()
+        try write(neverCommitted, store, partitions: [0, 1], replay: replay, state: &state)
+        let second = next()  // the same checkpoint replayed into another topic: another replay
+        try write(second, store, partitions: [0], replay: intoAnotherTopic, state: &state)
+        try store.markCommitted(second)
+        var ordinary: [CheckpointID] = []
+        for _ in 1...5 {  // the application goes on without a replay, past `newest`
+            let id = next()
+            try write(id, store, partitions: [0, 1], state: &state)
+            try store.markCommitted(id)
+            ordinary.append(id)
+        }
+
+        try store.retain(instance: "app-0", newest: 2, pinned: [])
+
+        #expect(Set(ids(store)) == Set([ordinary[4], ordinary[3], base, replayed[1], replayedOnlyPartition1, second].map(\.description)))
+        // What the start-up checks of the replay's command look for is still there.
+        for (partition, expected) in [(Int32(0), replayed[1]), (1, replayedOnlyPartition1)] {
+            let found = try store.candidates(for: TopicPartition("in", partition)).first {
+                $0.knownCommitted && store.replayLineage(of: $0.id)?.isSameReplay(as: replay) == true
+            }
+            #expect(found?.id == expected, "partition \(partition)")
+        }
     }
 
     /// The processor applies retention after a commit while its next checkpoint is being
