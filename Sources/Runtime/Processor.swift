@@ -660,6 +660,25 @@ public final class Processor: @unchecked Sendable {
         }
     }
 
+    /// Marks `id`, which Kafka's committed offsets name, committed in the store, off the
+    /// processing thread. The process that committed it marks it once the commit returns; one
+    /// killed in between left it unmarked, and the store's marks are what later decisions read
+    /// when Kafka's offsets no longer say it: a partition whose group offsets are lost is
+    /// refused rather than started afresh (which would write its outputs again) only if a
+    /// checkpoint of it is marked, and a replay's command learns that the replay is over for a
+    /// partition from a marked checkpoint of the replay.
+    private func markKnownCommitted(_ id: CheckpointID) {
+        let (store, logger) = (store, logger)
+        bookkeeping.async {
+            do {
+                try store.markCommitted(id)
+                logger.info("checkpoint \(id), which Kafka's committed offsets name, is now marked committed in the store (the process that committed it stopped before marking it)")
+            } catch {
+                logger.warning("checkpoint \(id) committed (Kafka's offsets name it), but marking it so in the store failed: \(error)")
+            }
+        }
+    }
+
     /// Every lane reached the capture's barrier: the snapshots and offsets become the checkpoint
     /// in flight. A lane that failed before its barrier (to send an output of the epoch, or in
     /// its pipeline) fails the checkpoint here, before anything is committed.
@@ -1115,18 +1134,24 @@ public final class Processor: @unchecked Sendable {
         // Assigned afresh: what the poll in progress takes for them from now on is theirs.
         rolledBackDuringPoll.subtract(assigned)
         var startOffsets: [TopicPartition: Int64] = [:]
+        var unmarked: Set<CheckpointID> = []  // named by Kafka's offsets, not marked committed
+        defer { unmarked.forEach(markKnownCommitted) }
         for partition in assigned {
             let processor = try pipeline.processor(topic: partition.topic, partition: partition.partition)
             // The lane with the fewest partitions (records are spread evenly over partitions).
             let lane = lanes.min { $0.partitionCount < $1.partitionCount }!
             lane.partitionCount += 1
             var candidates = try store.candidates(for: partition)
+            let named = committed[partition].flatMap { offset -> CheckpointID? in
+                guard case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) else { return nil }
+                return id
+            }
+            if let named, candidates.contains(where: { $0.id == named && !$0.knownCommitted }) {
+                unmarked.insert(named)
+            }
             if let replay = replayLineage {
                 let now = committed[partition]
-                let byThisReplay = now.flatMap { offset -> Bool? in
-                    guard case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) else { return nil }
-                    return store.replayLineage(of: id)?.isSameReplay(as: replay)
-                } ?? false
+                let byThisReplay = named.flatMap { store.replayLineage(of: $0)?.isSameReplay(as: replay) } ?? false
                 let start = candidates.first { $0.id == replay.checkpoint && $0.damage == nil }
                 switch ReplayStart.decide(
                     partition, replaying: replay, inCheckpoint: settings.replayPartitions.contains(partition), checkpointOffset: start?.nextOffset,
