@@ -71,13 +71,19 @@ public struct PartitionManifest: Sendable, Codable, Equatable {
     public var captureID: UInt64
     /// The state files, a full base first, then deltas to apply in order.
     public var files: [StateFileReference]
+    /// The replays the state's history went through, oldest first (see ``ReplayFork``); absent
+    /// when none (and in manifests written before 2026-11-26).
+    public var forks: [ReplayFork]?
 
     /// The partition this entry is for.
     public var partitionID: PartitionID { PartitionID(topic: topic, partition: partition) }
 
+    /// ``forks``, empty when absent.
+    public var history: [ReplayFork] { forks ?? [] }
+
     /// An entry with these fields.
     public init(
-        partition: PartitionID, nextOffset: Int64, keyCount: Int, captureID: UInt64, files: [StateFileReference]
+        partition: PartitionID, nextOffset: Int64, keyCount: Int, captureID: UInt64, files: [StateFileReference], forks: [ReplayFork] = []
     ) {
         topic = partition.topic
         self.partition = partition.partition
@@ -85,6 +91,8 @@ public struct PartitionManifest: Sendable, Codable, Equatable {
         self.keyCount = keyCount
         self.captureID = captureID
         self.files = files
+        // Absent rather than empty: a history without replays writes the manifest it always did.
+        self.forks = forks.isEmpty ? nil : forks
     }
 }
 

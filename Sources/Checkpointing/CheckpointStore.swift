@@ -167,7 +167,7 @@ public final class CheckpointStore: Sendable {
                 entries.append(
                     PartitionManifest(
                         partition: part.partition, nextOffset: part.nextOffset, keyCount: part.snapshot.count,
-                        captureID: chain.captureID.rawValue, files: chain.files))
+                        captureID: chain.captureID.rawValue, files: chain.files, forks: part.forks))
             }
         }
         entries.sort { $0.partitionID < $1.partitionID }

@@ -8,11 +8,14 @@ public struct PartitionCheckpoint: Sendable {
     public var snapshot: PartitionSnapshot
     /// The offset of the first input record not reflected in `snapshot`.
     public var nextOffset: Int64
+    /// The replays the state's history went through, oldest first (``ReplayFork``).
+    public var forks: [ReplayFork]
 
     /// The part of a checkpoint for `partition`.
-    public init(partition: PartitionID, snapshot: PartitionSnapshot, nextOffset: Int64) {
+    public init(partition: PartitionID, snapshot: PartitionSnapshot, nextOffset: Int64, forks: [ReplayFork] = []) {
         self.partition = partition
         self.snapshot = snapshot
         self.nextOffset = nextOffset
+        self.forks = forks
     }
 }

@@ -59,7 +59,9 @@ extension CheckpointStore: CheckpointStorage {
             guard let entry = manifest.partition(key) else { return nil }
             // Files are verified when restored (restore reads and checks every byte once);
             // the processor re-plans if that fails.
-            return CheckpointCandidate(id: id, nextOffset: entry.nextOffset, knownCommitted: committed.contains(listing.checkpointID))
+            return CheckpointCandidate(
+                id: id, nextOffset: entry.nextOffset, knownCommitted: committed.contains(listing.checkpointID), forks: entry.history,
+                createdAtMilliseconds: manifest.createdAtMilliseconds)
         }
     }
 

@@ -1,3 +1,4 @@
+import Checkpointing
 import KafkaClient
 import KeyedState
 import Operators
@@ -33,9 +34,13 @@ final class PartitionRuntime: @unchecked Sendable {
     var inFlight: (snapshot: PartitionSnapshot, offset: Int64)?
     /// `<topic>/<partition>/`, the start of every output's ``SourceHeader`` value.
     let sourcePrefix: [UInt8]
+    /// The replays the state's history went through (``ReplayFork``), recorded in each of its
+    /// checkpoints and committed offsets.
+    let forks: [ReplayFork]
 
-    init(state: PartitionState, processor: PartitionProcessor, startOffset: Int64?, mutedUntil: Int64, lane: ProcessingLane) {
+    init(state: PartitionState, processor: PartitionProcessor, startOffset: Int64?, mutedUntil: Int64, forks: [ReplayFork] = [], lane: ProcessingLane) {
         self.lane = lane
+        self.forks = forks
         sourcePrefix = SourceHeader.prefix(TopicPartition(processor.topic, processor.partition))
         var state = state
         var processor = processor

@@ -517,9 +517,9 @@ public final class Processor: @unchecked Sendable {
                 // the same, where the next fallback finds it (the newest at or before the
                 // committed offset).
                 if offset >= partition.mutedUntil {
-                    offsets.append(PartitionOffset(key, offset: offset, metadata: OffsetMetadata.encode(id)))
+                    offsets.append(PartitionOffset(key, offset: offset, metadata: OffsetMetadata.encode(id, forks: partition.forks)))
                 }
-                return PartitionCheckpoint(partition: PartitionID(key), snapshot: snapshot, nextOffset: offset)
+                return PartitionCheckpoint(partition: PartitionID(key), snapshot: snapshot, nextOffset: offset, forks: partition.forks)
             }
             let inbox = self.inbox
             store.write(id, parent: coordinator.lastCompleted, replay: replayLineage, partitions: captured) { result in
@@ -1146,19 +1146,40 @@ public final class Processor: @unchecked Sendable {
                 guard case .checkpoint(let id) = OffsetMetadata.decode(offset.metadata) else { return nil }
                 return id
             }
+            // The history the committed state belongs to: a fallback keeps to it, and the state
+            // restored goes on in it (whichever checkpoint of it is restored).
+            let committedForks = committed[partition].flatMap { OffsetMetadata.forks(in: $0.metadata) } ?? []
             if let named, candidates.contains(where: { $0.id == named && !$0.knownCommitted }) {
                 unmarked.insert(named)
             }
             if let replay = replayLineage {
                 let now = committed[partition]
-                let byThisReplay = named.flatMap { store.replayLineage(of: $0)?.isSameReplay(as: replay) } ?? false
                 let start = candidates.first { $0.id == replay.checkpoint && $0.damage == nil }
+                let byThisReplay: Bool?
+                if let named, candidates.contains(where: { $0.id == named && $0.nextOffset != .max }) {
+                    byThisReplay = store.replayLineage(of: named)?.isSameReplay(as: replay) ?? false
+                } else if let last = committedForks.last, last.replayOf == replay.checkpoint.description, last.sink == replay.sink {
+                    // The checkpoint Kafka names cannot be read, and its history comes from this
+                    // replay: whether the replay itself committed it (a restart resumes) or a run
+                    // that went on from it did cannot be told.
+                    byThisReplay = nil
+                } else {
+                    byThisReplay = false
+                }
                 switch ReplayStart.decide(
                     partition, replaying: replay, inCheckpoint: settings.replayPartitions.contains(partition), checkpointOffset: start?.nextOffset,
                     committed: now, checked: settings.replayCheckedOffsets[partition], committedByThisReplay: byThisReplay,
                     resumedAtStart: settings.replayResumed.contains(partition))
                 {
                 case .replay(let offset):
+                    let forks = (start?.forks ?? []) + [ReplayFork(replayOf: replay.checkpoint.description, at: offset, sink: settings.sinkTopic)]
+                    let longest = OffsetMetadata.encode(CheckpointID(instance: settings.transactionalID, incarnation: .max, sequence: .max), forks: forks)
+                    guard longest.utf8.count <= OffsetMetadata.maximumLength else {
+                        throw ProcessorFailure(message: "\(partition): the offsets' metadata would record \(forks.count) replays and be "
+                            + "\(longest.utf8.count) bytes, over Kafka's default limit of \(OffsetMetadata.maximumLength) (offset.metadata.max.bytes): "
+                            + "the commit would be refused. Nothing was produced. Replay from an older checkpoint (one from before some of those "
+                            + "replays), or use shorter topic names.")
+                    }
                     let state: PartitionState
                     do {
                         state = try store.restore(partition, from: replay.checkpoint)
@@ -1167,7 +1188,7 @@ public final class Processor: @unchecked Sendable {
                             + "so it cannot be replayed. Nothing was produced for this partition; what Kafka committed stays as it was. Replay from "
                             + "another checkpoint (`exactly checkpoints list` shows them), or start without --replay-from-checkpoint.")
                     }
-                    partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0, lane: lane)
+                    partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0, forks: forks, lane: lane)
                     startOffsets[partition] = offset
                     logger.notice("\(partition): replaying from checkpoint \(replay.checkpoint) (\(state.count) keys) at offset \(offset)")
                     continue
@@ -1184,7 +1205,7 @@ public final class Processor: @unchecked Sendable {
                 let restoring: CheckpointID
                 switch plan {
                 case .freshStart:
-                    partitions[partition] = PartitionRuntime(state: PartitionState(), processor: processor, startOffset: nil, mutedUntil: 0, lane: lane)
+                    partitions[partition] = PartitionRuntime(state: PartitionState(), processor: processor, startOffset: nil, mutedUntil: 0, forks: [], lane: lane)
                     startOffsets[partition] = KafkaConsumer.logStartPosition
                     logger.info("\(partition): fresh start (nothing committed yet)")
                 case .restore(let id, _), .restoreAndReplayMuted(let id, _, _, _):
@@ -1194,17 +1215,16 @@ public final class Processor: @unchecked Sendable {
                         state = try store.restore(partition, from: id)
                     } catch {
                         guard let index = candidates.firstIndex(where: { $0.id == id }) else { throw error }
-                        let found = candidates[index]
-                        candidates[index] = CheckpointCandidate(id: found.id, nextOffset: found.nextOffset, knownCommitted: found.knownCommitted, damage: "\(error)")
+                        candidates[index].damage = "\(error)"
                         logger.warning("\(partition): checkpoint \(restoring) does not restore: \(error)")
                         continue
                     }
                     if case .restore(_, let offset) = plan {
-                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0, lane: lane)
+                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: offset, mutedUntil: 0, forks: committedForks, lane: lane)
                         startOffsets[partition] = offset
                         logger.info("\(partition): restored checkpoint \(id) (\(state.count) keys), reading from offset \(offset)")
                     } else if case .restoreAndReplayMuted(_, let from, let until, let because) = plan {
-                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: from, mutedUntil: until, lane: lane)
+                        partitions[partition] = PartitionRuntime(state: state, processor: processor, startOffset: from, mutedUntil: until, forks: committedForks, lane: lane)
                         startOffsets[partition] = from
                         logger.warning("\(partition): \(because); restored checkpoint \(id) and replaying offsets \(from)..<\(until) with the sink muted")
                     }

@@ -1,3 +1,4 @@
+import Checkpointing
 import KafkaClient
 
 /// What the checkpoint store knows of one checkpoint, for one partition.
@@ -10,14 +11,23 @@ public struct CheckpointCandidate: Sendable, Equatable {
     /// checkpoint once its commit returns).
     public let knownCommitted: Bool
     /// `nil` when the partition's files and the manifest verify; otherwise why they do not.
-    public let damage: String?
+    public var damage: String?
+    /// The replays the partition's history went through, as the checkpoint records them
+    /// (``ReplayFork``); empty when none, or when the manifest cannot be read.
+    public let forks: [ReplayFork]
+    /// When the checkpoint was written (milliseconds since 1970), 0 when unknown.
+    public let createdAtMilliseconds: Int64
 
     /// A candidate as the store describes it.
-    public init(id: CheckpointID, nextOffset: Int64, knownCommitted: Bool, damage: String? = nil) {
+    public init(
+        id: CheckpointID, nextOffset: Int64, knownCommitted: Bool, damage: String? = nil, forks: [ReplayFork] = [], createdAtMilliseconds: Int64 = 0
+    ) {
         self.id = id
         self.nextOffset = nextOffset
         self.knownCommitted = knownCommitted
         self.damage = damage
+        self.forks = forks
+        self.createdAtMilliseconds = createdAtMilliseconds
     }
 }
 
@@ -58,7 +68,7 @@ public enum RecoveryPlanner {
         let newestFirst = candidates.sorted { $0.nextOffset != $1.nextOffset ? $0.nextOffset > $1.nextOffset : $1.id < $0.id }
 
         guard let committed else {
-            if let proof = newestFirst.first(where: \.knownCommitted) {
+            if let proof = newestFirst.first(where: { $0.knownCommitted && $0.nextOffset == .max }) ?? ReplayGuard.lastKnownCommitted(among: candidates) {
                 if let damage = proof.damage, proof.nextOffset == .max {
                     // A committed checkpoint whose manifest cannot be read: whether it holds this
                     // partition is unknown, and so whether the group lost its offsets.
@@ -108,16 +118,24 @@ public enum RecoveryPlanner {
             problem = "checkpoint \(named) named by the committed offset is missing from the store"
         }
 
-        // Fall back to the newest older checkpoint that verifies and lies at or before the
-        // committed offset; the records between are replayed with the sink muted.
+        // Fall back to the newest older checkpoint of the committed history that verifies and
+        // lies at or before the committed offset; the records between are replayed with the
+        // sink muted. The history is the one the committed metadata records (the named
+        // checkpoint may be gone): a checkpoint of a history a replay left holds state the
+        // replay redid (built by the code the replay was run to correct, say), and going on
+        // from it would mix that state into the corrected outputs.
+        let lineage = OffsetMetadata.forks(in: committed.metadata) ?? []
         let older = newestFirst.filter { $0.id != named && $0.nextOffset <= committed.offset }
-        if let fallback = older.first(where: { $0.damage == nil }) {
+        let sameHistory = older.filter { ReplayFork.allows($0.forks, at: $0.nextOffset, under: lineage) }
+        if let fallback = sameHistory.first(where: { $0.damage == nil }) {
             return .restoreAndReplayMuted(fallback.id, from: fallback.nextOffset, mutedUntil: committed.offset, because: problem)
         }
-        let damagedOlder = older.filter { $0.damage != nil }.map(\.id.description)
+        let damagedOlder = sameHistory.filter { $0.damage != nil }.map(\.id.description)
+        let abandoned = older.filter { !ReplayFork.allows($0.forks, at: $0.nextOffset, under: lineage) }.map(\.id.description)
         return .refuse(
-            "\(partition) cannot be restored: \(problem), and no older checkpoint at or before offset \(committed.offset) "
+            "\(partition) cannot be restored: \(problem), and no older checkpoint of its history at or before offset \(committed.offset) "
                 + (damagedOlder.isEmpty ? "exists" : "verifies (damaged: \(damagedOlder.joined(separator: ", ")))")
+                + (abandoned.isEmpty ? "" : " (\(abandoned.joined(separator: ", ")) hold it, but of a history a replay left: their state is what the replay redid)")
                 + ". Nothing was changed. Options: restore the checkpoint directory from a backup; or "
                 + "`--replay-from-checkpoint <id>` from a checkpoint you choose (`exactly checkpoints list` shows them), "
                 + "accepting that outputs after it are produced again."

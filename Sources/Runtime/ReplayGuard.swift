@@ -1,3 +1,4 @@
+import Checkpointing
 import KafkaClient
 
 /// Where a replay would produce output that is already committed.
@@ -62,16 +63,21 @@ public enum ReplayGuard {
             if let offset = committed[partition], case .checkpoint = OffsetMetadata.decode(offset.metadata) { continue }
             offsets[partition] = nil
             guard let known = try lastKnownCommitted(partition) else { continue }
-            offsets[partition] = PartitionOffset(partition, offset: known.nextOffset, metadata: OffsetMetadata.encode(known.id))
+            offsets[partition] = PartitionOffset(partition, offset: known.nextOffset, metadata: OffsetMetadata.encode(known.id, forks: known.forks))
             filledIn.append(partition)
         }
         return (offsets, filledIn.sorted())
     }
 
     /// The newest of `candidates` (one partition's checkpoints) known to have committed whose
-    /// offset is known, for ``committedOrLastKnown(_:partitions:lastKnownCommitted:)``.
+    /// offset is known, for ``committedOrLastKnown(_:partitions:lastKnownCommitted:)`` and the
+    /// refusal of lost offsets: the one at the highest offset of the history the newest commit
+    /// (by the time it was written) belongs to. A checkpoint of a history a replay left may hold
+    /// a higher offset than any since; going on from it would go on from state the replay redid.
     public static func lastKnownCommitted(among candidates: [CheckpointCandidate]) -> CheckpointCandidate? {
-        candidates.filter { $0.knownCommitted && $0.nextOffset != .max }.max { $0.nextOffset < $1.nextOffset }
+        let committed = candidates.filter { $0.knownCommitted && $0.nextOffset != .max }
+        guard let latest = committed.max(by: { ($0.createdAtMilliseconds, $0.id) < ($1.createdAtMilliseconds, $1.id) }) else { return nil }
+        return committed.filter { ReplayFork.allows($0.forks, at: $0.nextOffset, under: latest.forks) }.max { $0.nextOffset < $1.nextOffset }
     }
 
     /// The checkpoints `committed`'s metadata names, sorted (for the refusals).

@@ -29,12 +29,22 @@ public enum ReplayStart: Sendable, Equatable {
     ///   - checked: what Kafka held committed when the replay was checked at start-up (`nil`:
     ///     nothing); the refusals of duplicate output and of skipped input were decided on it.
     ///   - committedByThisReplay: whether the checkpoint `committed`'s metadata names was
-    ///     written by this replay (its manifest's ``ReplayLineage`` is `replay`).
+    ///     written by this replay (its manifest's ``ReplayLineage`` is `replay`); `nil` when that
+    ///     cannot be told: its manifest cannot be read, and the metadata's forks say its history
+    ///     comes from this replay (written by the replay, or by a run that went on from it).
     ///   - resumedAtStart: whether the start-up checks found so (``ProcessorSettings/replayResumed``).
     public static func decide(
         _ partition: TopicPartition, replaying replay: ReplayLineage, inCheckpoint: Bool, checkpointOffset: Int64?,
-        committed: PartitionOffset?, checked: PartitionOffset?, committedByThisReplay: Bool, resumedAtStart: Bool = false
+        committed: PartitionOffset?, checked: PartitionOffset?, committedByThisReplay: Bool?, resumedAtStart: Bool = false
     ) -> ReplayStart {
+        guard let committedByThisReplay else {
+            // Replaying it again might write outputs the replay committed a second time.
+            return .stop(message: "\(partition): the checkpoint its committed offset names (\(describe(committed))) cannot be read, and the "
+                + "offset's metadata says its history comes from \(replay): whether the replay committed it (a restart resumes it) or a "
+                + "run that went on from it did cannot be told, and replaying it again could write its outputs twice. Nothing was "
+                + "produced for this partition. Start without --replay-from-checkpoint: recovery then restores an older checkpoint of "
+                + "that history and replays what was committed since with the sink muted.")
+        }
         let unmoved = committed?.offset == checked?.offset && committed?.metadata == checked?.metadata
         if let committed, committedByThisReplay || (resumedAtStart && unmoved) {
             return .recoverAsUsual(reason: "\(replay) committed it already (offset \(committed.offset)): it resumes from there")
