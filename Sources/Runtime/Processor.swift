@@ -1215,6 +1215,7 @@ public final class Processor: @unchecked Sendable {
             // being prepared, when Kafka accepts the current generation).
             logger.warning("partitions \(revoked) revoked after a restart of stopped partitions, which librdkafka may have taken as the answer to this revocation (rejoining the group without them before it was served): aborting the open epoch instead of committing what was processed for them; it is redone from the last commit")
             statistics.revocationsAbortedAfterRestart += 1
+            metrics.revocationsAbortedAfterRestart.increment()
             try perform(coordinator.epochLost(now: .now))
         } else if revoked.contains(where: { partitions[$0] != nil }) {
             if let pendingCapture {
