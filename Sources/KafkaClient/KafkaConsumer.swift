@@ -321,6 +321,14 @@ public final class KafkaConsumer: Sendable {
         try resume(partitions)
     }
 
+    /// How many entries wait in the consumer queue: records, and the rebalances, logs and
+    /// errors a poll serves. Not blocking. The queue is first in, first out for records and
+    /// rebalances alike (librdkafka gives neither a priority), so a count taken now bounds the
+    /// records later polls take before everything queued now has been served.
+    public var queueLength: Int {
+        Int(rd_kafka_queue_length(consumerQueue.pointer))
+    }
+
     /// The offset of the next record to be returned for each partition, or `nil` where no
     /// record has been read yet.
     public func position(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartition: Int64?] {
