@@ -186,7 +186,7 @@ extension ProcessorEndToEndTests {
     }
 
     /// The revocation the restart answered is served at the next poll: handled as lost, not
-    /// committed. Each instance holds its one lane 6 s at the barrier, so that without the fix
+    /// committed. Instance 0 holds its one lane 6 s at the barrier, so that without the fix
     /// the checkpoint the revocation forces would commit what instance 0 processed of the
     /// revoked partitions after the newcomer (given them within instance 1's heartbeat, 3 s)
     /// read their committed offsets. A read_committed reader must see each expected output
