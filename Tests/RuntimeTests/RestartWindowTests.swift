@@ -276,8 +276,9 @@ extension ProcessorEndToEndTests {
         second.requestShutdown()
         #expect(try await firstRun.value == nil, "instance 0 stops cleanly")
         _ = try await secondRun.value
+        // Not "no checkpoint aborted": a periodic one that races the rebalance may be refused
+        // its generation (ILLEGAL_GENERATION), as in any rebalance, and is redone.
         #expect(first.statistics.revocationsAbortedAfterRestart == 0, "the revocation committed as usual")
-        #expect(first.statistics.checkpointsAborted == 0, "nothing was aborted and redone")
         let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: 2 * expected.count, kafka: kafka, patience: .seconds(5)) }
         var surplus: [String: Int] = [:]
         for output in outputs { surplus[output, default: 0] += 1 }
