@@ -205,7 +205,7 @@ public final class KafkaConsumer: Sendable {
     /// longer holds their position, with that position (the latest per partition); only with
     /// `auto.offset.reset` `error` (``ConsumerConfiguration/OffsetReset/error``), under which
     /// librdkafka reports instead of moving the position. librdkafka refuses to seek such a
-    /// partition; ``restart(_:pauseAfterUnassign:)`` starts it again. Records deleted before they were read (retention, DeleteRecords) and a
+    /// partition; ``restart(_:betweenUnassignAndAssign:)`` starts it again. Records deleted before they were read (retention, DeleteRecords) and a
     /// log cut short both look like this; ``watermarkOffsets(_:timeout:)`` tells them apart.
     public func takePositionsOutOfRange() -> [TopicPartition: Int64] {
         handle.context.consumerErrors.withLock { $0.takePositionsOutOfRange() }
@@ -288,12 +288,12 @@ public final class KafkaConsumer: Sendable {
     /// cooperative protocol: under an eager one librdkafka changes the assignment only as a
     /// whole, and this throws, naming the strategy. Not from a rebalance handler.
     ///
-    /// - Parameter pauseAfterUnassign: for tests, zero by default: how long to wait between
-    ///   the unassign and the assign. librdkafka stops the old fetcher on another thread, and
-    ///   on a busy machine that may finish before the assign arrives (which matters when a
-    ///   rebalance is pending: librdkafka 2.0.2 then takes both calls as the answers to its
-    ///   callbacks); the wait makes that order certain.
-    public func restart(_ offsets: [PartitionOffset], pauseAfterUnassign: Duration = .zero) throws(KafkaError) {
+    /// - Parameter betweenUnassignAndAssign: for tests, `nil` by default: called between the
+    ///   unassign and the assign. librdkafka stops the old fetcher on another thread, and on a
+    ///   busy machine that may finish before the assign arrives (which matters when a rebalance
+    ///   is pending: librdkafka 2.0.2 then takes both calls as the answers to its callbacks); a
+    ///   test that blocks here until it has makes that order certain.
+    public func restart(_ offsets: [PartitionOffset], betweenUnassignAndAssign: (() -> Void)? = nil) throws(KafkaError) {
         try checkOpen()
         guard !offsets.isEmpty else { return }
         let partitions = offsets.map(\.topicPartition)
@@ -309,7 +309,7 @@ public final class KafkaConsumer: Sendable {
                 throw error
             }
         }
-        if pauseAfterUnassign > .zero { BlockingCalls.blockThread(for: pauseAfterUnassign) }
+        betweenUnassignAndAssign?()
         try NativePartitionList.withNativeList(
             offsets.map { ($0.topicPartition, offset: $0.offset, metadata: nil) }
         ) { (list) throws(KafkaError) in
@@ -319,6 +319,14 @@ public final class KafkaConsumer: Sendable {
         }
         // librdkafka keeps an application's pause across the assignment.
         try resume(partitions)
+    }
+
+    /// How many entries wait in the consumer queue: records, and the rebalances, logs and
+    /// errors a poll serves. Not blocking. The queue is first in, first out for records and
+    /// rebalances alike (librdkafka gives neither a priority), so a count taken now bounds the
+    /// records later polls take before everything queued now has been served.
+    public var queueLength: Int {
+        Int(rd_kafka_queue_length(consumerQueue.pointer))
     }
 
     /// The offset of the next record to be returned for each partition, or `nil` where no

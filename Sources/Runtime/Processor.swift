@@ -123,15 +123,25 @@ public final class Processor: @unchecked Sendable {
     /// Log range reads that came back, handled by the loop (never inside a poll, where a
     /// restart would change the assignment under a rebalance callback).
     private var logRangeReads: [(StoppedFetchers.Read, try: Int, Result<LogRange, any Error>)] = []
-    /// Whether a restart of stopped partitions ran since the rebalance handler last served a
-    /// revocation. librdkafka (2.0.2) may hold a revocation that no poll has served yet, and
-    /// then takes the restart's unassign as the application's answer, and its assign as the
-    /// answer to the assignment that follows; the member then rejoins the group without the
-    /// revoked partitions before the handler has committed what it processed of them
-    /// (`rdkafka_cgrp.c` 3313-3370, 3395-3415, 3495-3513). No call tells whether a revocation
-    /// is waiting, so the next revocation after a restart is handled as lost instead
-    /// (``revoke(_:lost:answeredByRestart:)``).
-    private var restartedSinceRevocation = false
+    /// Whether a revocation that a restart of stopped partitions may have answered can still
+    /// wait in the consumer queue (``RestartWindow``). librdkafka (2.0.2) may hold a revocation
+    /// that no poll has served yet, and then takes the restart's unassign as the application's
+    /// answer, and its assign as the answer to the assignment that follows; the member then
+    /// rejoins the group without the revoked partitions before the handler has committed what
+    /// it processed of them (`rdkafka_cgrp.c` 3313-3370, 3395-3415, 3495-3513). No call tells
+    /// whether a revocation is waiting, so while the window is open a revocation the handler
+    /// serves is handled as lost (``revoke(_:lost:answeredByRestart:)``), and a checkpoint's
+    /// offsets are not sent (``offsetsAwaitingRestartWindow``).
+    private var restartWindow = RestartWindow()
+    /// A checkpoint's offsets held back while the restart window is open: sent as they are, the
+    /// group's current generation would let them commit partitions the member may already have
+    /// told the group it no longer owns (the newcomer reads their last commit). The loop polls,
+    /// whether or not the lanes have room, until the window closes, then sends them; a
+    /// revocation served meanwhile aborts the checkpoint instead.
+    private var offsetsAwaitingRestartWindow: (id: CheckpointID, offsets: [PartitionOffset])?
+    /// Until when the loop takes no input after a restart (the test switch
+    /// ``ProcessorSettings/holdInputAfterRestart``).
+    private var inputHeldUntil: ContinuousClock.Instant?
 
     /// What the processor has done so far (read after ``run()`` returns).
     public private(set) var statistics = ProcessorStatistics()
@@ -209,14 +219,20 @@ public final class Processor: @unchecked Sendable {
                 }
                 freeProcessedBatches()
                 producer?.poll()  // the lanes' delivery reports (they do not serve them)
-                if coordinator.acceptsInput, lanes.allSatisfy(\.hasRoom), let consumer {
+                if coordinator.acceptsInput, lanes.allSatisfy(\.hasRoom), !inputHeldAfterRestart, let consumer {
                     // The lanes' capture reports do not wake a poll: while they are awaited, a
                     // short wait keeps the checkpoint from idling behind an input lull.
                     let wait: Duration = pendingCapture == nil ? .milliseconds(5) : .milliseconds(1)
                     handOver(try poll(consumer, waiting: wait))
+                } else if offsetsAwaitingRestartWindow != nil, let consumer {
+                    // Offsets wait for what a restart left in the queue to be served: polled
+                    // whatever the lanes' room or a forced checkpoint (at most as many records as
+                    // the queue held at the restart; they belong to the next epoch).
+                    handOver(try poll(consumer, waiting: .milliseconds(1)))
                 } else {
                     try drainInbox(waiting: .milliseconds(1))
                 }
+                try sendOffsetsOnceTheRestartWindowCloses()
             }
         } catch {
             // Logged now, as the rebalance handler and the coordinator's stop do: closing can
@@ -414,6 +430,9 @@ public final class Processor: @unchecked Sendable {
         pollInProgress = true
         defer { pollInProgress = false }
         var records = try consumer.poll(maxRecords: 5_000, timeout: wait)
+        if restartWindow.isOpen {
+            restartWindow.polled(records: records.count, queueEmpty: consumer.queueLength == 0)
+        }
         guard !rolledBackDuringPoll.isEmpty else { return records }
         let rolledBack = rolledBackDuringPoll
         rolledBackDuringPoll = []
@@ -528,16 +547,12 @@ public final class Processor: @unchecked Sendable {
             if offsets.isEmpty {
                 return try offsetsSent(id, any: false)
             }
-            offsetsInFlight = id
-            // The group metadata is asked for in the background too: librdkafka answers it on
-            // its main thread, which took up to 5 ms now and then. It is read as the offsets
-            // are sent, so it names the group's current generation, which the broker requires.
-            // That generation may have moved on since the barrier (input, and with it polling
-            // and rebalance callbacks, goes on during a capture), but only by an assignment:
-            // a revocation first completes this checkpoint, so these partitions are still ours.
-            inBackground({ [offsets] in
-                try producer.sendOffsetsToTransaction(offsets, group: try consumer.groupMetadata())
-            }) { .offsetsSent(id, $0) }
+            if restartWindow.isOpen {
+                logger.info("checkpoint \(id): its offsets wait until the consumer queue has served what it held at the last restart of stopped partitions (a revocation librdkafka may have taken the restart as the answer to)")
+                offsetsAwaitingRestartWindow = (id, offsets)
+                return []
+            }
+            sendOffsets(id, offsets, producer: producer, consumer: consumer)
             return []
 
         case .commitTransaction(let id):
@@ -606,6 +621,7 @@ public final class Processor: @unchecked Sendable {
             pendingCapture = nil  // the lanes' reports, in the inbox since the quiesce, are stale
             awaitingDelivery = nil
             offsetsInFlight = nil  // a report of the send still to come is stale
+            offsetsAwaitingRestartWindow = nil
             var seeks: [PartitionOffset] = []
             for (key, partition) in partitions {
                 partition.rollBack()
@@ -704,6 +720,41 @@ public final class Processor: @unchecked Sendable {
         if any { faults?.reach(.afterOffsetsSent) }
         awaitingDelivery = id
         return try deliveryChecked()
+    }
+
+    /// Sends a checkpoint's offsets to its transaction in the background; the outcome comes back
+    /// through the inbox.
+    private func sendOffsets(_ id: CheckpointID, _ offsets: [PartitionOffset], producer: KafkaProducer, consumer: KafkaConsumer) {
+        offsetsInFlight = id
+        // The group metadata is asked for in the background too: librdkafka answers it on
+        // its main thread, which took up to 5 ms now and then. It is read as the offsets
+        // are sent, so it names the group's current generation, which the broker requires.
+        // That generation may have moved on since the barrier (input, and with it polling
+        // and rebalance callbacks, goes on during a capture), but only by an assignment:
+        // a revocation first completes this checkpoint, so these partitions are still ours.
+        // A revocation a restart answered is the exception: the offsets wait until it has been
+        // served (``offsetsAwaitingRestartWindow``).
+        inBackground({
+            try producer.sendOffsetsToTransaction(offsets, group: try consumer.groupMetadata())
+        }) { .offsetsSent(id, $0) }
+    }
+
+    /// Sends the offsets held back for the restart window once it has closed (a revocation
+    /// served meanwhile aborted their checkpoint, and with it dropped them).
+    private func sendOffsetsOnceTheRestartWindowCloses() throws {
+        guard !restartWindow.isOpen, let (id, offsets) = offsetsAwaitingRestartWindow, let producer, let consumer else { return }
+        offsetsAwaitingRestartWindow = nil
+        logger.info("checkpoint \(id): the consumer queue has served what it held at the restart; sending its offsets")
+        sendOffsets(id, offsets, producer: producer, consumer: consumer)
+    }
+
+    /// Whether the test switch ``ProcessorSettings/holdInputAfterRestart`` keeps the loop from
+    /// taking input now.
+    private var inputHeldAfterRestart: Bool {
+        guard let until = inputHeldUntil else { return false }
+        if ContinuousClock.now < until { return true }
+        inputHeldUntil = nil
+        return false
     }
 
     /// Runs a transactional `call` on ``transactionCalls`` and posts its outcome as `report`.
@@ -852,9 +903,10 @@ public final class Processor: @unchecked Sendable {
             case .assigned(let assigned):
                 return try assign(assigned)
             case .revoked(let revoked, let lost):
-                let answeredByRestart = restartedSinceRevocation
-                restartedSinceRevocation = false
-                try revoke(revoked, lost: lost, answeredByRestart: answeredByRestart)
+                // Inside the poll that serves it, before the poll's records count towards
+                // closing the window: the revocation the restart answered comes out of the
+                // queue in a poll that still sees the window open.
+                try revoke(revoked, lost: lost, answeredByRestart: restartWindow.isOpen)
                 return [:]
             }
         } catch {
@@ -1103,22 +1155,34 @@ public final class Processor: @unchecked Sendable {
         try restart(stoppedFetchers.takeWanted(), atTheirOwnPositions: false)
     }
 
-    /// Starts stopped partitions again at `starts` (``KafkaConsumer/restart(_:pauseAfterUnassign:)``).
+    /// Starts stopped partitions again at `starts` (``KafkaConsumer/restart(_:betweenUnassignAndAssign:)``),
+    /// and opens the ``restartWindow`` if the consumer queue holds anything.
     private func restart(_ starts: [PartitionOffset], atTheirOwnPositions: Bool) throws {
         guard let consumer, !starts.isEmpty else { return }
-        if let delay = settings.delayBeforeRestart {
-            logger.warning("test switch delayBeforeRestart is on: waiting \(delay) before restarting \(starts.map(\.topicPartition))")
-            BlockingCalls.blockThread(for: delay)
-            logger.warning("test switch delayBeforeRestart: waited \(delay)")
+        // Offsets on their way to the transaction arrive first: sent after a restart that
+        // answered a revocation, they would carry the generation the member rejoins in without
+        // the revoked partitions. Before it, they are pending in the transaction when the
+        // newcomer reads its offsets, which then waits for the commit (read_committed).
+        if offsetsInFlight != nil { transactionCalls.sync {} }
+        if let beforeRestart = settings.beforeRestart {
+            logger.warning("test switch beforeRestart is on: calling it before restarting \(starts.map(\.topicPartition))")
+            beforeRestart(starts.map(\.topicPartition))
         }
         do {
-            try consumer.restart(starts, pauseAfterUnassign: settings.pauseWithinRestart ?? .zero)
+            try consumer.restart(starts, betweenUnassignAndAssign: settings.withinRestart)
         } catch {
             throw ProcessorFailure(message: "\(starts.map(\.topicPartition)): librdkafka stopped fetching them (their position out of range), "
                 + "and they could not be started again at \(starts.map { PositionOutOfRange.describe($0.offset) }): \(error). "
                 + "The processor stops; everything committed stays as it was")
         }
-        restartedSinceRevocation = true
+        restartWindow.restarted(queued: consumer.queueLength)
+        if restartWindow.isOpen {
+            logger.debug("restarted \(starts.map(\.topicPartition)) with \(restartWindow.recordsAhead) entries in the consumer queue: revocations served and offsets sent wait until they have come out")
+        }
+        if let hold = settings.holdInputAfterRestart {
+            logger.warning("test switch holdInputAfterRestart is on: taking no input for \(hold)")
+            inputHeldUntil = .now + hold
+        }
         for start in starts {
             stoppedFetchers.restarted(start.topicPartition, atItsOwnPosition: atTheirOwnPositions, at: .now)
         }
@@ -1238,7 +1302,7 @@ public final class Processor: @unchecked Sendable {
     }
 
     /// Gives `revoked` up: commits what was processed for them first, unless they were `lost`
-    /// or the revocation may have been `answeredByRestart` (``restartedSinceRevocation``); then
+    /// or the revocation may have been `answeredByRestart` (``restartWindow``); then
     /// the open epoch is aborted and rolled back instead.
     private func revoke(_ revoked: [TopicPartition], lost: Bool, answeredByRestart: Bool) throws {
         let wasWaiting = offsetsWait.revoked(revoked)
@@ -1260,6 +1324,7 @@ public final class Processor: @unchecked Sendable {
             // being prepared, when Kafka accepts the current generation).
             logger.warning("partitions \(revoked) revoked after a restart of stopped partitions, which librdkafka may have taken as the answer to this revocation (rejoining the group without them before it was served): aborting the open epoch instead of committing what was processed for them; it is redone from the last commit")
             statistics.revocationsAbortedAfterRestart += 1
+            metrics.revocationsAbortedAfterRestart.increment()
             try perform(coordinator.epochLost(now: .now))
         } else if revoked.contains(where: { partitions[$0] != nil }) {
             if let pendingCapture {
@@ -1267,7 +1332,9 @@ public final class Processor: @unchecked Sendable {
             } else {
                 logger.info("partitions \(revoked) revoked: committing what was processed for them before giving them up")
             }
-            // Commit what was processed for these partitions before giving them up.
+            // Commit what was processed for these partitions before giving them up. The restart
+            // window is closed here (an open one takes the branch above), so the checkpoint's
+            // offsets are not held back: inside this poll nothing could serve the queue for them.
             try perform(coordinator.forceCheckpoint(.revocation, now: .now))
             while coordinator.forcedCheckpointPending, !stopped {
                 try drainInbox(waiting: .milliseconds(1))

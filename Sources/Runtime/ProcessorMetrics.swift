@@ -13,6 +13,9 @@ struct ProcessorMetrics: Sendable {
     let checkpointsAborted: Counter
     let rebalancesDuringCommit: Counter
     let rebalancesDuringCapture: Counter
+    /// Revocations handled as lost because a restart of stopped partitions may have answered
+    /// them (``ProcessorStatistics/revocationsAbortedAfterRestart``).
+    let revocationsAbortedAfterRestart: Counter
     /// Source records the log no longer held when they were to be read, skipped as
     /// `source.on_deleted_records: skip` allows (``PositionOutOfRange``).
     let sourceRecordsSkipped: Counter
@@ -32,6 +35,7 @@ struct ProcessorMetrics: Sendable {
         checkpointsAborted = Counter(label: "exactly_checkpoints_aborted_total", dimensions: dimensions, factory: factory)
         rebalancesDuringCommit = Counter(label: "exactly_rebalances_during_commit_total", dimensions: dimensions, factory: factory)
         rebalancesDuringCapture = Counter(label: "exactly_rebalances_during_capture_total", dimensions: dimensions, factory: factory)
+        revocationsAbortedAfterRestart = Counter(label: "exactly_revocations_aborted_after_restart_total", dimensions: dimensions, factory: factory)
         sourceRecordsSkipped = Counter(label: "exactly_source_records_skipped_total", dimensions: dimensions, factory: factory)
         stall = CoreMetrics.Timer(label: "exactly_checkpoint_stall_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory)
         commit = CoreMetrics.Timer(label: "exactly_commit_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory)

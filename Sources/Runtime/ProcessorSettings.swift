@@ -32,15 +32,21 @@ public struct ProcessorSettings: Sendable {
     public var faultInjection: FaultInjection?
     /// For tests: the first lane waits this long at each checkpoint barrier (``SlowBarrier``).
     public var slowBarrier: SlowBarrier?
-    /// For tests, off by default: the processing thread waits this long, without polling, just
+    /// For tests, off by default: called on the processing thread, with the partitions, just
     /// before it starts partitions again whose position was out of range
-    /// (``KafkaConsumer/restart(_:pauseAfterUnassign:)``), so that a test can make the group rebalance meanwhile:
-    /// librdkafka then holds a rebalance that no poll has served when the restart runs.
-    public var delayBeforeRestart: Duration?
-    /// For tests, off by default: how long a restart waits between taking the partitions out
-    /// of the assignment and putting them back (``KafkaConsumer/restart(_:pauseAfterUnassign:)``),
-    /// so that librdkafka has stopped the old fetcher first, as it may on a busy machine.
-    public var pauseWithinRestart: Duration?
+    /// (``KafkaConsumer/restart(_:betweenUnassignAndAssign:)``). It may block, without polling,
+    /// so that a test can make the group rebalance meanwhile: librdkafka then holds a rebalance
+    /// that no poll has served when the restart runs.
+    public var beforeRestart: (@Sendable ([TopicPartition]) -> Void)?
+    /// For tests, off by default: called within a restart, between taking the partitions out of
+    /// the assignment and putting them back (``KafkaConsumer/restart(_:betweenUnassignAndAssign:)``);
+    /// a test blocks in it until librdkafka has stopped the old fetcher, as it may on a busy
+    /// machine before the assign arrives.
+    public var withinRestart: (@Sendable () -> Void)?
+    /// For tests, off by default: after a restart the loop takes no input for this long, as when
+    /// its lanes are full. Polls the processor needs for its own sake still run (serving what a
+    /// restart left in the consumer queue before a checkpoint's offsets are sent).
+    public var holdInputAfterRestart: Duration?
     /// Join the group with a static identity (`group.instance.id` = the transactional id), so a
     /// restart takes this instance's place at once instead of waiting for the dead member's
     /// session to time out. On by default. (librdkafka before 2.3 aborts when a cooperative-sticky

@@ -8,7 +8,7 @@ import KafkaClient
 ///
 /// librdkafka (2.0.2, still 2.15) refuses to seek such a partition (`_STATE`), so every seek
 /// the processor asks for one of them (an abort's rollback, say) is turned into a restart
-/// (``KafkaConsumer/restart(_:pauseAfterUnassign:)``), which supersedes the range read under way.
+/// (``KafkaConsumer/restart(_:betweenUnassignAndAssign:)``), which supersedes the range read under way.
 struct StoppedFetchers {
     /// A log range read for a stopped partition.
     struct Read: Sendable, Equatable {
