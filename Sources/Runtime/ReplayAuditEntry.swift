@@ -1,0 +1,67 @@
+import KafkaClient
+
+/// What a `--dry-run` replay found for one input partition.
+public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
+    /// The input partition.
+    public let partition: TopicPartition
+    /// The replayed input range.
+    public let from: Int64
+    /// The end of the replayed input range (the log's end when the audit started).
+    public let to: Int64
+    /// Outputs the replay would produce for the sink.
+    public let outputs: Int
+    /// Records it would send to the dead-letter topic.
+    public let deadLetters: Int
+    /// The part of the range whose outputs are committed already, if any.
+    public let committedUpTo: Int64?
+    /// For that part: how many outputs match, are missing from the replay, or are new in it.
+    public let matching: Int
+    public let onlyCommitted: Int
+    public let onlyReplayed: Int
+    /// The first input offset whose outputs differ, if any.
+    public let firstDifference: Int64?
+    /// Outputs in the sink (any partition's) that no input range can claim: no ``SourceHeader``
+    /// naming one of the application's source topics (written with `sink.source_header: false`,
+    /// or by another producer).
+    public let unattributedCommitted: Int
+    /// Where the replay began, when the log no longer held the range's start (retention or a
+    /// DeleteRecords removed `from..<readFrom`): those inputs were not replayed.
+    public var readFrom: Int64? = nil
+
+    /// Whether the comparison with the committed output means anything. Any of the unattributed
+    /// outputs may be an output of this range: then a match may hide committed outputs the
+    /// replay would not make, and replayed outputs without a twin may have one among them. Only
+    /// a certain difference survives: a committed output *with* a source header in the range
+    /// that the replay did not make, or more replayed outputs without a twin than there are
+    /// unattributed outputs at all.
+    public var isComparable: Bool {
+        guard let committedUpTo, committedUpTo > from, unattributedCommitted > 0 else { return true }
+        return onlyCommitted > 0 || onlyReplayed > unattributedCommitted
+    }
+
+    /// Whether the replay's outputs differ from the committed ones for the same inputs.
+    public var differs: Bool { isComparable && (onlyCommitted > 0 || onlyReplayed > 0) }
+
+    public var description: String {
+        var line = "\(partition): offsets \(from)..<\(to) would emit \(outputs) outputs and \(deadLetters) dead letters"
+        if let readFrom, readFrom > from, to > from {
+            line += "; offsets \(from)..<\(min(readFrom, to)) are NO LONGER IN THE LOG (retention or a DeleteRecords removed them): "
+                + "they were not replayed, and their committed outputs are left out of the comparison"
+        }
+        if let committedUpTo, committedUpTo > from {
+            if !isComparable {
+                line += "; for \(from)..<\(committedUpTo) they CANNOT BE COMPARED with the committed output: "
+                    + "\(unattributedCommitted) outputs in the sink carry no `\(SourceHeader.name)` header naming a source "
+                    + "of this application (written with `sink.source_header: false`, or by another producer), and any of "
+                    + "them may belong to these inputs; \(matching) replayed outputs match, \(onlyReplayed) have no twin with a header"
+            } else if onlyCommitted == 0, onlyReplayed == 0 {
+                line += "; for \(from)..<\(committedUpTo) they match the \(matching) committed outputs"
+            } else {
+                line += "; for \(from)..<\(committedUpTo) they DIFFER from the committed output: \(matching) match, "
+                    + "\(onlyCommitted) committed but not replayed, \(onlyReplayed) replayed but not committed"
+                    + (firstDifference.map { ", first at offset \($0)" } ?? "")
+            }
+        }
+        return line
+    }
+}
