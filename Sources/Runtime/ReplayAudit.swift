@@ -35,7 +35,7 @@ public enum ReplayAudit {
         for partition in restored.keys { ends[partition] = try consumer.watermarkOffsets(partition).high }
 
         // The committed side first, so that the replay is compared as it runs and never held.
-        var (committedOutputs, unattributed) = try readCommittedOutputs(
+        var (committedOutputs, unattributed, trimmed) = try readCommittedOutputs(
             kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed, logger: logger)
         // Where each replay starts: records below the low watermark are gone, read only now since
         // retention may remove input while the sink is read.
@@ -112,13 +112,15 @@ public enum ReplayAudit {
                 onlyReplayed: comparison.onlyReplayed, firstDifference: comparison.firstDifference, unattributedCommitted: unattributed
             )
             if starts[partition]! > from { entry.readFrom = starts[partition]! }
+            entry.sinkTrimmedBelow = trimmed.mayHaveLost(outputsOf: partition, from: from)
             return entry
         }
     }
 
     /// The committed outputs in `sinkTopic` whose source is in a replayed range, as (source offset,
     /// digest) pairs by source partition, in sink order, as a read_committed reader sees them; and
-    /// how many outputs no input can claim (no source header naming one of `sourceTopics`).
+    /// how many outputs no input can claim (no source header naming one of `sourceTopics`); and
+    /// which sink partitions no longer hold all their records.
     ///
     /// An output's source is its *last* `exactly.source` header: the processor appends its own
     /// after the output's headers, which may hold one passed through from an upstream pipeline.
@@ -126,9 +128,9 @@ public enum ReplayAudit {
         kafka: KafkaConfiguration, sinkTopic: String, sourceTopics: Set<String>,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
         committed: [TopicPartition: PartitionOffset], logger: Logger
-    ) throws -> (outputs: [TopicPartition: [(offset: Int64, digest: Int)]], unattributed: Int) {
+    ) throws -> (outputs: [TopicPartition: [(offset: Int64, digest: Int)]], unattributed: Int, trimmed: SinkTrimming) {
         let wanted = restored.mapValues(\.offset)
-        guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return ([:], 0) }
+        guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return ([:], 0, SinkTrimming()) }
         let admin = try KafkaAdmin(configuration: kafka, logger: logger)
         let sinkPartitions = try admin.describeTopic(sinkTopic).partitions.map { TopicPartition(sinkTopic, $0.id) }
         let reader = try KafkaConsumer(
@@ -139,6 +141,7 @@ public enum ReplayAudit {
         var starts: [TopicPartition: Int64] = [:]
         var ends: [TopicPartition: Int64] = [:]
         for partition in sinkPartitions { (starts[partition], ends[partition]) = try reader.watermarkOffsets(partition) }
+        var trimmed = SinkTrimming(logStarts: starts)
         try reader.subscribe(topics: [sinkTopic])
         var outputs: [TopicPartition: [(offset: Int64, digest: Int)]] = [:]
         var unattributed = 0
@@ -160,6 +163,7 @@ public enum ReplayAudit {
                     unattributed += 1
                     continue
                 }
+                trimmed.read(source, in: record.topicPartition)
                 if let from = wanted[source.partition], let upTo = committed[source.partition]?.offset, source.offset >= from, source.offset < upTo {
                     // Every header but the processor's source header is the output's own.
                     var headers = record.headers.map { ($0.name, $0.value ?? []) }
@@ -170,7 +174,7 @@ public enum ReplayAudit {
             try checkPositions(of: reader, unfinished: sinkPartitions, done: &done, positions: &positions, ends: ends, progress: &progress)
             try report(&progress, readNow, unfinished: sinkPartitions.filter { !done.contains($0) }, positions: positions, ends: ends, logger: logger)
         }
-        return (outputs, unattributed)
+        return (outputs, unattributed, trimmed)
     }
 
     /// Marks done each partition of `unfinished` (not yet `done`) whose read position reached its

@@ -27,16 +27,44 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
     /// Where the replay began, when the log no longer held the range's start (retention or a
     /// DeleteRecords removed `from..<readFrom`): those inputs were not replayed.
     public var readFrom: Int64? = nil
+    /// The sink partitions that no longer hold all their records and may have held outputs of
+    /// this range, each with its log start (retention or a DeleteRecords removed the records
+    /// below it). Empty when the sink holds everything, or when each trimmed partition still
+    /// holds an output of this input partition from before the range (outputs of one input
+    /// partition are committed in input order, so the range's outputs came after it).
+    public var sinkTrimmedBelow: [TopicPartition: Int64] = [:]
+
+    /// At most how many committed records the sink no longer holds among the partitions that may
+    /// have held outputs of this range (offsets count transaction markers too: a bound).
+    public var removedFromSink: Int64 { sinkTrimmedBelow.values.reduce(0, +) }
 
     /// Whether the comparison with the committed output means anything. Any of the unattributed
-    /// outputs may be an output of this range: then a match may hide committed outputs the
-    /// replay would not make, and replayed outputs without a twin may have one among them. Only
-    /// a certain difference survives: a committed output *with* a source header in the range
-    /// that the replay did not make, or more replayed outputs without a twin than there are
-    /// unattributed outputs at all.
+    /// outputs, and any of the records the sink no longer holds, may be an output of this range:
+    /// then a match may hide committed outputs the replay would not make, and replayed outputs
+    /// without a twin may have had one among them. Only a certain difference survives: a
+    /// committed output *with* a source header in the range that the replay did not make, or
+    /// more replayed outputs without a twin than there are such unknown outputs at all.
     public var isComparable: Bool {
-        guard let committedUpTo, committedUpTo > from, unattributedCommitted > 0 else { return true }
-        return onlyCommitted > 0 || onlyReplayed > unattributedCommitted
+        guard let committedUpTo, committedUpTo > from else { return true }
+        let unknown = Int64(unattributedCommitted) + removedFromSink
+        guard unknown > 0 else { return true }
+        return onlyCommitted > 0 || Int64(onlyReplayed) > unknown
+    }
+
+    /// Why outputs of this range may be missing from what the sink holds, as clauses of the report.
+    private var unknownOutputs: [String] {
+        var reasons: [String] = []
+        if unattributedCommitted > 0 {
+            reasons.append("\(unattributedCommitted) outputs in the sink carry no `\(SourceHeader.name)` header naming a source "
+                + "of this application (written with `sink.source_header: false`, or by another producer), and any of "
+                + "them may belong to these inputs")
+        }
+        if !sinkTrimmedBelow.isEmpty {
+            let starts = sinkTrimmedBelow.sorted { $0.key < $1.key }.map { "\($0.key) starts at offset \($0.value)" }
+            reasons.append("the sink NO LONGER HOLDS ALL ITS OUTPUTS (\(starts.joined(separator: ", ")): retention or a DeleteRecords "
+                + "removed the records below), and any of those \(removedFromSink) records may have been outputs of these inputs")
+        }
+        return reasons
     }
 
     /// Whether the replay's outputs differ from the committed ones for the same inputs.
@@ -51,15 +79,20 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
         if let committedUpTo, committedUpTo > from {
             if !isComparable {
                 line += "; for \(from)..<\(committedUpTo) they CANNOT BE COMPARED with the committed output: "
-                    + "\(unattributedCommitted) outputs in the sink carry no `\(SourceHeader.name)` header naming a source "
-                    + "of this application (written with `sink.source_header: false`, or by another producer), and any of "
-                    + "them may belong to these inputs; \(matching) replayed outputs match, \(onlyReplayed) have no twin with a header"
+                    + unknownOutputs.joined(separator: "; and ")
+                    + "; \(matching) replayed outputs match, \(onlyReplayed) have no twin in what the sink holds"
             } else if onlyCommitted == 0, onlyReplayed == 0 {
                 line += "; for \(from)..<\(committedUpTo) they match the \(matching) committed outputs"
             } else {
                 line += "; for \(from)..<\(committedUpTo) they DIFFER from the committed output: \(matching) match, "
                     + "\(onlyCommitted) committed but not replayed, \(onlyReplayed) replayed but not committed"
                     + (firstDifference.map { ", first at offset \($0)" } ?? "")
+                // The difference is certain, its counts are not: some replayed outputs may have
+                // had twins among the unknown ones.
+                if Int64(unattributedCommitted) + removedFromSink > 0, onlyReplayed > 0 {
+                    line += " (of those replayed but not committed, some may have twins the sink no longer holds or cannot attribute: "
+                        + unknownOutputs.joined(separator: "; and ") + ")"
+                }
             }
         }
         return line

@@ -367,8 +367,15 @@ struct RunCommand: AsyncParsableCommand {
                 if audit.contains(where: \.differs) {
                     throw ExitCode(3)
                 }
-                if !audit.allSatisfy(\.isComparable) {
-                    print("some outputs could not be compared: the sink holds outputs that no input can claim (no `\(SourceHeader.name)` header naming a source of this application; sink.source_header: false, or another producer)")
+                let uncompared = audit.filter { !$0.isComparable }
+                if !uncompared.isEmpty {
+                    if uncompared.contains(where: { $0.unattributedCommitted > 0 }) {
+                        print("some outputs could not be compared: the sink holds outputs that no input can claim (no `\(SourceHeader.name)` header naming a source of this application; sink.source_header: false, or another producer)")
+                    }
+                    if uncompared.contains(where: { !$0.sinkTrimmedBelow.isEmpty }) {
+                        print("some outputs could not be compared: `\(sink)` no longer holds all its outputs (its retention is shorter than the input's, or a DeleteRecords removed records), "
+                            + "so a replayed output without a committed twin may have had one; a dry run from a newer checkpoint, whose outputs the sink still holds, can compare them")
+                    }
                     throw ExitCode(4)
                 }
                 return

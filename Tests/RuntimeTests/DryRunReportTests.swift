@@ -1,0 +1,82 @@
+import Checkpointing
+import Foundation
+import KafkaClient
+import KeyedState
+import Logging
+import Operators
+import Runtime
+import Testing
+
+extension ProcessorEndToEndTests {
+    /// A dry run of `pipeline` over `sinkTopic`, every partition of `orders` replayed from an
+    /// empty state at `from` (the pipelines here keep no state), against `committed`.
+    func dryRun(
+        _ pipeline: Pipeline, app: String, from: Int64, committed: [TopicPartition: PartitionOffset], kafka: KafkaConfiguration,
+        sourceTopics: [String] = ["orders"], sinkTopic: String = "totals", deadLetterTopic: String? = nil
+    ) async throws -> [ReplayAuditEntry] {
+        let restored = Dictionary(uniqueKeysWithValues: committed.keys.map { ($0, (state: PartitionState(), offset: from)) })
+        return try await BlockingCalls.run {
+            try ReplayAudit.run(
+                kafka: kafka, application: app, pipeline: pipeline, sourceTopics: sourceTopics, sinkTopic: sinkTopic,
+                checkpoint: CheckpointID(instance: "0", sequence: 1), restored: restored, committed: committed, logger: Logger(label: "test"))
+        }
+    }
+
+    /// The sink no longer holds its oldest outputs (a DeleteRecords, as a retention shorter than
+    /// the input's would): an identical replay of the inputs whose outputs went with them is
+    /// reported as not comparable (exit 4), naming the trimmed sink, not as a difference
+    /// ("replayed but not committed"), as it was. A replay of later inputs, whose outputs every
+    /// trimmed sink partition still holds (it holds older outputs of the same input partition),
+    /// still matches; and a real difference is still reported as one.
+    @Test func aDryRunOverASinkThatNoLongerHoldsAllItsOutputsDoesNotCallThemDifferent() async throws {
+        let app = "dry-run-trimmed-app"
+        // 100 keys: each input partition's outputs reach every sink partition. Three runs, of
+        // offsets 0..<25, 25..<50 and 50..<100 of each input partition.
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<100, keys: 100))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let byUser = try Pipeline(yaml: "operators:\n  - key_by: user\n")
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: app, instance: "0"))
+        func run(_ count: Int) async throws {
+            let run = try Processor(settings: Self.shutdownOnlySettings(app, kafka: kafka, stopAfter: count), pipeline: byUser, store: store, logger: Logger(label: "test"))
+            #expect(try await failureMessage(of: run) == nil)
+        }
+        try await run(100)
+        let firstRunsEnds = try await BlockingCalls.run {
+            let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: "ends"))
+            defer { try? consumer.close() }
+            return try (Int32(0)..<4).map { PartitionOffset(TopicPartition("totals", $0), offset: try consumer.watermarkOffsets(TopicPartition("totals", $0)).high) }
+        }
+        try await BlockingCalls.run { try self.produce(Self.input(100..<200, keys: 100), to: "orders", kafka: kafka) }
+        try await run(100)
+        try await BlockingCalls.run { try self.produce(Self.input(200..<400, keys: 100), to: "orders", kafka: kafka) }
+        try await run(200)
+        let committed = try await BlockingCalls.run { try self.committedWithMetadata(app, kafka: kafka) }
+        #expect(committed.values.map(\.offset) == [100, 100, 100, 100])
+
+        let untrimmed = try await dryRun(byUser, app: app, from: 0, committed: committed, kafka: kafka)
+        #expect(untrimmed.count == 4 && untrimmed.allSatisfy { $0.isComparable && !$0.differs }, "\(untrimmed)")
+
+        // The first run's outputs are gone from every sink partition.
+        _ = try await BlockingCalls.run { try KafkaAdmin(configuration: kafka).deleteRecords(firstRunsEnds) }
+        let fromStart = try await dryRun(byUser, app: app, from: 0, committed: committed, kafka: kafka)
+        #expect(fromStart.count == 4)
+        for entry in fromStart {
+            #expect(!entry.differs && !entry.isComparable, "an identical replay is no difference: \(entry)")
+            #expect(entry.description.contains("CANNOT BE COMPARED"), "\(entry)")
+            #expect(entry.description.contains("the sink NO LONGER HOLDS ALL ITS OUTPUTS (totals-0 starts at offset \(firstRunsEnds[0].offset)"), "\(entry)")
+            #expect(!entry.description.contains("DIFFER"), "\(entry)")
+        }
+        // From offset 50 of each input partition (the third run's): every trimmed sink partition
+        // holds outputs of it from before (the second run's), so the comparison is whole.
+        let later = try await dryRun(byUser, app: app, from: 50, committed: committed, kafka: kafka)
+        #expect(later.count == 4)
+        for entry in later {
+            #expect(entry.isComparable && !entry.differs && entry.sinkTrimmedBelow.isEmpty, "\(entry)")
+            #expect(entry.description.contains("for 50..<100 they match the \(entry.outputs) committed outputs"), "\(entry)")
+        }
+        // Another pipeline's outputs differ, and the trimmed sink does not hide it.
+        let byAmount = try await dryRun(try Pipeline(yaml: "operators:\n  - key_by: amount\n"), app: app, from: 0, committed: committed, kafka: kafka)
+        #expect(byAmount.count == 4 && byAmount.allSatisfy(\.differs), "\(byAmount)")
+        await broker.stop()
+    }
+}
