@@ -10,12 +10,18 @@ import Operators
 /// - Important: *Blocking*; call it from a dedicated thread.
 public enum ReplayAudit {
     /// Runs the audit of `checkpoint` for the partitions in `restored` (state and start offset).
+    ///
+    /// - Parameter deadLetterTopic: where the application sends dead letters. When it is
+    ///   `sinkTopic`, the sink holds committed dead letters among the outputs (with the same
+    ///   source header), and the replay's dead letters are compared with them like outputs;
+    ///   otherwise dead letters are only counted.
     public static func run(
         kafka: KafkaConfiguration,
         application: String,
         pipeline: Pipeline,
         sourceTopics: [String],
         sinkTopic: String,
+        deadLetterTopic: String? = nil,
         checkpoint: CheckpointID,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
         committed: [TopicPartition: PartitionOffset],
@@ -68,6 +74,7 @@ public enum ReplayAudit {
         var progress = ReadProgress(
             "replaying the input", expected: restored.keys.reduce(0) { $0 + max(0, ends[$1]! - starts[$1]!) }, startedAt: .now)
         var positions: [TopicPartition: Int64] = [:]
+        let comparesDeadLetters = deadLetterTopic == sinkTopic
         while done.count < restored.count {
             var replayedNow = 0
             for record in try consumer.poll(maxRecords: 5_000, timeout: .milliseconds(100)) {
@@ -86,11 +93,13 @@ public enum ReplayAudit {
                 for emission in emissions {
                     if emission.isDeadLetter {
                         counts[partition, default: (0, 0)].deadLetters += 1
+                        // Dead letters in another topic are not read back: only counted.
+                        guard comparesDeadLetters else { continue }
                     } else {
                         counts[partition, default: (0, 0)].outputs += 1
-                        let output = emission.record
-                        digests.append(digest(key: output.key, value: output.value, headers: output.headers.map { ($0.name, $0.value) }))
                     }
+                    let output = emission.record
+                    digests.append(digest(key: output.key, value: output.value, headers: output.headers.map { ($0.name, $0.value) }))
                 }
                 if let upTo = committed[partition]?.offset, record.offset < upTo {
                     digests.sort()
@@ -112,6 +121,7 @@ public enum ReplayAudit {
                 onlyReplayed: comparison.onlyReplayed, firstDifference: comparison.firstDifference, unattributedCommitted: unattributed
             )
             if starts[partition]! > from { entry.readFrom = starts[partition]! }
+            entry.deadLettersCompared = comparesDeadLetters
             entry.sinkTrimmedBelow = trimmed.mayHaveLost(outputsOf: partition, from: from)
             return entry
         }

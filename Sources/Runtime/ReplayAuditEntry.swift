@@ -33,6 +33,11 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
     /// holds an output of this input partition from before the range (outputs of one input
     /// partition are committed in input order, so the range's outputs came after it).
     public var sinkTrimmedBelow: [TopicPartition: Int64] = [:]
+    /// Whether the dead letters are compared with the committed output too: they go to the sink
+    /// topic (`sink.dead_letter_topic` is `sink.topic`), where the committed ones sit among the
+    /// outputs. Otherwise they are only counted, and ``matching`` and the other counts are of
+    /// outputs alone.
+    public var deadLettersCompared = false
 
     /// At most how many committed records the sink no longer holds among the partitions that may
     /// have held outputs of this range (offsets count transaction markers too: a bound).
@@ -72,6 +77,7 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
 
     public var description: String {
         var line = "\(partition): offsets \(from)..<\(to) would emit \(outputs) outputs and \(deadLetters) dead letters"
+            + (deadLettersCompared ? " (dead letters go to the sink topic, so they are compared too)" : "")
         if let readFrom, readFrom > from, to > from {
             line += "; offsets \(from)..<\(min(readFrom, to)) are NO LONGER IN THE LOG (retention or a DeleteRecords removed them): "
                 + "they were not replayed, and their committed outputs are left out of the comparison"

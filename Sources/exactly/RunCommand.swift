@@ -351,11 +351,11 @@ struct RunCommand: AsyncParsableCommand {
                     }
                     return restored
                 }
-                let (sources, sink) = (configuration.sourceTopics, configuration.sinkTopic)
+                let (sources, sink, deadLetters) = (configuration.sourceTopics, configuration.sinkTopic, settings.deadLetterTopic)
                 let audit = try await BlockingCalls.run { [restored] in
                     try ReplayAudit.run(
                         kafka: settings.kafka, application: application, pipeline: pipeline,
-                        sourceTopics: sources, sinkTopic: sink,
+                        sourceTopics: sources, sinkTopic: sink, deadLetterTopic: deadLetters,
                         checkpoint: checkpoint, restored: restored, committed: committed, logger: logger
                     )
                 }

@@ -17,7 +17,7 @@ extension ProcessorEndToEndTests {
         let restored = Dictionary(uniqueKeysWithValues: committed.keys.map { ($0, (state: PartitionState(), offset: from)) })
         return try await BlockingCalls.run {
             try ReplayAudit.run(
-                kafka: kafka, application: app, pipeline: pipeline, sourceTopics: sourceTopics, sinkTopic: sinkTopic,
+                kafka: kafka, application: app, pipeline: pipeline, sourceTopics: sourceTopics, sinkTopic: sinkTopic, deadLetterTopic: deadLetterTopic,
                 checkpoint: CheckpointID(instance: "0", sequence: 1), restored: restored, committed: committed, logger: Logger(label: "test"))
         }
     }
@@ -77,6 +77,49 @@ extension ProcessorEndToEndTests {
         // Another pipeline's outputs differ, and the trimmed sink does not hide it.
         let byAmount = try await dryRun(try Pipeline(yaml: "operators:\n  - key_by: amount\n"), app: app, from: 0, committed: committed, kafka: kafka)
         #expect(byAmount.count == 4 && byAmount.allSatisfy(\.differs), "\(byAmount)")
+        await broker.stop()
+    }
+}
+
+extension ProcessorEndToEndTests {
+    /// With `sink.dead_letter_topic` equal to `sink.topic`, the sink holds committed dead letters
+    /// among the outputs, each with its input's source header: an identical replay matches them
+    /// with its own dead letters, where it counted them "committed but not replayed" (a false
+    /// difference, exit 3). A replay that no longer rejects those inputs differs.
+    @Test func aDryRunComparesDeadLettersThatGoToTheSinkTopic() async throws {
+        let app = "dry-run-dead-letters-app"
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<200, keys: 20))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Two inputs per partition that are no JSON: dead letters of `key_by`.
+        try await BlockingCalls.run {
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka))
+            for partition in Int32(0)..<8 { try producer.send(ProducerRecord(topic: "orders", partition: partition % 4, key: nil, value: Array("not json \(partition)".utf8))) }
+            try producer.close()
+        }
+        let byUser = try Pipeline(yaml: "operators:\n  - key_by: user\n")
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: app, instance: "0"))
+        var settings = Self.shutdownOnlySettings(app, kafka: kafka, stopAfter: 208)
+        settings.deadLetterTopic = "totals"
+        let run = try Processor(settings: settings, pipeline: byUser, store: store, logger: Logger(label: "test"))
+        #expect(try await failureMessage(of: run) == nil)
+        let committed = try await BlockingCalls.run { try self.committedWithMetadata(app, kafka: kafka) }
+        #expect(committed.values.reduce(0) { $0 + $1.offset } == 208)
+
+        let same = try await dryRun(byUser, app: app, from: 0, committed: committed, kafka: kafka, deadLetterTopic: "totals")
+        #expect(same.count == 4)
+        for entry in same {
+            #expect(entry.deadLetters == 2 && entry.isComparable && !entry.differs, "\(entry)")
+            #expect(entry.description.contains("would emit 50 outputs and 2 dead letters (dead letters go to the sink topic, so they are compared too)"), "\(entry)")
+            #expect(entry.description.contains("for 0..<52 they match the 52 committed outputs"), "\(entry)")
+        }
+        // A pipeline that rejects the same inputs in another operator makes other dead letters
+        // (their headers name the operator), and the same outputs.
+        let filtered = try Pipeline(yaml: "operators:\n  - filter:\n      field: amount\n      greater_than: -1\n  - key_by: user\n")
+        let other = try await dryRun(filtered, app: app, from: 0, committed: committed, kafka: kafka, deadLetterTopic: "totals")
+        #expect(other.count == 4)
+        for entry in other {
+            #expect(entry.differs && entry.description.contains("DIFFER from the committed output: 50 match, 2 committed but not replayed, 2 replayed but not committed"), "\(entry)")
+        }
         await broker.stop()
     }
 }
