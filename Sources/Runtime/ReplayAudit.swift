@@ -27,6 +27,8 @@ public enum ReplayAudit {
         committed: [TopicPartition: PartitionOffset],
         logger: Logger
     ) throws -> [ReplayAuditEntry] {
+        // The audit subscribes to `sourceTopics` only: partitions of another topic would never come.
+        if let unread = ReplayAuditUnreadTopics(checkpoint: checkpoint, restored: restored.keys, sourceTopics: sourceTopics) { throw unread }
         let consumer = try KafkaConsumer(
             configuration: auditReading(ConsumerConfiguration(kafka: kafka, groupID: "\(application)-audit-\(checkpoint)-\(ContinuousClock.now.hashValue & 0xffff)")),
             logger: logger,

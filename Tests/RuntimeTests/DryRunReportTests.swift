@@ -123,3 +123,33 @@ extension ProcessorEndToEndTests {
         await broker.stop()
     }
 }
+
+extension ProcessorEndToEndTests {
+    /// A checkpoint holding partitions of a topic dropped from `source.topics` since: the dry
+    /// run says so at once, naming the topic, its partitions and what to do, where it waited
+    /// 60 s for partitions it never subscribed to and then said to check that Kafka is reachable.
+    @Test func aDryRunOfACheckpointWithATopicNoLongerReadSaysSoAtOnce() async throws {
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<40, keys: 20))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await BlockingCalls.run {
+            try KafkaAdmin(configuration: kafka).createTopic("payments", partitions: 2)
+            try self.produce(Self.input(0..<10, keys: 2), to: "payments", kafka: kafka)
+        }
+        let restored = Dictionary(uniqueKeysWithValues: ((0..<4).map { TopicPartition("orders", $0) } + (0..<2).map { TopicPartition("payments", $0) })
+            .map { ($0, (state: PartitionState(), offset: Int64(0))) })
+        let started = ContinuousClock.now
+        let error = await #expect(throws: ReplayAuditUnreadTopics.self) {
+            try await BlockingCalls.run {
+                try ReplayAudit.run(
+                    kafka: kafka, application: "dry-run-dropped-app", pipeline: try Pipeline(yaml: "operators:\n  - key_by: user\n"),
+                    sourceTopics: ["orders"], sinkTopic: "totals", checkpoint: CheckpointID(instance: "0", sequence: 7),
+                    restored: restored, committed: [:], logger: Logger(label: "test"))
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let message = "\(error.map { "\($0)" } ?? "no error")"
+        #expect(message.hasPrefix("checkpoint 0-7 holds partitions of `payments` (payments-0, payments-1), which `source.topics` no longer lists (it reads `orders`)"), "\(message)")
+        #expect(message.contains("Put `payments` back in `source.topics` to replay it, or replay from a checkpoint taken since"), "\(message)")
+        await broker.stop()
+    }
+}
