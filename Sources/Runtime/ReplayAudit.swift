@@ -10,6 +10,8 @@ import Operators
 /// - Important: *Blocking*; call it from a dedicated thread.
 public enum ReplayAudit {
     /// Runs the audit of `checkpoint` for the partitions in `restored` (state and start offset).
+    /// Either read gives up when nothing arrived for `stallLimit`; `transactionTimeout`, the
+    /// application's, is named when an open transaction held the sink that long.
     ///
     /// - Parameter deadLetterTopic: where the application sends dead letters. When it is
     ///   `sinkTopic`, the sink holds committed dead letters among the outputs (with the same
@@ -25,6 +27,8 @@ public enum ReplayAudit {
         checkpoint: CheckpointID,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
         committed: [TopicPartition: PartitionOffset],
+        transactionTimeout: Duration? = nil,
+        stallLimit: Duration = .seconds(60),
         logger: Logger
     ) throws -> [ReplayAuditEntry] {
         // The audit subscribes to `sourceTopics` only: partitions of another topic would never come.
@@ -44,7 +48,8 @@ public enum ReplayAudit {
 
         // The committed side first, so that the replay is compared as it runs and never held.
         var (committedOutputs, unattributed, trimmed) = try readCommittedOutputs(
-            kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed, logger: logger)
+            kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed,
+            transactionTimeout: transactionTimeout, stallLimit: stallLimit, logger: logger)
         // Where each replay starts: records below the low watermark are gone, read only now since
         // retention may remove input while the sink is read.
         var starts: [TopicPartition: Int64] = [:]
@@ -74,7 +79,7 @@ public enum ReplayAudit {
         var counts: [TopicPartition: (outputs: Int, deadLetters: Int)] = [:]
         var done = Set(restored.keys.filter { ends[$0]! <= starts[$0]! })
         var progress = ReadProgress(
-            "replaying the input", expected: restored.keys.reduce(0) { $0 + max(0, ends[$1]! - starts[$1]!) }, startedAt: .now)
+            "replaying the input", expected: restored.keys.reduce(0) { $0 + max(0, ends[$1]! - starts[$1]!) }, startedAt: .now, stallLimit: stallLimit)
         var positions: [TopicPartition: Int64] = [:]
         let comparesDeadLetters = deadLetterTopic == sinkTopic
         while done.count < restored.count {
@@ -110,7 +115,9 @@ public enum ReplayAudit {
                 if record.offset + 1 >= ends[partition]! { done.insert(partition) }
             }
             try checkPositions(of: consumer, unfinished: restored.keys, done: &done, positions: &positions, ends: ends, progress: &progress)
-            try report(&progress, replayedNow, unfinished: restored.keys.filter { !done.contains($0) }, positions: positions, ends: ends, logger: logger)
+            try report(
+                &progress, replayedNow, of: consumer, unfinished: restored.keys.filter { !done.contains($0) }, positions: positions, ends: ends,
+                transactionTimeout: transactionTimeout, logger: logger)
         }
         return restored.keys.sorted().map { partition in
             let from = restored[partition]!.offset
@@ -139,7 +146,7 @@ public enum ReplayAudit {
     private static func readCommittedOutputs(
         kafka: KafkaConfiguration, sinkTopic: String, sourceTopics: Set<String>,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
-        committed: [TopicPartition: PartitionOffset], logger: Logger
+        committed: [TopicPartition: PartitionOffset], transactionTimeout: Duration?, stallLimit: Duration, logger: Logger
     ) throws -> (outputs: [TopicPartition: [(offset: Int64, digest: Int)]], unattributed: Int, trimmed: SinkTrimming) {
         let wanted = restored.mapValues(\.offset)
         guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return ([:], 0, SinkTrimming()) }
@@ -152,7 +159,23 @@ public enum ReplayAudit {
         defer { try? reader.close() }
         var starts: [TopicPartition: Int64] = [:]
         var ends: [TopicPartition: Int64] = [:]
-        for partition in sinkPartitions { (starts[partition], ends[partition]) = try reader.watermarkOffsets(partition) }
+        var stable: [TopicPartition: Int64] = [:]
+        // The read_committed reader's high watermark is the last stable offset: an open
+        // transaction's first record. The sink is read to the log's end, past open transactions
+        // once they end: outputs committed after one began are committed outputs too, and stopping
+        // at it called their replayed twins "replayed but not committed".
+        let logEnds = try KafkaConsumer(
+            configuration: ConsumerConfiguration(kafka: kafka, groupID: "audit-ends-\(ContinuousClock.now.hashValue & 0xffff)", isolationLevel: .readUncommitted),
+            logger: logger)
+        defer { try? logEnds.close() }
+        for partition in sinkPartitions {
+            (starts[partition], stable[partition]) = try reader.watermarkOffsets(partition)
+            ends[partition] = try logEnds.watermarkOffsets(partition).high
+        }
+        let held = sinkPartitions.filter { stable[$0]! < ends[$0]! }
+        if !held.isEmpty {
+            logger.warning("dry run: a transaction holds \(held.map { "\($0) from offset \(stable[$0]!)" }.joined(separator: ", ")) open: the committed output is read once it commits or aborts (a running instance's within its checkpoint interval; a stopped instance's when the broker aborts it, up to transaction.timeout.ms after it began)")
+        }
         var trimmed = SinkTrimming(logStarts: starts)
         try reader.subscribe(topics: [sinkTopic])
         var outputs: [TopicPartition: [(offset: Int64, digest: Int)]] = [:]
@@ -160,7 +183,7 @@ public enum ReplayAudit {
         // Empty partitions, and partitions whose records have all expired, have nothing to read.
         var done = Set(sinkPartitions.filter { ends[$0]! <= starts[$0]! })
         var progress = ReadProgress(
-            "reading the committed output", expected: sinkPartitions.reduce(0) { $0 + ends[$1]! - starts[$1]! }, startedAt: .now)
+            "reading the committed output", expected: sinkPartitions.reduce(0) { $0 + ends[$1]! - starts[$1]! }, startedAt: .now, stallLimit: stallLimit)
         var positions: [TopicPartition: Int64] = [:]
         while done.count < sinkPartitions.count {
             var readNow = 0
@@ -184,7 +207,9 @@ public enum ReplayAudit {
                 }
             }
             try checkPositions(of: reader, unfinished: sinkPartitions, done: &done, positions: &positions, ends: ends, progress: &progress)
-            try report(&progress, readNow, unfinished: sinkPartitions.filter { !done.contains($0) }, positions: positions, ends: ends, logger: logger)
+            try report(
+                &progress, readNow, of: reader, unfinished: sinkPartitions.filter { !done.contains($0) }, positions: positions, ends: ends,
+                transactionTimeout: transactionTimeout, logger: logger)
         }
         return (outputs, unattributed, trimmed)
     }
@@ -243,16 +268,27 @@ public enum ReplayAudit {
     }
 
     /// Counts a poll's `count` records into `progress`, logs its line when one is due, and gives
-    /// up with a ``ReplayAuditError`` when nothing has arrived for its stall limit.
+    /// up with a ``ReplayAuditError`` when nothing has arrived for its stall limit, naming the
+    /// partitions `consumer` (read_committed) waits at an open transaction in.
     private static func report(
-        _ progress: inout ReadProgress, _ count: Int, unfinished: [TopicPartition], positions: [TopicPartition: Int64],
-        ends: [TopicPartition: Int64], logger: Logger
+        _ progress: inout ReadProgress, _ count: Int, of consumer: KafkaConsumer, unfinished: [TopicPartition], positions: [TopicPartition: Int64],
+        ends: [TopicPartition: Int64], transactionTimeout: Duration?, logger: Logger
     ) throws(ReplayAuditError) {
         let now = ContinuousClock.now
         if let line = progress.record(count, at: now) { logger.info("dry run: \(line)") }
         guard progress.hasStalled(at: now) else { return }
-        throw ReplayAuditError(
+        var error = ReplayAuditError(
             activity: progress.activity, stalledFor: progress.stallLimit, arrived: progress.arrived, expected: progress.expected,
             unfinished: unfinished.sorted().map { ReplayAuditError.Unfinished(partition: $0, position: positions[$0], end: ends[$0] ?? 0) })
+        // Held: its last stable offset is below the end, and the read has reached it (or not
+        // begun: an open transaction at the log's start leaves nothing to fetch).
+        for partition in unfinished {
+            guard let stable = try? consumer.watermarkOffsets(partition).high, stable < ends[partition] ?? 0,
+                positions[partition].map({ $0 >= stable }) ?? true
+            else { continue }
+            error.heldOpen[partition] = stable
+        }
+        error.transactionTimeout = transactionTimeout
+        throw error
     }
 }

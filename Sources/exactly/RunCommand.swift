@@ -356,7 +356,7 @@ struct RunCommand: AsyncParsableCommand {
                     try ReplayAudit.run(
                         kafka: settings.kafka, application: application, pipeline: pipeline,
                         sourceTopics: sources, sinkTopic: sink, deadLetterTopic: deadLetters,
-                        checkpoint: checkpoint, restored: restored, committed: committed, logger: logger
+                        checkpoint: checkpoint, restored: restored, committed: committed, transactionTimeout: transactionTimeout, logger: logger
                     )
                 }
                 print("dry run of a replay from checkpoint \(checkpoint) (nothing was produced or committed):")

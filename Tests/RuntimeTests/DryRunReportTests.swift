@@ -153,3 +153,61 @@ extension ProcessorEndToEndTests {
         await broker.stop()
     }
 }
+
+extension ProcessorEndToEndTests {
+    /// A transaction left open on the sink (an instance stopped in the middle of one), with
+    /// outputs committed after it began: a read_committed reader stops at its first record. The
+    /// dry run read the sink only up to there and called the replayed twins of the later
+    /// outputs "replayed but not committed" (exit 3). It now reads to the log's end once the
+    /// transaction ends, and when it stalls there, says that a transaction holds the sink open,
+    /// how long it can, and what to do.
+    @Test func aDryRunOverASinkThatATransactionHoldsOpenSaysSoOrWaitsForIt() async throws {
+        let app = "dry-run-open-app"
+        let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<200, keys: 20))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let byUser = try Pipeline(yaml: "operators:\n  - key_by: user\n")
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: app, instance: "0"))
+        func run(_ count: Int) async throws {
+            let run = try Processor(settings: Self.shutdownOnlySettings(app, kafka: kafka, stopAfter: count), pipeline: byUser, store: store, logger: Logger(label: "test"))
+            #expect(try await failureMessage(of: run) == nil)
+        }
+        try await run(200)
+        // The stopped instance's transaction, then the application goes on.
+        let stopped = try await BlockingCalls.run {
+            let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka, transactionalID: "stopped-instance", transactionTimeout: .seconds(300)))
+            try producer.initTransactions()
+            try producer.beginTransaction()
+            for partition in Int32(0)..<4 { try producer.send(ProducerRecord(topic: "totals", partition: partition, key: nil, value: Array("open".utf8))) }
+            try producer.flush()
+            return producer
+        }
+        try await BlockingCalls.run { try self.produce(Self.input(200..<300, keys: 20), to: "orders", kafka: kafka) }
+        try await run(100)
+        let committed = try await BlockingCalls.run { try self.committedWithMetadata(app, kafka: kafka) }
+        let restored = Dictionary(uniqueKeysWithValues: committed.keys.map { ($0, (state: PartitionState(), offset: Int64(0))) })
+        @Sendable func dryRun(stallLimit: Duration) throws -> [ReplayAuditEntry] {
+            try ReplayAudit.run(
+                kafka: kafka, application: app, pipeline: byUser, sourceTopics: ["orders"], sinkTopic: "totals",
+                checkpoint: CheckpointID(instance: "0", sequence: 1), restored: restored, committed: committed,
+                transactionTimeout: .seconds(120), stallLimit: stallLimit, logger: Logger(label: "test"))
+        }
+
+        let error = await #expect(throws: ReplayAuditError.self) { try await BlockingCalls.run { try dryRun(stallLimit: .seconds(3)) } }
+        let message = error.map { "\($0)" } ?? "no error"
+        #expect(message.contains("while reading the committed output"), "\(message)")
+        #expect(message.contains("A TRANSACTION HOLDS THEM OPEN (totals-0 from offset "), "\(message)")
+        #expect(message.contains("up to the producer's `transaction.timeout.ms` (this application's: 120 s) after it began"), "\(message)")
+        #expect(message.contains("start the stopped instance first"), "\(message)")
+        #expect(!message.contains("Check that Kafka is reachable"), "\(message)")
+
+        // The transaction ends while a dry run waits for it: the dry run matches.
+        let waiting = Task { try await BlockingCalls.run { try dryRun(stallLimit: .seconds(60)) } }
+        try await Task.sleep(for: .seconds(2))
+        try await BlockingCalls.run { try stopped.abortTransaction() }
+        let entries = try await waiting.value
+        #expect(entries.count == 4 && entries.allSatisfy { $0.isComparable && !$0.differs }, "\(entries)")
+        #expect(entries.allSatisfy { $0.description.contains("for 0..<75 they match the 75 committed outputs") }, "\(entries)")
+        try await BlockingCalls.run { try stopped.close() }
+        await broker.stop()
+    }
+}
