@@ -132,6 +132,7 @@ public enum ReplayAudit {
             if starts[partition]! > from { entry.readFrom = starts[partition]! }
             entry.deadLettersCompared = comparesDeadLetters
             entry.sinkTrimmedBelow = trimmed.mayHaveLost(outputsOf: partition, from: from)
+            entry.sinkCompacted = trimmed.compacted
             return entry
         }
     }
@@ -177,6 +178,13 @@ public enum ReplayAudit {
             logger.warning("dry run: a transaction holds \(held.map { "\($0) from offset \(stable[$0]!)" }.joined(separator: ", ")) open: the committed output is read once it commits or aborts (a running instance's within its checkpoint interval; a stopped instance's when the broker aborts it, up to transaction.timeout.ms after it began)")
         }
         var trimmed = SinkTrimming(logStarts: starts)
+        do {
+            let policy = try admin.topicConfiguration(sinkTopic)["cleanup.policy"] ?? nil
+            trimmed.compacted = policy?.split(separator: ",").contains { $0.trimmingPrefix(" ") == "compact" } == true
+        } catch {
+            // A principal without the DescribeConfigs permission can still read the sink.
+            logger.warning("dry run: could not read the `cleanup.policy` of `\(sinkTopic)` (\(error)): if it is compacted, outputs it dropped are reported as replayed but not committed")
+        }
         try reader.subscribe(topics: [sinkTopic])
         var outputs: [TopicPartition: [(offset: Int64, digest: Int)]] = [:]
         var unattributed = 0

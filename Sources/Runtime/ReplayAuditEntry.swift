@@ -39,6 +39,11 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
     /// outputs alone.
     public var deadLettersCompared = false
 
+    /// Whether the sink is compacted (its `cleanup.policy` includes `compact`): it may have
+    /// dropped any output that a newer one of the same key followed, leaving the log start at 0,
+    /// so neither which nor how many are known.
+    public var sinkCompacted = false
+
     /// At most how many committed records the sink no longer holds among the partitions that may
     /// have held outputs of this range (offsets count transaction markers too: a bound).
     public var removedFromSink: Int64 { sinkTrimmedBelow.values.reduce(0, +) }
@@ -48,9 +53,11 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
     /// then a match may hide committed outputs the replay would not make, and replayed outputs
     /// without a twin may have had one among them. Only a certain difference survives: a
     /// committed output *with* a source header in the range that the replay did not make, or
-    /// more replayed outputs without a twin than there are such unknown outputs at all.
+    /// more replayed outputs without a twin than there are such unknown outputs at all (over a
+    /// compacted sink their number is unknown: only the first kind).
     public var isComparable: Bool {
         guard let committedUpTo, committedUpTo > from else { return true }
+        if sinkCompacted { return onlyCommitted > 0 }
         let unknown = Int64(unattributedCommitted) + removedFromSink
         guard unknown > 0 else { return true }
         return onlyCommitted > 0 || Int64(onlyReplayed) > unknown
@@ -68,6 +75,10 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
             let starts = sinkTrimmedBelow.sorted { $0.key < $1.key }.map { "\($0.key) starts at offset \($0.value)" }
             reasons.append("the sink NO LONGER HOLDS ALL ITS OUTPUTS (\(starts.joined(separator: ", ")): retention or a DeleteRecords "
                 + "removed the records below), and any of those \(removedFromSink) records may have been outputs of these inputs")
+        }
+        if sinkCompacted {
+            reasons.append("the sink is COMPACTED (its `cleanup.policy` includes `compact`): it may have dropped any output that a newer "
+                + "one of the same key followed, and any of those may have been outputs of these inputs")
         }
         return reasons
     }
@@ -95,7 +106,7 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
                     + (firstDifference.map { ", first at offset \($0)" } ?? "")
                 // The difference is certain, its counts are not: some replayed outputs may have
                 // had twins among the unknown ones.
-                if Int64(unattributedCommitted) + removedFromSink > 0, onlyReplayed > 0 {
+                if Int64(unattributedCommitted) + removedFromSink > 0 || sinkCompacted, onlyReplayed > 0 {
                     line += " (of those replayed but not committed, some may have twins the sink no longer holds or cannot attribute: "
                         + unknownOutputs.joined(separator: "; and ") + ")"
                 }

@@ -10,7 +10,8 @@ import KafkaClient
 /// that input partition from *before* a range holds every output of the range that went to it:
 /// they came after. That keeps a dry run of a recent checkpoint comparable over a sink with
 /// ordinary retention. (A replay written into the same sink with `--allow-duplicate-output`
-/// breaks the order; compaction, which keeps the log start at 0, is not detected.)
+/// breaks the order.) Compaction keeps the log start at 0 and removes records anywhere: the
+/// topic's `cleanup.policy` tells it, in ``compacted``.
 ///
 /// A value: the audit tells it the log starts and each attributed record read, in sink order.
 struct SinkTrimming: Sendable {
@@ -19,6 +20,8 @@ struct SinkTrimming: Sendable {
     /// Per trimmed sink partition, the source offset of the first output still held of each
     /// input partition (the lowest, by the order above).
     private var firstHeld: [TopicPartition: [TopicPartition: Int64]] = [:]
+    /// Whether the sink's `cleanup.policy` includes `compact`.
+    var compacted = false
 
     init() {}
 

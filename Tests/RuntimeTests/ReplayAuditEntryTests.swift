@@ -76,6 +76,20 @@ import Testing
         #expect(!both.isComparable && both.description.contains("header naming a source") && both.description.contains("NO LONGER HOLDS"), "\(both)")
     }
 
+    /// A compacted sink may have dropped any output, and how many is unknown: only a committed
+    /// output the replay did not make is a certain difference.
+    @Test func aCompactedSinkLeavesEverythingButAMissingReplayUndecided() {
+        for (matching, onlyReplayed) in [(50, 0), (30, 20), (0, 500)] {
+            var compacted = entry(matching: matching, onlyCommitted: 0, onlyReplayed: onlyReplayed, unattributed: 0)
+            compacted.sinkCompacted = true
+            #expect(!compacted.isComparable && !compacted.differs, "\(compacted)")
+            #expect(compacted.description.contains("CANNOT BE COMPARED with the committed output: the sink is COMPACTED (its `cleanup.policy` includes `compact`)"), "\(compacted)")
+        }
+        var missing = entry(matching: 30, onlyCommitted: 2, onlyReplayed: 20, unattributed: 0)
+        missing.sinkCompacted = true
+        #expect(missing.differs && missing.description.contains("some may have twins the sink no longer holds"), "\(missing)")
+    }
+
     @Test func withoutACommittedRangeThereIsNothingToCompare() {
         let fresh = entry(matching: 0, onlyCommitted: 0, onlyReplayed: 0, unattributed: 20, committedUpTo: nil)
         #expect(fresh.isComparable)
