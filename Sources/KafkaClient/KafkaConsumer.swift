@@ -416,7 +416,9 @@ public final class KafkaConsumer: Sendable {
     /// The partition's low watermark (oldest offset still in the log) and high watermark
     /// (the offset the next record will get), asked of the broker. *Blocking* up to `timeout`.
     ///
-    /// Under `read_committed` the high watermark is still the log end, not the last stable offset.
+    /// Under `read_committed` the high watermark is the last stable offset (the first record of
+    /// the oldest open transaction): librdkafka asks with the consumer's isolation level
+    /// (ListOffsets v2). A `read_uncommitted` consumer's is the log's end.
     public func watermarkOffsets(_ partition: TopicPartition, timeout: Duration = .seconds(10)) throws(KafkaError) -> (low: Int64, high: Int64) {
         try checkOpen()
         var low: Int64 = 0

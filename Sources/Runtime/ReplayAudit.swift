@@ -3,72 +3,6 @@ import KeyedState
 import Logging
 import Operators
 
-/// What a `--dry-run` replay found for one input partition.
-public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
-    /// The input partition.
-    public let partition: TopicPartition
-    /// The replayed input range.
-    public let from: Int64
-    /// The end of the replayed input range (the log's end when the audit started).
-    public let to: Int64
-    /// Outputs the replay would produce for the sink.
-    public let outputs: Int
-    /// Records it would send to the dead-letter topic.
-    public let deadLetters: Int
-    /// The part of the range whose outputs are committed already, if any.
-    public let committedUpTo: Int64?
-    /// For that part: how many outputs match, are missing from the replay, or are new in it.
-    public let matching: Int
-    public let onlyCommitted: Int
-    public let onlyReplayed: Int
-    /// The first input offset whose outputs differ, if any.
-    public let firstDifference: Int64?
-    /// Outputs in the sink (any partition's) that no input range can claim: no ``SourceHeader``
-    /// naming one of the application's source topics (written with `sink.source_header: false`,
-    /// or by another producer).
-    public let unattributedCommitted: Int
-    /// Where the replay began, when the log no longer held the range's start (retention or a
-    /// DeleteRecords removed `from..<readFrom`): those inputs were not replayed.
-    public var readFrom: Int64? = nil
-
-    /// Whether the comparison with the committed output means anything. Any of the unattributed
-    /// outputs may be an output of this range: then a match may hide committed outputs the
-    /// replay would not make, and replayed outputs without a twin may have one among them. Only
-    /// a certain difference survives: a committed output *with* a source header in the range
-    /// that the replay did not make, or more replayed outputs without a twin than there are
-    /// unattributed outputs at all.
-    public var isComparable: Bool {
-        guard let committedUpTo, committedUpTo > from, unattributedCommitted > 0 else { return true }
-        return onlyCommitted > 0 || onlyReplayed > unattributedCommitted
-    }
-
-    /// Whether the replay's outputs differ from the committed ones for the same inputs.
-    public var differs: Bool { isComparable && (onlyCommitted > 0 || onlyReplayed > 0) }
-
-    public var description: String {
-        var line = "\(partition): offsets \(from)..<\(to) would emit \(outputs) outputs and \(deadLetters) dead letters"
-        if let readFrom, readFrom > from, to > from {
-            line += "; offsets \(from)..<\(min(readFrom, to)) are NO LONGER IN THE LOG (retention or a DeleteRecords removed them): "
-                + "they were not replayed, and their committed outputs are left out of the comparison"
-        }
-        if let committedUpTo, committedUpTo > from {
-            if !isComparable {
-                line += "; for \(from)..<\(committedUpTo) they CANNOT BE COMPARED with the committed output: "
-                    + "\(unattributedCommitted) outputs in the sink carry no `\(SourceHeader.name)` header naming a source "
-                    + "of this application (written with `sink.source_header: false`, or by another producer), and any of "
-                    + "them may belong to these inputs; \(matching) replayed outputs match, \(onlyReplayed) have no twin with a header"
-            } else if onlyCommitted == 0, onlyReplayed == 0 {
-                line += "; for \(from)..<\(committedUpTo) they match the \(matching) committed outputs"
-            } else {
-                line += "; for \(from)..<\(committedUpTo) they DIFFER from the committed output: \(matching) match, "
-                    + "\(onlyCommitted) committed but not replayed, \(onlyReplayed) replayed but not committed"
-                    + (firstDifference.map { ", first at offset \($0)" } ?? "")
-            }
-        }
-        return line
-    }
-}
-
 /// `--dry-run`: replays a checkpoint in memory, produces nothing, and reports per partition what
 /// would be emitted and whether it matches the output already committed for the same inputs
 /// (matched through the ``SourceHeader`` every output carries).
@@ -76,17 +10,29 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
 /// - Important: *Blocking*; call it from a dedicated thread.
 public enum ReplayAudit {
     /// Runs the audit of `checkpoint` for the partitions in `restored` (state and start offset).
+    /// Either read gives up when nothing arrived for `stallLimit`; `transactionTimeout`, the
+    /// application's, is named when an open transaction held the sink that long.
+    ///
+    /// - Parameter deadLetterTopic: where the application sends dead letters. When it is
+    ///   `sinkTopic`, the sink holds committed dead letters among the outputs (with the same
+    ///   source header), and the replay's dead letters are compared with them like outputs;
+    ///   otherwise dead letters are only counted.
     public static func run(
         kafka: KafkaConfiguration,
         application: String,
         pipeline: Pipeline,
         sourceTopics: [String],
         sinkTopic: String,
+        deadLetterTopic: String? = nil,
         checkpoint: CheckpointID,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
         committed: [TopicPartition: PartitionOffset],
+        transactionTimeout: Duration? = nil,
+        stallLimit: Duration = .seconds(60),
         logger: Logger
     ) throws -> [ReplayAuditEntry] {
+        // The audit subscribes to `sourceTopics` only: partitions of another topic would never come.
+        if let unread = ReplayAuditUnreadTopics(checkpoint: checkpoint, restored: restored.keys, sourceTopics: sourceTopics) { throw unread }
         let consumer = try KafkaConsumer(
             configuration: auditReading(ConsumerConfiguration(kafka: kafka, groupID: "\(application)-audit-\(checkpoint)-\(ContinuousClock.now.hashValue & 0xffff)")),
             logger: logger,
@@ -101,8 +47,9 @@ public enum ReplayAudit {
         for partition in restored.keys { ends[partition] = try consumer.watermarkOffsets(partition).high }
 
         // The committed side first, so that the replay is compared as it runs and never held.
-        var (committedOutputs, unattributed) = try readCommittedOutputs(
-            kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed, logger: logger)
+        var (committedOutputs, unattributed, trimmed) = try readCommittedOutputs(
+            kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed,
+            transactionTimeout: transactionTimeout, stallLimit: stallLimit, logger: logger)
         // Where each replay starts: records below the low watermark are gone, read only now since
         // retention may remove input while the sink is read.
         var starts: [TopicPartition: Int64] = [:]
@@ -132,8 +79,9 @@ public enum ReplayAudit {
         var counts: [TopicPartition: (outputs: Int, deadLetters: Int)] = [:]
         var done = Set(restored.keys.filter { ends[$0]! <= starts[$0]! })
         var progress = ReadProgress(
-            "replaying the input", expected: restored.keys.reduce(0) { $0 + max(0, ends[$1]! - starts[$1]!) }, startedAt: .now)
+            "replaying the input", expected: restored.keys.reduce(0) { $0 + max(0, ends[$1]! - starts[$1]!) }, startedAt: .now, stallLimit: stallLimit)
         var positions: [TopicPartition: Int64] = [:]
+        let comparesDeadLetters = deadLetterTopic == sinkTopic
         while done.count < restored.count {
             var replayedNow = 0
             for record in try consumer.poll(maxRecords: 5_000, timeout: .milliseconds(100)) {
@@ -152,11 +100,13 @@ public enum ReplayAudit {
                 for emission in emissions {
                     if emission.isDeadLetter {
                         counts[partition, default: (0, 0)].deadLetters += 1
+                        // Dead letters in another topic are not read back: only counted.
+                        guard comparesDeadLetters else { continue }
                     } else {
                         counts[partition, default: (0, 0)].outputs += 1
-                        let output = emission.record
-                        digests.append(digest(key: output.key, value: output.value, headers: output.headers.map { ($0.name, $0.value) }))
                     }
+                    let output = emission.record
+                    digests.append(digest(key: output.key, value: output.value, headers: output.headers.map { ($0.name, $0.value) }))
                 }
                 if let upTo = committed[partition]?.offset, record.offset < upTo {
                     digests.sort()
@@ -165,7 +115,9 @@ public enum ReplayAudit {
                 if record.offset + 1 >= ends[partition]! { done.insert(partition) }
             }
             try checkPositions(of: consumer, unfinished: restored.keys, done: &done, positions: &positions, ends: ends, progress: &progress)
-            try report(&progress, replayedNow, unfinished: restored.keys.filter { !done.contains($0) }, positions: positions, ends: ends, logger: logger)
+            try report(
+                &progress, replayedNow, of: consumer, unfinished: restored.keys.filter { !done.contains($0) }, positions: positions, ends: ends,
+                transactionTimeout: transactionTimeout, logger: logger)
         }
         return restored.keys.sorted().map { partition in
             let from = restored[partition]!.offset
@@ -178,23 +130,27 @@ public enum ReplayAudit {
                 onlyReplayed: comparison.onlyReplayed, firstDifference: comparison.firstDifference, unattributedCommitted: unattributed
             )
             if starts[partition]! > from { entry.readFrom = starts[partition]! }
+            entry.deadLettersCompared = comparesDeadLetters
+            entry.sinkTrimmedBelow = trimmed.mayHaveLost(outputsOf: partition, from: from)
+            entry.sinkCompacted = trimmed.compacted
             return entry
         }
     }
 
     /// The committed outputs in `sinkTopic` whose source is in a replayed range, as (source offset,
     /// digest) pairs by source partition, in sink order, as a read_committed reader sees them; and
-    /// how many outputs no input can claim (no source header naming one of `sourceTopics`).
+    /// how many outputs no input can claim (no source header naming one of `sourceTopics`); and
+    /// which sink partitions no longer hold all their records.
     ///
     /// An output's source is its *last* `exactly.source` header: the processor appends its own
     /// after the output's headers, which may hold one passed through from an upstream pipeline.
     private static func readCommittedOutputs(
         kafka: KafkaConfiguration, sinkTopic: String, sourceTopics: Set<String>,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
-        committed: [TopicPartition: PartitionOffset], logger: Logger
-    ) throws -> (outputs: [TopicPartition: [(offset: Int64, digest: Int)]], unattributed: Int) {
+        committed: [TopicPartition: PartitionOffset], transactionTimeout: Duration?, stallLimit: Duration, logger: Logger
+    ) throws -> (outputs: [TopicPartition: [(offset: Int64, digest: Int)]], unattributed: Int, trimmed: SinkTrimming) {
         let wanted = restored.mapValues(\.offset)
-        guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return ([:], 0) }
+        guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return ([:], 0, SinkTrimming()) }
         let admin = try KafkaAdmin(configuration: kafka, logger: logger)
         let sinkPartitions = try admin.describeTopic(sinkTopic).partitions.map { TopicPartition(sinkTopic, $0.id) }
         let reader = try KafkaConsumer(
@@ -204,14 +160,38 @@ public enum ReplayAudit {
         defer { try? reader.close() }
         var starts: [TopicPartition: Int64] = [:]
         var ends: [TopicPartition: Int64] = [:]
-        for partition in sinkPartitions { (starts[partition], ends[partition]) = try reader.watermarkOffsets(partition) }
+        var stable: [TopicPartition: Int64] = [:]
+        // The read_committed reader's high watermark is the last stable offset: an open
+        // transaction's first record. The sink is read to the log's end, past open transactions
+        // once they end: outputs committed after one began are committed outputs too, and stopping
+        // at it called their replayed twins "replayed but not committed".
+        let logEnds = try KafkaConsumer(
+            configuration: ConsumerConfiguration(kafka: kafka, groupID: "audit-ends-\(ContinuousClock.now.hashValue & 0xffff)", isolationLevel: .readUncommitted),
+            logger: logger)
+        defer { try? logEnds.close() }
+        for partition in sinkPartitions {
+            (starts[partition], stable[partition]) = try reader.watermarkOffsets(partition)
+            ends[partition] = try logEnds.watermarkOffsets(partition).high
+        }
+        let held = sinkPartitions.filter { stable[$0]! < ends[$0]! }
+        if !held.isEmpty {
+            logger.warning("dry run: a transaction holds \(held.map { "\($0) from offset \(stable[$0]!)" }.joined(separator: ", ")) open: the committed output is read once it commits or aborts (a running instance's within its checkpoint interval; a stopped instance's when the broker aborts it, up to transaction.timeout.ms after it began)")
+        }
+        var trimmed = SinkTrimming(logStarts: starts)
+        do {
+            let policy = try admin.topicConfiguration(sinkTopic)["cleanup.policy"] ?? nil
+            trimmed.compacted = policy?.split(separator: ",").contains { $0.trimmingPrefix(" ") == "compact" } == true
+        } catch {
+            // A principal without the DescribeConfigs permission can still read the sink.
+            logger.warning("dry run: could not read the `cleanup.policy` of `\(sinkTopic)` (\(error)): if it is compacted, outputs it dropped are reported as replayed but not committed")
+        }
         try reader.subscribe(topics: [sinkTopic])
         var outputs: [TopicPartition: [(offset: Int64, digest: Int)]] = [:]
         var unattributed = 0
         // Empty partitions, and partitions whose records have all expired, have nothing to read.
         var done = Set(sinkPartitions.filter { ends[$0]! <= starts[$0]! })
         var progress = ReadProgress(
-            "reading the committed output", expected: sinkPartitions.reduce(0) { $0 + ends[$1]! - starts[$1]! }, startedAt: .now)
+            "reading the committed output", expected: sinkPartitions.reduce(0) { $0 + ends[$1]! - starts[$1]! }, startedAt: .now, stallLimit: stallLimit)
         var positions: [TopicPartition: Int64] = [:]
         while done.count < sinkPartitions.count {
             var readNow = 0
@@ -226,6 +206,7 @@ public enum ReplayAudit {
                     unattributed += 1
                     continue
                 }
+                trimmed.read(source, in: record.topicPartition)
                 if let from = wanted[source.partition], let upTo = committed[source.partition]?.offset, source.offset >= from, source.offset < upTo {
                     // Every header but the processor's source header is the output's own.
                     var headers = record.headers.map { ($0.name, $0.value ?? []) }
@@ -234,9 +215,11 @@ public enum ReplayAudit {
                 }
             }
             try checkPositions(of: reader, unfinished: sinkPartitions, done: &done, positions: &positions, ends: ends, progress: &progress)
-            try report(&progress, readNow, unfinished: sinkPartitions.filter { !done.contains($0) }, positions: positions, ends: ends, logger: logger)
+            try report(
+                &progress, readNow, of: reader, unfinished: sinkPartitions.filter { !done.contains($0) }, positions: positions, ends: ends,
+                transactionTimeout: transactionTimeout, logger: logger)
         }
-        return (outputs, unattributed)
+        return (outputs, unattributed, trimmed)
     }
 
     /// Marks done each partition of `unfinished` (not yet `done`) whose read position reached its
@@ -293,16 +276,27 @@ public enum ReplayAudit {
     }
 
     /// Counts a poll's `count` records into `progress`, logs its line when one is due, and gives
-    /// up with a ``ReplayAuditError`` when nothing has arrived for its stall limit.
+    /// up with a ``ReplayAuditError`` when nothing has arrived for its stall limit, naming the
+    /// partitions `consumer` (read_committed) waits at an open transaction in.
     private static func report(
-        _ progress: inout ReadProgress, _ count: Int, unfinished: [TopicPartition], positions: [TopicPartition: Int64],
-        ends: [TopicPartition: Int64], logger: Logger
+        _ progress: inout ReadProgress, _ count: Int, of consumer: KafkaConsumer, unfinished: [TopicPartition], positions: [TopicPartition: Int64],
+        ends: [TopicPartition: Int64], transactionTimeout: Duration?, logger: Logger
     ) throws(ReplayAuditError) {
         let now = ContinuousClock.now
         if let line = progress.record(count, at: now) { logger.info("dry run: \(line)") }
         guard progress.hasStalled(at: now) else { return }
-        throw ReplayAuditError(
+        var error = ReplayAuditError(
             activity: progress.activity, stalledFor: progress.stallLimit, arrived: progress.arrived, expected: progress.expected,
             unfinished: unfinished.sorted().map { ReplayAuditError.Unfinished(partition: $0, position: positions[$0], end: ends[$0] ?? 0) })
+        // Held: its last stable offset is below the end, and the read has reached it (or not
+        // begun: an open transaction at the log's start leaves nothing to fetch).
+        for partition in unfinished {
+            guard let stable = try? consumer.watermarkOffsets(partition).high, stable < ends[partition] ?? 0,
+                positions[partition].map({ $0 >= stable }) ?? true
+            else { continue }
+            error.heldOpen[partition] = stable
+        }
+        error.transactionTimeout = transactionTimeout
+        throw error
     }
 }

@@ -24,10 +24,26 @@ public struct ReplayAuditError: Error, Sendable, CustomStringConvertible {
     public let expected: Int64
     /// The partitions that had not reached their end.
     public let unfinished: [Unfinished]
+    /// Of those, the ones an open transaction holds, each with its last stable offset (where the
+    /// transaction's first record is): a `read_committed` reader stops there until it ends.
+    public var heldOpen: [TopicPartition: Int64] = [:]
+    /// The application's `transaction.timeout.ms`, for how long a transaction of a stopped
+    /// instance can hold them.
+    public var transactionTimeout: Duration? = nil
 
     public var description: String {
-        "the dry run stopped while \(activity): nothing arrived for \(stalledFor.components.seconds) s "
+        let stopped = "the dry run stopped while \(activity): nothing arrived for \(stalledFor.components.seconds) s "
             + "(\(arrived) of about \(expected) records read; not at their end: \(unfinished.map(\.description).joined(separator: ", "))). "
+        guard heldOpen.isEmpty else {
+            let held = heldOpen.sorted { $0.key < $1.key }.map { "\($0.key) from offset \($0.value)" }.joined(separator: ", ")
+            let timeout = transactionTimeout.map { " (this application's: \($0.components.seconds) s)" } ?? ""
+            return stopped + "A TRANSACTION HOLDS THEM OPEN (\(held)): a read_committed reader cannot pass its first record until it "
+                + "commits or aborts. A running instance commits within its checkpoint interval; an instance stopped in the middle of a "
+                + "transaction holds it until the broker aborts it, up to the producer's `transaction.timeout.ms`\(timeout) after it began. "
+                + "Run the dry run again once that has passed, or start the stopped instance first (its start, with the same "
+                + "transactional id, aborts the transaction at once). Nothing was produced or committed."
+        }
+        return stopped
             + "Check that Kafka is reachable and that these partitions can be read (librdkafka's errors are logged), then run it again. "
             + "Nothing was produced or committed."
     }

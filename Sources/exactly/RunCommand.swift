@@ -351,12 +351,12 @@ struct RunCommand: AsyncParsableCommand {
                     }
                     return restored
                 }
-                let (sources, sink) = (configuration.sourceTopics, configuration.sinkTopic)
+                let (sources, sink, deadLetters) = (configuration.sourceTopics, configuration.sinkTopic, settings.deadLetterTopic)
                 let audit = try await BlockingCalls.run { [restored] in
                     try ReplayAudit.run(
                         kafka: settings.kafka, application: application, pipeline: pipeline,
-                        sourceTopics: sources, sinkTopic: sink,
-                        checkpoint: checkpoint, restored: restored, committed: committed, logger: logger
+                        sourceTopics: sources, sinkTopic: sink, deadLetterTopic: deadLetters,
+                        checkpoint: checkpoint, restored: restored, committed: committed, transactionTimeout: transactionTimeout, logger: logger
                     )
                 }
                 print("dry run of a replay from checkpoint \(checkpoint) (nothing was produced or committed):")
@@ -367,8 +367,19 @@ struct RunCommand: AsyncParsableCommand {
                 if audit.contains(where: \.differs) {
                     throw ExitCode(3)
                 }
-                if !audit.allSatisfy(\.isComparable) {
-                    print("some outputs could not be compared: the sink holds outputs that no input can claim (no `\(SourceHeader.name)` header naming a source of this application; sink.source_header: false, or another producer)")
+                let uncompared = audit.filter { !$0.isComparable }
+                if !uncompared.isEmpty {
+                    if uncompared.contains(where: { $0.unattributedCommitted > 0 }) {
+                        print("some outputs could not be compared: the sink holds outputs that no input can claim (no `\(SourceHeader.name)` header naming a source of this application; sink.source_header: false, or another producer)")
+                    }
+                    if uncompared.contains(where: \.sinkCompacted) {
+                        print("some outputs could not be compared: `\(sink)` is compacted (`cleanup.policy` includes `compact`), so it may have dropped any committed output "
+                            + "that a newer one of the same key followed; over a compacted sink a dry run can show only a committed output the replay would not make")
+                    }
+                    if uncompared.contains(where: { !$0.sinkTrimmedBelow.isEmpty }) {
+                        print("some outputs could not be compared: `\(sink)` no longer holds all its outputs (its retention is shorter than the input's, or a DeleteRecords removed records), "
+                            + "so a replayed output without a committed twin may have had one; a dry run from a newer checkpoint, whose outputs the sink still holds, can compare them")
+                    }
                     throw ExitCode(4)
                 }
                 return

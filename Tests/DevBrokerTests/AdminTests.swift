@@ -49,6 +49,20 @@ struct AdminTests {
         #expect(results[2].configs.contains { $0.name == "num.partitions" && $0.value == "1" })
     }
 
+    /// What a `--dry-run` asks of the sink: whether compaction may have removed outputs.
+    @Test func kafkaAdminReadsATopicsConfigurationAndNamesAnUnknownTopic() async throws {
+        try await TestKafka.with { kafka in
+            let topic = kafka.uniqueName("configs")
+            try await BlockingCalls.run {
+                let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: [kafka.bootstrapServers]))
+                try admin.createTopic(topic, partitions: 1)
+                #expect(try admin.topicConfiguration(topic)["cleanup.policy"] == "delete")
+                let error = #expect(throws: KafkaError.self) { try admin.topicConfiguration("no-such-topic-\(topic)") }
+                #expect(error?.message.contains("describe the configuration of topic `no-such-topic-\(topic)`") == true, "\(String(describing: error))")
+            }
+        }
+    }
+
     @Test func kafkaAdminCreatesDescribesAndDeletesTopics() async throws {
         try await TestKafka.with { kafka in
             let topic = kafka.uniqueName("admin")

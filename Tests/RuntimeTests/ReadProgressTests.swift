@@ -60,4 +60,20 @@ import Testing
         #expect(text.contains("Check that Kafka is reachable"))
         #expect(text.hasSuffix("Nothing was produced or committed."))
     }
+
+    /// Partitions an open transaction holds are named as such, with how long it can last and
+    /// what to do, not as Kafka perhaps being unreachable.
+    @Test func theErrorNamesATransactionThatHoldsThePartitionsOpen() {
+        var error = ReplayAuditError(
+            activity: "reading the committed output", stalledFor: .seconds(60), arrived: 200, expected: 312,
+            unfinished: [.init(partition: TopicPartition("totals", 0), position: 71, end: 108)])
+        error.heldOpen = [TopicPartition("totals", 0): 71]
+        error.transactionTimeout = .seconds(900)
+        let text = error.description
+        #expect(text.contains("A TRANSACTION HOLDS THEM OPEN (\(TopicPartition("totals", 0)) from offset 71)"), "\(text)")
+        #expect(text.contains("up to the producer's `transaction.timeout.ms` (this application's: 900 s) after it began"), "\(text)")
+        #expect(text.contains("Run the dry run again once that has passed, or start the stopped instance first"), "\(text)")
+        #expect(!text.contains("Check that Kafka is reachable"), "\(text)")
+        #expect(text.hasSuffix("Nothing was produced or committed."))
+    }
 }

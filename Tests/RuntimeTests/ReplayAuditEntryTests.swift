@@ -51,6 +51,45 @@ import Testing
         #expect(entry(matching: 40, onlyCommitted: 1, onlyReplayed: 0, unattributed: 500).differs)
     }
 
+    /// The sink no longer holds all its outputs: replayed outputs without a committed twin may
+    /// have had one among the removed records, up to as many as were removed.
+    @Test func aSinkThatNoLongerHoldsAllItsOutputsLeavesAMissingTwinUndecided() {
+        var identical = entry(matching: 30, onlyCommitted: 0, onlyReplayed: 20, unattributed: 0)
+        identical.sinkTrimmedBelow = [TopicPartition("totals", 0): 12, TopicPartition("totals", 2): 30]
+        #expect(!identical.isComparable && !identical.differs, "\(identical)")
+        #expect(identical.description.contains("they CANNOT BE COMPARED with the committed output: the sink NO LONGER HOLDS ALL ITS OUTPUTS "
+            + "(totals-0 starts at offset 12, totals-2 starts at offset 30: retention or a DeleteRecords removed the records below), "
+            + "and any of those 42 records may have been outputs of these inputs; 30 replayed outputs match, 20 have no twin in what the sink holds"),
+            "\(identical)")
+        // A committed output the replay did not make is a difference whatever was removed.
+        var missing = entry(matching: 30, onlyCommitted: 1, onlyReplayed: 20, unattributed: 0)
+        missing.sinkTrimmedBelow = identical.sinkTrimmedBelow
+        #expect(missing.differs)
+        #expect(missing.description.contains("DIFFER") && missing.description.contains("some may have twins the sink no longer holds"), "\(missing)")
+        // More replayed outputs without a twin than records removed.
+        var tooMany = entry(matching: 30, onlyCommitted: 0, onlyReplayed: 43, unattributed: 0)
+        tooMany.sinkTrimmedBelow = identical.sinkTrimmedBelow
+        #expect(tooMany.differs)
+        // Removed and unattributed outputs add up.
+        var both = entry(matching: 30, onlyCommitted: 0, onlyReplayed: 43, unattributed: 1)
+        both.sinkTrimmedBelow = identical.sinkTrimmedBelow
+        #expect(!both.isComparable && both.description.contains("header naming a source") && both.description.contains("NO LONGER HOLDS"), "\(both)")
+    }
+
+    /// A compacted sink may have dropped any output, and how many is unknown: only a committed
+    /// output the replay did not make is a certain difference.
+    @Test func aCompactedSinkLeavesEverythingButAMissingReplayUndecided() {
+        for (matching, onlyReplayed) in [(50, 0), (30, 20), (0, 500)] {
+            var compacted = entry(matching: matching, onlyCommitted: 0, onlyReplayed: onlyReplayed, unattributed: 0)
+            compacted.sinkCompacted = true
+            #expect(!compacted.isComparable && !compacted.differs, "\(compacted)")
+            #expect(compacted.description.contains("CANNOT BE COMPARED with the committed output: the sink is COMPACTED (its `cleanup.policy` includes `compact`)"), "\(compacted)")
+        }
+        var missing = entry(matching: 30, onlyCommitted: 2, onlyReplayed: 20, unattributed: 0)
+        missing.sinkCompacted = true
+        #expect(missing.differs && missing.description.contains("some may have twins the sink no longer holds"), "\(missing)")
+    }
+
     @Test func withoutACommittedRangeThereIsNothingToCompare() {
         let fresh = entry(matching: 0, onlyCommitted: 0, onlyReplayed: 0, unattributed: 20, committedUpTo: nil)
         #expect(fresh.isComparable)
