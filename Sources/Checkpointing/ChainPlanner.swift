@@ -91,6 +91,12 @@ struct ChainPlanner: Sendable {
         }
     }
 
+    /// A partition's state was restored from a chain this store cannot keep (another
+    /// instance's): its next snapshot is a full base.
+    mutating func forget(_ partition: PartitionID) {
+        chains[partition] = nil
+    }
+
     /// A partition's state was restored from `chain`; its next snapshot may extend it.
     mutating func adopted(_ partition: PartitionID, _ chain: PartitionChain) {
         chains[partition] = (chain, nil)

@@ -58,8 +58,14 @@ extension CheckpointStore {
     }
 
     /// The state of `partition` as of checkpoint `checkpointID`, after verifying the manifest and
-    /// every file of the partition's chain. The store adopts that chain, so the restored state's
-    /// next snapshot is written as a delta on it.
+    /// every file of the partition's chain. When this store's instance wrote the checkpoint, the
+    /// store adopts that chain, so the restored state's next snapshot is written as a delta on it;
+    /// another instance's chain is not adopted, and the next snapshot is a full base.
+    ///
+    /// Another instance's retention may remove that chain's files at any time until a manifest
+    /// of this store references them (it knows nothing of this restore), and a delta written on
+    /// them then leaves checkpoints that do not restore, up to the chain's length. This store's
+    /// own retention forgets the chains it removes files of.
     ///
     /// - Throws: ``CheckpointError`` naming the checkpoint, partition, file and numbers.
     public func restore(_ partition: PartitionID, from checkpointID: String) throws -> RestoredPartition {
@@ -67,9 +73,14 @@ extension CheckpointStore {
         let entry = try partitionEntry(manifest, partition)
         let entries = try readEntries(entry, checkpointID: checkpointID)
         let captureID = CaptureID(rawValue: entry.captureID)
+        let own = manifest.instance == configuration.instance
         state.withLock { store in
-            store.planner.adopted(
-                partition, PartitionChain(checkpointID: checkpointID, captureID: captureID, files: entry.files))
+            if own {
+                store.planner.adopted(
+                    partition, PartitionChain(checkpointID: checkpointID, captureID: captureID, files: entry.files))
+            } else {
+                store.planner.forget(partition)
+            }
         }
         return RestoredPartition(
             partition: partition, checkpointID: checkpointID, nextOffset: entry.nextOffset,

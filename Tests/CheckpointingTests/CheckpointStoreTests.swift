@@ -121,21 +121,31 @@ import Testing
         #expect(contents(of: try store.restore(ordersZero, from: "i1-2").state).count == 3)
     }
 
-    @Test func aRestoredPartitionContinuesItsChainAfterReassignment() throws {
+    @Test func aRestoredPartitionContinuesItsChainAfterARestartOfItsInstance() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         var states = [ordersZero: PartitionState()]
         states[ordersZero]!.put([1], for: key(1))
         try directory.store().checkpoint("i1-1", &states)
 
-        // Another store (a restarted process) restores the partition and goes on.
-        let store = try directory.store(instance: "i2")
+        // Another store of the same instance (a restarted process) restores the partition and goes on.
+        let store = try directory.store(instance: "i1")
         var restored = try store.restore(ordersZero, from: "i1-1").state
         restored.put([2], for: key(2))
         let manifest = try store.writeAndWait(
-            checkpointID: "i2-1",
+            checkpointID: "i1-2",
             partitions: [PartitionCheckpoint(partition: ordersZero, snapshot: restored.captureSnapshot(), nextOffset: 2)])
-        #expect(try #require(manifest.partition(ordersZero)).files.map(\.name) == ["i1-1.full", "i2-1.delta"])
+        #expect(try #require(manifest.partition(ordersZero)).files.map(\.name) == ["i1-1.full", "i1-2.delta"])
+
+        // Another instance that takes it over writes a full base: the chain is the first
+        // instance's, whose retention may remove it (RetentionTests).
+        let other = try directory.store(instance: "i2")
+        var takenOver = try other.restore(ordersZero, from: "i1-2").state
+        takenOver.put([3], for: key(3))
+        let taken = try other.writeAndWait(
+            checkpointID: "i2-1",
+            partitions: [PartitionCheckpoint(partition: ordersZero, snapshot: takenOver.captureSnapshot(), nextOffset: 3)])
+        #expect(try #require(taken.partition(ordersZero)).files.map(\.name) == ["i2-1.full"])
     }
 
     @Test func chainsAreCompactedIntoAFullBaseAtTheConfiguredLength() throws {

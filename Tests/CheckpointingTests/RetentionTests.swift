@@ -36,6 +36,32 @@ import ExactlyTesting
         }
     }
 
+    /// Instance B takes a partition over from instance A's checkpoint. A's retention knows
+    /// nothing of it, and removes that checkpoint and its files while B has written nothing that
+    /// references them: B's next checkpoint must not be a delta on them (it would not restore,
+    /// nor would the deltas after it). Found by review (2026-11-26).
+    @Test func aStateRestoredFromAnotherInstancesCheckpointIsWrittenAsAFullBase() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let a = try directory.store(instance: "a")
+        let b = try directory.store(instance: "b")
+        var states = [ordersZero: PartitionState()]
+        states[ordersZero]!.put([1], for: key(1))
+        try a.checkpoint("a-1", &states)
+        var takenOver = [ordersZero: try b.restore(ordersZero, from: "a-1").state]
+        var kept = [ordersOne: PartitionState()]
+        kept[ordersOne]!.put([2], for: key(2))
+        try a.checkpoint("a-2", &kept)
+        _ = try a.applyRetentionAndWait(keepNewest: 1, pinned: [])
+        #expect(a.listCheckpoints().map(\.checkpointID) == ["a-2"])
+
+        takenOver[ordersZero]!.put([3], for: key(3))
+        try b.checkpoint("b-1", &takenOver)
+
+        #expect(b.verify("b-1").isEmpty, "\(b.verify("b-1"))")
+        #expect(contents(of: try b.restore(ordersZero, from: "b-1").state) == [key(1): [1], key(3): [3]])
+    }
+
     @Test func keepsTheNewestAndThePinnedAndRemovesTheRest() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
