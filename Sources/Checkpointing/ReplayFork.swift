@@ -26,11 +26,13 @@ public struct ReplayFork: Sendable, Codable, Hashable, CustomStringConvertible {
 
     /// Whether a checkpoint whose partition has `forks` and next offset `offset` holds a state of
     /// the history `lineage` names (its forks, oldest first): the same forks, or a prefix of them
-    /// with the offset at or below the next fork's (the history both share, up to the checkpoint
-    /// that replay started from, which is itself allowed). A checkpoint of a history a replay left
-    /// is not, and neither is one of another replay's history.
+    /// with the offset at or below every later fork's (the history all of them share, up to the
+    /// checkpoint the earliest of those replays started from, which is itself allowed). A later
+    /// fork can lie below an earlier one: a replay from a checkpoint a muted fallback wrote below
+    /// the fork it recovered in. A checkpoint of a history a replay left is not allowed, and
+    /// neither is one of another replay's history.
     public static func allows(_ forks: [ReplayFork], at offset: Int64, under lineage: [ReplayFork]) -> Bool {
         guard forks.count <= lineage.count, lineage.starts(with: forks) else { return false }
-        return forks.count == lineage.count || offset <= lineage[forks.count].at
+        return lineage[forks.count...].allSatisfy { offset <= $0.at }
     }
 }

@@ -4,20 +4,23 @@ import Checkpointing
 /// it names the checkpoint that holds the partition's state at that offset, and the replays
 /// that state's history went through.
 ///
-/// Format: `exactly/1 checkpoint=<id>`, then ` fork=<offset>:<checkpoint>:<topic>` for each
-/// ``ReplayFork``, oldest first (none for a history without replays: the metadata it always
-/// was). The prefix tells Exactly's commits apart from offsets committed by other tools for the
-/// same group. The forks let recovery keep to the committed history even when the checkpoint
-/// named is gone; a build from before them reads metadata with forks as another program's.
+/// Format: `exactly/1 checkpoint=<id>` for a history without replays (the metadata it always
+/// was); `exactly/2 checkpoint=<id>` then ` fork=<offset>:<checkpoint>:<topic>` for each
+/// ``ReplayFork``, oldest first, for one with replays. The prefix tells Exactly's commits apart
+/// from offsets committed by other tools for the same group. The forks let recovery keep to the
+/// committed history even when the checkpoint named is gone; the version changes with them so
+/// that a build from before them reads such metadata as another program's and refuses it, rather
+/// than take a checkpoint id out of it and recover ignoring the history.
 public enum OffsetMetadata {
     static let prefix = "exactly/1 checkpoint="
+    static let prefixWithForks = "exactly/2 checkpoint="
     static let forkPrefix = "fork="
     /// Kafka's default `offset.metadata.max.bytes`: a commit with longer metadata is refused.
     public static let maximumLength = 4096
 
     /// The metadata naming `checkpoint`, of a history that went through `forks`.
     public static func encode(_ checkpoint: CheckpointID, forks: [ReplayFork] = []) -> String {
-        var text = prefix + checkpoint.description
+        var text = (forks.isEmpty ? prefix : prefixWithForks) + checkpoint.description
         for fork in forks { text += " \(forkPrefix)\(fork.at):\(fork.replayOf):\(fork.sink)" }
         return text
     }
@@ -43,9 +46,10 @@ public enum OffsetMetadata {
     }
 
     private static func parse(_ metadata: String) -> (id: CheckpointID, forks: [ReplayFork])? {
-        guard metadata.hasPrefix(prefix) else { return nil }
+        let withForks = metadata.hasPrefix(prefixWithForks)
+        guard withForks || metadata.hasPrefix(prefix) else { return nil }
         let words = metadata.dropFirst(prefix.count).split(separator: " ", omittingEmptySubsequences: false)
-        guard let first = words.first, let id = CheckpointID(String(first)) else { return nil }
+        guard let first = words.first, let id = CheckpointID(String(first)), withForks == (words.count > 1) else { return nil }
         var forks: [ReplayFork] = []
         for word in words.dropFirst() {
             // <offset>:<checkpoint>:<topic>; neither a checkpoint id nor a topic name holds a colon.

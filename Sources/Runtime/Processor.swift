@@ -1222,7 +1222,7 @@ public final class Processor: @unchecked Sendable {
                 let byThisReplay: Bool?
                 if let named, candidates.contains(where: { $0.id == named && $0.nextOffset != .max }) {
                     byThisReplay = store.replayLineage(of: named)?.isSameReplay(as: replay) ?? false
-                } else if let last = committedForks.last, last.replayOf == replay.checkpoint.description, last.sink == replay.sink {
+                } else if let last = committedForks.last, replay.forked(last) {
                     // The checkpoint Kafka names cannot be read, and its history comes from this
                     // replay: whether the replay itself committed it (a restart resumes) or a run
                     // that went on from it did cannot be told.
@@ -1233,11 +1233,12 @@ public final class Processor: @unchecked Sendable {
                 switch ReplayStart.decide(
                     partition, replaying: replay, inCheckpoint: settings.replayPartitions.contains(partition), checkpointOffset: start?.nextOffset,
                     committed: now, checked: settings.replayCheckedOffsets[partition], committedByThisReplay: byThisReplay,
-                    resumedAtStart: settings.replayResumed.contains(partition))
+                    historyWentThroughIt: committedForks.contains(where: replay.forked), resumedAtStart: settings.replayResumed.contains(partition))
                 {
                 case .replay(let offset):
                     let forks = (start?.forks ?? []) + [ReplayFork(replayOf: replay.checkpoint.description, at: offset, sink: settings.sinkTopic)]
-                    let longest = OffsetMetadata.encode(CheckpointID(instance: settings.transactionalID, incarnation: .max, sequence: .max), forks: forks)
+                    // Any instance may commit it later: the longest id a store allows (200 bytes).
+                    let longest = OffsetMetadata.encode(CheckpointID(instance: String(repeating: "i", count: 160), incarnation: .max, sequence: .max), forks: forks)
                     guard longest.utf8.count <= OffsetMetadata.maximumLength else {
                         throw ProcessorFailure(message: "\(partition): the offsets' metadata would record \(forks.count) replays and be "
                             + "\(longest.utf8.count) bytes, over Kafka's default limit of \(OffsetMetadata.maximumLength) (offset.metadata.max.bytes): "

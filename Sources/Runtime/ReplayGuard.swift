@@ -71,12 +71,20 @@ public enum ReplayGuard {
 
     /// The newest of `candidates` (one partition's checkpoints) known to have committed whose
     /// offset is known, for ``committedOrLastKnown(_:partitions:lastKnownCommitted:)`` and the
-    /// refusal of lost offsets: the one at the highest offset of the history the newest commit
-    /// (by the time it was written) belongs to. A checkpoint of a history a replay left may hold
-    /// a higher offset than any since; going on from it would go on from state the replay redid.
+    /// refusal of lost offsets: the one at the highest offset of the latest history. A checkpoint
+    /// of a history a replay left may hold a higher offset than any since; going on from it would
+    /// go on from state the replay redid.
+    ///
+    /// The latest history is one no other committed checkpoint's history goes on from (a replay
+    /// within it came later), and among such (replays from the same history, into different
+    /// topics, say) the one of the newest commit by the time it was written: clocks of hosts
+    /// sharing the store decide only between replays, not between a history and its own fork.
     public static func lastKnownCommitted(among candidates: [CheckpointCandidate]) -> CheckpointCandidate? {
         let committed = candidates.filter { $0.knownCommitted && $0.nextOffset != .max }
-        guard let latest = committed.max(by: { ($0.createdAtMilliseconds, $0.id) < ($1.createdAtMilliseconds, $1.id) }) else { return nil }
+        let latestHistories = committed.filter { candidate in
+            !committed.contains { $0.forks.count > candidate.forks.count && $0.forks.starts(with: candidate.forks) }
+        }
+        guard let latest = latestHistories.max(by: { ($0.createdAtMilliseconds, $0.id) < ($1.createdAtMilliseconds, $1.id) }) else { return nil }
         return committed.filter { ReplayFork.allows($0.forks, at: $0.nextOffset, under: latest.forks) }.max { $0.nextOffset < $1.nextOffset }
     }
 

@@ -1,3 +1,5 @@
+import Checkpointing
+
 /// A replay as the checkpoints it writes record it: the checkpoint it started from and the topic
 /// it writes to. A restart with the same arguments is the same replay (it resumes); the same
 /// checkpoint replayed into another topic is another replay.
@@ -18,6 +20,11 @@ public struct ReplayLineage: Sendable, Hashable, CustomStringConvertible {
     /// Whether this recorded replay is `running`: the same checkpoint, into the same topic.
     public func isSameReplay(as running: ReplayLineage) -> Bool {
         checkpoint == running.checkpoint && sink != nil && sink == running.sink
+    }
+
+    /// Whether `fork`, recorded in a partition's history, is this replay's.
+    public func forked(_ fork: ReplayFork) -> Bool {
+        fork.replayOf == checkpoint.description && sink != nil && fork.sink == sink
     }
 
     public var description: String { "the replay of checkpoint \(checkpoint)" + (sink.map { " into `\($0)`" } ?? "") }

@@ -32,10 +32,13 @@ public enum ReplayStart: Sendable, Equatable {
     ///     written by this replay (its manifest's ``ReplayLineage`` is `replay`); `nil` when that
     ///     cannot be told: its manifest cannot be read, and the metadata's forks say its history
     ///     comes from this replay (written by the replay, or by a run that went on from it).
+    ///   - historyWentThroughIt: whether the history `committed` records went through this replay
+    ///     (its offset metadata lists the replay's ``ReplayFork``).
     ///   - resumedAtStart: whether the start-up checks found so (``ProcessorSettings/replayResumed``).
     public static func decide(
         _ partition: TopicPartition, replaying replay: ReplayLineage, inCheckpoint: Bool, checkpointOffset: Int64?,
-        committed: PartitionOffset?, checked: PartitionOffset?, committedByThisReplay: Bool?, resumedAtStart: Bool = false
+        committed: PartitionOffset?, checked: PartitionOffset?, committedByThisReplay: Bool?, historyWentThroughIt: Bool = false,
+        resumedAtStart: Bool = false
     ) -> ReplayStart {
         guard let committedByThisReplay else {
             // Replaying it again might write outputs the replay committed a second time.
@@ -48,6 +51,13 @@ public enum ReplayStart: Sendable, Equatable {
         let unmoved = committed?.offset == checked?.offset && committed?.metadata == checked?.metadata
         if let committed, committedByThisReplay || (resumedAtStart && unmoved) {
             return .recoverAsUsual(reason: "\(replay) committed it already (offset \(committed.offset)): it resumes from there")
+        }
+        if historyWentThroughIt {
+            // Known from Kafka's metadata, whatever the store still holds of the replay.
+            return .stop(message: "\(partition): \(replay) was committed for it, and the application went on from it since (its committed "
+                + "offset is \(describe(committed))): the replay is over for it, and replaying it again would write its outputs a second time. "
+                + "Nothing was produced for this partition. Start without --replay-from-checkpoint to go on as usual; to replay again, point "
+                + "`sink.topic` at a new topic.")
         }
         guard inCheckpoint || checkpointOffset != nil else {
             return .recoverAsUsual(reason: "not in checkpoint \(replay.checkpoint)")

@@ -310,9 +310,15 @@ struct RunCommand: AsyncParsableCommand {
             // lost or reset): replaying again would write their outputs into the topic twice,
             // whatever the override says (the override confirms repeating the sink's outputs of
             // before the replay, and a restart's arguments carry it).
-            let over = replayedBefore.filter { !resumed.contains($0.key) }
+            // Known from the store (a checkpoint of the replay it marked committed) or from Kafka
+            // (the committed offset's metadata lists the replay among its history's forks, which
+            // holds even when the store no longer reads the replay's checkpoints).
+            var over = replayedBefore.filter { !resumed.contains($0.key) }.mapValues(Optional.some)
+            for (partition, offset) in kafkaCommitted where !resumed.contains(partition) && over[partition] == nil {
+                if OffsetMetadata.forks(in: offset.metadata)?.contains(where: replay.forked) == true { over[partition] = .some(nil) }
+            }
             if !over.isEmpty {
-                let named = over.sorted { $0.key < $1.key }.map { "\($0.key) (checkpoint \($0.value))" }.joined(separator: ", ")
+                let named = over.sorted { $0.key < $1.key }.map { "\($0.key)" + ($0.value.map { " (checkpoint \($0))" } ?? "") }.joined(separator: ", ")
                 let refusal = ("\(replay) committed \(named) before, and Kafka's committed offsets for them are no longer of this replay "
                     + "(the application went on without it, or the offsets were lost or reset): the replay is over for them, and replaying them "
                     + "again would write their outputs into `\(configuration.sinkTopic)` a second time. Start without --replay-from-checkpoint to go "

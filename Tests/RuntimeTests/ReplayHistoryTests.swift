@@ -66,17 +66,43 @@ import Testing
         #expect(ReplayFork.allows([fork], at: 300, under: [fork, later]))
         #expect(!ReplayFork.allows([fork], at: 301, under: [fork, later]))
         #expect(!ReplayFork.allows([later], at: 100, under: [fork, later]))
+        // A replay from a checkpoint a muted fallback wrote below the fork it recovered in: the
+        // history without forks is shared only up to the lower of the two.
+        let below = ReplayFork(replayOf: id(6).description, at: 150, sink: "fixed-again")
+        #expect(ReplayFork.allows([], at: 150, under: [fork, below]))
+        #expect(!ReplayFork.allows([], at: 180, under: [fork, below]))
+    }
+
+    /// The latest history is the one a replay forked last, whatever the clocks say: a host whose
+    /// clock runs ahead wrote the abandoned history's last checkpoint.
+    @Test func theLatestHistoryIsTheOneNoOtherGoesOnFrom() {
+        let skewed = [
+            CheckpointCandidate(id: id(1), nextOffset: 200, knownCommitted: true, createdAtMilliseconds: 1_000),
+            CheckpointCandidate(id: id(3), nextOffset: 500, knownCommitted: true, createdAtMilliseconds: 9_000),
+            CheckpointCandidate(id: id(4), nextOffset: 300, knownCommitted: true, forks: [fork], createdAtMilliseconds: 4_000),
+        ]
+        #expect(ReplayGuard.lastKnownCommitted(among: skewed)?.id == id(4))
+        // Two replays of one checkpoint into two topics: the newer commit's.
+        let elsewhere = CheckpointCandidate(
+            id: id(7), nextOffset: 250, knownCommitted: true, forks: [ReplayFork(replayOf: id(1).description, at: 200, sink: "elsewhere")],
+            createdAtMilliseconds: 5_000)
+        #expect(ReplayGuard.lastKnownCommitted(among: skewed + [elsewhere])?.id == id(7))
     }
 
     @Test func theOffsetsMetadataRecordsTheForks() {
         let metadata = OffsetMetadata.encode(id(5), forks: [fork, ReplayFork(replayOf: id(4).description, at: 300, sink: "fixed.v2_b-c")])
-        #expect(metadata == "exactly/1 checkpoint=app-0-1.5 fork=200:app-0-1.1:fixed fork=300:app-0-1.4:fixed.v2_b-c")
+        #expect(metadata == "exactly/2 checkpoint=app-0-1.5 fork=200:app-0-1.1:fixed fork=300:app-0-1.4:fixed.v2_b-c")
         #expect(OffsetMetadata.decode(metadata) == .checkpoint(id(5)))
         #expect(OffsetMetadata.forks(in: metadata) == [fork, ReplayFork(replayOf: id(4).description, at: 300, sink: "fixed.v2_b-c")])
         // A history without replays commits the metadata it always did.
         #expect(OffsetMetadata.encode(id(5)) == "exactly/1 checkpoint=app-0-1.5")
         #expect(OffsetMetadata.forks(in: "exactly/1 checkpoint=app-0-1.5") == [])
-        for foreign in ["exactly/1 checkpoint=app-0-1.5 fork=x:a:b", "exactly/1 checkpoint=app-0-1.5 something", "exactly/1 checkpoint=app-0-1.5 fork=1:a", ""] {
+        // Forks under the first version's prefix: a build from before forks would take
+        // `app-0-1.5 fork=200:app-0-1.1:out-2` for a checkpoint id (its tail `-2` parses).
+        for foreign in [
+            "exactly/2 checkpoint=app-0-1.5 fork=x:a:b", "exactly/2 checkpoint=app-0-1.5 something", "exactly/2 checkpoint=app-0-1.5 fork=1:a",
+            "exactly/1 checkpoint=app-0-1.5 fork=200:app-0-1.1:out-2", "exactly/2 checkpoint=app-0-1.5", "",
+        ] {
             #expect(OffsetMetadata.decode(foreign) == .foreign(foreign))
             #expect(OffsetMetadata.forks(in: foreign) == nil)
         }
@@ -95,6 +121,28 @@ import Testing
             return
         }
         #expect(message.contains("cannot be told"), "\(message)")
+    }
+
+    /// Kafka's metadata says the partition's history went through the replay being started and
+    /// on from it (a later run's checkpoint), though the store may no longer read the replay's
+    /// own checkpoints: the replay is over for it, whatever the offsets the checks read.
+    @Test func aReplayStopsWhereTheCommittedHistoryWentThroughItAlready() {
+        let replay = ReplayLineage(checkpoint: id(1), sink: "fixed")
+        let committed = PartitionOffset(partition, offset: 600, metadata: OffsetMetadata.encode(id(5), forks: [fork]))
+        #expect(replay.forked(fork) && !ReplayLineage(checkpoint: id(1), sink: "elsewhere").forked(fork))
+        let start = ReplayStart.decide(
+            partition, replaying: replay, inCheckpoint: true, checkpointOffset: 200, committed: committed, checked: committed,
+            committedByThisReplay: false, historyWentThroughIt: true)
+        guard case .stop(let message) = start else {
+            Issue.record("expected a stop, got \(start)")
+            return
+        }
+        #expect(message.contains("the replay is over for it"), "\(message)")
+        // Committed by the replay itself: a restart resumes.
+        let resumed = ReplayStart.decide(
+            partition, replaying: replay, inCheckpoint: true, checkpointOffset: 200, committed: committed, checked: committed,
+            committedByThisReplay: true, historyWentThroughIt: true)
+        #expect(resumed == .recoverAsUsual(reason: "\(replay) committed it already (offset 600): it resumes from there"))
     }
 }
 
