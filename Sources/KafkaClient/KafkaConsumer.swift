@@ -321,8 +321,8 @@ public final class KafkaConsumer: Sendable {
         try resume(partitions)
     }
 
-    /// How many entries wait in the consumer queue: records, and the rebalances, logs and
-    /// errors a poll serves. Not blocking. The queue is first in, first out for records and
+    /// How many entries wait in the consumer queue: records, and the rebalances, statistics and
+    /// consumer errors a poll serves (logs go to their own callback, not this queue). Not blocking. The queue is first in, first out for records and
     /// rebalances alike (librdkafka gives neither a priority), so a count taken now bounds the
     /// records later polls take before everything queued now has been served.
     public var queueLength: Int {
