@@ -10,8 +10,10 @@ import Operators
 /// - Important: *Blocking*; call it from a dedicated thread.
 public enum ReplayAudit {
     /// Runs the audit of `checkpoint` for the partitions in `restored` (state and start offset).
-    /// Either read gives up when nothing arrived for `stallLimit`; `transactionTimeout`, the
-    /// application's, is named when an open transaction held the sink that long.
+    /// Either read gives up when nothing arrived for `stallLimit`; the sink's read, when an open
+    /// transaction holds it at the start, only after `transactionTimeout` (the application's) plus
+    /// `abortSlack` (the broker's check for timed-out transactions), if that is longer, and the
+    /// error then names the transaction.
     ///
     /// - Parameter deadLetterTopic: where the application sends dead letters. When it is
     ///   `sinkTopic`, the sink holds committed dead letters among the outputs (with the same
@@ -29,6 +31,7 @@ public enum ReplayAudit {
         committed: [TopicPartition: PartitionOffset],
         transactionTimeout: Duration? = nil,
         stallLimit: Duration = .seconds(60),
+        abortSlack: Duration = .seconds(15),
         logger: Logger
     ) throws -> [ReplayAuditEntry] {
         // The audit subscribes to `sourceTopics` only: partitions of another topic would never come.
@@ -49,7 +52,7 @@ public enum ReplayAudit {
         // The committed side first, so that the replay is compared as it runs and never held.
         var (committedOutputs, unattributed, trimmed) = try readCommittedOutputs(
             kafka: kafka, sinkTopic: sinkTopic, sourceTopics: Set(sourceTopics), restored: restored, committed: committed,
-            transactionTimeout: transactionTimeout, stallLimit: stallLimit, logger: logger)
+            transactionTimeout: transactionTimeout, stallLimit: stallLimit, abortSlack: abortSlack, logger: logger)
         // Where each replay starts: records below the low watermark are gone, read only now since
         // retention may remove input while the sink is read.
         var starts: [TopicPartition: Int64] = [:]
@@ -147,7 +150,7 @@ public enum ReplayAudit {
     private static func readCommittedOutputs(
         kafka: KafkaConfiguration, sinkTopic: String, sourceTopics: Set<String>,
         restored: [TopicPartition: (state: PartitionState, offset: Int64)],
-        committed: [TopicPartition: PartitionOffset], transactionTimeout: Duration?, stallLimit: Duration, logger: Logger
+        committed: [TopicPartition: PartitionOffset], transactionTimeout: Duration?, stallLimit: Duration, abortSlack: Duration, logger: Logger
     ) throws -> (outputs: [TopicPartition: [(offset: Int64, digest: Int)]], unattributed: Int, trimmed: SinkTrimming) {
         let wanted = restored.mapValues(\.offset)
         guard wanted.contains(where: { (committed[$0.key]?.offset ?? 0) > $0.value }) else { return ([:], 0, SinkTrimming()) }
@@ -174,8 +177,14 @@ public enum ReplayAudit {
             ends[partition] = try logEnds.watermarkOffsets(partition).high
         }
         let held = sinkPartitions.filter { stable[$0]! < ends[$0]! }
+        // Right after a crash (a dry run's usual moment) the stopped instance's open transaction
+        // holds the sink until the broker aborts it: up to the transaction timeout after it began,
+        // plus the broker's abort check (10 s by default). The read waits that long (bounded),
+        // not the stall limit, which a longer transaction timeout always exceeded.
+        var sinkStallLimit = stallLimit
         if !held.isEmpty {
-            logger.warning("dry run: a transaction holds \(held.map { "\($0) from offset \(stable[$0]!)" }.joined(separator: ", ")) open: the committed output is read once it commits or aborts (a running instance's within its checkpoint interval; a stopped instance's when the broker aborts it, up to transaction.timeout.ms after it began)")
+            if let transactionTimeout { sinkStallLimit = max(stallLimit, transactionTimeout + abortSlack) }
+            logger.warning("dry run: a transaction holds \(held.map { "\($0) from offset \(stable[$0]!)" }.joined(separator: ", ")) open: the committed output is read once it commits or aborts (a running instance's within its checkpoint interval; a stopped instance's when the broker aborts it, up to transaction.timeout.ms after it began); waiting up to \(sinkStallLimit.components.seconds) s for it")
         }
         var trimmed = SinkTrimming(logStarts: starts)
         do {
@@ -191,7 +200,7 @@ public enum ReplayAudit {
         // Empty partitions, and partitions whose records have all expired, have nothing to read.
         var done = Set(sinkPartitions.filter { ends[$0]! <= starts[$0]! })
         var progress = ReadProgress(
-            "reading the committed output", expected: sinkPartitions.reduce(0) { $0 + ends[$1]! - starts[$1]! }, startedAt: .now, stallLimit: stallLimit)
+            "reading the committed output", expected: sinkPartitions.reduce(0) { $0 + ends[$1]! - starts[$1]! }, startedAt: .now, stallLimit: sinkStallLimit)
         var positions: [TopicPartition: Int64] = [:]
         while done.count < sinkPartitions.count {
             var readNow = 0

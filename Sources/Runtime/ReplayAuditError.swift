@@ -40,8 +40,8 @@ public struct ReplayAuditError: Error, Sendable, CustomStringConvertible {
             return stopped + "A TRANSACTION HOLDS THEM OPEN (\(held)): a read_committed reader cannot pass its first record until it "
                 + "commits or aborts. A running instance commits within its checkpoint interval; an instance stopped in the middle of a "
                 + "transaction holds it until the broker aborts it, up to the producer's `transaction.timeout.ms`\(timeout) after it began. "
-                + "Run the dry run again once that has passed, or start the stopped instance first (its start, with the same "
-                + "transactional id, aborts the transaction at once). Nothing was produced or committed."
+                + "Run the dry run again once that has passed. (Starting the stopped instance would end it at once, but the "
+                + "application then goes on before the replay.) Nothing was produced or committed."
         }
         return stopped
             + "Check that Kafka is reachable and that these partitions can be read (librdkafka's errors are logged), then run it again. "

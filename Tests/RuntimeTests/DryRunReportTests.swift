@@ -185,24 +185,27 @@ extension ProcessorEndToEndTests {
         try await run(100)
         let committed = try await BlockingCalls.run { try self.committedWithMetadata(app, kafka: kafka) }
         let restored = Dictionary(uniqueKeysWithValues: committed.keys.map { ($0, (state: PartitionState(), offset: Int64(0))) })
-        @Sendable func dryRun(stallLimit: Duration) throws -> [ReplayAuditEntry] {
+        // Waits for an open transaction up to the transaction timeout (plus the broker's abort
+        // check, here none), not the stall limit alone.
+        @Sendable func dryRun(transactionTimeout: Duration) throws -> [ReplayAuditEntry] {
             try ReplayAudit.run(
                 kafka: kafka, application: app, pipeline: byUser, sourceTopics: ["orders"], sinkTopic: "totals",
                 checkpoint: CheckpointID(instance: "0", sequence: 1), restored: restored, committed: committed,
-                transactionTimeout: .seconds(120), stallLimit: stallLimit, logger: Logger(label: "test"))
+                transactionTimeout: transactionTimeout, stallLimit: .seconds(3), abortSlack: .zero, logger: Logger(label: "test"))
         }
 
-        let error = await #expect(throws: ReplayAuditError.self) { try await BlockingCalls.run { try dryRun(stallLimit: .seconds(3)) } }
+        let error = await #expect(throws: ReplayAuditError.self) { try await BlockingCalls.run { try dryRun(transactionTimeout: .seconds(2)) } }
         let message = error.map { "\($0)" } ?? "no error"
         #expect(message.contains("while reading the committed output"), "\(message)")
         #expect(message.contains("A TRANSACTION HOLDS THEM OPEN (totals-0 from offset "), "\(message)")
-        #expect(message.contains("up to the producer's `transaction.timeout.ms` (this application's: 120 s) after it began"), "\(message)")
-        #expect(message.contains("start the stopped instance first"), "\(message)")
+        #expect(message.contains("up to the producer's `transaction.timeout.ms` (this application's: 2 s) after it began"), "\(message)")
+        #expect(message.contains("Run the dry run again once that has passed"), "\(message)")
         #expect(!message.contains("Check that Kafka is reachable"), "\(message)")
 
-        // The transaction ends while a dry run waits for it: the dry run matches.
-        let waiting = Task { try await BlockingCalls.run { try dryRun(stallLimit: .seconds(60)) } }
-        try await Task.sleep(for: .seconds(2))
+        // The transaction ends while a dry run waits for it, past the stall limit (3 s) but within
+        // the transaction timeout: the dry run matches.
+        let waiting = Task { try await BlockingCalls.run { try dryRun(transactionTimeout: .seconds(120)) } }
+        try await Task.sleep(for: .seconds(6))
         try await BlockingCalls.run { try stopped.abortTransaction() }
         let entries = try await waiting.value
         #expect(entries.count == 4 && entries.allSatisfy { $0.isComparable && !$0.differs }, "\(entries)")
