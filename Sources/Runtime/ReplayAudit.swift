@@ -134,7 +134,7 @@ public enum ReplayAudit {
             )
             if starts[partition]! > from { entry.readFrom = starts[partition]! }
             entry.deadLettersCompared = comparesDeadLetters
-            entry.sinkTrimmedBelow = trimmed.mayHaveLost
+            entry.sinkTrimmedBelow = trimmed.mayHaveLost(outputsOf: partition, from: from)
             entry.sinkCompacted = trimmed.compacted
             return entry
         }
@@ -186,7 +186,7 @@ public enum ReplayAudit {
             if let transactionTimeout { sinkStallLimit = max(stallLimit, transactionTimeout + abortSlack) }
             logger.warning("dry run: a transaction holds \(held.map { "\($0) from offset \(stable[$0]!)" }.joined(separator: ", ")) open: the committed output is read once it commits or aborts (a running instance's within its checkpoint interval; a stopped instance's when the broker aborts it, up to transaction.timeout.ms after it began); waiting up to \(sinkStallLimit.components.seconds) s for it")
         }
-        var trimmed = SinkTrimming(logStarts: starts, checkpointOffsets: wanted)
+        var trimmed = SinkTrimming(logStarts: starts)
         do {
             let policy = try admin.topicConfiguration(sinkTopic)["cleanup.policy"] ?? nil
             trimmed.compacted = policy?.split(separator: ",").contains { $0.trimmingPrefix(" ") == "compact" } == true

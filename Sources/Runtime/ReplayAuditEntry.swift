@@ -30,8 +30,8 @@ public struct ReplayAuditEntry: Sendable, CustomStringConvertible {
     /// The sink partitions that no longer hold all their records and may have held outputs of
     /// this range, each with its log start (retention or a DeleteRecords removed the records
     /// below it). Empty when the sink holds everything, or when each trimmed partition still
-    /// holds an output committed no later than the checkpoint (``SinkTrimming``): the range's
-    /// outputs came after it.
+    /// holds an output of this input partition from before the range (outputs of one input
+    /// partition are committed in input order, so the range's outputs came after it).
     public var sinkTrimmedBelow: [TopicPartition: Int64] = [:]
     /// Whether the dead letters are compared with the committed output too: they go to the sink
     /// topic (`sink.dead_letter_topic` is `sink.topic`), where the committed ones sit among the
