@@ -315,7 +315,15 @@ struct RunCommand: AsyncParsableCommand {
             // holds even when the store no longer reads the replay's checkpoints).
             var over = replayedBefore.filter { !resumed.contains($0.key) }.mapValues(Optional.some)
             for (partition, offset) in kafkaCommitted where !resumed.contains(partition) && over[partition] == nil {
-                if OffsetMetadata.forks(in: offset.metadata)?.contains(where: replay.forked) == true { over[partition] = .some(nil) }
+                guard let forks = OffsetMetadata.forks(in: offset.metadata), forks.contains(where: replay.forked) else { continue }
+                // The checkpoint Kafka names unreadable, and the replay's the last fork: whether it
+                // is the replay's own (a restart resumes) cannot be told; the processor stops on
+                // it, saying so.
+                let namedReadable = candidates[partition]?.contains { candidate in
+                    OffsetMetadata.decode(offset.metadata) == .checkpoint(candidate.id) && candidate.nextOffset != .max
+                } ?? false
+                if !namedReadable, let last = forks.last, replay.forked(last) { continue }
+                over[partition] = .some(nil)
             }
             if !over.isEmpty {
                 let named = over.sorted { $0.key < $1.key }.map { "\($0.key)" + ($0.value.map { " (checkpoint \($0))" } ?? "") }.joined(separator: ", ")
