@@ -8,6 +8,17 @@ import Runtime
 import Testing
 
 extension ProcessorEndToEndTests {
+    /// Runs of a processor keying the inputs by user, each until `count` more inputs, into one
+    /// store: what the dry runs below compare with.
+    func runsKeyedByUser(_ app: String, kafka: KafkaConfiguration, directory: String) throws -> (_ count: Int) async throws -> Void {
+        let byUser = try Pipeline(yaml: "operators:\n  - key_by: user\n")
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: app, instance: "0"))
+        return { count in
+            let run = try Processor(settings: Self.shutdownOnlySettings(app, kafka: kafka, stopAfter: count), pipeline: byUser, store: store, logger: Logger(label: "test"))
+            #expect(try await self.failureMessage(of: run) == nil)
+        }
+    }
+
     /// A dry run of `pipeline` over `sinkTopic`, every partition of `orders` replayed from an
     /// empty state at `from` (the pipelines here keep no state), against `committed`.
     func dryRun(
@@ -35,11 +46,7 @@ extension ProcessorEndToEndTests {
         let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<100, keys: 100))
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let byUser = try Pipeline(yaml: "operators:\n  - key_by: user\n")
-        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: app, instance: "0"))
-        func run(_ count: Int) async throws {
-            let run = try Processor(settings: Self.shutdownOnlySettings(app, kafka: kafka, stopAfter: count), pipeline: byUser, store: store, logger: Logger(label: "test"))
-            #expect(try await failureMessage(of: run) == nil)
-        }
+        let run = try runsKeyedByUser(app, kafka: kafka, directory: directory)
         try await run(100)
         let firstRunsEnds = try await BlockingCalls.run {
             let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: "ends"))
@@ -166,11 +173,7 @@ extension ProcessorEndToEndTests {
         let (broker, kafka, directory) = try await brokerWithInput(Self.input(0..<200, keys: 20))
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let byUser = try Pipeline(yaml: "operators:\n  - key_by: user\n")
-        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(directory: directory, application: app, instance: "0"))
-        func run(_ count: Int) async throws {
-            let run = try Processor(settings: Self.shutdownOnlySettings(app, kafka: kafka, stopAfter: count), pipeline: byUser, store: store, logger: Logger(label: "test"))
-            #expect(try await failureMessage(of: run) == nil)
-        }
+        let run = try runsKeyedByUser(app, kafka: kafka, directory: directory)
         try await run(200)
         // The stopped instance's transaction, then the application goes on.
         let stopped = try await BlockingCalls.run {
