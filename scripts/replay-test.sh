@@ -170,7 +170,16 @@ run "$work/copied.yaml" --replay-from-checkpoint latest > "$work/copied-refused.
 grep -q "is of application \`$gap\`, not of \`$copied\`" "$work/copied-refused.txt" \
     || fail "the replay from another application's checkpoint was not refused naming both: $(tail -n 3 "$work/copied-refused.txt")"
 say "refused as it should: $(grep -o 'checkpoint [^ ]* is of application [^:]*' "$work/copied-refused.txt")"
+# A checkpoint holding partitions of a topic `source.topics` no longer lists: the processor reads
+# only the topics listed, and would leave those partitions out without a word.
+sed -e "s#topics: .*#topics: [$OUTPUT_TOPIC]#" "$work/gap.yaml" > "$work/dropped.yaml"
+status=0
+run "$work/dropped.yaml" --replay-from-checkpoint latest > "$work/dropped-refused.txt" 2>&1 || status=$?
+[ "$status" != 0 ] || fail "a replay of a checkpoint of $INPUT_TOPIC with source.topics [$OUTPUT_TOPIC] was not refused: $(tail -n 3 "$work/dropped-refused.txt")"
+grep -q "holds partitions of \`$INPUT_TOPIC\` .*which \`source.topics\` no longer lists" "$work/dropped-refused.txt" \
+    || fail "the replay of a checkpoint with a topic no longer read was not refused naming it: $(tail -n 3 "$work/dropped-refused.txt")"
+say "refused as it should: a replay of a checkpoint holding $INPUT_TOPIC, which source.topics no longer lists"
 
 workload_kafka_done
 rm -rf "$work"
-echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), with no Kafka to reach it stopped in 30 s, it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once, the replay started again resumed, run again after the application went on without it refused, a replay that would skip input refused, a checkpoint of another application refused"
+echo "replay test passed: dry run matched, a changed pipeline's dry run differed (exit 3), without source headers it could not compare (exit 4), with no Kafka to reach it stopped in 30 s, it waited for offsets a transaction held, duplicate replay refused, replay into a new topic exactly once, the replay started again resumed, run again after the application went on without it refused, a replay that would skip input refused, a checkpoint of another application refused, a checkpoint of a topic no longer read refused"

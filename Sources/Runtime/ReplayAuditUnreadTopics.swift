@@ -1,9 +1,10 @@
 import KafkaClient
 
-/// A `--dry-run` of a checkpoint that holds partitions of topics `source.topics` no longer
-/// lists (dropped from the configuration since the checkpoint): the audit reads only the
-/// configured topics, and would wait for those partitions until its stall limit and then blame
-/// Kafka. It stops at once instead, before reading anything.
+/// A replay (or `--dry-run`) of a checkpoint that holds partitions of topics `source.topics` no
+/// longer lists (dropped from the configuration since the checkpoint): the processor reads only
+/// the configured topics and would leave those partitions out without a word; the audit would
+/// wait for them until its stall limit and then blame Kafka. Both stop at once instead, before
+/// reading anything.
 public struct ReplayAuditUnreadTopics: Error, Sendable, CustomStringConvertible {
     /// The checkpoint replayed.
     public let checkpoint: CheckpointID
@@ -14,7 +15,7 @@ public struct ReplayAuditUnreadTopics: Error, Sendable, CustomStringConvertible 
 
     /// The error for `checkpoint`'s partitions `restored`, or `nil` when the configuration reads
     /// every one of their topics.
-    init?(checkpoint: CheckpointID, restored: some Collection<TopicPartition>, sourceTopics: [String]) {
+    public init?(checkpoint: CheckpointID, restored: some Collection<TopicPartition>, sourceTopics: [String]) {
         let read = Set(sourceTopics)
         let unread = restored.filter { !read.contains($0.topic) }.sorted()
         guard !unread.isEmpty else { return nil }

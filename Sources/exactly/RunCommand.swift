@@ -232,6 +232,11 @@ struct RunCommand: AsyncParsableCommand {
                 return (checkpoint, try store.manifest(checkpoint.description))
             }
             let offsets = Dictionary(uniqueKeysWithValues: manifest.partitions.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) })
+            // The processor reads only `source.topics`: a partition of another topic would not be
+            // replayed, unsaid.
+            if let unread = ReplayAuditUnreadTopics(checkpoint: checkpoint, restored: offsets.keys, sourceTopics: configuration.sourceTopics) {
+                throw ValidationError("\(unread)")
+            }
             let replay = ReplayLineage(checkpoint: checkpoint, sink: configuration.sinkTopic)
             // Per partition of the checkpoint, a checkpoint of this replay that committed it at
             // some time (the store marks the committed ones, and retention keeps each replay's
