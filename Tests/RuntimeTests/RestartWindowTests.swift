@@ -230,6 +230,9 @@ extension ProcessorEndToEndTests {
         #expect(shutdown.flatMap { at in run.marks.revocationServed.map { at < $0 } } == true,
                 "the revocation was served before instance 0 was asked to stop (shutdown at line \(shutdown.map(String.init) ?? "-")): \(run.marks)")
         #expect(run.lines.contains { $0.contains("its offsets wait until the consumer queue has served") }, "the shutdown's checkpoint held its offsets back")
+        // The polls that served it ran with the partitions paused (RestartWindowPause): the
+        // revocation served then, its abort and the resume that follows keep each output once.
+        #expect(run.lines.contains { $0.contains("paused while checkpoint") }, "the partitions were paused while the offsets waited")
         #expect(run.first.revocationsAbortedAfterRestart == 1, "instance 0 aborted the revocation that followed its restart")
     }
 
