@@ -217,7 +217,10 @@ public final class KafkaConsumer: Sendable {
         handle.context.consumerErrors.withLock { $0.forgetPositionsOutOfRange(partitions) }
     }
 
-    /// Stops fetching `partitions` until ``resume(_:)``; records already fetched stay buffered.
+    /// Stops fetching `partitions` until ``resume(_:)``. *Blocking* until librdkafka has taken
+    /// the pause (briefly). Their records already in the consumer queue are dropped by the next
+    /// poll (librdkafka 2.0.2 outdates them), and a resume fetches again from after the last
+    /// record a poll returned (or from the latest seek or start, when none was returned since).
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try checkOpen()
         try NativePartitionList.withNativeList(partitions: partitions) { (list) throws(KafkaError) in

@@ -79,6 +79,9 @@ final class ProcessingLane: @unchecked Sendable {
         backlog.load(ordering: .relaxed) < Self.backlogLimit && heldBytes.load(ordering: .relaxed) < heldCapacityBytes
     }
 
+    /// Records handed over and not processed yet.
+    var backlogCount: Int { backlog.load(ordering: .relaxed) }
+
     /// Why the lane stopped, once it has: it then skips all further work.
     var failure: String? {
         failureMessage.withLock { $0 }

@@ -139,6 +139,9 @@ public final class Processor: @unchecked Sendable {
     /// whether or not the lanes have room, until the window closes, then sends them; a
     /// revocation served meanwhile aborts the checkpoint instead.
     private var offsetsAwaitingRestartWindow: (id: CheckpointID, offsets: [PartitionOffset])?
+    /// The partitions paused while offsets wait for the restart window, so that the polls that
+    /// close it take no records past the lanes' limits (``RestartWindowPause``).
+    private var restartWindowPause = RestartWindowPause()
     /// Until when the loop takes no input after a restart (the test switch
     /// ``ProcessorSettings/holdInputAfterRestart``).
     private var inputHeldUntil: ContinuousClock.Instant?
@@ -226,13 +229,16 @@ public final class Processor: @unchecked Sendable {
                     handOver(try poll(consumer, waiting: wait))
                 } else if offsetsAwaitingRestartWindow != nil, let consumer {
                     // Offsets wait for what a restart left in the queue to be served: polled
-                    // whatever the lanes' room or a forced checkpoint (at most as many records as
-                    // the queue held at the restart; they belong to the next epoch).
+                    // whatever the lanes' room or a forced checkpoint, with the fetching
+                    // partitions paused first, so that the poll drops their queued records
+                    // instead of handing them to lanes without room (``RestartWindowPause``).
+                    pauseWhileOffsetsAwaitTheRestartWindow(consumer)
                     handOver(try poll(consumer, waiting: .milliseconds(1)))
                 } else {
                     try drainInbox(waiting: .milliseconds(1))
                 }
                 try sendOffsetsOnceTheRestartWindowCloses()
+                try resumeOnceOffsetsNoLongerWait()
             }
         } catch {
             // Logged now, as the rebalance handler and the coordinator's stop do: closing can
@@ -429,7 +435,7 @@ public final class Processor: @unchecked Sendable {
     private func poll(_ consumer: KafkaConsumer, waiting wait: Duration) throws -> [ConsumedRecord] {
         pollInProgress = true
         defer { pollInProgress = false }
-        var records = try consumer.poll(maxRecords: 5_000, timeout: wait)
+        var records = try consumer.poll(maxRecords: Self.recordsPerPoll, timeout: wait)
         if restartWindow.isOpen {
             restartWindow.polled(records: records.count, queueEmpty: consumer.queueLength == 0)
         }
@@ -443,6 +449,10 @@ public final class Processor: @unchecked Sendable {
         })
         return records
     }
+
+    /// The most records one poll takes: what a lane's backlog may exceed its limit by
+    /// (``ProcessingLane/hasRoom`` is asked before the poll).
+    static let recordsPerPoll = 5_000
 
     /// Hands each run of one partition's records to the partition's lane.
     private func handOver(_ records: [ConsumedRecord]) {
@@ -462,6 +472,7 @@ public final class Processor: @unchecked Sendable {
             }
             start = end
         }
+        statistics.maxLaneBacklog = max(statistics.maxLaneBacklog, lanes.lazy.map(\.backlogCount).max() ?? 0)
     }
 
     /// Lets go of the batches, oldest first, that no lane refers to any more: the processing
@@ -748,6 +759,38 @@ public final class Processor: @unchecked Sendable {
         sendOffsets(id, offsets, producer: producer, consumer: consumer)
     }
 
+    /// Pauses the partitions that fetch on the application's behalf and are not paused by
+    /// ``restartWindowPause`` yet (a partition assigned, sought or restarted since fetches
+    /// again), so that the next poll drops their queued records (``RestartWindowPause``). A
+    /// pause librdkafka refuses leaves those records to be handed over, as before.
+    private func pauseWhileOffsetsAwaitTheRestartWindow(_ consumer: KafkaConsumer) {
+        let pausing = restartWindowPause.toPause(assigned: partitions.keys, heldElsewhere: isHeldForAnotherReason)
+        guard !pausing.isEmpty else { return }
+        restartWindowPause.pausedNow(pausing)
+        do {
+            try consumer.pause(pausing)
+            logger.debug("\(pausing): paused while checkpoint \(offsetsAwaitingRestartWindow.map { "\($0.id)" } ?? "-")'s offsets wait for the restart window; their queued records are dropped and fetched again on resume")
+        } catch {
+            logger.warning("pausing \(pausing) while a checkpoint's offsets wait for the restart window: \(error); their queued records are handed to the lanes whatever their room")
+        }
+    }
+
+    /// Resumes what ``pauseWhileOffsetsAwaitTheRestartWindow(_:)`` paused once no offsets wait
+    /// (sent, or dropped by an abort): the partitions still assigned and held for no other
+    /// reason fetch again from after the last record polled.
+    private func resumeOnceOffsetsNoLongerWait() throws {
+        guard offsetsAwaitingRestartWindow == nil, !restartWindowPause.isEmpty, let consumer else { return }
+        let resuming = restartWindowPause.takeForResume(assigned: { self.partitions[$0] != nil }, heldElsewhere: isHeldForAnotherReason)
+        guard !resuming.isEmpty else { return }
+        try consumer.resume(resuming)
+    }
+
+    /// Whether `partition` is paused or stopped for a reason of its own: held for its committed
+    /// offsets, waiting for librdkafka to take its seek, or its fetcher stopped.
+    private func isHeldForAnotherReason(_ partition: TopicPartition) -> Bool {
+        offsetsWait.waiting[partition] != nil || seeksAwaitingFetchers.isWaiting(partition) || stoppedFetchers.isStopped(partition)
+    }
+
     /// Whether the test switch ``ProcessorSettings/holdInputAfterRestart`` keeps the loop from
     /// taking input now.
     private var inputHeldAfterRestart: Bool {
@@ -927,6 +970,7 @@ public final class Processor: @unchecked Sendable {
     private func assign(_ assigned: [TopicPartition]) throws -> AssignmentStart {
         guard let consumer else { return [:] }
         coordinator.groupRejoined()  // every assignment follows a successful join
+        restartWindowPause.lifted(assigned)  // RebalanceDispatch lifts their pause, or holds them itself
         // Started afresh: a report of a position out of range is from a previous assignment.
         consumer.forgetPositionsOutOfRange(assigned)
         stoppedFetchers.forget(assigned)
@@ -1065,6 +1109,7 @@ public final class Processor: @unchecked Sendable {
         guard !sought.isEmpty else { return }
         seeksAwaitingFetchers.sought(sought.map(\.topicPartition))
         try consumer.resume(sought.map(\.topicPartition))
+        restartWindowPause.lifted(sought.map(\.topicPartition))
     }
 
     /// Hears librdkafka's reports of partitions it stopped fetching, their position out of
@@ -1176,6 +1221,7 @@ public final class Processor: @unchecked Sendable {
                 + "The processor stops; everything committed stays as it was")
         }
         restartWindow.restarted(queued: consumer.queueLength)
+        restartWindowPause.lifted(starts.map(\.topicPartition))  // the restart resumed them
         if restartWindow.isOpen {
             logger.debug("restarted \(starts.map(\.topicPartition)) with \(restartWindow.recordsAhead) entries in the consumer queue: revocations served and offsets sent wait until they have come out")
         }
@@ -1352,6 +1398,7 @@ public final class Processor: @unchecked Sendable {
         // partition it rolls back, these too, and a refused seek would wait to be retried on a
         // partition that is not ours any more (its pause is lifted after the unassign).
         seeksAwaitingFetchers.revoked(revoked)
+        restartWindowPause.lifted(revoked)  // RebalanceDispatch lifts their pause after the unassign
         rolledBackDuringPoll.subtract(revoked)
         stoppedFetchers.forget(revoked)
         metrics.assignedPartitions.record(partitions.count)

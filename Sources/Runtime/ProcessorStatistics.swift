@@ -20,6 +20,12 @@ public struct ProcessorStatistics: Sendable {
     /// as their answer: each aborted the open epoch instead of committing it (the member may
     /// already have rejoined without the partitions).
     public var revocationsAbortedAfterRestart = 0
+    /// The most records any lane had waiting right after a handover. Backpressure keeps it at
+    /// most ``laneBacklogBound``: the processing thread polls only while every lane has room.
+    public var maxLaneBacklog = 0
+    /// The most records a lane may have waiting: its backlog limit, plus one poll's records
+    /// (room is asked before the poll).
+    public static var laneBacklogBound: Int { ProcessingLane.backlogLimit + Processor.recordsPerPoll }
     /// Per checkpoint, how long processing stood still for it: the longest any lane spent on
     /// the capture's barrier (stopping sends and capturing its partitions). The records handed
     /// over after the barrier wait behind it, and the offsets, the snapshot's write and the

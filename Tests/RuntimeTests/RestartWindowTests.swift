@@ -230,6 +230,9 @@ extension ProcessorEndToEndTests {
         #expect(shutdown.flatMap { at in run.marks.revocationServed.map { at < $0 } } == true,
                 "the revocation was served before instance 0 was asked to stop (shutdown at line \(shutdown.map(String.init) ?? "-")): \(run.marks)")
         #expect(run.lines.contains { $0.contains("its offsets wait until the consumer queue has served") }, "the shutdown's checkpoint held its offsets back")
+        // The polls that served it ran with the partitions paused (RestartWindowPause): the
+        // revocation served then, its abort and the resume that follows keep each output once.
+        #expect(run.lines.contains { $0.contains("paused while checkpoint") }, "the partitions were paused while the offsets waited")
         #expect(run.first.revocationsAbortedAfterRestart == 1, "instance 0 aborted the revocation that followed its restart")
     }
 
@@ -287,6 +290,86 @@ extension ProcessorEndToEndTests {
         for output in outputs { surplus[output, default: 0] += 1 }
         for output in expected { surplus[output, default: 0] -= 1 }
         #expect(surplus.values.allSatisfy { $0 == 0 }, "read_committed: \(outputs.count) outputs for \(expected.count) expected")
+        await broker.stop()
+    }
+
+    /// Offsets that wait for the restart window while the lanes take no input (the test switch
+    /// `holdInputAfterRestart`, as when they are full) do not make the loop hand the lanes what
+    /// the restart left in the consumer queue. Just before the restart, with the processing
+    /// thread held, 59,200 more records are produced and librdkafka has 3 s to fetch them into
+    /// the queue; the next checkpoint's offsets wait for the window, and the polls that close it
+    /// must not hand those records to the lane, whose backlog stays within its bound (before the
+    /// fix it took the whole queue). A second run does the rest; a read_committed reader sees
+    /// each expected output once.
+    @Test func offsetsWaitingForTheRestartWindowDoNotOverrunTheLanes() async throws {
+        let keys = 50
+        let app = "window-backpressure-app"
+        let (broker, kafka, directory, committed, produced) = try await brokerWith400CommittedAnd400More(app, keys: keys)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let total = 60_000
+        let deleted: [Int32: Range<Int64>] = [0: committed[0]!..<(committed[0]! + (produced[0]! - committed[0]!) / 2)]
+        _ = try await BlockingCalls.run {
+            try KafkaAdmin(configuration: kafka).deleteRecords([PartitionOffset(TopicPartition("orders", 0), offset: deleted[0]!.upperBound)], timeout: .seconds(10))
+        }
+
+        let log = CapturingLogHandler()
+        let logger = Logger(label: "test") { _ in log }
+        var settings = Self.quickSettings(app, instance: "0", kafka: kafka)
+        settings.processingLanes = 1
+        settings.deletedRecords = .skip
+        settings.holdInputAfterRestart = .seconds(60)
+        let restarts = Atomic<Int>(0)
+        settings.beforeRestart = { [self] partitions in
+            guard restarts.add(1, ordering: .relaxed).newValue == 1 else { return }
+            logger.info("holding the processing thread before restarting \(partitions): the consumer queue fills")
+            do { try produce(Self.input(800..<total, keys: keys), to: "orders", kafka: kafka) } catch { logger.error("producing more input failed: \(error)") }
+            BlockingCalls.blockThread(for: .seconds(3))
+        }
+        let store = try CheckpointStore(configuration: CheckpointStoreConfiguration(
+            directory: directory, application: app, instance: settings.transactionalID))
+        let first = try Processor(settings: settings, pipeline: try Pipeline(yaml: Self.pipelineYAML), store: store, logger: logger)
+        let firstRun = Task { try await self.failureMessage(of: first) }
+        let firstWatchdog = watchdog(for: first)
+        defer { firstWatchdog.cancel() }
+        let sent = "the consumer queue has served what it held at the restart; sending its offsets"
+        let deadline = ContinuousClock.now + .seconds(40)
+        while !log.lines.withLock({ $0.contains { $0.1.contains(sent) } }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let held = log.lines.withLock { $0.contains { $0.1.contains("its offsets wait until the consumer queue has served") } }
+        // "restarted [orders-0] with N entries in the consumer queue: …" (debug)
+        let queuedAtRestart = log.lines.withLock { lines in
+            lines.lazy.compactMap { line -> Int? in
+                guard line.1.hasPrefix("restarted ["), let with = line.1.range(of: " with ") else { return nil }
+                return Int(line.1[with.upperBound...].prefix { $0.isNumber })
+            }.first
+        }
+        first.requestShutdown()
+        #expect(try await firstRun.value == nil, "instance 0 stops cleanly")
+        #expect(restarts.load(ordering: .relaxed) >= 1, "partition 0 was restarted")
+        #expect(held, "a checkpoint's offsets waited for the restart window")
+        #expect((queuedAtRestart ?? 0) > 2 * ProcessorStatistics.laneBacklogBound,
+                "the consumer queue held \(queuedAtRestart.map(String.init) ?? "no count of") entries at the restart: too few to overrun the lane")
+        #expect(first.statistics.maxLaneBacklog <= ProcessorStatistics.laneBacklogBound,
+                "the lane's backlog reached \(first.statistics.maxLaneBacklog) records, past its bound of \(ProcessorStatistics.laneBacklogBound)")
+
+        var secondSettings = Self.quickSettings(app, instance: "0", kafka: kafka)
+        secondSettings.deletedRecords = .skip
+        let second = try makeProcessor(secondSettings, directory: directory)
+        let secondRun = Task { try await self.failureMessage(of: second) }
+        let secondWatchdog = watchdog(for: second)
+        defer { secondWatchdog.cancel() }
+        let expected = Self.expected(total, keys: keys, without: deleted)
+        try await awaitCommitted(expected.count, kafka: kafka)
+        second.requestShutdown()
+        #expect(try await secondRun.value == nil, "the second run stops cleanly")
+        let outputs = try await BlockingCalls.run { try self.readCommitted("totals", count: expected.count + 1_000, kafka: kafka, patience: .seconds(5)) }
+        var surplus: [String: Int] = [:]
+        for output in outputs { surplus[output, default: 0] += 1 }
+        for output in expected { surplus[output, default: 0] -= 1 }
+        let twice = surplus.values.filter { $0 > 0 }.reduce(0, +)
+        let missing = -surplus.values.filter { $0 < 0 }.reduce(0, +)
+        #expect(twice == 0 && missing == 0, "read_committed: \(outputs.count) outputs for \(expected.count) expected: \(twice) more than once, \(missing) missing")
         await broker.stop()
     }
 }
