@@ -11,6 +11,31 @@ import Synchronization
 import Testing
 
 extension ProcessorEndToEndTests {
+    /// Starts instance 1 of `app` beside instance 0 and waits (up to 40 s) until the group has
+    /// given it partitions; `context` is added to the failure when it never is.
+    func startInstanceOne(
+        _ app: String, kafka: KafkaConfiguration, directory: String, context: () -> String
+    ) async throws -> (processor: Processor, run: Task<ProcessorStatistics, any Error>, watchdog: Task<Void, any Error>) {
+        var settings = Self.quickSettings(app, instance: "1", kafka: kafka)
+        settings.deletedRecords = .skip
+        let health = HealthBoard(checkpoint: settings.checkpoint)
+        settings.health = health
+        let processor = try makeProcessor(settings, directory: directory)
+        let run = Task { try await BlockingCalls.run { try processor.run(); return processor.statistics } }
+        let watchdog = watchdog(for: processor)
+        let sharing = ContinuousClock.now + .seconds(40)
+        while health.current().partitionsAssigned == 0, ContinuousClock.now < sharing {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        if health.current().partitionsAssigned == 0 {
+            watchdog.cancel()
+            processor.requestShutdown()
+            _ = try? await run.value
+            try #require(Bool(false), "instance 1 was never given partitions: \(context())")
+        }
+        return (processor, run, watchdog)
+    }
+
     /// The positions of the lines of `log` that matter to a restart in a rebalance's window,
     /// each the first at or after the start of the test's hold before the restart.
     struct RestartWindowMarks: CustomStringConvertible {
@@ -152,20 +177,8 @@ extension ProcessorEndToEndTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         try #require(marks().waitBegan != nil, "instance 0 never restarted partition 0")
-        var secondSettings = Self.quickSettings(app, instance: "1", kafka: kafka)
-        secondSettings.deletedRecords = .skip
-        let secondHealth = HealthBoard(checkpoint: secondSettings.checkpoint)
-        secondSettings.health = secondHealth
-        let second = try makeProcessor(secondSettings, directory: directory)
-        let secondRun = Task { try await BlockingCalls.run { try second.run(); return second.statistics } }
-        let secondWatchdog = watchdog(for: second)
+        let (second, secondRun, secondWatchdog) = try await startInstanceOne(app, kafka: kafka, directory: directory) { "\(marks())" }
         defer { secondWatchdog.cancel() }
-
-        let sharing = ContinuousClock.now + .seconds(40)
-        while secondHealth.current().partitionsAssigned == 0, ContinuousClock.now < sharing {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        try #require(secondHealth.current().partitionsAssigned > 0, "instance 1 was never given partitions: \(marks())")
         try await BlockingCalls.run { try self.produce(Self.input(800..<1200, keys: keys), to: "orders", kafka: kafka) }
         first.requestShutdown()
         let firstFailure = try await firstRun.value
@@ -262,19 +275,8 @@ extension ProcessorEndToEndTests {
         try await awaitCommitted(Self.expected(800, keys: keys, without: deleted).count, kafka: kafka)
         try #require(restarts.load(ordering: .relaxed) == 1, "instance 0 restarted partition 0 once")
 
-        var secondSettings = Self.quickSettings(app, instance: "1", kafka: kafka)
-        secondSettings.deletedRecords = .skip
-        let secondHealth = HealthBoard(checkpoint: secondSettings.checkpoint)
-        secondSettings.health = secondHealth
-        let second = try makeProcessor(secondSettings, directory: directory)
-        let secondRun = Task { try await BlockingCalls.run { try second.run(); return second.statistics } }
-        let secondWatchdog = watchdog(for: second)
+        let (second, secondRun, secondWatchdog) = try await startInstanceOne(app, kafka: kafka, directory: directory) { "" }
         defer { secondWatchdog.cancel() }
-        let sharing = ContinuousClock.now + .seconds(40)
-        while secondHealth.current().partitionsAssigned == 0, ContinuousClock.now < sharing {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        try #require(secondHealth.current().partitionsAssigned > 0, "instance 1 was never given partitions")
         try await BlockingCalls.run { try self.produce(Self.input(800..<1200, keys: keys), to: "orders", kafka: kafka) }
         let expected = Self.expected(1200, keys: keys, without: deleted)
         try await awaitCommitted(expected.count, kafka: kafka)
