@@ -766,13 +766,18 @@ public final class Processor: @unchecked Sendable {
     private func pauseWhileOffsetsAwaitTheRestartWindow(_ consumer: KafkaConsumer) {
         let pausing = restartWindowPause.toPause(assigned: partitions.keys, heldElsewhere: isHeldForAnotherReason)
         guard !pausing.isEmpty else { return }
-        restartWindowPause.pausedNow(pausing)
-        do {
-            try consumer.pause(pausing)
-            logger.debug("\(pausing): paused while checkpoint \(offsetsAwaitingRestartWindow.map { "\($0.id)" } ?? "-")'s offsets wait for the restart window; their queued records are dropped and fetched again on resume")
-        } catch {
-            logger.warning("pausing \(pausing) while a checkpoint's offsets wait for the restart window: \(error); their queued records are handed to the lanes whatever their room")
+        // One at a time: which pauses took is then known, and only those are resumed (a resume
+        // of a partition that is not paused reads records twice in librdkafka 2.0.2).
+        for partition in pausing {
+            do {
+                try consumer.pause([partition])
+                restartWindowPause.pausedNow([partition])
+            } catch {
+                restartWindowPause.pauseRefused([partition])
+                logger.warning("pausing \(partition) while a checkpoint's offsets wait for the restart window: \(error); its queued records are handed to the lanes whatever their room")
+            }
         }
+        logger.debug("\(restartWindowPause.paused.sorted()): paused while checkpoint \(offsetsAwaitingRestartWindow.map { "\($0.id)" } ?? "-")'s offsets wait for the restart window; their queued records are dropped and fetched again on resume")
     }
 
     /// Resumes what ``pauseWhileOffsetsAwaitTheRestartWindow(_:)`` paused once no offsets wait

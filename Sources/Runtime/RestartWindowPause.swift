@@ -32,32 +32,42 @@ import KafkaClient
 struct RestartWindowPause: Sendable, Equatable {
     /// Partitions this paused whose pause nothing has lifted since.
     private(set) var paused: Set<TopicPartition> = []
+    /// Partitions whose pause librdkafka refused: not asked again until something lifts or
+    /// changes them (asking each loop would not do better), and never resumed. In librdkafka
+    /// 2.0.2 a resume of a partition that is not paused is not harmless: it drops the queued
+    /// records and fetches again from the last start, seek or pause (read twice; fixed in 2.4.0).
+    private(set) var refused: Set<TopicPartition> = []
 
-    var isEmpty: Bool { paused.isEmpty }
+    var isEmpty: Bool { paused.isEmpty && refused.isEmpty }
 
-    /// The partitions of `assigned` to pause now: those not paused by this already, nor
-    /// `heldElsewhere` (paused or stopped for another reason), in a stable order.
+    /// The partitions of `assigned` to pause now: those not paused by this already (nor
+    /// refused), nor `heldElsewhere` (paused or stopped for another reason), in a stable order.
     func toPause(assigned: some Sequence<TopicPartition>, heldElsewhere: (TopicPartition) -> Bool) -> [TopicPartition] {
-        assigned.filter { !paused.contains($0) && !heldElsewhere($0) }.sorted()
+        assigned.filter { !paused.contains($0) && !refused.contains($0) && !heldElsewhere($0) }.sorted()
     }
 
-    /// `partitions` were paused (a pause that failed is counted too: resuming a partition
-    /// that is not paused does nothing, and asking again each loop would not do better).
+    /// `partitions` were paused.
     mutating func pausedNow(_ partitions: [TopicPartition]) {
         paused.formUnion(partitions)
+    }
+
+    /// librdkafka refused to pause `partitions`.
+    mutating func pauseRefused(_ partitions: [TopicPartition]) {
+        refused.formUnion(partitions)
     }
 
     /// Something else lifted the pause of `partitions`, or they left the assignment: they are
     /// not this one's to resume.
     mutating func lifted(_ partitions: some Sequence<TopicPartition>) {
         paused.subtract(partitions)
+        refused.subtract(partitions)
     }
 
     /// The offsets no longer wait: the partitions to resume (those still `assigned` and not
     /// `heldElsewhere`, whose pause belongs to what holds them now), in a stable order; this
     /// forgets them all.
     mutating func takeForResume(assigned: (TopicPartition) -> Bool, heldElsewhere: (TopicPartition) -> Bool) -> [TopicPartition] {
-        defer { paused = [] }
+        defer { (paused, refused) = ([], []) }
         return paused.filter { assigned($0) && !heldElsewhere($0) }.sorted()
     }
 }

@@ -53,4 +53,21 @@ import Testing
         #expect(pause.takeForResume(assigned: { $0 == p1 }, heldElsewhere: { _ in false }) == [p1])
         #expect(pause.isEmpty, "the rest is forgotten")
     }
+
+    /// A pause librdkafka refused is neither asked again each loop nor resumed (in librdkafka
+    /// 2.0.2 resuming a partition that is not paused drops its queued records and fetches them
+    /// again: read twice), until something lifts or changes the partition.
+    @Test func aRefusedPauseIsNotAskedAgainNorResumed() {
+        let (p0, p1) = (TopicPartition("orders", 0), TopicPartition("orders", 1))
+        var pause = RestartWindowPause()
+        pause.pausedNow([p0])
+        pause.pauseRefused([p1])
+        #expect(!pause.isEmpty)
+        #expect(pause.toPause(assigned: [p0, p1], heldElsewhere: { _ in false }).isEmpty)
+        #expect(pause.takeForResume(assigned: { _ in true }, heldElsewhere: { _ in false }) == [p0])
+        #expect(pause.isEmpty)
+        pause.pauseRefused([p1])
+        pause.lifted([p1])
+        #expect(pause.toPause(assigned: [p1], heldElsewhere: { _ in false }) == [p1], "asked again once something changed it")
+    }
 }
