@@ -90,13 +90,21 @@ public struct ProcessorConfiguration {
                     + "older than that which no checkpoint names (leftovers of a crash), which a checkpoint still being written could be"
             )
         }
-        let needed = checkpoint.interval + checkpoint.timeout
+        // A transaction is open from one commit to the next: the interval, or the minimum pause
+        // when that is longer (the next epoch then runs at least that long), plus the checkpoint
+        // itself. Checked against the interval alone, a longer min_pause passed and every epoch
+        // with input outlived the broker's timeout (fenced at its first commit, at every start).
+        let open = max(checkpoint.interval, checkpoint.minimumPause)
+        let needed = open + checkpoint.timeout
         if transactionTimeout <= needed {
+            let longest = checkpoint.minimumPause > checkpoint.interval
+                ? "checkpoint.min_pause (\(checkpoint.minimumPause.milliseconds)ms, longer than checkpoint.interval: each transaction stays open at least that long)"
+                : "checkpoint.interval (\(checkpoint.interval.milliseconds)ms)"
             throw ConfigurationError(
                 file: file,
                 key: "kafka.transaction_timeout",
                 value: "\(transactionTimeout.milliseconds)ms",
-                allowed: "it must be larger than checkpoint.interval (\(checkpoint.interval.milliseconds)ms) + "
+                allowed: "it must be larger than \(longest) + "
                     + "checkpoint.timeout (\(checkpoint.timeout.milliseconds)ms) = \(needed.milliseconds)ms; "
                     + "raise it (the broker's transaction.max.timeout.ms must allow it) or lower those"
             )

@@ -121,6 +121,15 @@ import Testing
         #expect(text.contains("checkpoint.interval (1000ms) + checkpoint.timeout (30000ms) = 31000ms"))
     }
 
+    /// A minimum pause longer than the interval keeps each transaction open at least that long
+    /// (found by review: `min_pause: 60s` with the default timeouts passed, and every start was
+    /// fenced at its first commit).
+    @Test func refusesATransactionTimeoutNotAboveAMinimumPauseLongerThanTheIntervalPlusTimeout() {
+        let text = refusal(transactionTimeout: "60s", checkpoint: "{interval: 1s, timeout: 10s, min_pause: 60s}")
+        #expect(text.contains("`kafka.transaction_timeout` = `60000ms`"), "\(text)")
+        #expect(text.contains("checkpoint.min_pause (60000ms, longer than checkpoint.interval: each transaction stays open at least that long) + checkpoint.timeout (10000ms) = 70000ms"), "\(text)")
+    }
+
     /// Another instance's retention takes unnamed state files older than the store's grace
     /// period (5 min) for leftovers: a checkpoint may not take that long (found by a review).
     @Test func refusesACheckpointTimeoutAsLongAsTheOrphanGracePeriod() {
