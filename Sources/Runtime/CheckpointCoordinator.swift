@@ -103,6 +103,8 @@ public struct CheckpointCoordinator: Sendable {
     /// Why the checkpoint being aborted failed, for the abort's log line; `nil` for an abort
     /// that is not a failure (lost partitions, a stale group membership: their callers say why).
     public private(set) var abortReason: String?
+    /// Whether the checkpoint being aborted had a durable manifest when its abort began.
+    private var abortedSnapshotDurable = false
 
     private var lastTriggeredAt: ContinuousClock.Instant?
     private var lastEndedAt: ContinuousClock.Instant?
@@ -325,7 +327,13 @@ public struct CheckpointCoordinator: Sendable {
         stage = .processing
         lastTriggeredAt = now
         lastEndedAt = now
-        var actions: [Action] = [.beginTransaction]
+        // The abort succeeded, so nothing can name the checkpoint: a manifest already durable is
+        // discarded (a write that finishes later is, in ``snapshotDurable(_:)``). Left, the
+        // store's chains stayed on it while the states went back to the checkpoint before, and
+        // every partition's next snapshot was a full base; with a large state, one that could
+        // outlast the timeout and be aborted in turn, and so on (found by review).
+        var actions: [Action] = abortedSnapshotDurable ? [.discardSnapshot(id), .beginTransaction] : [.beginTransaction]
+        abortedSnapshotDurable = false
         if force != nil {
             actions += trigger(now: now)
         }
@@ -371,8 +379,19 @@ public struct CheckpointCoordinator: Sendable {
         return [.commitTransaction(id)]
     }
 
+    /// Whether the checkpoint in flight has a durable manifest (its write reported), so that an
+    /// abort must discard it: nothing reports it later.
+    private var inFlightSnapshotDurable: Bool {
+        switch stage {
+        case .preCommitting(_, _, let durable): durable
+        case .committing: true
+        case .notStarted, .processing, .capturing, .aborting, .stopped: false
+        }
+    }
+
     /// Aborts `id` and rolls back, without counting a checkpoint failure.
     private mutating func abortUncounted(_ id: CheckpointID) -> [Action] {
+        abortedSnapshotDurable = inFlightSnapshotDurable
         abortReason = nil
         inFlightStartedAt = nil
         if force != nil { forceSatisfiedBy = nil }
@@ -381,6 +400,7 @@ public struct CheckpointCoordinator: Sendable {
     }
 
     private mutating func fail(_ id: CheckpointID, reason: String) -> [Action] {
+        abortedSnapshotDurable = inFlightSnapshotDurable
         abortReason = reason
         consecutiveFailures += 1
         inFlightStartedAt = nil

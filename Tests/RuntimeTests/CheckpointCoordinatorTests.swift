@@ -118,6 +118,27 @@ import Testing
         #expect(coordinator.tick(now: t0 + .seconds(4)) == [.captureSnapshot(id(3))])
     }
 
+    /// A checkpoint aborted after its manifest was durable (here its commit refused as
+    /// abortable, which means the broker did not commit it) is discarded once the abort has
+    /// succeeded: nothing can name it then. Left, the store's chains stayed on it while the
+    /// states went back to the checkpoint before, and every next snapshot was a full base.
+    @Test func aCheckpointAbortedAfterItsManifestWasDurableIsDiscardedOnceAborted() {
+        var coordinator = started(restoredFrom: id(0))
+        _ = completeCycle(&coordinator, id(1), at: t0 + .seconds(1))
+        _ = coordinator.tick(now: t0 + .seconds(2))
+        bringToCommit(&coordinator, id(2))
+        #expect(coordinator.failed(id(2), step: .commit, severity: .abortable, message: "invalid txn state", now: t0 + .seconds(2))
+            == [.abortTransaction(id(2), rollBackTo: .checkpoint(id(1)))])
+        #expect(coordinator.abortCompleted(id(2), now: t0 + .seconds(3)) == [.discardSnapshot(id(2)), .beginTransaction])
+        // One aborted before its manifest was durable: its late write is discarded when it reports.
+        _ = completeCycle(&coordinator, id(3), at: t0 + .seconds(4))
+        _ = coordinator.tick(now: t0 + .seconds(6))
+        _ = coordinator.snapshotCaptured(id(4))
+        _ = coordinator.failed(id(4), step: .sendOffsets, severity: .abortable, message: "stale generation", now: t0 + .seconds(6))
+        #expect(coordinator.abortCompleted(id(4), now: t0 + .seconds(7)) == [.beginTransaction])
+        #expect(coordinator.snapshotDurable(id(4)) == [.discardSnapshot(id(4))])
+    }
+
     @Test func anAbortThatTimesOutIsRetriedWhileRunningButNotWhenShuttingDown() {
         var coordinator = started()
         _ = coordinator.tick(now: t0 + .seconds(1))
