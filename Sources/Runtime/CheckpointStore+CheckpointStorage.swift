@@ -39,8 +39,7 @@ extension CheckpointStore: CheckpointStorage {
     }
 
     public func replayLineage(of id: CheckpointID) -> ReplayLineage? {
-        guard let manifest = try? manifest(id.description), let checkpoint = manifest.descendsFrom.flatMap(CheckpointID.init) else { return nil }
-        return ReplayLineage(checkpoint: checkpoint, sink: manifest.replaySink)
+        (try? manifest(id.description)).flatMap(ReplayLineage.init(recordedIn:))
     }
 
     public func candidates(for partition: TopicPartition) throws -> [CheckpointCandidate] {
@@ -61,7 +60,7 @@ extension CheckpointStore: CheckpointStorage {
             // the processor re-plans if that fails.
             return CheckpointCandidate(
                 id: id, nextOffset: entry.nextOffset, knownCommitted: committed.contains(listing.checkpointID), forks: entry.history,
-                createdAtMilliseconds: manifest.createdAtMilliseconds)
+                createdAtMilliseconds: manifest.createdAtMilliseconds, replay: ReplayLineage(recordedIn: manifest))
         }
     }
 

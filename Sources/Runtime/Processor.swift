@@ -1271,8 +1271,8 @@ public final class Processor: @unchecked Sendable {
                 let now = committed[partition]
                 let start = candidates.first { $0.id == replay.checkpoint && $0.damage == nil }
                 let byThisReplay: Bool?
-                if let named, candidates.contains(where: { $0.id == named && $0.nextOffset != .max }) {
-                    byThisReplay = store.replayLineage(of: named)?.isSameReplay(as: replay) ?? false
+                if let named, let recorded = candidates.first(where: { $0.id == named && $0.nextOffset != .max }) {
+                    byThisReplay = recorded.replay?.isSameReplay(as: replay) ?? false
                 } else if let last = committedForks.last, replay.forked(last) {
                     // The checkpoint Kafka names cannot be read, and its history comes from this
                     // replay: whether the replay itself committed it (a restart resumes) or a run

@@ -17,10 +17,15 @@ public struct CheckpointCandidate: Sendable, Equatable {
     public let forks: [ReplayFork]
     /// When the checkpoint was written (milliseconds since 1970), 0 when unknown.
     public let createdAtMilliseconds: Int64
+    /// The replay that wrote the checkpoint, as its manifest records it; `nil` when none, or when
+    /// the manifest cannot be read. Carried here so that the replay's checks need not read the
+    /// manifests the listing read already.
+    public let replay: ReplayLineage?
 
     /// A candidate as the store describes it.
     public init(
-        id: CheckpointID, nextOffset: Int64, knownCommitted: Bool, damage: String? = nil, forks: [ReplayFork] = [], createdAtMilliseconds: Int64 = 0
+        id: CheckpointID, nextOffset: Int64, knownCommitted: Bool, damage: String? = nil, forks: [ReplayFork] = [], createdAtMilliseconds: Int64 = 0,
+        replay: ReplayLineage? = nil
     ) {
         self.id = id
         self.nextOffset = nextOffset
@@ -28,6 +33,7 @@ public struct CheckpointCandidate: Sendable, Equatable {
         self.damage = damage
         self.forks = forks
         self.createdAtMilliseconds = createdAtMilliseconds
+        self.replay = replay
     }
 }
 
@@ -126,12 +132,17 @@ public enum RecoveryPlanner {
         // from it would mix that state into the corrected outputs.
         let lineage = OffsetMetadata.forks(in: committed.metadata) ?? []
         let older = newestFirst.filter { $0.id != named && $0.nextOffset <= committed.offset }
-        let sameHistory = older.filter { ReplayFork.allows($0.forks, at: $0.nextOffset, under: lineage) }
+        let (sameHistory, abandoned) = older.reduce(into: ([CheckpointCandidate](), [String]())) { split, candidate in
+            if ReplayFork.allows(candidate.forks, at: candidate.nextOffset, under: lineage) {
+                split.0.append(candidate)
+            } else {
+                split.1.append(candidate.id.description)
+            }
+        }
         if let fallback = sameHistory.first(where: { $0.damage == nil }) {
             return .restoreAndReplayMuted(fallback.id, from: fallback.nextOffset, mutedUntil: committed.offset, because: problem)
         }
         let damagedOlder = sameHistory.filter { $0.damage != nil }.map(\.id.description)
-        let abandoned = older.filter { !ReplayFork.allows($0.forks, at: $0.nextOffset, under: lineage) }.map(\.id.description)
         return .refuse(
             "\(partition) cannot be restored: \(problem), and no older checkpoint of its history at or before offset \(committed.offset) "
                 + (damagedOlder.isEmpty ? "exists" : "verifies (damaged: \(damagedOlder.joined(separator: ", ")))")

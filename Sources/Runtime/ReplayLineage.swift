@@ -17,6 +17,12 @@ public struct ReplayLineage: Sendable, Hashable, CustomStringConvertible {
         self.sink = sink
     }
 
+    /// The replay `manifest` records, if it was written by one.
+    init?(recordedIn manifest: CheckpointManifest) {
+        guard let checkpoint = manifest.descendsFrom.flatMap(CheckpointID.init) else { return nil }
+        self.init(checkpoint: checkpoint, sink: manifest.replaySink)
+    }
+
     /// Whether this recorded replay is `running`: the same checkpoint, into the same topic.
     public func isSameReplay(as running: ReplayLineage) -> Bool {
         checkpoint == running.checkpoint && sink != nil && sink == running.sink

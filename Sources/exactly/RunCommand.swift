@@ -251,7 +251,7 @@ struct RunCommand: AsyncParsableCommand {
                 for partition in offsets.keys {
                     candidates[partition] = try store.candidates(for: partition)
                     replayedBefore[partition] = candidates[partition]!.first {
-                        $0.knownCommitted && store.replayLineage(of: $0.id)?.isSameReplay(as: replay) == true
+                        $0.knownCommitted && $0.replay?.isSameReplay(as: replay) == true
                     }?.id
                 }
                 return (candidates, replayedBefore)
@@ -324,9 +324,8 @@ struct RunCommand: AsyncParsableCommand {
                 // The checkpoint Kafka names unreadable, and the replay's the last fork: whether it
                 // is the replay's own (a restart resumes) cannot be told; the processor stops on
                 // it, saying so.
-                let namedReadable = candidates[partition]?.contains { candidate in
-                    OffsetMetadata.decode(offset.metadata) == .checkpoint(candidate.id) && candidate.nextOffset != .max
-                } ?? false
+                let named = OffsetMetadata.decode(offset.metadata)
+                let namedReadable = candidates[partition]?.contains { named == .checkpoint($0.id) && $0.nextOffset != .max } ?? false
                 if !namedReadable, let last = forks.last, replay.forked(last) { continue }
                 over[partition] = .some(nil)
             }
